@@ -1,0 +1,41 @@
+/* The audit trail: one journald entry per event with a fixed 128-bit
+ * MESSAGE_ID and JIT_* fields, written with sd_journal_send. Every string
+ * field is sanitised here, so callers pass raw values. */
+#pragma once
+
+#include <stdint.h>
+
+typedef enum AuditEvent {
+        AUDIT_REQUEST_CREATED,
+        AUDIT_REQUEST_APPROVED,
+        AUDIT_REQUEST_DENIED,
+        AUDIT_REQUEST_EXPIRED, /* pending request expired unanswered */
+        AUDIT_GRANT_EXPIRED,
+        AUDIT_GRANT_REVOKED,
+        AUDIT_ACCESS_ALLOWED,
+        AUDIT_ACCESS_DENIED,
+        AUDIT_FAIL_OPEN, /* written by pam_jit.so directly to journald */
+        AUDIT_BREAKGLASS,
+        AUDIT_SESSION_OPENED,
+        AUDIT_SESSION_CLOSED,
+        _AUDIT_EVENT_MAX,
+} AuditEvent;
+
+typedef struct AuditFields {
+        const char *request_id;
+        const char *grant_id;
+        const char *user;
+        const char *action;
+        const char *service;
+        const char *rhost;
+        const char *tty;
+        const char *approver;
+        const char *reason;
+        const char *session;
+        int64_t expires; /* 0: not set */
+} AuditFields;
+
+/* MESSAGE_ID as 32 lowercase hex characters. */
+const char *audit_event_message_id(AuditEvent e);
+const char *audit_event_name(AuditEvent e);
+void audit_log(AuditEvent e, const AuditFields *f);

@@ -1,0 +1,57 @@
+/* jitd.conf: the admin's policy and paths, parsed with inih from
+ * /etc/jitd/jitd.conf plus jitd.conf.d/*.conf (sorted; later files override
+ * scalar keys, lists are replaced). Every value is bounds-checked; unknown
+ * sections/keys and bad values are errors reported as file:line. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "jit-protocol.h"
+
+#define JITD_CONFIG_PATH_DEFAULT "/etc/jitd/jitd.conf"
+
+typedef struct StringList {
+        char **items;
+        size_t n;
+} StringList;
+
+typedef struct ActionPolicy {
+        /* Who needs approval: listed users, members of listed groups; "*" in
+         * users means every user. exempt_users never need it (PAM_IGNORE). */
+        StringList users;
+        StringList groups;
+        StringList exempt_users;
+        uint64_t default_duration_sec;
+        uint64_t max_duration_sec;
+} ActionPolicy;
+
+typedef struct Config {
+        char *socket_path;     /* [jitd] socket */
+        char *state_directory; /* [jitd] state_directory; the db is <dir>/jitd.db */
+        char *database_path;   /* [jitd] database (overrides state_directory/jitd.db) */
+        char *admin_group;     /* [jitd] admin_group */
+        uint64_t request_ttl_sec;       /* [jitd] request_ttl: pending requests expire */
+        unsigned max_connections;        /* [jitd] max_connections */
+        unsigned max_connections_per_uid; /* [jitd] max_connections_per_uid (uid 0 exempt) */
+        uint64_t idle_timeout_sec;       /* [jitd] idle_timeout */
+        ActionPolicy policy[_JIT_ACTION_MAX]; /* sections [login], [sudo] */
+        StringList breakglass_users;  /* [breakglass] users */
+        StringList breakglass_groups; /* [breakglass] groups */
+} Config;
+
+/* One error message, "file:line: what is wrong". */
+typedef struct ConfigError {
+        char message[512];
+} ConfigError;
+
+/* Built-in defaults (what an empty file gives). */
+void config_init_defaults(Config *c);
+/* Load `path` (required to exist if `must_exist`, else a missing file means
+ * defaults) and `path`.d/*.conf. On error returns -errno / -EINVAL and fills
+ * `err`; *c is then freed. */
+int config_load(Config *c, const char *path, bool must_exist, ConfigError *err);
+void config_free(Config *c);
+/* The effective policy, human readable (jitd --check-config). */
+void config_print(const Config *c, FILE *f);

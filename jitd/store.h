@@ -1,0 +1,145 @@
+/* The state store: SQLite in WAL mode with synchronous=FULL. Requests,
+ * grants, decisions and sessions. A write returns only once it is on disk;
+ * callers acknowledge nothing before that. Every function returns -errno on
+ * failure (-EIO for SQLite errors, -ENOENT for an unknown id, -ESTALE when a
+ * state transition lost a race, e.g. a request no longer pending). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jit-protocol.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+typedef enum RequestState {
+        REQUEST_PENDING,
+        REQUEST_APPROVED,
+        REQUEST_DENIED,
+        REQUEST_EXPIRED,
+        REQUEST_CANCELLED,
+        _REQUEST_STATE_MAX,
+        _REQUEST_STATE_INVALID = -1,
+} RequestState;
+
+typedef enum GrantState {
+        GRANT_ACTIVE,
+        GRANT_EXPIRED,
+        GRANT_REVOKED,
+        _GRANT_STATE_MAX,
+        _GRANT_STATE_INVALID = -1,
+} GrantState;
+
+const char *request_state_to_string(RequestState s);
+RequestState request_state_from_string(const char *s);
+const char *grant_state_to_string(GrantState s);
+GrantState grant_state_from_string(const char *s);
+
+typedef struct RequestRecord {
+        char id[JIT_ID_MAX];
+        char user[JIT_USER_MAX + 1];
+        JitAction action;
+        char service[JIT_SERVICE_MAX + 1];
+        char rhost[JIT_RHOST_MAX + 1];
+        char tty[JIT_TTY_MAX + 1];
+        char reason[JIT_REASON_MAX + 1];
+        uint64_t duration_sec; /* requested; 0 = policy default */
+        char match_code[JIT_MATCH_CODE_MAX];
+        RequestState state;
+        int64_t created_at;
+        int64_t expires_at; /* a pending request expires unanswered at this time */
+        int64_t decided_at; /* 0 while pending */
+        char decided_by[JIT_USER_MAX + 1];
+        char decision_reason[JIT_REASON_MAX + 1];
+        char grant_id[JIT_ID_MAX]; /* set when approved */
+} RequestRecord;
+
+typedef struct GrantRecord {
+        char id[JIT_ID_MAX];
+        char request_id[JIT_ID_MAX]; /* "" for break-glass */
+        char user[JIT_USER_MAX + 1];
+        JitAction action;
+        int64_t created_at;
+        int64_t expires_at; /* absolute deadline; Check compares it every time */
+        char approver[JIT_USER_MAX + 1];
+        char reason[JIT_REASON_MAX + 1];
+        GrantState state;
+        bool breakglass;
+        int64_t ended_at; /* 0 while active */
+        char ended_by[JIT_USER_MAX + 1];
+} GrantRecord;
+
+typedef struct SessionRecord {
+        char session_id[JIT_SESSION_MAX + 1]; /* logind XDG_SESSION_ID */
+        char grant_id[JIT_ID_MAX];
+        char user[JIT_USER_MAX + 1];
+        char service[JIT_SERVICE_MAX + 1];
+        char tty[JIT_TTY_MAX + 1];
+        char rhost[JIT_RHOST_MAX + 1];
+        int64_t pid;
+        int64_t opened_at;
+        int64_t closed_at; /* 0 while open */
+} SessionRecord;
+
+typedef struct Store Store;
+
+/* Open (creating and migrating as needed) the database at `path`. The
+ * directory must exist. A corrupt or unreadable file is an error (-EIO),
+ * never an empty store. */
+int store_open(const char *path, Store **ret);
+void store_close(Store *s);
+/* Schema version stored in the file (for tests and --check-config). */
+int store_schema_version(Store *s);
+
+/* The hot path: the live grant (state active, expires_at > now) for
+ * user+action with the latest deadline. 1 found, 0 none, <0 error. */
+int store_find_live_grant(Store *s, const char *user, JitAction action, int64_t now, GrantRecord *ret);
+/* The newest request for user+action that is still pending at `now`. */
+int store_find_pending_request(Store *s, const char *user, JitAction action, int64_t now, RequestRecord *ret);
+/* The newest request for user+action decided at/after `since` (e.g. a recent
+ * denial, so Check can say "denied"). 1 / 0 / <0. */
+int store_find_recent_request(Store *s, const char *user, JitAction action, int64_t since, RequestRecord *ret);
+
+int store_insert_request(Store *s, const RequestRecord *r);
+int store_update_request_reason(Store *s, const char *request_id, const char *reason);
+int store_get_request(Store *s, const char *id, RequestRecord *ret);
+int store_get_grant(Store *s, const char *id, GrantRecord *ret);
+
+/* Atomically: request pending and unexpired at `now` -> approved, and a new
+ * grant (id from `grant->id`, fields filled by the caller) inserted, in one
+ * transaction. -ESTALE if the request is no longer pending (first decision
+ * wins), -ENOENT if unknown. On success *grant is the stored grant. */
+int store_approve_request(Store *s, const char *request_id, const char *approver, int64_t now,
+                          GrantRecord *grant);
+int store_deny_request(Store *s, const char *request_id, const char *approver, const char *reason,
+                       int64_t now, RequestRecord *ret);
+/* Break-glass grant without a request. */
+int store_insert_grant(Store *s, const GrantRecord *g);
+
+/* Active -> revoked/expired. -ESTALE if not active any more. */
+int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, int64_t now,
+                    GrantRecord *ret);
+
+typedef int (*StoreGrantCallback)(const GrantRecord *g, void *userdata);
+typedef int (*StoreRequestCallback)(const RequestRecord *r, void *userdata);
+typedef int (*StoreSessionCallback)(const SessionRecord *r, void *userdata);
+
+/* Mark every active grant with expires_at <= now expired, and every pending
+ * request with expires_at <= now expired; call back for each one changed
+ * (for audit and waking waiters). Returns the number changed. */
+int store_expire_due(Store *s, int64_t now, StoreGrantCallback on_grant, StoreRequestCallback on_request,
+                     void *userdata);
+/* Earliest future deadline among active grants and pending requests.
+ * 1 and *ret set, 0 if none. */
+int store_next_deadline(Store *s, int64_t *ret);
+
+/* Listing. user may be NULL (everyone). Newest first, at most `limit`. */
+int store_list_requests(Store *s, const char *user, bool pending_only, int64_t now, unsigned limit,
+                        StoreRequestCallback cb, void *userdata);
+int store_list_grants(Store *s, const char *user, bool active_only, int64_t now, unsigned limit,
+                      StoreGrantCallback cb, void *userdata);
+
+int store_open_session(Store *s, const SessionRecord *r);
+int store_close_session(Store *s, const char *user, const char *session_id, int64_t now);
+int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSessionCallback cb,
+                        void *userdata);
