@@ -1,0 +1,283 @@
+/* The engineer's side of waiting for access: "jitctl request" asks jitd for
+ * a grant on the caller's own behalf and, with --wait, follows the decision
+ * over io.jit.WaitDecision, a streaming call that answers "pending" at once
+ * and once more when an approver decides. Interrupting the wait leaves the
+ * request pending; running the same command again picks it up. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "jitctl.h"
+#include "text.h"
+
+/* The terminal we run on, as pam_jit.so would report PAM_TTY, so the
+ * approver sees where the request came from. */
+static const char *own_tty(char *buf, size_t size) {
+        const char *t;
+
+        if (!isatty(STDIN_FILENO))
+                return NULL;
+        t = ttyname(STDIN_FILENO);
+        if (!t)
+                return NULL;
+        if (strncmp(t, "/dev/", 5) == 0)
+                t += 5;
+        if (!jit_text_is_clean(t, JIT_TTY_MAX) || strlen(t) >= size)
+                return NULL;
+        memcpy(buf, t, strlen(t) + 1);
+        return buf;
+}
+
+static void progress(bool tty, const char *id, const char *code, uint64_t started_usec, bool done) {
+        uint64_t s;
+
+        if (!tty)
+                return;
+        s = (now_monotonic_usec() - started_usec) / 1000000U;
+        /* \r and erase-line keep one status line on the terminal. */
+        fprintf(stderr, "\r\033[KWaiting for a decision on %s (match code %s)... %" PRIu64 ":%02" PRIu64, id,
+                code, s / 60, s % 60);
+        if (done)
+                fputc('\n', stderr);
+        fflush(stderr);
+}
+
+/* A final WaitDecision reply: print it, return the exit code. */
+static int report_decision(const JitctlArgs *args, struct json_object *params, const char *id) {
+        char state[32], who[JIT_USER_MAX + 1], grant[JIT_ID_MAX], reason[JIT_REASON_MAX + 1], when[128];
+        const char *s = field_str(params, "state", "?", state, sizeof(state));
+        int64_t expires;
+
+        if (args->json)
+                jitctl_print_json(params);
+
+        if (strcmp(s, "approved") == 0) {
+                if (!args->json)
+                        printf("Approved by %s: grant %s, expires %s.\n",
+                               field_str(params, "approver", "?", who, sizeof(who)),
+                               field_str(params, "grant_id", "?", grant, sizeof(grant)),
+                               field_int(params, "expires_at", &expires)
+                                       ? format_when_full(expires, when, sizeof(when))
+                                       : "-");
+                return JITCTL_EXIT_OK;
+        }
+        if (strcmp(s, "denied") == 0) {
+                const char *r = field_str(params, "reason", NULL, reason, sizeof(reason));
+
+                fprintf(stderr, "jitctl: request %s was denied by %s%s%s\n", id,
+                        field_str(params, "approver", "?", who, sizeof(who)), r && r[0] ? ": " : "",
+                        r ? r : "");
+                return JITCTL_EXIT_FAILURE;
+        }
+        if (strcmp(s, "expired") == 0) {
+                fprintf(stderr, "jitctl: request %s expired without a decision\n", id);
+                return JITCTL_EXIT_FAILURE;
+        }
+        if (strcmp(s, "cancelled") == 0) {
+                fprintf(stderr, "jitctl: request %s was cancelled\n", id);
+                return JITCTL_EXIT_FAILURE;
+        }
+        fprintf(stderr, "jitctl: jitd ended the wait on %s without a decision (state %s)\n", id, s);
+        return JITCTL_EXIT_FAILURE;
+}
+
+static void client_closep(JitClient *c) {
+        jit_client_close(c);
+}
+
+/* io.jit.WaitDecision with "more": replies until one does not continue. We
+ * wake up once a second only to update the progress line. */
+static int wait_decision(JitctlArgs *args, const char *id, const char *code, uint64_t wait_usec) {
+        _cleanup_(client_closep) JitClient c = { .fd = -1 };
+        static const CallContext what = { .doing = "waiting on this request",
+                                          .needs = "being its requester" };
+        bool tty = isatty(STDERR_FILENO);
+        uint64_t started = now_monotonic_usec(), deadline, end;
+        struct json_object *p;
+        int r;
+
+        deadline = started + args->timeout_msec * 1000U;
+        end = started + wait_usec;
+
+        r = jit_client_connect(&c, args->socket_path, true, deadline);
+        if (r < 0)
+                return jitctl_report_client_error(args, r);
+        p = json_object_new_object();
+        if (!p || add_string(p, "request_id", id) < 0) {
+                json_object_put(p);
+                return oom();
+        }
+        r = jit_client_send(&c, JIT_METHOD_WAIT_DECISION, p, true, deadline);
+        if (r < 0)
+                return jitctl_report_client_error(args, r);
+
+        if (!tty && !args->json)
+                fprintf(stderr, "Waiting for a decision on %s (match code %s)...\n", id, code);
+
+        for (;;) {
+                _cleanup_json_ struct json_object *m = NULL;
+                struct json_object *params = NULL;
+                const char *error = NULL;
+                bool continues = false;
+                uint64_t now = now_monotonic_usec(), tick;
+
+                if (now >= end) {
+                        progress(tty, id, code, started, true);
+                        fprintf(stderr,
+                                "jitctl: no decision on %s yet; it stays pending. Check with "
+                                "'jitctl status' or wait again with 'jitctl request ... --wait'.\n",
+                                id);
+                        return JITCTL_EXIT_FAILURE;
+                }
+                progress(tty, id, code, started, false);
+                tick = now + 1000000U < end ? now + 1000000U : end;
+
+                r = jit_client_receive(&c, tick, &m);
+                if (r == -ETIMEDOUT)
+                        continue;
+                if (r < 0) {
+                        progress(tty, id, code, started, true);
+                        return jitctl_report_client_error(args, r);
+                }
+
+                r = varlink_reply_parse(m, &error, &params, &continues);
+                if (r < 0) {
+                        progress(tty, id, code, started, true);
+                        return jitctl_report_client_error(args, -EBADMSG);
+                }
+                if (error) {
+                        progress(tty, id, code, started, true);
+                        return jitctl_report_error(error, params, &what);
+                }
+                if (continues)
+                        continue; /* "pending": keep waiting */
+
+                progress(tty, id, code, started, true);
+                return report_decision(args, params, id);
+        }
+}
+
+int verb_request(JitctlArgs *args, int argc, char **argv) {
+        static const struct option options[] = {
+                GLOBAL_OPTIONS,
+                { "action", required_argument, NULL, ARG_ACTION },
+                { "reason", required_argument, NULL, ARG_REASON },
+                { "duration", required_argument, NULL, ARG_DURATION },
+                { "wait", optional_argument, NULL, ARG_WAIT },
+                {},
+        };
+        _cleanup_json_ struct json_object *m = NULL, *p = NULL;
+        static const CallContext what = { .doing = "requesting access for another user", .needs = "root" };
+        const char *action = NULL, *reason = NULL, *user = NULL, *tty;
+        char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], state[32], grant[JIT_ID_MAX], when[128],
+                tty_buf[JIT_TTY_MAX + 1];
+        uint64_t duration = 0, wait_sec = 0;
+        bool wait = false;
+        struct json_object *params;
+        int64_t expires = 0;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                r = global_option(args, c);
+                if (r < 0)
+                        return -r;
+                if (r > 0)
+                        continue;
+                switch (c) {
+                case ARG_ACTION:
+                        r = parse_action_option(optarg, &action);
+                        break;
+                case ARG_REASON:
+                        r = parse_reason_option(optarg, &reason);
+                        break;
+                case ARG_DURATION:
+                        r = parse_duration_option(optarg, &duration);
+                        break;
+                case ARG_WAIT: {
+                        /* "--wait 300" as well as "--wait=300": take the next
+                         * word if it is a number of seconds. */
+                        const char *v = optarg;
+
+                        if (!v && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+                                v = argv[optind++];
+                        wait = true;
+                        if (v && jit_parse_duration(v, &wait_sec) < 0) {
+                                char buf[64];
+
+                                usage_error("invalid --wait time '%s'", jit_sanitize(v, buf, sizeof(buf)));
+                                return JITCTL_EXIT_USAGE;
+                        }
+                        break;
+                }
+                default:
+                        return option_error(c, argv);
+                }
+                if (r)
+                        return r;
+        }
+        r = too_many_arguments(argc, argv, 0);
+        if (r)
+                return r;
+        if (!action) {
+                usage_error("request needs --action login or --action sudo");
+                return JITCTL_EXIT_USAGE;
+        }
+        r = self_user_name(&user);
+        if (r)
+                return r;
+        tty = own_tty(tty_buf, sizeof(tty_buf));
+
+        p = json_object_new_object();
+        if (!p || add_string(p, "user", user) < 0 || add_string(p, "action", action) < 0 ||
+            add_string(p, "service", "jitctl") < 0 || add_string(p, "tty", tty) < 0 ||
+            add_string(p, "reason", reason) < 0 ||
+            (duration > 0 && add_int(p, "duration", (int64_t) duration) < 0))
+                return oom();
+        r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
+        if (r)
+                return r;
+        params = reply_parameters(m);
+
+        field_str(params, "request_id", "?", id, sizeof(id));
+        field_str(params, "match_code", "?", code, sizeof(code));
+        field_str(params, "state", "?", state, sizeof(state));
+
+        if (args->json)
+                jitctl_print_json(params);
+
+        if (strcmp(state, "approved") == 0) {
+                if (!args->json)
+                        printf("You already have %s access: grant %s, expires %s.\n", action,
+                               field_str(params, "grant_id", "?", grant, sizeof(grant)),
+                               field_int(params, "expires_at", &expires)
+                                       ? format_when_full(expires, when, sizeof(when))
+                                       : "-");
+                return JITCTL_EXIT_OK;
+        }
+
+        if (!args->json) {
+                printf("%s %s for %s access, match code %s.\n",
+                       field_bool(params, "created") ? "Created request" : "Your pending request is", id,
+                       action, code);
+                if (field_int(params, "request_expires_at", &expires))
+                        printf("Approvers have been asked; the request expires %s.\n",
+                               format_when_full(expires, when, sizeof(when)));
+                printf("Check the match code with your approver before they approve.\n");
+                fflush(stdout);
+        }
+        if (!wait)
+                return JITCTL_EXIT_OK;
+
+        if (wait_sec == 0) {
+                /* Until the request itself expires, plus a little so jitd's
+                 * "expired" arrives before we give up. */
+                int64_t left = expires > 0 ? expires - jit_now_realtime() + 5 : 3600;
+
+                wait_sec = left > 0 ? (uint64_t) left : 5;
+        }
+        return wait_decision(args, id, code, wait_sec * 1000000U);
+}
