@@ -1,1 +1,889 @@
-/* placeholder: being written */
+/* jitd.conf: reading the admin's policy. This file owns the key table, the
+ * defaults, the syntax rules (on top of inih) and every bounds check; what
+ * the values mean at run time is policy.c's business.
+ *
+ * inih is built differently by different distributions (multi-line values,
+ * which inline comment characters, line length), and Debian's build splits
+ * an over-long line into several "lines", so the tail of a long comment is
+ * parsed as a key. We therefore feed inih through our own reader, which
+ * counts lines, refuses over-long lines and control characters, and
+ * normalises comments and indentation, so the accepted syntax is the same
+ * whichever inih we link against:
+ *   - "#" or ";" at the start of a line, or after whitespace, starts a comment;
+ *   - leading whitespace is ignored (no continuation lines);
+ *   - a list key may be repeated in one file and its values accumulate; an
+ *     empty assignment empties it; a later file replaces the list. */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "macros.h"
+#include "text.h"
+
+#define CONFIG_LINES_MAX 10000U    /* per file */
+#define CONFIG_DROPINS_MAX 128U    /* files in jitd.conf.d/ */
+#define CONFIG_LIST_MAX 1024U      /* entries in one list */
+#define CONFIG_PATH_MAX 1024U      /* any path value */
+#define CONFIG_SOCKET_PATH_MAX 107U /* sizeof(sockaddr_un.sun_path) - 1 */
+
+#define DEFAULT_STATE_DIRECTORY "/var/lib/jitd"
+#define DATABASE_FILE_NAME "jitd.db"
+#define DEFAULT_ADMIN_GROUP "jit-admin"
+
+typedef enum ConfigValueType {
+        VALUE_SOCKET_PATH,
+        VALUE_PATH,
+        VALUE_GROUP_OR_EMPTY,
+        VALUE_DURATION,
+        VALUE_UNSIGNED,
+        VALUE_USER_LIST_STAR, /* user names or "*" */
+        VALUE_USER_LIST,
+        VALUE_GROUP_LIST,
+} ConfigValueType;
+
+typedef struct ConfigKey {
+        const char *section;
+        const char *name;
+        ConfigValueType type;
+        size_t offset; /* into Config */
+        uint64_t min, max;
+} ConfigKey;
+
+#define ACTION_KEYS(sect, action)                                                                        \
+        { sect, "users", VALUE_USER_LIST_STAR, offsetof(Config, policy[action].users), 0, 0 },            \
+        { sect, "groups", VALUE_GROUP_LIST, offsetof(Config, policy[action].groups), 0, 0 },              \
+        { sect, "exempt_users", VALUE_USER_LIST, offsetof(Config, policy[action].exempt_users), 0, 0 },   \
+        { sect, "default_duration", VALUE_DURATION, offsetof(Config, policy[action].default_duration_sec), \
+          1, CONFIG_GRANT_DURATION_MAX },                                                                 \
+        { sect, "max_duration", VALUE_DURATION, offsetof(Config, policy[action].max_duration_sec), 1,     \
+          CONFIG_GRANT_DURATION_MAX }
+
+/* A grant longer than a month is not "just in time" any more. */
+#define CONFIG_GRANT_DURATION_MAX (30ULL * 24 * 3600)
+
+static const ConfigKey config_keys[] = {
+        { "jitd", "socket", VALUE_SOCKET_PATH, offsetof(Config, socket_path), 0, 0 },
+        { "jitd", "state_directory", VALUE_PATH, offsetof(Config, state_directory), 0, 0 },
+        { "jitd", "database", VALUE_PATH, offsetof(Config, database_path), 0, 0 },
+        { "jitd", "admin_group", VALUE_GROUP_OR_EMPTY, offsetof(Config, admin_group), 0, 0 },
+        { "jitd", "request_ttl", VALUE_DURATION, offsetof(Config, request_ttl_sec), 10, 7 * 24 * 3600 },
+        { "jitd", "max_connections", VALUE_UNSIGNED, offsetof(Config, max_connections), 1, 65536 },
+        { "jitd", "max_connections_per_uid", VALUE_UNSIGNED, offsetof(Config, max_connections_per_uid), 1,
+          65536 },
+        { "jitd", "idle_timeout", VALUE_DURATION, offsetof(Config, idle_timeout_sec), 1, 3600 },
+        ACTION_KEYS("login", JIT_ACTION_LOGIN),
+        ACTION_KEYS("sudo", JIT_ACTION_SUDO),
+        { "breakglass", "users", VALUE_USER_LIST, offsetof(Config, breakglass_users), 0, 0 },
+        { "breakglass", "groups", VALUE_GROUP_LIST, offsetof(Config, breakglass_groups), 0, 0 },
+};
+
+#define CONFIG_KEYS_N ELEMENTSOF(config_keys)
+
+static const char *const config_sections[] = { "jitd", "login", "sudo", "breakglass" };
+
+/* Where a key was last set, for errors that involve two keys. */
+typedef struct ConfigLocation {
+        unsigned file; /* index into ConfigParser.files, +1; 0: never set */
+        unsigned line;
+} ConfigLocation;
+
+typedef struct ConfigParser {
+        Config *config;
+        ConfigError *err;
+        int error; /* first error, negative errno; 0 while fine */
+
+        char **files; /* every file read, for locations */
+        size_t n_files;
+
+        FILE *f;       /* the file being read */
+        unsigned line; /* its current line */
+
+        ConfigLocation set_at[CONFIG_KEYS_N];
+} ConfigParser;
+
+static const char *parser_file(const ConfigParser *p, unsigned file) {
+        return file > 0 && file <= p->n_files ? p->files[file - 1] : "(built-in)";
+}
+
+_printf_(3, 4) static int parser_error_at(ConfigParser *p, ConfigLocation loc, const char *fmt, ...) {
+        /* Only the first error is reported: later ones are often consequences. */
+        if (p->error < 0)
+                return p->error;
+
+        char what[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+
+        if (p->err) {
+                if (loc.line > 0)
+                        snprintf(p->err->message, sizeof p->err->message, "%s:%u: %s", parser_file(p, loc.file),
+                                 loc.line, what);
+                else
+                        snprintf(p->err->message, sizeof p->err->message, "%s: %s", parser_file(p, loc.file),
+                                 what);
+        }
+        return (p->error = -EINVAL);
+}
+
+#define parser_error(p, ...) \
+        parser_error_at((p), (ConfigLocation){ .file = (unsigned) (p)->n_files, .line = (p)->line }, __VA_ARGS__)
+
+static int parser_oom(ConfigParser *p) {
+        if (p->error < 0)
+                return p->error;
+        if (p->err)
+                snprintf(p->err->message, sizeof p->err->message, "%s: out of memory",
+                         parser_file(p, (unsigned) p->n_files));
+        return (p->error = -ENOMEM);
+}
+
+/* ---- lists ---- */
+
+static void string_list_clear(StringList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                free(l->items[i]);
+        free(l->items);
+        *l = (StringList){};
+}
+
+static bool string_list_contains(const StringList *l, const char *s) {
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->items[i], s) == 0)
+                        return true;
+        return false;
+}
+
+static int string_list_add(StringList *l, const char *s, size_t len) {
+        char **items;
+        char *copy;
+
+        copy = strndup(s, len);
+        if (!copy)
+                return -ENOMEM;
+        if (string_list_contains(l, copy)) { /* duplicates are harmless; keep one */
+                free(copy);
+                return 0;
+        }
+        if (l->n >= CONFIG_LIST_MAX) {
+                free(copy);
+                return -E2BIG;
+        }
+        items = reallocarray(l->items, l->n + 1, sizeof(char *));
+        if (!items) {
+                free(copy);
+                return -ENOMEM;
+        }
+        l->items = items;
+        l->items[l->n++] = copy;
+        return 0;
+}
+
+/* ---- defaults ---- */
+
+static void action_policy_defaults(ActionPolicy *a, uint64_t default_sec, uint64_t max_sec) {
+        *a = (ActionPolicy){
+                .default_duration_sec = default_sec,
+                .max_duration_sec = max_sec,
+        };
+}
+
+void config_init_defaults(Config *c) {
+        /* Allocation failure leaves a NULL string; config_load() notices and
+         * returns -ENOMEM, nothing else allocates here. */
+        *c = (Config){
+                .socket_path = strdup(JIT_SOCKET_PATH_DEFAULT),
+                .state_directory = strdup(DEFAULT_STATE_DIRECTORY),
+                .database_path = NULL, /* unset: <state_directory>/jitd.db */
+                .admin_group = strdup(DEFAULT_ADMIN_GROUP),
+                .request_ttl_sec = 15 * 60,
+                .max_connections = 256,
+                .max_connections_per_uid = 16,
+                .idle_timeout_sec = 30,
+        };
+        action_policy_defaults(&c->policy[JIT_ACTION_LOGIN], 3600, 8 * 3600);
+        action_policy_defaults(&c->policy[JIT_ACTION_SUDO], 30 * 60, 4 * 3600);
+}
+
+void config_free(Config *c) {
+        if (!c)
+                return;
+        free(c->socket_path);
+        free(c->state_directory);
+        free(c->database_path);
+        free(c->admin_group);
+        for (size_t i = 0; i < _JIT_ACTION_MAX; i++) {
+                string_list_clear(&c->policy[i].users);
+                string_list_clear(&c->policy[i].groups);
+                string_list_clear(&c->policy[i].exempt_users);
+        }
+        string_list_clear(&c->breakglass_users);
+        string_list_clear(&c->breakglass_groups);
+        *c = (Config){};
+}
+
+/* ---- values ---- */
+
+static const char *clean(const char *s, char *buf, size_t size) {
+        return jit_sanitize(s, buf, size);
+}
+
+/* "[sudo] max_duration": the same key exists in more than one section. */
+static const char *key_name(const ConfigKey *k, char buf[static 48]) {
+        snprintf(buf, 48, "[%s] %s", k->section, k->name);
+        return buf;
+}
+
+static int parse_path(ConfigParser *p, const ConfigKey *k, const char *value, size_t max, char **ret) {
+        char shown[128], kn[48];
+        size_t len = strlen(value);
+
+        if (len == 0)
+                return parser_error(p, "%s needs a value", key_name(k, kn));
+        if (value[0] != '/')
+                return parser_error(p, "%s must be an absolute path, not '%s'", key_name(k, kn),
+                                    clean(value, shown, sizeof shown));
+        if (len > max)
+                return parser_error(p, "%s is longer than %zu bytes", key_name(k, kn), max);
+        if (!jit_text_is_clean(value, max + 1))
+                return parser_error(p, "%s contains control characters or invalid UTF-8", key_name(k, kn));
+        /* ".." would make the path's meaning depend on what the components
+         * point to; a trailing slash on a file name is a typo. */
+        for (const char *c = value; (c = strstr(c, "/..")); c += 3)
+                if (c[3] == '/' || c[3] == '\0')
+                        return parser_error(p, "%s must not contain '..' components", key_name(k, kn));
+        if (len > 1 && value[len - 1] == '/' && k->type == VALUE_SOCKET_PATH)
+                return parser_error(p, "%s must name a socket, not a directory", key_name(k, kn));
+
+        char *copy = strdup(value);
+        if (!copy)
+                return parser_oom(p);
+        *ret = copy;
+        return 0;
+}
+
+static int parse_list(ConfigParser *p, const ConfigKey *k, const char *value, StringList *l) {
+        char shown[128], kn[48];
+
+        for (const char *c = value;;) {
+                c += strspn(c, " \t,");
+                if (*c == '\0')
+                        break;
+                size_t len = strcspn(c, " \t,");
+                char item[JIT_USER_MAX + 2];
+
+                if (len > JIT_USER_MAX)
+                        return parser_error(p, "%s: name longer than %d bytes", key_name(k, kn), JIT_USER_MAX);
+                memcpy(item, c, len);
+                item[len] = '\0';
+
+                if (strcmp(item, "*") == 0) {
+                        if (k->type != VALUE_USER_LIST_STAR)
+                                return parser_error(p, "%s: '*' is only allowed in [login] and [sudo] users",
+                                                    key_name(k, kn));
+                } else if (!jit_user_name_is_valid(item))
+                        return parser_error(p, "%s: invalid %s name '%s'", key_name(k, kn),
+                                            k->type == VALUE_GROUP_LIST ? "group" : "user",
+                                            clean(item, shown, sizeof shown));
+
+                int r = string_list_add(l, item, len);
+                if (r == -ENOMEM)
+                        return parser_oom(p);
+                if (r < 0)
+                        return parser_error(p, "%s: more than %u entries", key_name(k, kn), CONFIG_LIST_MAX);
+                c += len;
+        }
+        return 0;
+}
+
+static int parse_value(ConfigParser *p, const ConfigKey *k, const char *value) {
+        void *field = (uint8_t *) p->config + k->offset;
+        ConfigLocation *set_at = &p->set_at[k - config_keys];
+        char shown[128], kn[48];
+        int r;
+
+        switch (k->type) {
+
+        case VALUE_SOCKET_PATH:
+        case VALUE_PATH: {
+                char *path = NULL;
+
+                r = parse_path(p, k, value, k->type == VALUE_SOCKET_PATH ? CONFIG_SOCKET_PATH_MAX : CONFIG_PATH_MAX,
+                               &path);
+                if (r < 0)
+                        return r;
+                free(*(char **) field);
+                *(char **) field = path;
+                break;
+        }
+
+        case VALUE_GROUP_OR_EMPTY: {
+                /* Empty: nobody but root administers jitd. */
+                if (*value && !jit_user_name_is_valid(value))
+                        return parser_error(p, "%s: invalid group name '%s'", key_name(k, kn),
+                                            clean(value, shown, sizeof shown));
+                char *copy = strdup(value);
+                if (!copy)
+                        return parser_oom(p);
+                free(*(char **) field);
+                *(char **) field = copy;
+                break;
+        }
+
+        case VALUE_DURATION: {
+                uint64_t sec;
+                char a[32], b[32];
+
+                r = jit_parse_duration(value, &sec);
+                if (r < 0)
+                        return parser_error(p, "%s: invalid duration '%s' (examples: 90s, 15m, 1h30m, 2d)",
+                                            key_name(k, kn), clean(value, shown, sizeof shown));
+                if (sec < k->min || sec > k->max)
+                        return parser_error(p, "%s: %s is out of range (%s .. %s)", key_name(k, kn),
+                                            clean(value, shown, sizeof shown),
+                                            jit_format_duration(k->min, a, sizeof a),
+                                            jit_format_duration(k->max, b, sizeof b));
+                *(uint64_t *) field = sec;
+                break;
+        }
+
+        case VALUE_UNSIGNED: {
+                uint64_t v;
+
+                r = jit_parse_uint64(value, k->min, k->max, &v);
+                if (r < 0)
+                        return parser_error(p, "%s: invalid number '%s' (allowed: %" PRIu64 " .. %" PRIu64 ")",
+                                            key_name(k, kn), clean(value, shown, sizeof shown), k->min, k->max);
+                *(unsigned *) field = (unsigned) v;
+                break;
+        }
+
+        case VALUE_USER_LIST_STAR:
+        case VALUE_USER_LIST:
+        case VALUE_GROUP_LIST: {
+                StringList *l = field;
+
+                /* The first assignment in a file replaces what earlier files
+                 * said; more lines in the same file add to it. */
+                if (set_at->file != p->n_files || *value == '\0')
+                        string_list_clear(l);
+                r = parse_list(p, k, value, l);
+                if (r < 0)
+                        return r;
+                break;
+        }
+        }
+
+        *set_at = (ConfigLocation){ .file = (unsigned) p->n_files, .line = p->line };
+        return 0;
+}
+
+static const ConfigKey *config_key_find(const char *section, const char *name) {
+        for (size_t i = 0; i < CONFIG_KEYS_N; i++)
+                if (strcmp(config_keys[i].section, section) == 0 && strcmp(config_keys[i].name, name) == 0)
+                        return &config_keys[i];
+        return NULL;
+}
+
+static bool config_section_is_known(const char *section) {
+        for (size_t i = 0; i < ELEMENTSOF(config_sections); i++)
+                if (strcmp(config_sections[i], section) == 0)
+                        return true;
+        return false;
+}
+
+static int config_handler(void *userdata, const char *section, const char *name, const char *value) {
+        ConfigParser *p = userdata;
+        const ConfigKey *k;
+        char s1[64], s2[64];
+
+        /* inih wants nonzero for success; our errors are recorded in p. */
+        if (p->error < 0)
+                return 0;
+        if (!value) /* only with INI_ALLOW_NO_VALUE builds */
+                parser_error(p, "'%s' needs a value", clean(name, s1, sizeof s1));
+        else if (*section == '\0')
+                parser_error(p, "key '%s' outside of any section", clean(name, s1, sizeof s1));
+        else if (!config_section_is_known(section)) /* the reader reports it first; be safe anyway */
+                parser_error(p, "unknown section [%s]", clean(section, s1, sizeof s1));
+        else if (!(k = config_key_find(section, name)))
+                parser_error(p, "unknown key '%s' in section [%s]", clean(name, s1, sizeof s1),
+                             clean(section, s2, sizeof s2));
+        else
+                (void) parse_value(p, k, value);
+
+        return p->error < 0 ? 0 : 1;
+}
+
+/* ---- the reader in front of inih ---- */
+
+static void strip_inline_comment(char *s) {
+        for (char *c = s; *c; c++)
+                if ((*c == '#' || *c == ';') && (c == s || c[-1] == ' ' || c[-1] == '\t')) {
+                        *c = '\0';
+                        return;
+                }
+}
+
+static char *config_reader(char *str, int num, void *stream) {
+        ConfigParser *p = stream;
+        size_t n = 0;
+        bool got = false;
+        int ch;
+
+        if (p->error < 0 || num < 2)
+                return NULL;
+
+        while ((ch = getc(p->f)) != EOF) {
+                got = true;
+                if (ch == '\n')
+                        break;
+                if ((ch < 0x20 && ch != '\t' && ch != '\r') || ch == 0x7f) {
+                        p->line++;
+                        parser_error(p, "control character 0x%02x in line", (unsigned) ch);
+                        return NULL;
+                }
+                if (n + 1 >= (size_t) num) {
+                        p->line++;
+                        parser_error(p, "line longer than %d bytes (split long lists over several lines)",
+                                     num - 1);
+                        return NULL;
+                }
+                str[n++] = (char) ch;
+        }
+        if (ferror(p->f)) {
+                if (p->error == 0) {
+                        parser_error(p, "read error");
+                        p->error = -EIO;
+                }
+                return NULL;
+        }
+        if (!got)
+                return NULL;
+
+        str[n] = '\0';
+        if (++p->line > CONFIG_LINES_MAX) {
+                parser_error(p, "more than %u lines", CONFIG_LINES_MAX);
+                return NULL;
+        }
+
+        /* A UTF-8 byte order mark on the first line, then indentation: inih
+         * would treat an indented line as a continuation in some builds. */
+        char *start = str;
+        if (p->line == 1 && (unsigned char) start[0] == 0xEF && (unsigned char) start[1] == 0xBB &&
+            (unsigned char) start[2] == 0xBF)
+                start += 3;
+        start += strspn(start, " \t");
+        memmove(str, start, strlen(start) + 1);
+        strip_inline_comment(str);
+
+        /* Check section names here: inih only tells us about sections that
+         * contain keys, and an unknown empty section is still a mistake. */
+        if (str[0] == '[') {
+                char *end = strchr(str, ']');
+                if (end) {
+                        char name[64], shown[64];
+                        size_t len = (size_t) (end - str - 1);
+
+                        if (len >= sizeof name) {
+                                parser_error(p, "unknown section [%s]", clean(str + 1, shown, sizeof shown));
+                                return NULL;
+                        }
+                        memcpy(name, str + 1, len);
+                        name[len] = '\0';
+                        if (!config_section_is_known(name)) {
+                                parser_error(p, "unknown section [%s]", clean(name, shown, sizeof shown));
+                                return NULL;
+                        }
+                        if (end[1 + strspn(end + 1, " \t\r")] != '\0') {
+                                parser_error(p, "unexpected text after [%s]", name);
+                                return NULL;
+                        }
+                }
+        }
+        return str;
+}
+
+static int config_check_file_owner(ConfigParser *p, int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0) {
+                int r = -errno;
+                parser_error(p, "cannot stat: %s", strerror(-r));
+                return (p->error = r);
+        }
+        if (!S_ISREG(st.st_mode))
+                return parser_error(p, "not a regular file");
+        /* The policy decides who may log in without approval: a file others
+         * can rewrite would let them exempt themselves. */
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+                return parser_error(p, "owned by uid %u, not root; refusing it", (unsigned) st.st_uid);
+        if (st.st_mode & S_IWOTH)
+                return parser_error(p, "writable by everyone; refusing it");
+        return 0;
+}
+
+/* Returns 0 when read, -ENOENT (no error recorded) when missing and
+ * !must_exist, or the first error. */
+static int config_parse_file(ConfigParser *p, const char *path, bool must_exist) {
+        _cleanup_free_ char *copy = NULL;
+        char **files;
+        FILE *f;
+        int r;
+
+        copy = strdup(path);
+        files = reallocarray(p->files, p->n_files + 1, sizeof(char *));
+        if (!copy || !files) {
+                if (files)
+                        p->files = files;
+                return parser_oom(p);
+        }
+        p->files = files;
+        p->files[p->n_files++] = TAKE_PTR(copy);
+        p->line = 0;
+
+        /* O_NONBLOCK: a FIFO planted at the path must not hang jitd's start;
+         * the type is checked before anything is read. */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        f = fd >= 0 ? fdopen(fd, "r") : NULL;
+        if (!f) {
+                r = -errno;
+                if (fd >= 0)
+                        close(fd);
+                if (r == -ENOENT && !must_exist) {
+                        free(p->files[--p->n_files]);
+                        return -ENOENT;
+                }
+                parser_error(p, "cannot open: %s", strerror(-r));
+                return (p->error = r);
+        }
+        p->f = f;
+
+        r = config_check_file_owner(p, fileno(f));
+        if (r >= 0)
+                r = ini_parse_stream(config_reader, p, config_handler, p);
+        p->f = NULL;
+        fclose(f);
+
+        if (p->error < 0)
+                return p->error;
+        if (r == -2)
+                return parser_oom(p);
+        if (r != 0) {
+                /* A line inih could not make sense of; our handler and reader
+                 * record their own errors, so this one is syntax. */
+                p->line = r > 0 ? (unsigned) r : p->line;
+                return parser_error(p, "syntax error, expected '[section]' or 'key = value'");
+        }
+        return 0;
+}
+
+static int dropin_compare(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int config_parse_dropins(ConfigParser *p, const char *main_path) {
+        _cleanup_free_ char *dir_path = NULL;
+        char **names = NULL;
+        size_t n = 0;
+        DIR *d;
+        int r = 0;
+
+        if (asprintf(&dir_path, "%s.d", main_path) < 0)
+                return parser_oom(p);
+
+        d = opendir(dir_path);
+        if (!d) {
+                if (errno == ENOENT)
+                        return 0;
+                r = -errno;
+                if (p->err)
+                        snprintf(p->err->message, sizeof p->err->message, "%s: cannot open directory: %s",
+                                 dir_path, strerror(-r));
+                return (p->error = r);
+        }
+
+        for (struct dirent *de; (errno = 0, de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+
+                if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+                        continue;
+                if (n >= CONFIG_DROPINS_MAX) {
+                        r = -E2BIG;
+                        break;
+                }
+                char **nn = reallocarray(names, n + 1, sizeof(char *));
+                if (!nn) {
+                        r = -ENOMEM;
+                        break;
+                }
+                names = nn;
+                if (!(names[n] = strdup(de->d_name))) {
+                        r = -ENOMEM;
+                        break;
+                }
+                n++;
+        }
+        if (r == 0 && errno != 0)
+                r = -errno;
+        closedir(d);
+
+        if (r == 0) {
+                qsort(names, n, sizeof(char *), dropin_compare);
+                for (size_t i = 0; i < n; i++) {
+                        _cleanup_free_ char *path = NULL;
+
+                        if (asprintf(&path, "%s/%s", dir_path, names[i]) < 0) {
+                                r = parser_oom(p);
+                                break;
+                        }
+                        r = config_parse_file(p, path, true);
+                        if (r < 0)
+                                break;
+                }
+        } else if (r == -ENOMEM)
+                r = parser_oom(p);
+        else if (r == -E2BIG) {
+                if (p->err)
+                        snprintf(p->err->message, sizeof p->err->message, "%s: more than %u drop-in files",
+                                 dir_path, CONFIG_DROPINS_MAX);
+                p->error = r = -EINVAL;
+        } else {
+                if (p->err)
+                        snprintf(p->err->message, sizeof p->err->message, "%s: cannot read directory: %s",
+                                 dir_path, strerror(-r));
+                p->error = r;
+        }
+
+        for (size_t i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        return r;
+}
+
+static size_t key_index(const char *section, const char *name) {
+        const ConfigKey *k = config_key_find(section, name);
+        return k ? (size_t) (k - config_keys) : 0;
+}
+
+static ConfigLocation later(ConfigLocation a, ConfigLocation b) {
+        if (a.file != b.file)
+                return a.file > b.file ? a : b;
+        return a.line >= b.line ? a : b;
+}
+
+/* Rules that involve more than one key, checked once every file is read so
+ * a drop-in may change either side. */
+static int config_check_consistency(ConfigParser *p) {
+        Config *c = p->config;
+        char a[32], b[32];
+
+        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
+                const ActionPolicy *ap = &c->policy[act];
+                const char *sect = jit_action_to_string(act);
+
+                if (ap->default_duration_sec > ap->max_duration_sec)
+                        return parser_error_at(p,
+                                               later(p->set_at[key_index(sect, "default_duration")],
+                                                     p->set_at[key_index(sect, "max_duration")]),
+                                               "[%s] default_duration %s is longer than max_duration %s", sect,
+                                               jit_format_duration(ap->default_duration_sec, a, sizeof a),
+                                               jit_format_duration(ap->max_duration_sec, b, sizeof b));
+        }
+
+        if (c->max_connections_per_uid > c->max_connections)
+                return parser_error_at(p,
+                                       later(p->set_at[key_index("jitd", "max_connections_per_uid")],
+                                             p->set_at[key_index("jitd", "max_connections")]),
+                                       "max_connections_per_uid %u is larger than max_connections %u",
+                                       c->max_connections_per_uid, c->max_connections);
+
+        return 0;
+}
+
+int config_load(Config *c, const char *path, bool must_exist, ConfigError *err) {
+        Config tmp;
+        ConfigParser p = {
+                .config = &tmp,
+                .err = err,
+        };
+        int r;
+
+        if (!c || !path)
+                return -EINVAL;
+        if (err)
+                err->message[0] = '\0';
+
+        config_init_defaults(&tmp);
+        if (!tmp.socket_path || !tmp.state_directory || !tmp.admin_group) {
+                r = parser_oom(&p);
+                goto finish;
+        }
+
+        /* -ENOENT with no error recorded: an optional main file is absent. */
+        r = config_parse_file(&p, path, must_exist);
+        if (r < 0 && p.error < 0)
+                goto finish;
+        r = config_parse_dropins(&p, path);
+        if (r < 0)
+                goto finish;
+        r = config_check_consistency(&p);
+
+finish:
+        for (size_t i = 0; i < p.n_files; i++)
+                free(p.files[i]);
+        free(p.files);
+
+        if (r < 0) {
+                config_free(&tmp);
+                *c = (Config){};
+                return r;
+        }
+        *c = tmp;
+        return 0;
+}
+
+/* ---- --check-config ---- */
+
+static bool endswith_slash(const char *s) {
+        size_t n = strlen(s);
+        return n > 0 && s[n - 1] == '/';
+}
+
+/* As "key = a b c" lines short enough to read back: a long list continues
+ * on another "key = ..." line, which adds to it. */
+static void print_list(FILE *f, const char *key, const StringList *l, bool groups) {
+        size_t width = 0;
+
+        fprintf(f, "%s =", key);
+        for (size_t i = 0; i < l->n; i++) {
+                if (width > 72) {
+                        fprintf(f, "\n%s =", key);
+                        width = 0;
+                }
+                fprintf(f, " %s", l->items[i]);
+                width += strlen(l->items[i]) + 1;
+        }
+        fputc('\n', f);
+
+        /* A group that does not resolve covers nobody; say so, since that is
+         * usually a typo that silently exempts people. */
+        if (groups)
+                for (size_t i = 0; i < l->n; i++) {
+                        struct group grp, *result = NULL;
+                        char buf[16384];
+
+                        if (getgrnam_r(l->items[i], &grp, buf, sizeof buf, &result) == 0 && !result)
+                                fprintf(f, "# warning: group '%s' does not exist on this host\n", l->items[i]);
+                }
+}
+
+/* A few names, then a count: the summary is a comment line, not the list. */
+static void print_names(FILE *f, const StringList *l) {
+        const size_t shown = 6;
+
+        for (size_t i = 0; i < l->n && i < shown; i++)
+                fprintf(f, "%s %s", i ? "," : "", l->items[i]);
+        if (l->n > shown)
+                fprintf(f, " and %zu more", l->n - shown);
+}
+
+static void print_who(FILE *f, const ActionPolicy *ap) {
+        bool any = false;
+
+        if (string_list_contains(&ap->users, "*")) {
+                fputs("every user", f);
+                any = true;
+        } else if (ap->users.n > 0) {
+                fputs("users", f);
+                print_names(f, &ap->users);
+                any = true;
+        }
+        if (ap->groups.n > 0) {
+                fprintf(f, "%smembers of", any ? " and " : "");
+                print_names(f, &ap->groups);
+                any = true;
+        }
+        if (!any)
+                fputs("nobody (not enforced)", f);
+        if (ap->exempt_users.n > 0) {
+                fputs(", except", f);
+                print_names(f, &ap->exempt_users);
+        }
+}
+
+void config_print(const Config *c, FILE *f) {
+        char a[32], b[32];
+
+        fputs("# Effective jitd configuration (built-in defaults, jitd.conf and drop-ins).\n", f);
+        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
+                const ActionPolicy *ap = &c->policy[act];
+
+                fprintf(f, "# %-5s needs approval: ", jit_action_to_string(act));
+                print_who(f, ap);
+                fprintf(f, ";\n#        grants last %s by default, at most %s.\n",
+                        jit_format_duration(ap->default_duration_sec, a, sizeof a),
+                        jit_format_duration(ap->max_duration_sec, b, sizeof b));
+        }
+        if (c->breakglass_users.n + c->breakglass_groups.n == 0)
+                fputs("# break-glass: nobody.\n", f);
+        else
+                fputs("# break-glass: the [breakglass] users and groups bypass approval; every use is audited.\n",
+                      f);
+        if (c->admin_group && *c->admin_group)
+                fprintf(f, "# Approvers/admins: root and members of group '%s'.\n", c->admin_group);
+        else
+                fputs("# Approvers/admins: root only.\n", f);
+
+        fputs("\n[jitd]\n", f);
+        fprintf(f, "socket = %s\n", c->socket_path ?: "");
+        fprintf(f, "state_directory = %s\n", c->state_directory ?: "");
+        if (c->database_path)
+                fprintf(f, "database = %s\n", c->database_path);
+        else
+                fprintf(f, "# database = %s%s" DATABASE_FILE_NAME " (follows state_directory)\n",
+                        c->state_directory ?: "",
+                        c->state_directory && endswith_slash(c->state_directory) ? "" : "/");
+        fprintf(f, "admin_group = %s\n", c->admin_group ?: "");
+        if (c->admin_group && *c->admin_group) {
+                struct group grp, *result = NULL;
+                char buf[16384];
+
+                if (getgrnam_r(c->admin_group, &grp, buf, sizeof buf, &result) == 0 && !result)
+                        fprintf(f, "# warning: group '%s' does not exist on this host; only root can approve\n",
+                                c->admin_group);
+        }
+        fprintf(f, "request_ttl = %s\n", jit_format_duration(c->request_ttl_sec, a, sizeof a));
+        fprintf(f, "max_connections = %u\n", c->max_connections);
+        fprintf(f, "max_connections_per_uid = %u\n", c->max_connections_per_uid);
+        fprintf(f, "idle_timeout = %s\n", jit_format_duration(c->idle_timeout_sec, a, sizeof a));
+
+        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
+                const ActionPolicy *ap = &c->policy[act];
+
+                fprintf(f, "\n[%s]\n", jit_action_to_string(act));
+                print_list(f, "users", &ap->users, false);
+                print_list(f, "groups", &ap->groups, true);
+                print_list(f, "exempt_users", &ap->exempt_users, false);
+                fprintf(f, "default_duration = %s\n", jit_format_duration(ap->default_duration_sec, a, sizeof a));
+                fprintf(f, "max_duration = %s\n", jit_format_duration(ap->max_duration_sec, a, sizeof a));
+        }
+
+        fputs("\n[breakglass]\n", f);
+        print_list(f, "users", &c->breakglass_users, false);
+        print_list(f, "groups", &c->breakglass_groups, true);
+}

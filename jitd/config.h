@@ -1,5 +1,5 @@
 /* jitd.conf: the admin's policy and paths, parsed with inih from
- * /etc/jitd/jitd.conf plus jitd.conf.d/*.conf (sorted; later files override
+ * /etc/jitd/jitd.conf plus jitd.conf.d/NAME.conf (sorted; later files override
  * scalar keys, lists are replaced). Every value is bounds-checked; unknown
  * sections/keys and bad values are errors reported as file:line. */
 #pragma once
@@ -49,7 +49,7 @@ typedef struct ConfigError {
 /* Built-in defaults (what an empty file gives). */
 void config_init_defaults(Config *c);
 /* Load `path` (required to exist if `must_exist`, else a missing file means
- * defaults) and `path`.d/*.conf. On error returns -errno / -EINVAL and fills
+ * defaults) and `path`.d/NAME.conf. On error returns -errno / -EINVAL and fills
  * `err`; *c is then freed. */
 int config_load(Config *c, const char *path, bool must_exist, ConfigError *err);
 void config_free(Config *c);

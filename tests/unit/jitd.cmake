@@ -1,0 +1,19 @@
+# Unit tests for jitd's store, config and policy. They are built straight
+# from the sources they test rather than from jitd-core, so they do not
+# depend on the server and method files building. Each runs against real
+# components: a real SQLite file in a temporary directory, real config files
+# (tests/unit/data/ and config/jitd.conf), real NSS.
+function(jitd_unit_test name)
+  add_executable(${name} ${CMAKE_CURRENT_SOURCE_DIR}/${name}.c ${ARGN})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/jitd ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${name} PRIVATE jitcommon PkgConfig::SQLITE PkgConfig::INIH)
+  target_compile_definitions(${name} PRIVATE
+    JIT_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
+    JIT_SHIPPED_CONFIG="${PROJECT_SOURCE_DIR}/config/jitd.conf")
+  add_test(NAME jitd/${name} COMMAND ${name})
+  set_tests_properties(jitd/${name} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+endfunction()
+
+jitd_unit_test(test_store ${PROJECT_SOURCE_DIR}/jitd/store.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
+jitd_unit_test(test_config ${PROJECT_SOURCE_DIR}/jitd/config.c)
+jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${PROJECT_SOURCE_DIR}/jitd/config.c)

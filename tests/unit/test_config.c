@@ -1,0 +1,336 @@
+/* jitd.conf parsing against real files: the built-in defaults, every key,
+ * each kind of mistake reported at the right file:line, drop-in order, the
+ * syntax rules we impose on top of inih, and the config we ship. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "macros.h"
+#include "test.h"
+
+static char tmpdir[256];
+
+static const char *data(const char *name) {
+        static char buf[8][512];
+        static unsigned i;
+        char *p = buf[i++ % 8];
+
+        snprintf(p, sizeof buf[0], "%s/%s", JIT_TEST_DATA_DIR, name);
+        return p;
+}
+
+static const char *tmp_file(const char *name, const char *content) {
+        static char buf[8][512];
+        static unsigned i;
+        char *p = buf[i++ % 8];
+        FILE *f;
+
+        snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
+        f = fopen(p, "we");
+        CHECK(f != NULL);
+        if (f) {
+                fputs(content, f);
+                fclose(f);
+        }
+        return p;
+}
+
+static bool list_is(const StringList *l, const char *const *expected) {
+        size_t n = 0;
+
+        for (; expected[n]; n++)
+                if (n >= l->n || strcmp(l->items[n], expected[n]) != 0)
+                        return false;
+        return n == l->n;
+}
+#define LIST_IS(l, ...) list_is((l), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Load a file expected to fail; the message must contain `where` (file
+ * name:line) and `what`. */
+static void expect_error(const char *path, bool must_exist, int expected_r, const char *where, const char *what) {
+        Config c;
+        ConfigError err = {};
+        int r;
+
+        memset(&c, 0x5a, sizeof c); /* config_load must not read what was there */
+        r = config_load(&c, path, must_exist, &err);
+        CHECK_INT(r, expected_r);
+        if (r != expected_r)
+                fprintf(stderr, "  ... for %s (message: \"%s\")\n", path, err.message);
+        if (!strstr(err.message, where) || !strstr(err.message, what)) {
+                fprintf(stderr, "%s: message \"%s\" lacks \"%s\" or \"%s\"\n", path, err.message, where, what);
+                test_failures++;
+        }
+        /* On failure the config is left empty, safe to free again. */
+        CHECK(c.socket_path == NULL && c.policy[JIT_ACTION_LOGIN].users.n == 0);
+        config_free(&c);
+}
+
+static void test_defaults(void) {
+        Config c;
+        ConfigError err = {};
+
+        config_init_defaults(&c);
+        CHECK_STR(c.socket_path, "/run/jitd/io.jit");
+        CHECK_STR(c.state_directory, "/var/lib/jitd");
+        CHECK(c.database_path == NULL); /* <state_directory>/jitd.db */
+        CHECK_STR(c.admin_group, "jit-admin");
+        CHECK_INT(c.request_ttl_sec, 15 * 60);
+        CHECK_INT(c.max_connections, 256);
+        CHECK_INT(c.max_connections_per_uid, 16);
+        CHECK_INT(c.idle_timeout_sec, 30);
+        CHECK_INT(c.policy[JIT_ACTION_LOGIN].default_duration_sec, 3600);
+        CHECK_INT(c.policy[JIT_ACTION_LOGIN].max_duration_sec, 8 * 3600);
+        CHECK_INT(c.policy[JIT_ACTION_SUDO].default_duration_sec, 30 * 60);
+        CHECK_INT(c.policy[JIT_ACTION_SUDO].max_duration_sec, 4 * 3600);
+        /* Nobody needs approval until the admin says who. */
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                CHECK_INT(c.policy[a].users.n, 0);
+                CHECK_INT(c.policy[a].groups.n, 0);
+                CHECK_INT(c.policy[a].exempt_users.n, 0);
+        }
+        CHECK_INT(c.breakglass_users.n + c.breakglass_groups.n, 0);
+        config_free(&c);
+        config_free(&c); /* idempotent */
+        config_free(NULL);
+
+        /* An empty file and a missing optional file both give the defaults. */
+        CHECK_INT(config_load(&c, data("empty.conf"), true, &err), 0);
+        CHECK_STR(c.socket_path, "/run/jitd/io.jit");
+        CHECK_INT(c.policy[JIT_ACTION_SUDO].max_duration_sec, 4 * 3600);
+        CHECK(c.database_path == NULL);
+        config_free(&c);
+
+        CHECK_INT(config_load(&c, data("no-such-file.conf"), false, &err), 0);
+        CHECK_STR(c.admin_group, "jit-admin");
+        CHECK_INT(c.policy[JIT_ACTION_LOGIN].groups.n, 0);
+        config_free(&c);
+}
+
+static void test_every_key(void) {
+        Config c;
+        ConfigError err = {};
+
+        CHECK_INT(config_load(&c, data("full.conf"), true, &err), 0);
+        if (err.message[0])
+                fprintf(stderr, "full.conf: %s\n", err.message);
+        CHECK_STR(c.socket_path, "/run/jitd-test/io.jit");
+        CHECK_STR(c.state_directory, "/var/lib/jitd-test");
+        CHECK_STR(c.database_path, "/var/lib/jitd-test/other.db");
+        CHECK_STR(c.admin_group, "wheel");
+        CHECK_INT(c.request_ttl_sec, 300);
+        CHECK_INT(c.max_connections, 100);
+        CHECK_INT(c.max_connections_per_uid, 10);
+        CHECK_INT(c.idle_timeout_sec, 60);
+
+        const ActionPolicy *login = &c.policy[JIT_ACTION_LOGIN], *sudo = &c.policy[JIT_ACTION_SUDO];
+        /* Inline comments are cut; an indented second line adds to the list. */
+        CHECK(LIST_IS(&login->users, "alice", "bob", "carol"));
+        CHECK(LIST_IS(&login->groups, "jit-users", "ops"));
+        CHECK(LIST_IS(&login->exempt_users, "deploy"));
+        CHECK_INT(login->default_duration_sec, 2 * 3600);
+        CHECK_INT(login->max_duration_sec, 12 * 3600);
+        CHECK(LIST_IS(&sudo->users, "*"));
+        CHECK_INT(sudo->groups.n, 0);
+        CHECK(LIST_IS(&sudo->exempt_users, "backup", "deploy"));
+        CHECK_INT(sudo->default_duration_sec, 600);
+        CHECK_INT(sudo->max_duration_sec, 3600);
+        CHECK(LIST_IS(&c.breakglass_users, "oncall"));
+        CHECK(LIST_IS(&c.breakglass_groups, "sre"));
+
+        /* What --check-config shows is itself a valid config with the same meaning. */
+        char printed[512];
+        snprintf(printed, sizeof printed, "%s/printed.conf", tmpdir);
+        FILE *f = fopen(printed, "we");
+        CHECK(f != NULL);
+        if (f) {
+                config_print(&c, f);
+                fclose(f);
+        }
+        Config again;
+        CHECK_INT(config_load(&again, printed, true, &err), 0);
+        if (err.message[0])
+                fprintf(stderr, "printed: %s\n", err.message);
+        CHECK_STR(again.socket_path, c.socket_path);
+        CHECK_STR(again.database_path, c.database_path);
+        CHECK_INT(again.request_ttl_sec, c.request_ttl_sec);
+        CHECK(LIST_IS(&again.policy[JIT_ACTION_LOGIN].users, "alice", "bob", "carol"));
+        CHECK(LIST_IS(&again.policy[JIT_ACTION_SUDO].exempt_users, "backup", "deploy"));
+        CHECK(LIST_IS(&again.breakglass_groups, "sre"));
+        CHECK_INT(again.policy[JIT_ACTION_LOGIN].max_duration_sec, 12 * 3600);
+        config_free(&again);
+
+        /* And it explains who needs approval in words. */
+        char *text = NULL;
+        size_t size = 0;
+        f = open_memstream(&text, &size);
+        CHECK(f != NULL);
+        if (f) {
+                config_print(&c, f);
+                fclose(f);
+                CHECK(strstr(text, "sudo  needs approval: every user, except backup, deploy") != NULL);
+                CHECK(strstr(text, "members of jit-users, ops") != NULL);
+                CHECK(strstr(text, "root and members of group 'wheel'") != NULL);
+                free(text);
+        }
+        config_free(&c);
+}
+
+static void test_errors(void) {
+        expect_error(data("unknown-section.conf"), true, -EINVAL, "unknown-section.conf:3:",
+                     "unknown section [webhook]");
+        expect_error(data("unknown-key.conf"), true, -EINVAL, "unknown-key.conf:3:",
+                     "unknown key 'max_durration' in section [login]");
+        expect_error(data("bad-duration.conf"), true, -EINVAL, "bad-duration.conf:4:",
+                     "invalid duration '30 minutes'");
+        expect_error(data("default-over-max.conf"), true, -EINVAL, "default-over-max.conf:2:",
+                     "default_duration 9h is longer than max_duration 8h");
+        expect_error(data("relative-path.conf"), true, -EINVAL, "relative-path.conf:3:",
+                     "[jitd] state_directory must be an absolute path");
+        expect_error(data("invalid-user.conf"), true, -EINVAL, "invalid-user.conf:3:", "invalid user name 'bob;rm'");
+        expect_error(data("bad-number.conf"), true, -EINVAL, "bad-number.conf:2:", "invalid number '12x'");
+        expect_error(data("zero-number.conf"), true, -EINVAL, "zero-number.conf:2:", "invalid number '0'");
+        expect_error(data("outside-section.conf"), true, -EINVAL, "outside-section.conf:1:",
+                     "key 'admin_group' outside of any section");
+        expect_error(data("syntax-error.conf"), true, -EINVAL, "syntax-error.conf:2:", "syntax error");
+        expect_error(data("star-in-breakglass.conf"), true, -EINVAL, "star-in-breakglass.conf:2:",
+                     "'*' is only allowed");
+        expect_error(data("per-uid-over-max.conf"), true, -EINVAL, "per-uid-over-max.conf:7:",
+                     "max_connections_per_uid 8 is larger than max_connections 4");
+        expect_error(data("no-such-file.conf"), true, -ENOENT, "no-such-file.conf:", "cannot open");
+
+        /* Mistakes written on the spot. */
+        expect_error(tmp_file("ttl.conf", "[jitd]\nrequest_ttl = 30d\n"), true, -EINVAL, "ttl.conf:2:",
+                     "out of range");
+        expect_error(tmp_file("dur.conf", "[sudo]\nmax_duration = 45d\n"), true, -EINVAL, "dur.conf:2:",
+                     "out of range");
+        expect_error(tmp_file("neg.conf", "[jitd]\nmax_connections = -1\n"), true, -EINVAL, "neg.conf:2:",
+                     "invalid number");
+        expect_error(tmp_file("sock.conf", "[jitd]\nsocket = /run/" /* > 107 bytes */
+                                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                                           "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"),
+                     true, -EINVAL, "sock.conf:2:", "longer than 107 bytes");
+        expect_error(tmp_file("dotdot.conf", "[jitd]\ndatabase = /var/lib/../../tmp/x.db\n"), true, -EINVAL,
+                     "dotdot.conf:2:", "'..'");
+        expect_error(tmp_file("emptypath.conf", "[jitd]\nsocket =\n"), true, -EINVAL, "emptypath.conf:2:",
+                     "needs a value");
+        expect_error(tmp_file("group.conf", "\n\n[login]\ngroups = ok, -bad\n"), true, -EINVAL, "group.conf:4:",
+                     "invalid group name '-bad'");
+        expect_error(tmp_file("admin.conf", "[jitd]\nadmin_group = jit admin\n"), true, -EINVAL, "admin.conf:2:",
+                     "invalid group name");
+        expect_error(tmp_file("case.conf", "[Login]\n"), true, -EINVAL, "case.conf:1:", "unknown section [Login]");
+        expect_error(tmp_file("after.conf", "[login] x\n"), true, -EINVAL, "after.conf:1:", "unexpected text");
+        expect_error(tmp_file("ctrl.conf", "[login]\nusers = al\x1b[2Jice\n"), true, -EINVAL, "ctrl.conf:2:",
+                     "control character");
+        /* Indentation never makes a continuation line, whatever inih's build does. */
+        expect_error(tmp_file("cont.conf", "[login]\nusers = alice\n    bob\n"), true, -EINVAL, "cont.conf:3:",
+                     "syntax error");
+
+        /* inih splits an over-long line in two; we refuse it instead, so the
+         * tail of a long comment can never turn into a key. */
+        char longline[600];
+        snprintf(longline, sizeof longline, "[login]\n# %0*d users = *\n", 400, 0);
+        expect_error(tmp_file("long.conf", longline), true, -EINVAL, "long.conf:2:", "line longer than");
+
+        /* A policy file others can rewrite is refused. */
+        const char *ww = tmp_file("world-writable.conf", "[login]\nusers = alice\n");
+        CHECK_INT(chmod(ww, 0666), 0);
+        expect_error(ww, true, -EINVAL, "world-writable.conf", "writable by everyone");
+
+        /* A directory or a FIFO is not a config file (and a FIFO does not hang us). */
+        expect_error(tmpdir, true, -EINVAL, "", "not a regular file");
+        char fifo[512];
+        snprintf(fifo, sizeof fifo, "%s/fifo.conf", tmpdir);
+        CHECK_INT(mkfifo(fifo, 0600), 0);
+        expect_error(fifo, true, -EINVAL, "fifo.conf", "not a regular file");
+}
+
+static void test_dropins(void) {
+        Config c;
+        ConfigError err = {};
+
+        CHECK_INT(config_load(&c, data("dropin.conf"), true, &err), 0);
+        if (err.message[0])
+                fprintf(stderr, "dropin.conf: %s\n", err.message);
+        /* 10-first replaces the user list and shortens max; 20-second, read
+         * last, wins request_ttl; non-.conf and hidden files are ignored. */
+        CHECK(LIST_IS(&c.policy[JIT_ACTION_LOGIN].users, "carol"));
+        CHECK(LIST_IS(&c.policy[JIT_ACTION_LOGIN].groups, "jit-users"));
+        CHECK_INT(c.policy[JIT_ACTION_LOGIN].max_duration_sec, 4 * 3600);
+        CHECK_INT(c.policy[JIT_ACTION_LOGIN].default_duration_sec, 3600);
+        CHECK_INT(c.request_ttl_sec, 7 * 60);
+        CHECK_STR(c.admin_group, "jit-admin");
+        config_free(&c);
+
+        /* A rule broken only once the drop-in is read is reported there. */
+        expect_error(data("bad-dropin.conf"), true, -EINVAL, "bad-dropin.conf.d/50-shorter.conf:3:",
+                     "default_duration 2h is longer than max_duration 1h");
+
+        /* Drop-ins apply even when the main file is absent (and optional). */
+        CHECK_INT(config_load(&c, data("missing-main.conf"), false, &err), 0);
+        CHECK(LIST_IS(&c.policy[JIT_ACTION_SUDO].users, "*"));
+        config_free(&c);
+        expect_error(data("missing-main.conf"), true, -ENOENT, "missing-main.conf:", "No such file");
+
+        /* An empty assignment empties a list; later lines in the same file add again. */
+        CHECK_INT(config_load(&c,
+                              tmp_file("reset.conf", "[login]\nusers = a b\nusers =\nusers = c\nusers = d, c\n"),
+                              true, &err),
+                  0);
+        CHECK(LIST_IS(&c.policy[JIT_ACTION_LOGIN].users, "c", "d"));
+        config_free(&c);
+}
+
+static void test_shipped_config(void) {
+        Config c;
+        ConfigError err = {};
+
+        CHECK_INT(config_load(&c, JIT_SHIPPED_CONFIG, true, &err), 0);
+        if (err.message[0])
+                fprintf(stderr, "shipped config: %s\n", err.message);
+        CHECK_STR(c.admin_group, "jit-admin");
+        CHECK_STR(c.socket_path, "/run/jitd/io.jit");
+        CHECK(c.database_path == NULL);
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                CHECK(LIST_IS(&c.policy[a].groups, "jit-users"));
+                CHECK_INT(c.policy[a].users.n, 0);
+                CHECK_INT(c.policy[a].exempt_users.n, 0);
+        }
+        CHECK_INT(c.policy[JIT_ACTION_LOGIN].default_duration_sec, 3600);
+        CHECK_INT(c.policy[JIT_ACTION_LOGIN].max_duration_sec, 8 * 3600);
+        CHECK_INT(c.policy[JIT_ACTION_SUDO].default_duration_sec, 30 * 60);
+        CHECK_INT(c.policy[JIT_ACTION_SUDO].max_duration_sec, 4 * 3600);
+        CHECK_INT(c.breakglass_users.n + c.breakglass_groups.n, 0);
+        config_free(&c);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        return remove(path) < 0 ? -1 : 0;
+}
+
+int main(void) {
+        const char *base = getenv("TMPDIR") ?: "/tmp";
+
+        snprintf(tmpdir, sizeof tmpdir, "%s/test_config.XXXXXX", base);
+        if (!mkdtemp(tmpdir)) {
+                perror("mkdtemp");
+                return EXIT_FAILURE;
+        }
+
+        test_defaults();
+        test_every_key();
+        test_errors();
+        test_dropins();
+        test_shipped_config();
+
+        if (test_failures == 0)
+                (void) nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return test_result("test_config");
+}

@@ -1,0 +1,935 @@
+/* The state store against a real SQLite file in a temporary directory:
+ * schema creation and refusal of corrupt, foreign or newer files, the
+ * durability pragmas, deadline boundaries, first-decision-wins transitions,
+ * expiry, listings, sessions, field caps, and the hot lookup at 100k grants. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "macros.h"
+#include "store-internal.h"
+#include "store.h"
+#include "test.h"
+
+static char tmpdir[256];
+
+static const char *tmp_path(const char *name) {
+        static char buf[8][512];
+        static unsigned i;
+        char *p = buf[i++ % 8];
+
+        snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
+        return p;
+}
+
+static void remove_db(const char *path) {
+        char p[600];
+
+        unlink(path);
+        snprintf(p, sizeof p, "%s-wal", path);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-shm", path);
+        unlink(p);
+}
+
+static int64_t sql_int(Store *s, const char *sql) {
+        sqlite3_stmt *st = NULL;
+        int64_t v = -1;
+
+        if (sqlite3_prepare_v2(store_get_sqlite(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+                v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return v;
+}
+
+static int sql_exec(Store *s, const char *sql) {
+        return sqlite3_exec(store_get_sqlite(s), sql, NULL, NULL, NULL);
+}
+
+static RequestRecord make_request(const char *id, const char *user, JitAction action, int64_t created,
+                                  int64_t expires) {
+        RequestRecord r = {
+                .action = action,
+                .state = REQUEST_PENDING,
+                .created_at = created,
+                .expires_at = expires,
+                .duration_sec = 3600,
+        };
+        snprintf(r.id, sizeof r.id, "%s", id);
+        snprintf(r.user, sizeof r.user, "%s", user);
+        snprintf(r.service, sizeof r.service, "sshd");
+        snprintf(r.rhost, sizeof r.rhost, "192.0.2.7");
+        snprintf(r.tty, sizeof r.tty, "ssh");
+        snprintf(r.reason, sizeof r.reason, "deploy hotfix");
+        snprintf(r.match_code, sizeof r.match_code, "482-913");
+        return r;
+}
+
+static GrantRecord make_grant(const char *id, const char *user, JitAction action, int64_t created,
+                              int64_t expires) {
+        GrantRecord g = {
+                .action = action,
+                .created_at = created,
+                .expires_at = expires,
+                .state = GRANT_ACTIVE,
+        };
+        snprintf(g.id, sizeof g.id, "%s", id);
+        snprintf(g.user, sizeof g.user, "%s", user);
+        snprintf(g.approver, sizeof g.approver, "carol");
+        snprintf(g.reason, sizeof g.reason, "test");
+        return g;
+}
+
+static Store *open_fresh(const char *name) {
+        const char *path = tmp_path(name);
+        Store *s = NULL;
+
+        remove_db(path);
+        CHECK_INT(store_open(path, &s), 0);
+        return s;
+}
+
+static void test_state_strings(void) {
+        CHECK_STR(request_state_to_string(REQUEST_PENDING), "pending");
+        CHECK_STR(request_state_to_string(REQUEST_APPROVED), "approved");
+        CHECK_STR(request_state_to_string(REQUEST_DENIED), "denied");
+        CHECK_STR(request_state_to_string(REQUEST_EXPIRED), "expired");
+        CHECK_STR(request_state_to_string(REQUEST_CANCELLED), "cancelled");
+        CHECK(request_state_to_string(_REQUEST_STATE_MAX) == NULL);
+        CHECK(request_state_to_string(_REQUEST_STATE_INVALID) == NULL);
+        CHECK_INT(request_state_from_string("denied"), REQUEST_DENIED);
+        CHECK_INT(request_state_from_string("Denied"), _REQUEST_STATE_INVALID);
+        CHECK_INT(request_state_from_string(NULL), _REQUEST_STATE_INVALID);
+        CHECK_STR(grant_state_to_string(GRANT_ACTIVE), "active");
+        CHECK_STR(grant_state_to_string(GRANT_EXPIRED), "expired");
+        CHECK_STR(grant_state_to_string(GRANT_REVOKED), "revoked");
+        CHECK(grant_state_to_string(_GRANT_STATE_MAX) == NULL);
+        CHECK_INT(grant_state_from_string("revoked"), GRANT_REVOKED);
+        CHECK_INT(grant_state_from_string(""), _GRANT_STATE_INVALID);
+}
+
+static void test_create_and_reopen(void) {
+        const char *path = tmp_path("create.db");
+        Store *s = NULL;
+        struct stat st;
+        RequestRecord r, got;
+        GrantRecord g, gg;
+
+        remove_db(path);
+        /* An empty existing file is a new database (what O_CREAT gives). */
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        CHECK(fd >= 0);
+        close(fd);
+
+        CHECK_INT(store_open(path, &s), 0);
+        if (!s)
+                return;
+        CHECK_INT(store_schema_version(s), STORE_SCHEMA_VERSION);
+        CHECK_INT(sql_int(s, "PRAGMA user_version"), 1);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
+                             "('requests', 'grants', 'sessions')"),
+                  3);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'grants_live'"), 1);
+
+        /* The durability settings really took. */
+        char mode[16] = "";
+        sqlite3_stmt *q = NULL;
+        CHECK_INT(sqlite3_prepare_v2(store_get_sqlite(s), "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+        if (q && sqlite3_step(q) == SQLITE_ROW)
+                snprintf(mode, sizeof mode, "%s", (const char *) sqlite3_column_text(q, 0));
+        sqlite3_finalize(q);
+        CHECK_STR(mode, "wal");
+        CHECK_INT(sql_int(s, "PRAGMA synchronous"), 2); /* FULL */
+        CHECK_INT(sql_int(s, "PRAGMA foreign_keys"), 1);
+
+        /* Only its owner may read who holds root. */
+        CHECK_INT(stat(path, &st), 0);
+        CHECK_INT(st.st_mode & 07777, 0600);
+
+        r = make_request("r0000000000000001", "alice", JIT_ACTION_LOGIN, 1000, 1900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        CHECK_INT(store_insert_request(s, &r), -EEXIST);
+        g = make_grant("g0000000000000001", "alice", JIT_ACTION_SUDO, 1000, 5000);
+        g.breakglass = true;
+        CHECK_INT(store_insert_grant(s, &g), 0);
+        CHECK_INT(store_insert_grant(s, &g), -EEXIST);
+        store_close(s);
+
+        /* The WAL file is part of the database: it is not group/world readable either. */
+        s = NULL;
+        CHECK_INT(store_open(path, &s), 0);
+        if (!s)
+                return;
+        CHECK_INT(store_schema_version(s), STORE_SCHEMA_VERSION);
+        CHECK_INT(store_get_request(s, "r0000000000000001", &got), 0);
+        CHECK_STR(got.user, "alice");
+        CHECK_INT(got.action, JIT_ACTION_LOGIN);
+        CHECK_STR(got.service, "sshd");
+        CHECK_STR(got.rhost, "192.0.2.7");
+        CHECK_STR(got.reason, "deploy hotfix");
+        CHECK_STR(got.match_code, "482-913");
+        CHECK_INT(got.state, REQUEST_PENDING);
+        CHECK_INT(got.duration_sec, 3600);
+        CHECK_INT(got.created_at, 1000);
+        CHECK_INT(got.expires_at, 1900);
+        CHECK_INT(store_get_grant(s, "g0000000000000001", &gg), 0);
+        CHECK_STR(gg.user, "alice");
+        CHECK_STR(gg.request_id, ""); /* break-glass: no request */
+        CHECK(gg.breakglass);
+        CHECK_INT(gg.action, JIT_ACTION_SUDO);
+        CHECK_INT(gg.expires_at, 5000);
+        CHECK_INT(store_get_request(s, "r0000000000000009", &got), -ENOENT);
+        CHECK_INT(store_get_grant(s, "g0000000000000009", &gg), -ENOENT);
+
+        char wal[600];
+        snprintf(wal, sizeof wal, "%s-wal", path);
+        if (stat(wal, &st) >= 0)
+                CHECK_INT(st.st_mode & 077, 0);
+        store_close(s);
+}
+
+static void write_file(const char *path, const void *data, size_t n) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        CHECK(fd >= 0);
+        if (fd < 0)
+                return;
+        CHECK_INT(write(fd, data, n), (long long) n);
+        close(fd);
+}
+
+static off_t file_size(const char *path) {
+        struct stat st;
+        return stat(path, &st) < 0 ? -1 : st.st_size;
+}
+
+static void make_raw_db(const char *path, const char *sql) {
+        sqlite3 *db = NULL;
+
+        remove_db(path);
+        CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+        CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+}
+
+static void test_refuse_bad_files(void) {
+        Store *s = NULL;
+        const char *path;
+
+        /* Garbage: not a database at all. It must stay as it was. */
+        path = tmp_path("garbage.db");
+        remove_db(path);
+        char junk[8192];
+        for (size_t i = 0; i < sizeof junk; i++)
+                junk[i] = (char) (i * 7 + 13);
+        write_file(path, junk, sizeof junk);
+        CHECK_INT(store_open(path, &s), -EIO);
+        CHECK(s == NULL);
+        CHECK_INT(file_size(path), (long long) sizeof junk);
+
+        /* A real jitd database cut short (a full disk, a bad copy). */
+        path = tmp_path("truncated.db");
+        s = open_fresh("truncated.db");
+        if (s) {
+                CHECK_INT(sql_exec(s, "BEGIN"), SQLITE_OK);
+                for (int i = 0; i < 3000; i++) {
+                        char id[32];
+                        snprintf(id, sizeof id, "r%016d", i);
+                        RequestRecord r = make_request(id, "alice", JIT_ACTION_LOGIN, 1000 + i, 99999);
+                        CHECK_INT(store_insert_request(s, &r), 0);
+                }
+                CHECK_INT(sql_exec(s, "COMMIT"), SQLITE_OK);
+                store_close(s);
+                s = NULL;
+        }
+        off_t full = file_size(path);
+        CHECK(full > 64 * 1024);
+        CHECK_INT(truncate(path, full / 2), 0);
+        CHECK_INT(store_open(path, &s), -EIO);
+        CHECK(s == NULL);
+        CHECK_INT(file_size(path), (long long) (full / 2));
+
+        /* A healthy header with a damaged page in the middle. */
+        path = tmp_path("scribbled.db");
+        s = open_fresh("scribbled.db");
+        if (s) {
+                CHECK_INT(sql_exec(s, "BEGIN"), SQLITE_OK);
+                for (int i = 0; i < 3000; i++) {
+                        char id[32];
+                        snprintf(id, sizeof id, "g%016d", i);
+                        GrantRecord g = make_grant(id, "bob", JIT_ACTION_SUDO, 1000 + i, 99999);
+                        CHECK_INT(store_insert_grant(s, &g), 0);
+                }
+                CHECK_INT(sql_exec(s, "COMMIT"), SQLITE_OK);
+                store_close(s);
+                s = NULL;
+        }
+        full = file_size(path);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        CHECK(fd >= 0);
+        if (fd >= 0) {
+                char junk2[4096];
+                memset(junk2, 0x5a, sizeof junk2);
+                CHECK_INT(pwrite(fd, junk2, sizeof junk2, (full / 4096 / 2) * 4096), (long long) sizeof junk2);
+                close(fd);
+        }
+        CHECK_INT(store_open(path, &s), -EIO);
+        CHECK(s == NULL);
+
+        /* Somebody else's SQLite database: not silently adopted. */
+        path = tmp_path("foreign.db");
+        make_raw_db(path, "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1);");
+        CHECK_INT(store_open(path, &s), -EIO);
+        CHECK(s == NULL);
+
+        /* From a newer jitd: refused, and left untouched for that jitd. */
+        path = tmp_path("newer.db");
+        make_raw_db(path, "PRAGMA application_id = 1246318660; PRAGMA user_version = 2;"
+                          "CREATE TABLE future (x INTEGER);");
+        CHECK_INT(store_open(path, &s), -EPROTONOSUPPORT);
+        CHECK(s == NULL);
+        sqlite3 *db = NULL;
+        CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+        sqlite3_stmt *st = NULL;
+        CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+        CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+        CHECK_INT(sqlite3_column_int(st, 0), 2);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+
+        /* A symlink is not followed (someone could point it at a file of theirs). */
+        path = tmp_path("link.db");
+        remove_db(path);
+        CHECK_INT(symlink(tmp_path("create.db"), path), 0);
+        CHECK(store_open(path, &s) < 0);
+        CHECK(s == NULL);
+        unlink(path);
+
+        /* The directory must exist; we do not create it. */
+        CHECK_INT(store_open(tmp_path("no-such-dir/x.db"), &s), -ENOENT);
+        CHECK_INT(store_open(NULL, &s), -EINVAL);
+}
+
+static void test_live_grant_boundaries(void) {
+        Store *s = open_fresh("boundaries.db");
+        GrantRecord g, got;
+        const int64_t T = 1700000000;
+
+        if (!s)
+                return;
+        g = make_grant("g0000000000000100", "alice", JIT_ACTION_LOGIN, T - 3600, T);
+        CHECK_INT(store_insert_grant(s, &g), 0);
+
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T - 1, &got), 1);
+        CHECK_STR(got.id, "g0000000000000100");
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T, &got), 0); /* the deadline itself: over */
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T + 1, &got), 0);
+        /* Per action and per user. */
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_SUDO, T - 1, &got), 0);
+        CHECK_INT(store_find_live_grant(s, "alicex", JIT_ACTION_LOGIN, T - 1, &got), 0);
+        CHECK_INT(store_find_live_grant(s, "ALICE", JIT_ACTION_LOGIN, T - 1, &got), 0);
+
+        /* A grant expiring a second later is live at T. */
+        g = make_grant("g0000000000000101", "alice", JIT_ACTION_LOGIN, T - 10, T + 1);
+        CHECK_INT(store_insert_grant(s, &g), 0);
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T, &got), 1);
+        CHECK_STR(got.id, "g0000000000000101");
+        /* With two live grants, the one lasting longest wins. */
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T - 1, &got), 1);
+        CHECK_STR(got.id, "g0000000000000101");
+
+        /* Revoked grants are not live, whatever their deadline. */
+        CHECK_INT(store_end_grant(s, "g0000000000000101", GRANT_REVOKED, "carol", T - 5, &got), 0);
+        CHECK_INT(got.state, GRANT_REVOKED);
+        CHECK_STR(got.ended_by, "carol");
+        CHECK_INT(got.ended_at, T - 5);
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T, &got), 0);
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T - 1, &got), 1);
+        CHECK_STR(got.id, "g0000000000000100");
+
+        /* Pending requests follow the same rule. */
+        RequestRecord r = make_request("r0000000000000100", "alice", JIT_ACTION_SUDO, T - 100, T), rr;
+        CHECK_INT(store_insert_request(s, &r), 0);
+        CHECK_INT(store_find_pending_request(s, "alice", JIT_ACTION_SUDO, T - 1, &rr), 1);
+        CHECK_STR(rr.id, "r0000000000000100");
+        CHECK_INT(store_find_pending_request(s, "alice", JIT_ACTION_SUDO, T, &rr), 0);
+        CHECK_INT(store_find_pending_request(s, "alice", JIT_ACTION_LOGIN, T - 1, &rr), 0);
+        /* The newest pending one is returned. */
+        r = make_request("r0000000000000101", "alice", JIT_ACTION_SUDO, T - 50, T + 100);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        CHECK_INT(store_find_pending_request(s, "alice", JIT_ACTION_SUDO, T - 1, &rr), 1);
+        CHECK_STR(rr.id, "r0000000000000101");
+
+        CHECK_INT(store_find_live_grant(s, NULL, JIT_ACTION_LOGIN, T, &got), -EINVAL);
+        CHECK_INT(store_find_live_grant(s, "alice", _JIT_ACTION_MAX, T, &got), -EINVAL);
+        store_close(s);
+}
+
+static void test_decisions(void) {
+        Store *s = open_fresh("decisions.db");
+        const int64_t T = 1700000000;
+        RequestRecord r, got;
+        GrantRecord g, gg;
+
+        if (!s)
+                return;
+
+        /* Approve: the request flips and the grant appears, together. */
+        r = make_request("r0000000000000200", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        g = make_grant("g0000000000000200", "mallory", JIT_ACTION_SUDO, 0, T + 10 + 3600);
+        g.reason[0] = '\0';
+        g.breakglass = true;
+        CHECK_INT(store_approve_request(s, r.id, "carol", T + 10, &g), 0);
+        /* The store takes user/action from the request, not from the caller. */
+        CHECK_STR(g.user, "alice");
+        CHECK_INT(g.action, JIT_ACTION_LOGIN);
+        CHECK_STR(g.request_id, "r0000000000000200");
+        CHECK_STR(g.approver, "carol");
+        CHECK_STR(g.reason, "deploy hotfix");
+        CHECK(!g.breakglass);
+        CHECK_INT(g.state, GRANT_ACTIVE);
+        CHECK_INT(g.created_at, T + 10);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_INT(got.state, REQUEST_APPROVED);
+        CHECK_STR(got.decided_by, "carol");
+        CHECK_INT(got.decided_at, T + 10);
+        CHECK_STR(got.grant_id, "g0000000000000200");
+        CHECK_INT(store_get_grant(s, "g0000000000000200", &gg), 0);
+        CHECK_STR(gg.user, "alice");
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T + 11, &gg), 1);
+        CHECK_INT(store_find_pending_request(s, "alice", JIT_ACTION_LOGIN, T + 11, &got), 0);
+
+        /* Second approval (a double click, a second approver): stale. */
+        g = make_grant("g0000000000000201", "alice", JIT_ACTION_LOGIN, T + 12, T + 12 + 3600);
+        CHECK_INT(store_approve_request(s, r.id, "dave", T + 12, &g), -ESTALE);
+        CHECK_INT(store_get_grant(s, "g0000000000000201", &gg), -ENOENT);
+        CHECK_INT(store_deny_request(s, r.id, "dave", "no", T + 12, &got), -ESTALE);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_STR(got.decided_by, "carol");
+
+        /* Unknown id. */
+        CHECK_INT(store_approve_request(s, "r0000000000000299", "carol", T, &g), -ENOENT);
+        CHECK_INT(store_deny_request(s, "r0000000000000299", "carol", NULL, T, &got), -ENOENT);
+
+        /* After its TTL a request can no longer be approved, even unswept. */
+        r = make_request("r0000000000000202", "alice", JIT_ACTION_SUDO, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        g = make_grant("g0000000000000202", "alice", JIT_ACTION_SUDO, T + 900, T + 900 + 3600);
+        CHECK_INT(store_approve_request(s, r.id, "carol", T + 900, &g), -ESTALE);
+        CHECK_INT(store_get_grant(s, "g0000000000000202", &gg), -ENOENT);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_INT(got.state, REQUEST_PENDING);
+        /* ... while one second earlier it could have been. */
+
+        /* Deny, then approve: the denial stands. */
+        r = make_request("r0000000000000203", "bob", JIT_ACTION_SUDO, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        CHECK_INT(store_deny_request(s, r.id, "carol", "not during the freeze", T + 5, &got), 0);
+        CHECK_INT(got.state, REQUEST_DENIED);
+        CHECK_STR(got.decided_by, "carol");
+        CHECK_STR(got.decision_reason, "not during the freeze");
+        CHECK_INT(got.decided_at, T + 5);
+        g = make_grant("g0000000000000203", "bob", JIT_ACTION_SUDO, T + 6, T + 6 + 3600);
+        CHECK_INT(store_approve_request(s, r.id, "carol", T + 6, &g), -ESTALE);
+        CHECK_INT(store_find_live_grant(s, "bob", JIT_ACTION_SUDO, T + 7, &gg), 0);
+        /* Check can tell the user it was denied. */
+        CHECK_INT(store_find_recent_request(s, "bob", JIT_ACTION_SUDO, T, &got), 1);
+        CHECK_STR(got.id, "r0000000000000203");
+        CHECK_INT(got.state, REQUEST_DENIED);
+        CHECK_INT(store_find_recent_request(s, "bob", JIT_ACTION_SUDO, T + 6, &got), 0);
+        CHECK_INT(store_find_recent_request(s, "bob", JIT_ACTION_LOGIN, T, &got), 0);
+
+        /* Nobody approves their own request. */
+        r = make_request("r0000000000000204", "carol", JIT_ACTION_SUDO, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        g = make_grant("g0000000000000204", "carol", JIT_ACTION_SUDO, T + 1, T + 3600);
+        CHECK_INT(store_approve_request(s, r.id, "carol", T + 1, &g), -EPERM);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_INT(got.state, REQUEST_PENDING);
+        CHECK_INT(store_get_grant(s, "g0000000000000204", &gg), -ENOENT);
+
+        /* A grant id that already exists rolls the whole approval back. */
+        g = make_grant("g0000000000000200", "carol", JIT_ACTION_SUDO, T + 1, T + 3600);
+        CHECK_INT(store_approve_request(s, r.id, "dave", T + 1, &g), -EEXIST);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_INT(got.state, REQUEST_PENDING);
+        CHECK_STR(got.grant_id, "");
+        /* A deadline not after now is a caller bug. */
+        g = make_grant("g0000000000000205", "carol", JIT_ACTION_SUDO, T + 1, T + 1);
+        CHECK_INT(store_approve_request(s, r.id, "dave", T + 1, &g), -EINVAL);
+
+        /* The reason can be added while pending, not after. */
+        CHECK_INT(store_update_request_reason(s, r.id, "need to restart nginx"), 0);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_STR(got.reason, "need to restart nginx");
+        CHECK_INT(store_update_request_reason(s, "r0000000000000203", "late"), -ESTALE);
+        CHECK_INT(store_update_request_reason(s, "r0000000000000298", "x"), -ENOENT);
+
+        /* Revoke. */
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "dave", T + 20, &gg), 0);
+        CHECK_INT(gg.state, GRANT_REVOKED);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "dave", T + 21, &gg), -ESTALE);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_EXPIRED, NULL, T + 21, &gg), -ESTALE);
+        CHECK_INT(store_end_grant(s, "g0000000000000299", GRANT_REVOKED, "dave", T + 21, &gg), -ENOENT);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_ACTIVE, "dave", T + 21, &gg), -EINVAL);
+        CHECK_INT(store_get_grant(s, "g0000000000000200", &gg), 0);
+        CHECK_INT(gg.state, GRANT_REVOKED);
+        CHECK_INT(gg.ended_at, T + 20);
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T + 22, &gg), 0);
+
+        store_close(s);
+}
+
+typedef struct Seen {
+        char ids[1024][JIT_SESSION_MAX + 1];
+        size_t n;
+} Seen;
+
+static int seen_grant(const GrantRecord *g, void *userdata) {
+        Seen *seen = userdata;
+        if (seen->n < ELEMENTSOF(seen->ids))
+                memcpy(seen->ids[seen->n], g->id, JIT_ID_MAX);
+        seen->n++;
+        return 0;
+}
+
+static int seen_request(const RequestRecord *r, void *userdata) {
+        Seen *seen = userdata;
+        if (seen->n < ELEMENTSOF(seen->ids))
+                memcpy(seen->ids[seen->n], r->id, JIT_ID_MAX);
+        seen->n++;
+        return 0;
+}
+
+static int seen_session(const SessionRecord *r, void *userdata) {
+        Seen *seen = userdata;
+        if (seen->n < ELEMENTSOF(seen->ids))
+                snprintf(seen->ids[seen->n], sizeof seen->ids[0], "%s", r->session_id);
+        seen->n++;
+        return 0;
+}
+
+static bool seen_has(const Seen *seen, const char *id) {
+        for (size_t i = 0; i < seen->n && i < ELEMENTSOF(seen->ids); i++)
+                if (strcmp(seen->ids[i], id) == 0)
+                        return true;
+        return false;
+}
+
+typedef struct ReentrantCtx {
+        Store *s;
+        int ended;
+} ReentrantCtx;
+
+/* A callback that writes to the store while being called from it. */
+static int revoke_each(const GrantRecord *g, void *userdata) {
+        ReentrantCtx *c = userdata;
+        if (store_end_grant(c->s, g->id, GRANT_REVOKED, "root", 10, NULL) == 0)
+                c->ended++;
+        return 0;
+}
+
+static int fail_second(const GrantRecord *g, void *userdata) {
+        int *n = userdata;
+        return ++*n >= 2 ? -ECANCELED : 0;
+}
+
+static void test_expiry_and_lists(void) {
+        Store *s = open_fresh("expiry.db");
+        const int64_t T = 1700000000;
+        Seen sg = {};
+        int64_t deadline = 0;
+
+        if (!s)
+                return;
+
+        CHECK_INT(store_next_deadline(s, &deadline), 0);
+        CHECK_INT(store_expire_due(s, T, seen_grant, seen_request, NULL), 0);
+
+        GrantRecord g1 = make_grant("g0000000000000301", "alice", JIT_ACTION_LOGIN, T - 100, T - 1);
+        GrantRecord g2 = make_grant("g0000000000000302", "alice", JIT_ACTION_SUDO, T - 100, T);
+        GrantRecord g3 = make_grant("g0000000000000303", "bob", JIT_ACTION_LOGIN, T - 90, T + 1);
+        GrantRecord g4 = make_grant("g0000000000000304", "bob", JIT_ACTION_SUDO, T - 80, T + 500);
+        CHECK_INT(store_insert_grant(s, &g1), 0);
+        CHECK_INT(store_insert_grant(s, &g2), 0);
+        CHECK_INT(store_insert_grant(s, &g3), 0);
+        CHECK_INT(store_insert_grant(s, &g4), 0);
+        RequestRecord r1 = make_request("r0000000000000301", "alice", JIT_ACTION_LOGIN, T - 50, T);
+        RequestRecord r2 = make_request("r0000000000000302", "bob", JIT_ACTION_LOGIN, T - 40, T + 200);
+        RequestRecord r3 = make_request("r0000000000000303", "bob", JIT_ACTION_SUDO, T - 30, T + 300);
+        CHECK_INT(store_insert_request(s, &r1), 0);
+        CHECK_INT(store_insert_request(s, &r2), 0);
+        CHECK_INT(store_insert_request(s, &r3), 0);
+
+        CHECK_INT(store_next_deadline(s, &deadline), 1);
+        CHECK_INT(deadline, T - 1);
+
+        /* At T: everything with a deadline <= T. */
+        Seen sx = {};
+        CHECK_INT(store_expire_due(s, T, seen_grant, seen_request, &sx), 3);
+        CHECK_INT(sx.n, 3);
+        CHECK(seen_has(&sx, "g0000000000000301"));
+        CHECK(seen_has(&sx, "g0000000000000302"));
+        CHECK(seen_has(&sx, "r0000000000000301"));
+        CHECK(!seen_has(&sx, "g0000000000000303"));
+
+        GrantRecord gg;
+        RequestRecord rr;
+        CHECK_INT(store_get_grant(s, "g0000000000000302", &gg), 0);
+        CHECK_INT(gg.state, GRANT_EXPIRED);
+        CHECK_INT(gg.ended_at, T); /* at its deadline */
+        CHECK_INT(store_get_request(s, "r0000000000000301", &rr), 0);
+        CHECK_INT(rr.state, REQUEST_EXPIRED);
+        CHECK_INT(rr.decided_at, T);
+        /* Expired requests count as "recently decided" for Check. */
+        CHECK_INT(store_find_recent_request(s, "alice", JIT_ACTION_LOGIN, T - 10, &rr), 1);
+        CHECK_INT(rr.state, REQUEST_EXPIRED);
+
+        /* Nothing twice; callbacks optional. */
+        CHECK_INT(store_expire_due(s, T, NULL, NULL, NULL), 0);
+        CHECK_INT(store_next_deadline(s, &deadline), 1);
+        CHECK_INT(deadline, T + 1);
+        CHECK_INT(store_expire_due(s, T + 1, seen_grant, seen_request, &sg), 1);
+        CHECK_INT(store_next_deadline(s, &deadline), 1);
+        CHECK_INT(deadline, T + 200);
+
+        /* Listings: newest first, filters, limit. */
+        Seen l = {};
+        CHECK_INT(store_list_grants(s, NULL, false, T + 1, 0, seen_grant, &l), 4);
+        CHECK_STR(l.ids[0], "g0000000000000304");
+        CHECK_STR(l.ids[3], "g0000000000000301");
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, NULL, true, T + 1, 100, seen_grant, &l), 1);
+        CHECK_STR(l.ids[0], "g0000000000000304");
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, "alice", false, T + 1, 100, seen_grant, &l), 2);
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, "alice", true, T + 1, 100, seen_grant, &l), 0);
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, NULL, false, T + 1, 2, seen_grant, &l), 2);
+        CHECK_STR(l.ids[1], "g0000000000000303");
+        /* "active" means live at `now`, not merely not swept yet. */
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, "bob", true, T + 500, 100, seen_grant, &l), 0);
+
+        l.n = 0;
+        CHECK_INT(store_list_requests(s, NULL, false, T + 1, 0, seen_request, &l), 3);
+        CHECK_STR(l.ids[0], "r0000000000000303");
+        l.n = 0;
+        CHECK_INT(store_list_requests(s, NULL, true, T + 1, 0, seen_request, &l), 2);
+        l.n = 0;
+        CHECK_INT(store_list_requests(s, "bob", true, T + 250, 0, seen_request, &l), 1);
+        CHECK_STR(l.ids[0], "r0000000000000303");
+        l.n = 0;
+        CHECK_INT(store_list_requests(s, "carol", false, T, 0, seen_request, &l), 0);
+
+        /* A callback's error stops the listing and is returned. */
+        int calls = 0;
+        CHECK_INT(store_list_grants(s, NULL, false, T, 0, fail_second, &calls), -ECANCELED);
+        CHECK_INT(calls, 2);
+
+        /* Callbacks may write to the store: the listing is finished by then. */
+        ReentrantCtx rc = { .s = s };
+        CHECK_INT(store_list_grants(s, "bob", true, T + 1, 0, revoke_each, &rc), 1);
+        CHECK_INT(rc.ended, 1);
+        CHECK_INT(store_get_grant(s, "g0000000000000304", &gg), 0);
+        CHECK_INT(gg.state, GRANT_REVOKED);
+
+        /* A backlog larger than one batch is expired completely. */
+        CHECK_INT(sql_exec(s, "BEGIN"), SQLITE_OK);
+        for (int i = 0; i < 700; i++) {
+                char id[32];
+                snprintf(id, sizeof id, "g1%015d", i);
+                GrantRecord g = make_grant(id, "bulk", JIT_ACTION_LOGIN, T, T + 1000 + i % 7);
+                CHECK_INT(store_insert_grant(s, &g), 0);
+                snprintf(id, sizeof id, "r1%015d", i);
+                RequestRecord r = make_request(id, "bulk", JIT_ACTION_LOGIN, T, T + 1000 + i % 5);
+                CHECK_INT(store_insert_request(s, &r), 0);
+        }
+        CHECK_INT(sql_exec(s, "COMMIT"), SQLITE_OK);
+        Seen big = {};
+        /* Two pending requests (r2 at T+200, r3 at T+300) also fall due. */
+        CHECK_INT(store_expire_due(s, T + 2000, seen_grant, seen_request, &big), 1402);
+        CHECK_INT(big.n, 1402);
+        CHECK_INT(store_next_deadline(s, &deadline), 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM grants WHERE state = 'active'"), 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM requests WHERE state = 'pending'"), 0);
+
+        store_close(s);
+}
+
+static SessionRecord make_session(const char *sid, const char *grant, const char *user, int64_t opened) {
+        SessionRecord r = { .pid = 4242, .opened_at = opened };
+        snprintf(r.session_id, sizeof r.session_id, "%s", sid);
+        snprintf(r.grant_id, sizeof r.grant_id, "%s", grant);
+        snprintf(r.user, sizeof r.user, "%s", user);
+        snprintf(r.service, sizeof r.service, "sshd");
+        snprintf(r.tty, sizeof r.tty, "pts/3");
+        snprintf(r.rhost, sizeof r.rhost, "192.0.2.9");
+        return r;
+}
+
+static void test_sessions(void) {
+        Store *s = open_fresh("sessions.db");
+        const int64_t T = 1700000000;
+        Seen l = {};
+
+        if (!s)
+                return;
+        GrantRecord g = make_grant("g0000000000000401", "alice", JIT_ACTION_LOGIN, T, T + 3600);
+        CHECK_INT(store_insert_grant(s, &g), 0);
+
+        SessionRecord a = make_session("12", g.id, "alice", T + 1);
+        SessionRecord b = make_session("13", g.id, "alice", T + 2);
+        CHECK_INT(store_open_session(s, &a), 0);
+        CHECK_INT(store_open_session(s, &b), 0);
+        SessionRecord bad = make_session("14", "g0000000000000499", "alice", T + 3);
+        CHECK_INT(store_open_session(s, &bad), -ENOENT); /* no such grant */
+
+        CHECK_INT(store_list_sessions(s, g.id, true, seen_session, &l), 2);
+        CHECK_STR(l.ids[0], "12");
+        CHECK_STR(l.ids[1], "13");
+
+        CHECK_INT(store_close_session(s, "alice", "12", T + 10), 0);
+        CHECK_INT(store_close_session(s, "alice", "12", T + 11), -ENOENT);
+        CHECK_INT(store_close_session(s, "bob", "13", T + 11), -ENOENT); /* not bob's */
+        l.n = 0;
+        CHECK_INT(store_list_sessions(s, g.id, true, seen_session, &l), 1);
+        CHECK_STR(l.ids[0], "13");
+        l.n = 0;
+        CHECK_INT(store_list_sessions(s, g.id, false, seen_session, &l), 2);
+        l.n = 0;
+        CHECK_INT(store_list_sessions(s, NULL, true, seen_session, &l), 1);
+        l.n = 0;
+        CHECK_INT(store_list_sessions(s, "g0000000000000499", false, seen_session, &l), 0);
+
+        /* After a reboot logind reuses ids: the stale "open" one is closed. */
+        SessionRecord again = make_session("13", g.id, "alice", T + 100);
+        CHECK_INT(store_open_session(s, &again), 0);
+        l.n = 0;
+        CHECK_INT(store_list_sessions(s, g.id, true, seen_session, &l), 1);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sessions WHERE session_id = '13'"), 2);
+        CHECK_INT(sql_int(s, "SELECT closed_at FROM sessions WHERE session_id = '13' AND opened_at = 1700000002"),
+                  T + 100);
+        store_close(s);
+}
+
+static void test_field_caps(void) {
+        Store *s = open_fresh("caps.db");
+        const int64_t T = 1700000000;
+        char long_reason[JIT_REASON_MAX + 2];
+        RequestRecord r, got;
+        GrantRecord g, gg;
+
+        if (!s)
+                return;
+
+        /* A field that fills its array with no NUL is refused, not truncated. */
+        r = make_request("r0000000000000501", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        memset(r.user, 'a', sizeof r.user);
+        CHECK_INT(store_insert_request(s, &r), -EINVAL);
+        r = make_request("r0000000000000501", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        memset(r.reason, 'x', sizeof r.reason);
+        CHECK_INT(store_insert_request(s, &r), -EINVAL);
+        r = make_request("r0000000000000501", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        memset(r.rhost, 'h', sizeof r.rhost);
+        CHECK_INT(store_insert_request(s, &r), -EINVAL);
+        r = make_request("", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), -EINVAL);
+        r = make_request("r0000000000000501", "", JIT_ACTION_LOGIN, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), -EINVAL);
+        r = make_request("r0000000000000501", "alice", (JitAction) 7, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), -EINVAL);
+        r = make_request("r0000000000000501", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        r.state = (RequestState) 9;
+        CHECK_INT(store_insert_request(s, &r), -EINVAL);
+        r = make_request("r0000000000000501", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        r.duration_sec = UINT64_MAX;
+        CHECK_INT(store_insert_request(s, &r), -EINVAL);
+        g = make_grant("g0000000000000501", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        memset(g.approver, 'c', sizeof g.approver);
+        CHECK_INT(store_insert_grant(s, &g), -EINVAL);
+        SessionRecord se = make_session("1", "g0000000000000501", "alice", T);
+        memset(se.session_id, '9', sizeof se.session_id);
+        CHECK_INT(store_open_session(s, &se), -EINVAL);
+
+        /* The longest allowed values fit exactly. */
+        r = make_request("r0000000000000501", "alice", JIT_ACTION_LOGIN, T, T + 900);
+        memset(r.reason, 'x', sizeof r.reason - 1);
+        memset(r.user, 'u', sizeof r.user - 1);
+        r.user[sizeof r.user - 1] = '\0';
+        CHECK_INT(store_insert_request(s, &r), 0);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_INT(strlen(got.reason), JIT_REASON_MAX);
+        CHECK_INT(strlen(got.user), JIT_USER_MAX);
+
+        /* String arguments are capped too. */
+        memset(long_reason, 'y', sizeof long_reason - 1);
+        long_reason[sizeof long_reason - 1] = '\0';
+        CHECK_INT(store_update_request_reason(s, r.id, long_reason), -EINVAL);
+        CHECK_INT(store_deny_request(s, r.id, "carol", long_reason, T + 1, &got), -EINVAL);
+        char long_user[JIT_USER_MAX + 2];
+        memset(long_user, 'z', sizeof long_user - 1);
+        long_user[sizeof long_user - 1] = '\0';
+        CHECK_INT(store_find_live_grant(s, long_user, JIT_ACTION_LOGIN, T, &gg), -EINVAL);
+        CHECK_INT(store_deny_request(s, r.id, long_user, "", T + 1, &got), -EINVAL);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_INT(got.state, REQUEST_PENDING);
+
+        /* A tampered file: values that do not fit the records are an error
+         * (deny), never an overflow or a silent cut. */
+        g = make_grant("g0000000000000502", "bob", JIT_ACTION_SUDO, T, T + 900);
+        CHECK_INT(store_insert_grant(s, &g), 0);
+        CHECK_INT(store_find_live_grant(s, "bob", JIT_ACTION_SUDO, T, &gg), 1);
+        CHECK_INT(sql_exec(s, "UPDATE grants SET reason = printf('%.*c', 600, 'r') WHERE id = 'g0000000000000502'"),
+                  SQLITE_OK);
+        CHECK_INT(store_find_live_grant(s, "bob", JIT_ACTION_SUDO, T, &gg), -EIO);
+        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
+        CHECK_INT(sql_exec(s, "UPDATE grants SET reason = 'a' || char(0) || 'b' WHERE id = 'g0000000000000502'"),
+                  SQLITE_OK);
+        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
+        CHECK_INT(sql_exec(s, "PRAGMA ignore_check_constraints = ON;"
+                              "UPDATE grants SET reason = '', state = 'forever' WHERE id = 'g0000000000000502';"
+                              "PRAGMA ignore_check_constraints = OFF;"),
+                  SQLITE_OK);
+        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
+        CHECK_INT(sql_exec(s, "UPDATE requests SET user = printf('%.*c', 100, 'u') WHERE id = 'r0000000000000501'"),
+                  SQLITE_OK);
+        CHECK_INT(store_get_request(s, "r0000000000000501", &got), -EIO);
+        Seen l = {};
+        CHECK_INT(store_list_requests(s, NULL, false, T, 0, seen_request, &l), -EIO);
+
+        store_close(s);
+}
+
+static double now_sec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static void test_many_grants(void) {
+        Store *s = open_fresh("many.db");
+        const int64_t T = 1700000000;
+        const int N = 100000;
+        GrantRecord g;
+        double t0, t1;
+
+        if (!s)
+                return;
+
+        t0 = now_sec();
+        CHECK_INT(sql_exec(s, "BEGIN"), SQLITE_OK);
+        for (int i = 0; i < N; i++) {
+                char id[32], user[32];
+
+                snprintf(id, sizeof id, "g%016d", i);
+                snprintf(user, sizeof user, "user%05d", i % 20000);
+                /* Five grants per user: per action, with deadlines spread, some expired/revoked. */
+                g = make_grant(id, user, i % 2 ? JIT_ACTION_SUDO : JIT_ACTION_LOGIN, T - 3600,
+                               T + (i % 5 == 4 ? -1 : 60 + i % 3600));
+                if (i % 5 == 3)
+                        g.state = GRANT_REVOKED;
+                CHECK_INT(store_insert_grant(s, &g), 0);
+        }
+        CHECK_INT(sql_exec(s, "COMMIT"), SQLITE_OK);
+        t1 = now_sec();
+        printf("test_store: inserted %d grants in %.2fs\n", N, t1 - t0);
+
+        /* The hot lookup is an index search, not a scan. */
+        sqlite3_stmt *st = NULL;
+        char plan[512] = "";
+        CHECK_INT(sqlite3_prepare_v2(store_get_sqlite(s),
+                                     "EXPLAIN QUERY PLAN SELECT id FROM grants WHERE user = 'x' AND action = 'login'"
+                                     " AND state = 'active' AND expires_at > 5 ORDER BY expires_at DESC LIMIT 1",
+                                     -1, &st, NULL),
+                  SQLITE_OK);
+        while (st && sqlite3_step(st) == SQLITE_ROW)
+                snprintf(plan + strlen(plan), sizeof plan - strlen(plan), "%s; ", sqlite3_column_text(st, 3));
+        sqlite3_finalize(st);
+        CHECK(strstr(plan, "USING INDEX grants_live") != NULL);
+        if (!strstr(plan, "USING INDEX grants_live"))
+                fprintf(stderr, "plan: %s\n", plan);
+
+        /* Every user+action: the right answer, and quickly. */
+        int found = 0, wrong = 0;
+        t0 = now_sec();
+        for (int u = 0; u < 20000; u++)
+                for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                        char user[32];
+                        int64_t best = 0;
+                        const char *best_id = NULL;
+                        char ids[8][32];
+                        int n = 0;
+
+                        snprintf(user, sizeof user, "user%05d", u);
+                        /* Work out the expected grant from the same rules. */
+                        for (int i = u; i < N; i += 20000) {
+                                if ((i % 2 ? JIT_ACTION_SUDO : JIT_ACTION_LOGIN) != a)
+                                        continue;
+                                if (i % 5 == 3 || i % 5 == 4)
+                                        continue;
+                                int64_t exp = T + 60 + i % 3600;
+                                snprintf(ids[n], sizeof ids[n], "g%016d", i);
+                                if (exp > best) {
+                                        best = exp;
+                                        best_id = ids[n];
+                                }
+                                n++;
+                        }
+                        int k = store_find_live_grant(s, user, a, T, &g);
+                        if (k == 1)
+                                found++;
+                        if ((k == 1) != (best_id != NULL) ||
+                            (best_id && (strcmp(g.id, best_id) != 0 || g.expires_at != best)))
+                                wrong++;
+                }
+        t1 = now_sec();
+        CHECK_INT(wrong, 0);
+        CHECK(found > 0);
+        printf("test_store: %d lookups (%d live) in %.3fs: %.0f lookups/s\n", 40000, found, t1 - t0,
+               40000 / (t1 - t0));
+
+        /* Unknown users cost the same and find nothing. */
+        CHECK_INT(store_find_live_grant(s, "nobody", JIT_ACTION_LOGIN, T, &g), 0);
+        store_close(s);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        return remove(path) < 0 ? -1 : 0;
+}
+
+int main(void) {
+        const char *base = getenv("TMPDIR") ?: "/tmp";
+
+        snprintf(tmpdir, sizeof tmpdir, "%s/test_store.XXXXXX", base);
+        if (!mkdtemp(tmpdir)) {
+                perror("mkdtemp");
+                return EXIT_FAILURE;
+        }
+
+        test_state_strings();
+        test_create_and_reopen();
+        test_refuse_bad_files();
+        test_live_grant_boundaries();
+        test_decisions();
+        test_expiry_and_lists();
+        test_sessions();
+        test_field_caps();
+        test_many_grants();
+
+        if (test_failures == 0)
+                (void) nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        else
+                fprintf(stderr, "test_store: files kept in %s\n", tmpdir);
+        return test_result("test_store");
+}
