@@ -1,1 +1,353 @@
-/* placeholder: being written */
+/* The audit trail: one structured journald entry per event, with a fixed
+ * MESSAGE_ID, a JIT_EVENT name, the JIT_* fields that are set and a one-line
+ * human MESSAGE. Every string is passed through jit_sanitize() here, so a
+ * user's reason or a remote host name cannot forge log lines. Optionally the
+ * same fields are appended as one JSON object per line to a file (jitd
+ * --audit-log), for tests and hosts without journald. Audit never fails the
+ * operation it records: the decision is already in the store by then. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <systemd/sd-journal.h>
+
+#include "audit.h"
+#include "jit-protocol.h"
+#include "jit-message-ids.h"
+#include "log.h"
+#include "macros.h"
+#include "text.h"
+#include "varlink.h"
+
+#define AUDIT_FIELDS_MAX 24
+
+static int audit_fd = -1;
+
+static const struct {
+        const char *name;
+        const char *message_id;
+        int priority;
+} audit_events[_AUDIT_EVENT_MAX] = {
+        [AUDIT_REQUEST_CREATED] = { "request-created", JIT_MESSAGE_ID_REQUEST_CREATED, LOG_NOTICE },
+        [AUDIT_REQUEST_APPROVED] = { "request-approved", JIT_MESSAGE_ID_REQUEST_APPROVED, LOG_NOTICE },
+        [AUDIT_REQUEST_DENIED] = { "request-denied", JIT_MESSAGE_ID_REQUEST_DENIED, LOG_WARNING },
+        [AUDIT_REQUEST_EXPIRED] = { "request-expired", JIT_MESSAGE_ID_REQUEST_EXPIRED, LOG_NOTICE },
+        [AUDIT_GRANT_EXPIRED] = { "grant-expired", JIT_MESSAGE_ID_GRANT_EXPIRED, LOG_NOTICE },
+        [AUDIT_GRANT_REVOKED] = { "grant-revoked", JIT_MESSAGE_ID_GRANT_REVOKED, LOG_WARNING },
+        [AUDIT_ACCESS_ALLOWED] = { "access-allowed", JIT_MESSAGE_ID_ACCESS_ALLOWED, LOG_NOTICE },
+        [AUDIT_ACCESS_DENIED] = { "access-denied", JIT_MESSAGE_ID_ACCESS_DENIED, LOG_WARNING },
+        [AUDIT_FAIL_OPEN] = { "fail-open", JIT_MESSAGE_ID_FAIL_OPEN, LOG_ALERT },
+        [AUDIT_BREAKGLASS] = { "breakglass", JIT_MESSAGE_ID_BREAKGLASS, LOG_ALERT },
+        [AUDIT_SESSION_OPENED] = { "session-opened", JIT_MESSAGE_ID_SESSION_OPENED, LOG_NOTICE },
+        [AUDIT_SESSION_CLOSED] = { "session-closed", JIT_MESSAGE_ID_SESSION_CLOSED, LOG_NOTICE },
+};
+
+const char *audit_event_message_id(AuditEvent e) {
+        if ((unsigned) e >= _AUDIT_EVENT_MAX)
+                return NULL;
+        return audit_events[e].message_id;
+}
+
+const char *audit_event_name(AuditEvent e) {
+        if ((unsigned) e >= _AUDIT_EVENT_MAX)
+                return NULL;
+        return audit_events[e].name;
+}
+
+int audit_open_file(const char *path) {
+        int fd;
+
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return -errno;
+
+        audit_close_file();
+        audit_fd = fd;
+        return 0;
+}
+
+void audit_close_file(void) {
+        if (audit_fd >= 0)
+                close(audit_fd);
+        audit_fd = -1;
+}
+
+/* The sanitised copy of every field, "" when not set. */
+typedef struct AuditValues {
+        char request_id[JIT_ID_MAX + 8];
+        char grant_id[JIT_ID_MAX + 8];
+        char user[JIT_USER_MAX + 8];
+        char action[32];
+        char service[JIT_SERVICE_MAX + 8];
+        char rhost[JIT_RHOST_MAX + 8];
+        char tty[JIT_TTY_MAX + 8];
+        char approver[JIT_USER_MAX + 8];
+        char reason[JIT_REASON_MAX + 8];
+        char session[JIT_SESSION_MAX + 8];
+        char match_code[JIT_MATCH_CODE_MAX + 8];
+        char expires[64];        /* human */
+        char host[HOST_NAME_MAX + 1];
+} AuditValues;
+
+static void sanitize_field(const char *s, char *buf, size_t size) {
+        if (s && *s)
+                jit_sanitize(s, buf, size);
+        else
+                buf[0] = 0;
+}
+
+static void audit_values_fill(const AuditFields *f, AuditValues *v) {
+        char host[HOST_NAME_MAX + 1] = {};
+
+        sanitize_field(f->request_id, v->request_id, sizeof(v->request_id));
+        sanitize_field(f->grant_id, v->grant_id, sizeof(v->grant_id));
+        sanitize_field(f->user, v->user, sizeof(v->user));
+        sanitize_field(f->action, v->action, sizeof(v->action));
+        sanitize_field(f->service, v->service, sizeof(v->service));
+        sanitize_field(f->rhost, v->rhost, sizeof(v->rhost));
+        sanitize_field(f->tty, v->tty, sizeof(v->tty));
+        sanitize_field(f->approver, v->approver, sizeof(v->approver));
+        sanitize_field(f->reason, v->reason, sizeof(v->reason));
+        sanitize_field(f->session, v->session, sizeof(v->session));
+        sanitize_field(f->match_code, v->match_code, sizeof(v->match_code));
+        if (f->expires > 0)
+                jit_format_time(f->expires, v->expires, sizeof(v->expires));
+        else
+                v->expires[0] = 0;
+
+        if (gethostname(host, sizeof(host) - 1) < 0)
+                host[0] = 0;
+        sanitize_field(host[0] ? host : "localhost", v->host, sizeof(v->host));
+}
+
+typedef struct Line {
+        char buf[2048];
+        size_t n;
+} Line;
+
+static void _printf_(2, 3) line_append(Line *l, const char *format, ...) {
+        va_list ap;
+        int k;
+
+        if (l->n >= sizeof(l->buf) - 1)
+                return;
+        va_start(ap, format);
+        k = vsnprintf(l->buf + l->n, sizeof(l->buf) - l->n, format, ap);
+        va_end(ap);
+        if (k > 0)
+                l->n += (size_t) k < sizeof(l->buf) - l->n ? (size_t) k : sizeof(l->buf) - l->n - 1;
+}
+
+static const char *or_unknown(const char *s) {
+        return s[0] ? s : "?";
+}
+
+/* " via sshd from 10.0.0.1 on pts/0", leaving out what is not set. */
+static void line_append_origin(Line *l, const AuditValues *v) {
+        if (v->service[0])
+                line_append(l, " via %s", v->service);
+        if (v->rhost[0])
+                line_append(l, " from %s", v->rhost);
+        if (v->tty[0])
+                line_append(l, " on %s", v->tty);
+}
+
+static void line_append_reason(Line *l, const AuditValues *v) {
+        if (v->reason[0])
+                line_append(l, ": reason '%s'", v->reason);
+        else
+                line_append(l, ": no reason given");
+}
+
+static void audit_format_message(AuditEvent e, const AuditValues *v, Line *l) {
+        const char *user = or_unknown(v->user), *action = or_unknown(v->action);
+
+        switch (e) {
+        case AUDIT_REQUEST_CREATED:
+                line_append(l, "%s requested %s on %s (request %s, code %s)", user, action, v->host,
+                            or_unknown(v->request_id), or_unknown(v->match_code));
+                line_append_reason(l, v);
+                break;
+        case AUDIT_REQUEST_APPROVED:
+                line_append(l, "%s approved %s's %s request %s on %s: grant %s until %s", or_unknown(v->approver),
+                            user, action, or_unknown(v->request_id), v->host, or_unknown(v->grant_id),
+                            or_unknown(v->expires));
+                break;
+        case AUDIT_REQUEST_DENIED:
+                line_append(l, "%s denied %s's %s request %s on %s", or_unknown(v->approver), user, action,
+                            or_unknown(v->request_id), v->host);
+                line_append_reason(l, v);
+                break;
+        case AUDIT_REQUEST_EXPIRED:
+                line_append(l, "%s's %s request %s on %s expired unanswered", user, action,
+                            or_unknown(v->request_id), v->host);
+                break;
+        case AUDIT_GRANT_EXPIRED:
+                line_append(l, "%s's %s grant %s on %s expired", user, action, or_unknown(v->grant_id), v->host);
+                if (v->approver[0])
+                        line_append(l, " (ended by %s)", v->approver);
+                break;
+        case AUDIT_GRANT_REVOKED:
+                line_append(l, "%s revoked %s's %s grant %s on %s", or_unknown(v->approver), user, action,
+                            or_unknown(v->grant_id), v->host);
+                line_append_reason(l, v);
+                break;
+        case AUDIT_ACCESS_ALLOWED:
+                line_append(l, "%s for %s allowed on %s", action, user, v->host);
+                line_append_origin(l, v);
+                line_append(l, " under grant %s until %s", or_unknown(v->grant_id), or_unknown(v->expires));
+                break;
+        case AUDIT_ACCESS_DENIED:
+                line_append(l, "%s for %s denied on %s", action, user, v->host);
+                line_append_origin(l, v);
+                line_append(l, ": no live grant");
+                if (v->request_id[0])
+                        line_append(l, " (request %s)", v->request_id);
+                break;
+        case AUDIT_FAIL_OPEN:
+                line_append(l, "%s for %s allowed on %s WITHOUT a decision from jitd (fail-open)", action, user,
+                            v->host);
+                line_append_origin(l, v);
+                break;
+        case AUDIT_BREAKGLASS:
+                if (v->grant_id[0]) {
+                        line_append(l, "%s issued break-glass %s grant %s to %s on %s until %s",
+                                    or_unknown(v->approver), action, v->grant_id, user, v->host,
+                                    or_unknown(v->expires));
+                        line_append_reason(l, v);
+                } else {
+                        line_append(l, "%s used break-glass access for %s on %s", user, action, v->host);
+                        line_append_origin(l, v);
+                }
+                break;
+        case AUDIT_SESSION_OPENED:
+                line_append(l, "%s opened session %s on %s", user, or_unknown(v->session), v->host);
+                line_append_origin(l, v);
+                line_append(l, " under grant %s", or_unknown(v->grant_id));
+                break;
+        case AUDIT_SESSION_CLOSED:
+                line_append(l, "%s closed session %s on %s", user, or_unknown(v->session), v->host);
+                break;
+        default:
+                line_append(l, "unknown audit event %i", (int) e);
+        }
+}
+
+typedef struct Field {
+        const char *key;
+        const char *value; /* points into AuditValues or the message */
+} Field;
+
+static void audit_write_file(Field *fields, size_t n, int64_t now) {
+        _cleanup_json_ struct json_object *o = NULL;
+        _cleanup_free_ char *line = NULL;
+        const char *s;
+        size_t len;
+
+        o = json_object_new_object();
+        if (!o)
+                return;
+        json_object_object_add(o, "TIMESTAMP", json_object_new_int64(now));
+        for (size_t i = 0; i < n; i++)
+                json_object_object_add(o, fields[i].key, json_object_new_string(fields[i].value));
+
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return;
+        len = strlen(s);
+        line = malloc(len + 1);
+        if (!line)
+                return;
+        memcpy(line, s, len);
+        line[len] = '\n';
+
+        /* One write() on an O_APPEND file: lines never interleave. */
+        if (write(audit_fd, line, len + 1) != (ssize_t) (len + 1))
+                log_warning_errno(errno, "Failed to write to the audit log file: %m");
+}
+
+void audit_log(AuditEvent e, const AuditFields *f) {
+        static const AuditFields empty = {};
+        AuditValues v;
+        Field fields[AUDIT_FIELDS_MAX];
+        struct iovec iov[AUDIT_FIELDS_MAX];
+        _cleanup_free_ char *strings = NULL;
+        Line message = {};
+        char priority[16], expires[32];
+        size_t n = 0, k;
+        int r;
+
+        if ((unsigned) e >= _AUDIT_EVENT_MAX)
+                return;
+        if (!f)
+                f = &empty;
+
+        audit_values_fill(f, &v);
+        audit_format_message(e, &v, &message);
+
+#define ADD(k, v) fields[n++] = (Field) { .key = (k), .value = (v) }
+#define ADD_IF_SET(k, s)                \
+        do {                            \
+                if ((s)[0])             \
+                        ADD(k, (s));    \
+        } while (0)
+
+        snprintf(priority, sizeof(priority), "%i", audit_events[e].priority);
+        snprintf(expires, sizeof(expires), "%" PRIi64, f->expires);
+
+        ADD("MESSAGE", message.buf);
+        ADD("MESSAGE_ID", audit_events[e].message_id);
+        ADD("PRIORITY", priority);
+        ADD("SYSLOG_IDENTIFIER", "jitd");
+        ADD("JIT_EVENT", audit_events[e].name);
+        ADD_IF_SET("JIT_REQUEST_ID", v.request_id);
+        ADD_IF_SET("JIT_GRANT_ID", v.grant_id);
+        ADD_IF_SET("JIT_USER", v.user);
+        ADD_IF_SET("JIT_ACTION", v.action);
+        ADD_IF_SET("JIT_SERVICE", v.service);
+        ADD_IF_SET("JIT_RHOST", v.rhost);
+        ADD_IF_SET("JIT_TTY", v.tty);
+        ADD_IF_SET("JIT_APPROVER", v.approver);
+        if (f->expires > 0)
+                ADD("JIT_EXPIRES", expires);
+        ADD_IF_SET("JIT_REASON", v.reason);
+        ADD_IF_SET("JIT_SESSION", v.session);
+        ADD_IF_SET("JIT_MATCH_CODE", v.match_code);
+#undef ADD_IF_SET
+#undef ADD
+
+        /* "KEY=value" strings for the journal, in one allocation. */
+        k = 0;
+        for (size_t i = 0; i < n; i++)
+                k += strlen(fields[i].key) + 1 + strlen(fields[i].value) + 1;
+        strings = malloc(k);
+        if (strings) {
+                char *p = strings;
+
+                for (size_t i = 0; i < n; i++) {
+                        int len = sprintf(p, "%s=%s", fields[i].key, fields[i].value);
+
+                        iov[i] = (struct iovec) { .iov_base = p, .iov_len = (size_t) len };
+                        p += len + 1;
+                }
+
+                /* Without journald (containers, tests) this fails: then the
+                 * human line goes to stderr, so the event is not lost. */
+                r = sd_journal_sendv(iov, (int) n);
+                if (r < 0)
+                        log_full_errno(audit_events[e].priority, 0, "audit: %s (%s)", message.buf,
+                                       audit_events[e].name);
+        }
+
+        if (audit_fd >= 0)
+                audit_write_file(fields, n, jit_now_realtime());
+}

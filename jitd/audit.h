@@ -33,9 +33,16 @@ typedef struct AuditFields {
         const char *reason;
         const char *session;
         int64_t expires; /* 0: not set */
+        const char *match_code; /* JIT_MATCH_CODE; shown in the request-created message */
 } AuditFields;
 
 /* MESSAGE_ID as 32 lowercase hex characters. */
 const char *audit_event_message_id(AuditEvent e);
 const char *audit_event_name(AuditEvent e);
 void audit_log(AuditEvent e, const AuditFields *f);
+
+/* Also append one JSON object per event (the same fields as the journal
+ * entry, one line each) to `path`; for tests and hosts without journald.
+ * jitd --audit-log FILE. The file is created 0600 if missing. */
+int audit_open_file(const char *path);
+void audit_close_file(void);

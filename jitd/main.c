@@ -1,1 +1,481 @@
-int main(void) { return 0; }
+/* jitd's entry point: command line, configuration, the state directory and
+ * store, the listening socket (socket activation or our own), signals and
+ * the one sd-event loop everything else runs on. Also --check-config, which
+ * validates without changing anything. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "audit.h"
+#include "config.h"
+#include "expiry.h"
+#include "jitd.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+
+#ifndef JITD_VERSION
+#define JITD_VERSION "unknown"
+#endif
+
+#define STATE_DIRECTORY_DEFAULT "/var/lib/jitd"
+#define DB_FILE_NAME "jitd.db"
+/* Descriptors beyond max_connections: store, journal, listener, slack. */
+#define FD_OVERHEAD 64U
+
+static const char *arg_config = NULL;
+static bool arg_check_config = false;
+static const char *arg_audit_log = NULL;
+
+static void help(void) {
+        printf("jitd [OPTIONS...]\n\n"
+               "Just-in-time access approval daemon: answers pam_jit.so and jitctl on its socket.\n\n"
+               "  -h --help             Show this help\n"
+               "     --version          Show the version\n"
+               "  -c --config FILE      Configuration file (default: %s)\n"
+               "     --check-config     Validate the configuration and the database, print the\n"
+               "                        effective policy, and exit\n"
+               "     --audit-log FILE   Also append each audit event as a JSON line to FILE\n"
+               "  -d --debug            Log debug messages\n",
+               JITD_CONFIG_PATH_DEFAULT);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_CHECK_CONFIG,
+                ARG_AUDIT_LOG,
+        };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "config", required_argument, NULL, 'c' },
+                { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
+                { "audit-log", required_argument, NULL, ARG_AUDIT_LOG },
+                { "debug", no_argument, NULL, 'd' },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "hc:d", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("jitd %s\n", JITD_VERSION);
+                        return 0;
+                case 'c':
+                        if (!*optarg) {
+                                fprintf(stderr, "--config needs a file name.\n");
+                                return -EINVAL;
+                        }
+                        arg_config = optarg;
+                        break;
+                case ARG_CHECK_CONFIG:
+                        arg_check_config = true;
+                        break;
+                case ARG_AUDIT_LOG:
+                        if (!*optarg) {
+                                fprintf(stderr, "--audit-log needs a file name.\n");
+                                return -EINVAL;
+                        }
+                        arg_audit_log = optarg;
+                        break;
+                case 'd':
+                        log_set_max_level(LOG_DEBUG);
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        return -EINVAL;
+                }
+
+        if (optind < argc) {
+                fprintf(stderr, "jitd takes no arguments.\n");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static const char *state_directory(const Config *c) {
+        return c->state_directory && *c->state_directory ? c->state_directory : STATE_DIRECTORY_DEFAULT;
+}
+
+static const char *socket_path(const Config *c) {
+        return c->socket_path && *c->socket_path ? c->socket_path : JIT_SOCKET_PATH_DEFAULT;
+}
+
+static int database_path(const Config *c, char **ret) {
+        if (c->database_path && *c->database_path)
+                *ret = strdup(c->database_path);
+        else if (asprintf(ret, "%s/%s", state_directory(c), DB_FILE_NAME) < 0)
+                *ret = NULL;
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* mkdir -p: every directory we create gets exactly `mode` (jitd's umask is
+ * 077, so it is chmod'ed); existing ones are left as the admin made them. */
+static int mkdir_parents_and_self(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+        size_t len;
+
+        if (!p)
+                return -ENOMEM;
+
+        len = strlen(p);
+        while (len > 1 && p[len - 1] == '/')
+                p[--len] = 0;
+
+        for (char *s = p + 1;; s++) {
+                bool last = *s == 0;
+
+                if (*s != '/' && !last)
+                        continue;
+                *s = 0;
+                if (mkdir(p, mode) < 0) {
+                        if (errno != EEXIST)
+                                return -errno;
+                } else if (chmod(p, mode) < 0)
+                        return -errno;
+                if (last)
+                        break;
+                *s = '/';
+        }
+        return 0;
+}
+
+static int mkdir_parent(const char *path, mode_t mode) {
+        _cleanup_free_ char *dir = strdup(path);
+        char *slash;
+
+        if (!dir)
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return 0;
+        *slash = 0;
+        return mkdir_parents_and_self(dir, mode);
+}
+
+/* Read-only integrity check, so --check-config never migrates or locks. */
+static int check_database(const char *path) {
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        bool ok = false;
+        int r;
+
+        r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+        if (r == SQLITE_OK)
+                r = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
+        if (r == SQLITE_OK) {
+                r = sqlite3_step(st);
+                ok = r == SQLITE_ROW && sqlite3_column_text(st, 0) &&
+                        strcmp((const char *) sqlite3_column_text(st, 0), "ok") == 0;
+        }
+
+        if (!ok)
+                fprintf(stderr, "%s: database is unreadable or corrupt: %s\n", path,
+                        db ? sqlite3_errmsg(db) : "cannot open");
+        else
+                printf("# database %s: ok\n", path);
+
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return ok ? 0 : -EIO;
+}
+
+static int run_check_config(const Config *c) {
+        _cleanup_free_ char *db = NULL;
+        struct stat st;
+        int r;
+
+        config_print(c, stdout);
+        fflush(stdout);
+
+        r = database_path(c, &db);
+        if (r < 0)
+                return r;
+
+        if (stat(state_directory(c), &st) >= 0) {
+                if (!S_ISDIR(st.st_mode)) {
+                        fprintf(stderr, "%s: state directory is not a directory\n", state_directory(c));
+                        return -ENOTDIR;
+                }
+                if (st.st_mode & 0022)
+                        fprintf(stderr, "%s: warning: state directory is group or world writable\n",
+                                state_directory(c));
+        }
+
+        if (access(db, F_OK) < 0) {
+                printf("# database %s: not created yet\n", db);
+                return 0;
+        }
+        return check_database(db);
+}
+
+/* Is somebody serving `path`? Non-blocking: a busy jitd's full backlog
+ * (EAGAIN) means yes, and must not hang our start. */
+static int socket_is_listening(const char *path) {
+        _cleanup_close_ int fd = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        memcpy(sa.sun_path, path, strlen(path));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) >= 0)
+                return 1;
+        return errno == EAGAIN || errno == EINPROGRESS;
+}
+
+static int bind_socket(const char *path, int *ret_fd) {
+        _cleanup_close_ int fd = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct stat st;
+        int r;
+
+        if (path[0] != '/' || strlen(path) >= sizeof(sa.sun_path))
+                return log_error_errno(-EINVAL, "Socket path %s is not absolute or too long.", path);
+        memcpy(sa.sun_path, path, strlen(path));
+
+        r = mkdir_parent(path, 0755);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the directory of %s: %m", path);
+
+        if (lstat(path, &st) >= 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(-EEXIST, "%s exists and is not a socket, refusing to replace it.",
+                                               path);
+                if (socket_is_listening(path) > 0)
+                        return log_error_errno(-EADDRINUSE, "Another jitd is already listening on %s.", path);
+                if (unlink(path) < 0 && errno != ENOENT)
+                        return log_error_errno(errno, "Failed to remove stale socket %s: %m", path);
+        }
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to create socket: %m");
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return log_error_errno(errno, "Failed to bind to %s: %m", path);
+        /* Anyone may connect: who they are comes from SO_PEERCRED, and what
+         * they may do is decided per call. */
+        if (chmod(path, 0666) < 0)
+                return log_error_errno(errno, "Failed to chmod %s: %m", path);
+        if (listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "Failed to listen on %s: %m", path);
+
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* 1 and *ret_fd set if systemd passed us the socket, 0 if not. */
+static int activated_socket(int *ret_fd) {
+        int n, fd, flags;
+
+        n = sd_listen_fds(true);
+        if (n < 0)
+                return log_error_errno(n, "Failed to get sockets from systemd: %m");
+        if (n == 0)
+                return 0;
+        if (n > 1)
+                return log_error_errno(-EINVAL, "Got %i sockets from systemd, expected one.", n);
+
+        fd = SD_LISTEN_FDS_START;
+        if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0)
+                return log_error_errno(-EINVAL,
+                                       "The socket systemd passed is not a listening AF_UNIX stream socket.");
+
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                return log_error_errno(errno, "Failed to set up the socket systemd passed: %m");
+
+        *ret_fd = fd;
+        return 1;
+}
+
+static void raise_fd_limit(unsigned max_connections) {
+        struct rlimit rl;
+        rlim_t want = (rlim_t) max_connections + FD_OVERHEAD;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+                return;
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+                log_warning("File descriptor limit %llu is below max_connections + %u; "
+                            "connections may be refused.",
+                            (unsigned long long) rl.rlim_cur, FD_OVERHEAD);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        log_info("Received %s, shutting down.", strsignal((int) si->ssi_signo));
+        return sd_event_exit(m->event, 0);
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        /* SIGHUP's default would kill the daemon; a reload that swaps policy
+         * under live connections is not offered. */
+        log_notice("SIGHUP ignored: restart jitd to apply configuration changes.");
+        return 0;
+}
+
+static int run(int argc, char *argv[]) {
+        Manager m = {};
+        ConfigError err = {};
+        _cleanup_free_ char *db = NULL;
+        const char *config_file = arg_config ? arg_config : JITD_CONFIG_PATH_DEFAULT;
+        bool own_socket = false;
+        int listen_fd = -1, r;
+        sigset_t mask;
+
+        /* The database and its journal hold who may get root: 0600. */
+        umask(0077);
+
+        /* A file named on the command line must exist; only the default
+         * may be missing (then built-in defaults apply). */
+        if (arg_config && access(arg_config, F_OK) < 0) {
+                r = -errno;
+                fprintf(stderr, "%s: cannot open: %s\n", arg_config, strerror(-r));
+                return r;
+        }
+
+        r = config_load(&m.config, config_file, arg_config != NULL, &err);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", err.message[0] ? err.message : "Failed to load the configuration.");
+                return r;
+        }
+
+        if (arg_check_config) {
+                r = run_check_config(&m.config);
+                config_free(&m.config);
+                return r;
+        }
+
+        if (geteuid() != 0)
+                log_warning("Not running as root: group lookups and socket setup may fail.");
+
+        if (arg_audit_log) {
+                r = audit_open_file(arg_audit_log);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to open audit log file %s: %m", arg_audit_log);
+                        goto finish;
+                }
+        }
+
+        raise_fd_limit(m.config.max_connections);
+
+        /* sd-event takes signals through a signalfd: block them first. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&m.event);
+        if (r < 0) {
+                log_error_errno(r, "Failed to allocate the event loop: %m");
+                goto finish;
+        }
+        r = sd_event_add_signal(m.event, NULL, SIGTERM, on_signal, &m);
+        if (r >= 0)
+                r = sd_event_add_signal(m.event, NULL, SIGINT, on_signal, &m);
+        if (r >= 0)
+                r = sd_event_add_signal(m.event, NULL, SIGHUP, on_sighup, &m);
+        if (r < 0) {
+                log_error_errno(r, "Failed to set up signal handling: %m");
+                goto finish;
+        }
+
+        /* The store. A corrupt or unreadable one is fatal: jitd never runs
+         * with an empty store standing in for the real one. */
+        r = database_path(&m.config, &db);
+        if (r < 0)
+                goto finish;
+        if (!m.config.database_path || !*m.config.database_path)
+                r = mkdir_parents_and_self(state_directory(&m.config), 0700);
+        else
+                r = mkdir_parent(db, 0700);
+        if (r < 0) {
+                log_error_errno(r, "Failed to create the directory of %s: %m", db);
+                goto finish;
+        }
+        r = store_open(db, &m.store);
+        if (r < 0) {
+                log_error_errno(r, "Failed to open the database %s: %m", db);
+                goto finish;
+        }
+
+        r = activated_socket(&listen_fd);
+        if (r < 0)
+                goto finish;
+        if (r == 0) {
+                r = bind_socket(socket_path(&m.config), &listen_fd);
+                if (r < 0)
+                        goto finish;
+                own_socket = true;
+        }
+
+        r = server_new(&m, listen_fd, &m.server);
+        if (r < 0) {
+                close(listen_fd);
+                log_error_errno(r, "Failed to set up the server: %m");
+                goto finish;
+        }
+
+        r = expiry_start(&m);
+        if (r < 0)
+                goto finish;
+
+        if (own_socket)
+                log_info("jitd %s ready on %s.", JITD_VERSION, socket_path(&m.config));
+        else
+                log_info("jitd %s ready on the socket systemd passed.", JITD_VERSION);
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %s",
+                          own_socket ? socket_path(&m.config) : "the socket systemd passed");
+
+        r = sd_event_loop(m.event);
+        if (r < 0)
+                log_error_errno(r, "Event loop failed: %m");
+
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
+
+finish:
+        expiry_stop(&m);
+        m.server = server_free(m.server);
+        if (own_socket)
+                (void) unlink(socket_path(&m.config));
+        if (m.store)
+                store_close(m.store);
+        m.event = sd_event_unref(m.event);
+        audit_close_file();
+        config_free(&m.config);
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        r = run(argc, argv);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

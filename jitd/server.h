@@ -1,0 +1,90 @@
+/* The io.jit socket server: accepting connections, peer credentials, the
+ * connection limits, NUL-framed input and buffered output. It knows nothing
+ * about what a call means; methods.c does. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jit-protocol.h"
+#include "jitd.h"
+#include "varlink.h"
+
+/* Calls handled per connection per event-loop wakeup, so one busy client
+ * cannot keep the loop from everyone else. */
+#define JITD_CALLS_PER_WAKEUP 4U
+/* Bytes read per connection per wakeup. */
+#define JITD_READ_CHUNK (16U * 1024U)
+/* Stop reading a connection whose unread replies exceed this... */
+#define JITD_OUTPUT_HIGH (256U * 1024U)
+/* ...and drop it if they exceed this (a reply can be big, a List). */
+#define JITD_OUTPUT_MAX (4U * 1024U * 1024U)
+/* Connections beyond this many are kept free for uid 0 (at most). */
+#define JITD_ROOT_RESERVE_MAX 32U
+
+typedef struct Connection Connection;
+
+struct Connection {
+        Server *server;
+        Connection *prev, *next;
+
+        int fd;
+        uid_t uid; /* SO_PEERCRED, the only identity we trust */
+        gid_t gid;
+        pid_t pid; /* informational only, never used to decide anything */
+        char *user_name; /* the uid's name, resolved on first use */
+        bool user_name_resolved;
+
+        VarlinkFrameBuffer in;
+        char *out;
+        size_t out_size;   /* bytes queued in out[] */
+        size_t out_offset; /* of which already written */
+        size_t out_allocated;
+
+        sd_event_source *io_source;
+        sd_event_source *idle_source;
+        sd_event_source *defer_source; /* resumes work left over from an earlier wakeup */
+
+        bool eof;               /* the peer closed its writing side */
+        bool close_after_flush; /* no more input; close once the output is out */
+        bool dead;              /* freed from the defer source */
+        bool streaming;         /* a WaitDecision is pending: later calls wait */
+        char waiting_request_id[JIT_ID_MAX];
+};
+
+struct Server {
+        Manager *manager;
+        int listen_fd;
+        sd_event_source *listen_source;
+        sd_event_source *accept_retry_source; /* after EMFILE */
+        Connection *connections;
+        unsigned n_connections;
+        unsigned max_connections;
+        unsigned max_connections_per_uid;
+        unsigned root_reserve;
+        uint64_t idle_timeout_usec;
+};
+
+/* Takes ownership of `listen_fd` (a listening AF_UNIX stream socket) on
+ * success. */
+int server_new(Manager *m, int listen_fd, Server **ret);
+Server *server_free(Server *s);
+
+/* Queue a reply; "protocol" is added to `parameters` (taken, may be NULL).
+ * A final reply (continues=false) ends a stream. Returns 0 or -errno (the
+ * connection is then being dropped; the caller has nothing more to do). */
+int connection_reply(Connection *c, struct json_object *parameters, bool continues);
+int connection_reply_error(Connection *c, const char *error, struct json_object *parameters);
+
+/* Keep the connection waiting for a decision on `request_id`: later calls on
+ * it are held until the final reply, and it is not closed for idleness. */
+void connection_stream_begin(Connection *c, const char *request_id);
+
+/* The caller's user name from SO_PEERCRED via NSS, NULL if the uid has none. */
+const char *connection_user_name(Connection *c);
+
+/* For the waiters of a request: every connection streaming on `request_id`. */
+typedef void (*ConnectionCallback)(Connection *c, void *userdata);
+void server_foreach_waiter(Server *s, const char *request_id, ConnectionCallback cb, void *userdata);

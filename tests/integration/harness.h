@@ -1,0 +1,108 @@
+/* The integration harness: a real jitd on a temporary socket, database and
+ * configuration, and clients that talk to it as root or, from a forked child
+ * that dropped its privileges with setresuid(), as an unprivileged user.
+ * Needs root (for the uid switch); tests exit 77 (skipped) otherwise. */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "client.h"
+#include "jit-protocol.h"
+
+/* Unprivileged peers. On Debian, nobody's primary group is nogroup (65534);
+ * the configs below make nogroup the admin group, so nobody is an admin and
+ * daemon (uid 1) is a plain user. */
+#define UID_NOBODY 65534
+#define GID_NOBODY 65534
+#define UID_DAEMON 1
+#define GID_DAEMON 1
+
+#define CALL_TIMEOUT_USEC (5ULL * 1000000ULL)
+
+typedef struct Jitd {
+        char dir[128];
+        char socket[192];
+        char config[192];
+        char audit[192];
+        char db[192];
+        pid_t pid;
+} Jitd;
+
+/* Exit 77 unless root; call first. */
+void harness_require_root(const char *test_name);
+
+/* Temporary directory and config. `jitd_keys` are extra lines for the
+ * [jitd] section (socket and state_directory are set already), `rest` the
+ * other sections, both may be NULL. */
+int jitd_setup(Jitd *j, const char *jitd_keys, const char *rest);
+/* Start jitd and wait until it answers on its socket. -ECHILD if it exited
+ * first (its exit status in *ret_status, if not NULL). */
+int jitd_start(Jitd *j, int *ret_status);
+/* SIGTERM and reap; returns the exit status or -errno. */
+int jitd_stop(Jitd *j);
+/* SIGKILL and reap: a crash, nothing flushed by jitd itself. */
+void jitd_crash(Jitd *j);
+/* Stop and remove the temporary directory. */
+void jitd_cleanup(Jitd *j);
+
+/* Parameters from string pairs: params("user", "nobody", "action", "sudo", NULL). */
+struct json_object *params(const char *key, ...);
+struct json_object *params_add_int(struct json_object *p, const char *key, int64_t v);
+struct json_object *params_add_bool(struct json_object *p, const char *key, bool v);
+
+/* One call on a fresh connection, as root. Returns what jit_client_call
+ * returned; *ret_reply is the whole reply message. */
+int call(Jitd *j, const char *method, struct json_object *parameters, struct json_object **ret_reply);
+/* The same as another user, from a forked child with uid/gid switched. */
+int call_as(Jitd *j, uid_t uid, gid_t gid, const char *method, struct json_object *parameters,
+            struct json_object **ret_reply);
+
+/* Reply accessors; NULL/0/false when absent. reply_error() is NULL for success. */
+const char *reply_error(struct json_object *reply);
+const char *reply_string(struct json_object *reply, const char *key);
+int64_t reply_int(struct json_object *reply, const char *key);
+bool reply_bool(struct json_object *reply, const char *key);
+struct json_object *reply_member(struct json_object *reply, const char *key);
+
+/* Raw sockets, for what a well-behaved client would never send. */
+int raw_connect(Jitd *j);
+int raw_send(int fd, const void *data, size_t size);
+/* Read one NUL-terminated message within timeout_usec: 1 and *ret set, 0 on
+ * EOF before any byte, -ETIMEDOUT. */
+int raw_receive(int fd, uint64_t timeout_usec, struct json_object **ret);
+/* True if the peer closes the connection within timeout_usec (anything it
+ * sends before is discarded). */
+bool raw_wait_closed(int fd, uint64_t timeout_usec);
+
+/* Does the --audit-log file have an event `event` whose `key` is `value`
+ * (key NULL: any)? */
+bool audit_has(Jitd *j, const char *event, const char *key, const char *value);
+
+/* A pending request for `user`, filed by root with io.jit.Request; its id. */
+int create_request(Jitd *j, const char *user, const char *action, char *ret_id, size_t size);
+
+void sleep_usec(uint64_t usec);
+
+/* For the test programs (after tests/test.h): a successful reply, or one
+ * with this error; the failure message shows what came instead. */
+#define CHECK_OK(reply) CHECK_STR(reply_error(reply) ? reply_error(reply) : "(success)", "(success)")
+#define CHECK_ERROR(reply, error) CHECK_STR(reply_error(reply) ? reply_error(reply) : "(success)", error)
+
+/* The configuration most tests share: nobody and daemon need approval for
+ * sudo, nobody for login; bin is a break-glass account; nogroup (nobody's
+ * group) is the admin group. */
+#define TEST_JITD_KEYS \
+        "admin_group = nogroup\n" \
+        "request_ttl = 60\n"
+#define TEST_POLICY \
+        "[sudo]\n" \
+        "users = nobody daemon root\n" \
+        "default_duration = 600\n" \
+        "max_duration = 3600\n" \
+        "[login]\n" \
+        "users = nobody\n" \
+        "[breakglass]\n" \
+        "users = bin\n"

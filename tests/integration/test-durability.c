@@ -1,0 +1,203 @@
+/* What survives a crash and what a damaged store does: an acknowledged
+ * approval is on disk (jitd killed with SIGKILL right after it still has
+ * the grant), a corrupt database never turns into "allow", and
+ * --check-config validates without starting anything. */
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../test.h"
+#include "harness.h"
+
+#define ROUNDS 5
+
+static int run_check_config(const char *config, char *out, size_t size) {
+        int pipefd[2], status;
+        size_t n = 0;
+        pid_t pid;
+
+        if (pipe(pipefd) < 0)
+                return -1;
+        pid = fork();
+        if (pid == 0) {
+                dup2(pipefd[1], STDOUT_FILENO);
+                dup2(pipefd[1], STDERR_FILENO);
+                close(pipefd[0]);
+                close(pipefd[1]);
+                execl(JITD_PATH, "jitd", "--check-config", "--config", config, (char *) NULL);
+                _exit(127);
+        }
+        close(pipefd[1]);
+        for (;;) {
+                ssize_t k = read(pipefd[0], out + n, size - 1 - n);
+                if (k <= 0)
+                        break;
+                n += (size_t) k;
+                if (n >= size - 1)
+                        break;
+        }
+        out[n] = 0;
+        close(pipefd[0]);
+        if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+                return -1;
+        return WEXITSTATUS(status);
+}
+
+static void test_acknowledged_survives_sigkill(Jitd *j) {
+        for (int round = 0; round < ROUNDS; round++) {
+                struct json_object *reply = NULL;
+                char request_id[JIT_ID_MAX], grant_id[JIT_ID_MAX] = "";
+                int status = 0;
+
+                CHECK_INT(create_request(j, "nobody", "sudo", request_id, sizeof(request_id)), 0);
+                CHECK_INT(call(j, JIT_METHOD_APPROVE, params("request_id", request_id, NULL), &reply), 0);
+                CHECK_OK(reply);
+                if (reply_string(reply, "grant_id"))
+                        snprintf(grant_id, sizeof(grant_id), "%s", reply_string(reply, "grant_id"));
+                json_object_put(reply);
+
+                /* Acknowledged: now crash. */
+                jitd_crash(j);
+                CHECK_INT(jitd_start(j, &status), 0);
+
+                CHECK_INT(call(j, JIT_METHOD_CHECK, params("user", "nobody", "action", "sudo", "service", "sudo", NULL),
+                               &reply),
+                          0);
+                CHECK_OK(reply);
+                CHECK_STR(reply_string(reply, "decision"), "allow");
+                CHECK_STR(reply_string(reply, "grant_id"), grant_id);
+                json_object_put(reply);
+
+                CHECK_INT(call(j, JIT_METHOD_REVOKE, params("grant_id", grant_id, NULL), &reply), 0);
+                CHECK_OK(reply);
+                json_object_put(reply);
+
+                /* The revocation is a decision too. */
+                jitd_crash(j);
+                CHECK_INT(jitd_start(j, &status), 0);
+                CHECK_INT(call(j, JIT_METHOD_CHECK, params("user", "nobody", "action", "sudo", "service", "sudo", NULL),
+                               &reply),
+                          0);
+                CHECK_ERROR(reply, JIT_ERROR_NO_GRANT);
+                json_object_put(reply);
+        }
+}
+
+static int overwrite(const char *path, off_t offset, size_t size) {
+        char junk[4096];
+        int fd;
+
+        for (size_t i = 0; i < sizeof(junk); i++)
+                junk[i] = (char) (0xA5 ^ (i * 7));
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        for (size_t done = 0; done < size; done += sizeof(junk))
+                if (pwrite(fd, junk, sizeof(junk), offset + (off_t) done) < 0) {
+                        close(fd);
+                        return -1;
+                }
+        fsync(fd);
+        close(fd);
+        return 0;
+}
+
+/* Either jitd refuses to start, or it starts and never says "allow" for a
+ * grant it cannot read. */
+static void expect_never_allow(Jitd *j, const char *what) {
+        struct json_object *reply = NULL;
+        int status = 0, r;
+
+        fprintf(stderr, "-- corrupt database: %s\n", what);
+        r = jitd_start(j, &status);
+        if (r == -ECHILD) {
+                CHECK(status != 0);
+                return;
+        }
+        CHECK_INT(r, 0);
+        r = call(j, JIT_METHOD_CHECK, params("user", "nobody", "action", "sudo", "service", "sudo", NULL), &reply);
+        CHECK(r < 0 || reply_error(reply) != NULL);
+        if (reply_error(reply))
+                fprintf(stderr, "   Check answered %s\n", reply_error(reply));
+        json_object_put(reply);
+        jitd_crash(j);
+}
+
+static void test_corrupt_database(Jitd *j) {
+        char out[8192], wal[256], shm[256];
+        struct json_object *reply = NULL;
+        char request_id[JIT_ID_MAX];
+        struct stat st;
+
+        /* A live grant, so a store read as empty would be noticed... */
+        CHECK_INT(create_request(j, "nobody", "sudo", request_id, sizeof(request_id)), 0);
+        CHECK_INT(call(j, JIT_METHOD_APPROVE, params("request_id", request_id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        json_object_put(reply);
+        CHECK_INT(jitd_stop(j), 0);
+
+        CHECK_INT(run_check_config(j->config, out, sizeof(out)), 0);
+
+        /* ...and the file damaged behind the header. */
+        snprintf(wal, sizeof(wal), "%s-wal", j->db);
+        snprintf(shm, sizeof(shm), "%s-shm", j->db);
+        (void) unlink(wal);
+        (void) unlink(shm);
+        CHECK_INT(stat(j->db, &st), 0);
+        CHECK_INT(overwrite(j->db, 100, (size_t) st.st_size > 8192 ? (size_t) st.st_size - 100 : 8192), 0);
+        expect_never_allow(j, "pages overwritten");
+        CHECK(run_check_config(j->config, out, sizeof(out)) != 0);
+
+        /* Not a database at all. */
+        CHECK_INT(overwrite(j->db, 0, 16384), 0);
+        (void) unlink(wal);
+        (void) unlink(shm);
+        expect_never_allow(j, "garbage file");
+        CHECK(run_check_config(j->config, out, sizeof(out)) != 0);
+        CHECK(strstr(out, j->db) != NULL);
+}
+
+static void test_check_config(Jitd *j) {
+        char out[8192], path[256];
+        FILE *f;
+
+        CHECK_INT(run_check_config(j->config, out, sizeof(out)), 0);
+
+        snprintf(path, sizeof(path), "%s/bad.conf", j->dir);
+        f = fopen(path, "we");
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        fprintf(f, "[jitd]\nsocket = %s/bad.sock\nno_such_key = 1\n", j->dir);
+        fclose(f);
+        CHECK(run_check_config(path, out, sizeof(out)) == 1);
+        /* The error names the file and line. */
+        CHECK(strstr(out, "bad.conf:3") != NULL);
+
+        snprintf(path, sizeof(path), "%s/missing.conf", j->dir);
+        CHECK(run_check_config(path, out, sizeof(out)) == 1);
+}
+
+int main(void) {
+        Jitd j;
+        int status = 0;
+
+        harness_require_root("integration-durability");
+        CHECK_INT(jitd_setup(&j, TEST_JITD_KEYS, TEST_POLICY), 0);
+        CHECK_INT(jitd_start(&j, &status), 0);
+        if (test_failures) {
+                fprintf(stderr, "jitd did not start (exit status %d)\n", status);
+                jitd_cleanup(&j);
+                return test_result("integration-durability");
+        }
+
+        test_acknowledged_survives_sigkill(&j);
+        test_check_config(&j);
+        test_corrupt_database(&j);
+
+        jitd_cleanup(&j);
+        return test_result("integration-durability");
+}
