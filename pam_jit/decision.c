@@ -1,1 +1,523 @@
-/* placeholder: being written */
+/* Asking jitd. Every exchange opens its own connection (the module keeps
+ * nothing between calls and must not hold a socket across a prompt that may
+ * take minutes) and is bounded by one CLOCK_MONOTONIC deadline, timeout=
+ * from now, covering connect, send and the first reply; only WaitDecision's
+ * later replies run on the wait= deadline instead.
+ *
+ * Answers are read defensively. Anything that would let someone in (an
+ * "allow", an approval) must be exactly well-formed, otherwise it is
+ * garbage and counts as "jitd unreachable". Anything that says no
+ * (io.jit.NoGrant, a denial) is believed even when its details are
+ * malformed: a broken detail must never turn a "no" into a fail-open.
+ * Display strings (approver, reason) are sanitised, never rejected. */
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
+
+#include "client.h"
+#include "decision.h"
+#include "jit-protocol.h"
+#include "macros.h"
+#include "text.h"
+#include "varlink.h"
+
+#define USEC_PER_SEC 1000000ULL
+
+static const char *const state_table[_JITD_STATE_MAX] = {
+        [JITD_STATE_UNKNOWN] = "-", /* not said (e.g. an allow) or not understood */
+        [JITD_STATE_NONE] = "none",
+        [JITD_STATE_PENDING] = "pending",
+        [JITD_STATE_APPROVED] = "approved",
+        [JITD_STATE_DENIED] = "denied",
+        [JITD_STATE_EXPIRED] = "expired",
+        [JITD_STATE_CANCELLED] = "cancelled",
+};
+
+const char *jitd_state_to_string(JitdState s) {
+        if (s < 0 || s >= _JITD_STATE_MAX)
+                return "-";
+        return state_table[s];
+}
+
+static void client_done(JitClient *c) {
+        jit_client_close(c);
+}
+
+static void answer_init(JitdAnswer *a) {
+        *a = (JitdAnswer) {};
+}
+
+/* Record why an exchange failed; returns `result` for tail calls. */
+static JitResult failed(JitdAnswer *a, const char *step, int error, JitResult result) {
+        a->failed_step = step;
+        a->error = error;
+        return result;
+}
+
+static void copy_string(char *buf, size_t size, const char *s) {
+        size_t n = strnlen(s, size - 1);
+
+        memcpy(buf, s, n);
+        buf[n] = 0;
+}
+
+/* ---- building calls ---- */
+
+static int add_string(struct json_object *o, const char *key, const char *value) {
+        struct json_object *v;
+
+        if (!value || !*value) /* optional fields: absent rather than "" */
+                return 0;
+        v = json_object_new_string(value);
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int add_value(struct json_object *o, const char *key, struct json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* user, action, service and, when known, where from. */
+static struct json_object *params_new(const PamJitContext *ctx, bool with_origin) {
+        _cleanup_json_ struct json_object *p = json_object_new_object();
+
+        if (!p)
+                return NULL;
+        if (add_string(p, "user", ctx->user) < 0 ||
+            add_string(p, "action", jit_action_to_string(ctx->action)) < 0)
+                return NULL;
+        if (with_origin &&
+            (add_string(p, "service", ctx->service) < 0 || add_string(p, "rhost", ctx->rhost) < 0 ||
+             add_string(p, "tty", ctx->tty) < 0))
+                return NULL;
+        return TAKE_PTR(p);
+}
+
+/* ---- reading replies ---- */
+
+/* Connect, send one call and read its first reply, all before one deadline.
+ * Takes ownership of `parameters` (never NULL). On failure the answer says
+ * which step failed and the caller decides what that means. */
+static int exchange(const PamJitContext *ctx, JitClient *client, const char *method,
+                    struct json_object *parameters, bool more, struct json_object **ret_reply,
+                    JitdAnswer *answer) {
+        _cleanup_json_ struct json_object *p = parameters;
+        uint64_t deadline = now_monotonic_usec() + ctx->args.timeout_usec;
+        int r;
+
+        r = jit_client_connect(client, ctx->args.socket_path, /* require_root= */ true, deadline);
+        if (r < 0) {
+                failed(answer, "connect", r, JIT_RESULT_UNREACHABLE);
+                return r;
+        }
+        r = jit_client_send(client, method, TAKE_PTR(p), more, deadline);
+        if (r < 0) {
+                failed(answer, "send", r, JIT_RESULT_UNREACHABLE);
+                return r;
+        }
+        r = jit_client_receive(client, deadline, ret_reply);
+        if (r < 0) {
+                failed(answer, "receive", r, JIT_RESULT_UNREACHABLE);
+                return r;
+        }
+        return 0;
+}
+
+/* Errors that mean "this is not a jitd speaking our protocol" count as
+ * unreachable (failmode applies); any other error is jitd itself saying it
+ * cannot decide, which never opens anything. */
+static JitResult error_result(const char *error, JitdAnswer *a) {
+        jit_sanitize(error, a->error_name, sizeof(a->error_name));
+
+        if (strcmp(error, JIT_ERROR_PROTOCOL_MISMATCH) == 0 ||
+            strcmp(error, JIT_ERROR_INVALID_MESSAGE) == 0 ||
+            strncmp(error, "org.varlink.", strlen("org.varlink.")) == 0)
+                return failed(a, "reply", -EPROTO, JIT_RESULT_UNREACHABLE);
+        return failed(a, "reply", -EREMOTEIO, JIT_RESULT_DAEMON_ERROR);
+}
+
+static JitResult garbage(JitdAnswer *a) {
+        return failed(a, "reply", -EBADMSG, JIT_RESULT_UNREACHABLE);
+}
+
+static JitdState read_state(struct json_object *params) {
+        const char *s = NULL;
+
+        if (varlink_param_string(params, "state", false, 16, &s) <= 0)
+                return JITD_STATE_UNKNOWN;
+        for (size_t i = 0; i < ELEMENTSOF(state_table); i++)
+                if (strcmp(state_table[i], s) == 0)
+                        return (JitdState) i;
+        return JITD_STATE_UNKNOWN;
+}
+
+/* An id, copied only if well-formed. Returns true if one was copied. */
+static bool read_id(struct json_object *params, const char *key, char prefix, char *buf, size_t size) {
+        const char *s = NULL;
+
+        buf[0] = 0;
+        if (varlink_param_string(params, key, false, JIT_ID_MAX - 1, &s) <= 0 || !jit_id_is_valid(s, prefix))
+                return false;
+        copy_string(buf, size, s);
+        return true;
+}
+
+static void read_match_code(struct json_object *params, JitdAnswer *a) {
+        const char *s = NULL;
+
+        a->match_code[0] = 0;
+        if (varlink_param_string(params, "match_code", false, JIT_MATCH_CODE_MAX - 1, &s) <= 0)
+                return;
+        /* Shown next to "ask an approver": digits and dashes only. */
+        if (s[0] == 0 || strspn(s, "0123456789-") != strlen(s))
+                return;
+        copy_string(a->match_code, sizeof(a->match_code), s);
+}
+
+/* Display text: whatever string jitd sent, made safe to show and log. */
+static void read_text(struct json_object *params, const char *key, char *buf, size_t size) {
+        struct json_object *v = NULL;
+
+        buf[0] = 0;
+        if (params && json_object_object_get_ex(params, key, &v) && v &&
+            json_object_is_type(v, json_type_string))
+                jit_sanitize(json_object_get_string(v), buf, size);
+}
+
+static int64_t read_time(struct json_object *params, const char *key) {
+        int64_t t = 0;
+
+        if (varlink_param_int(params, key, false, 0, INT64_MAX, &t) <= 0)
+                return 0;
+        return t;
+}
+
+static bool read_flag(struct json_object *params, const char *key) {
+        bool b = false;
+
+        if (varlink_param_bool(params, key, false, &b) <= 0)
+                return false;
+        return b;
+}
+
+/* io.jit.NoGrant and friends: believe the "no", take the details if sane. */
+static void read_request_details(struct json_object *params, JitdAnswer *a) {
+        a->state = read_state(params);
+        (void) read_id(params, "request_id", 'r', a->request_id, sizeof(a->request_id));
+        read_match_code(params, a);
+        a->created = read_flag(params, "created");
+        read_text(params, "decided_by", a->approver, sizeof(a->approver));
+}
+
+static void debug_log(const PamJitContext *ctx, const char *method, JitResult result, const JitdAnswer *a) {
+        if (!ctx->args.debug)
+                return;
+        pam_syslog(ctx->pamh, LOG_DEBUG,
+                   "jitd %s: result=%s state=%s request=%s grant=%s step=%s error=%d jitd_error=%s", method,
+                   jit_result_to_string(result), jitd_state_to_string(a->state),
+                   a->request_id[0] ? a->request_id : "-", a->grant_id[0] ? a->grant_id : "-",
+                   a->failed_step ?: "-", a->error, a->error_name[0] ? a->error_name : "-");
+}
+
+/* ---- the calls ---- */
+
+static JitResult check_reply(struct json_object *reply, JitdAnswer *a) {
+        struct json_object *params = NULL;
+        const char *error = NULL, *decision = NULL;
+
+        if (varlink_reply_parse(reply, &error, &params, NULL) < 0)
+                return garbage(a);
+        if (error) {
+                if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
+                        read_request_details(params, a);
+                        return JIT_RESULT_NO_GRANT;
+                }
+                return error_result(error, a);
+        }
+
+        if (varlink_param_string(params, "decision", true, 16, &decision) <= 0)
+                return garbage(a);
+        if (strcmp(decision, "ignore") == 0)
+                return JIT_RESULT_IGNORE;
+        if (strcmp(decision, "allow") != 0)
+                return garbage(a);
+
+        /* An allow must be exactly right. A grant id is optional (a
+         * break-glass allow has none) but must be well-formed if present. */
+        if (!read_id(params, "grant_id", 'g', a->grant_id, sizeof(a->grant_id)) &&
+            json_object_object_get_ex(params, "grant_id", NULL))
+                return garbage(a);
+        a->expires_at = read_time(params, "expires_at");
+        a->breakglass = read_flag(params, "breakglass");
+        a->state = JITD_STATE_APPROVED;
+        return JIT_RESULT_ALLOW;
+}
+
+JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *answer) {
+        _cleanup_(client_done) JitClient client = { .fd = -1 };
+        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
+        JitResult result;
+
+        answer_init(answer);
+
+        p = params_new(ctx, /* with_origin= */ true);
+        if (!p || add_value(p, "create_request", json_object_new_boolean(create_request)) < 0)
+                return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
+
+        if (exchange(ctx, &client, JIT_METHOD_CHECK, TAKE_PTR(p), false, &reply, answer) < 0)
+                result = JIT_RESULT_UNREACHABLE;
+        else
+                result = check_reply(reply, answer);
+
+        debug_log(ctx, "Check", result, answer);
+        return result;
+}
+
+static JitResult request_reply(struct json_object *reply, JitdAnswer *a) {
+        struct json_object *params = NULL;
+        const char *error = NULL, *reason = NULL;
+
+        if (varlink_reply_parse(reply, &error, &params, NULL) < 0)
+                return garbage(a);
+        if (error) {
+                /* Policy does not cover this user/action after all. */
+                if (strcmp(error, JIT_ERROR_INVALID_PARAMETER) == 0 &&
+                    varlink_param_string(params, "reason", false, 64, &reason) > 0 &&
+                    strcmp(reason, "not-covered") == 0)
+                        return JIT_RESULT_IGNORE;
+                if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
+                        read_request_details(params, a);
+                        return JIT_RESULT_NO_GRANT;
+                }
+                return error_result(error, a);
+        }
+
+        a->state = read_state(params);
+        a->created = read_flag(params, "created");
+        switch (a->state) {
+        case JITD_STATE_PENDING:
+                /* Without an id the user could not tell an approver what
+                 * to approve: that is not an answer we can use. */
+                if (!read_id(params, "request_id", 'r', a->request_id, sizeof(a->request_id)))
+                        return garbage(a);
+                read_match_code(params, a);
+                return JIT_RESULT_NO_GRANT;
+        case JITD_STATE_APPROVED:
+                (void) read_id(params, "request_id", 'r', a->request_id, sizeof(a->request_id));
+                if (!read_id(params, "grant_id", 'g', a->grant_id, sizeof(a->grant_id)))
+                        return garbage(a);
+                a->expires_at = read_time(params, "expires_at");
+                return JIT_RESULT_ALLOW;
+        default:
+                return garbage(a);
+        }
+}
+
+JitResult jitd_request(const PamJitContext *ctx, const char *reason, JitdAnswer *answer) {
+        _cleanup_(client_done) JitClient client = { .fd = -1 };
+        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
+        JitResult result;
+
+        answer_init(answer);
+
+        p = params_new(ctx, /* with_origin= */ true);
+        if (!p || add_string(p, "reason", reason) < 0)
+                return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
+
+        if (exchange(ctx, &client, JIT_METHOD_REQUEST, TAKE_PTR(p), false, &reply, answer) < 0)
+                result = JIT_RESULT_UNREACHABLE;
+        else
+                result = request_reply(reply, answer);
+
+        debug_log(ctx, "Request", result, answer);
+        return result;
+}
+
+/* One WaitDecision reply. Returns 1 when the exchange is over (result in
+ * *ret), 0 when more replies are to come. */
+static int wait_reply(struct json_object *reply, JitdAnswer *a, JitResult *ret) {
+        struct json_object *params = NULL;
+        const char *error = NULL;
+        bool continues = false;
+
+        if (varlink_reply_parse(reply, &error, &params, &continues) < 0) {
+                (void) garbage(a);
+                *ret = JIT_RESULT_NO_GRANT;
+                return 1;
+        }
+        if (error) {
+                (void) error_result(error, a);
+                *ret = JIT_RESULT_NO_GRANT;
+                return 1;
+        }
+
+        a->state = read_state(params);
+        switch (a->state) {
+        case JITD_STATE_APPROVED:
+                if (!read_id(params, "grant_id", 'g', a->grant_id, sizeof(a->grant_id))) {
+                        (void) garbage(a);
+                        a->state = JITD_STATE_UNKNOWN;
+                        *ret = JIT_RESULT_NO_GRANT;
+                        return 1;
+                }
+                a->expires_at = read_time(params, "expires_at");
+                read_text(params, "approver", a->approver, sizeof(a->approver));
+                *ret = JIT_RESULT_ALLOW;
+                return 1;
+        case JITD_STATE_DENIED:
+                read_text(params, "approver", a->approver, sizeof(a->approver));
+                read_text(params, "reason", a->reason, sizeof(a->reason));
+                *ret = JIT_RESULT_NO_GRANT;
+                return 1;
+        case JITD_STATE_EXPIRED:
+        case JITD_STATE_CANCELLED:
+                *ret = JIT_RESULT_NO_GRANT;
+                return 1;
+        case JITD_STATE_PENDING:
+                *ret = JIT_RESULT_NO_GRANT;
+                return continues ? 0 : 1;
+        default:
+                (void) garbage(a);
+                a->state = JITD_STATE_UNKNOWN;
+                *ret = JIT_RESULT_NO_GRANT;
+                return 1;
+        }
+}
+
+JitResult jitd_wait_decision(const PamJitContext *ctx, const char *request_id, uint64_t wait_sec,
+                             JitdAnswer *answer) {
+        _cleanup_(client_done) JitClient client = { .fd = -1 };
+        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
+        uint64_t wait_deadline = now_monotonic_usec() + wait_sec * USEC_PER_SEC;
+        JitResult result = JIT_RESULT_NO_GRANT;
+
+        answer_init(answer);
+        answer->state = JITD_STATE_PENDING;
+        copy_string(answer->request_id, sizeof(answer->request_id), request_id);
+
+        p = json_object_new_object();
+        if (!p || add_string(p, "request_id", request_id) < 0)
+                return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
+
+        if (exchange(ctx, &client, JIT_METHOD_WAIT_DECISION, TAKE_PTR(p), /* more= */ true, &reply,
+                     answer) >= 0)
+                for (;;) {
+                        int r;
+
+                        if (wait_reply(reply, answer, &result) > 0)
+                                break;
+
+                        json_object_put(TAKE_PTR(reply));
+                        r = jit_client_receive(&client, wait_deadline, &reply);
+                        if (r == -ETIMEDOUT) {
+                                answer->wait_timed_out = true;
+                                break;
+                        }
+                        if (r < 0) {
+                                (void) failed(answer, "receive", r, JIT_RESULT_NO_GRANT);
+                                break;
+                        }
+                }
+
+        /* The request exists: whatever went wrong, it is unanswered, and an
+         * unanswered request never becomes access (see decision.h). */
+        if (result != JIT_RESULT_ALLOW)
+                result = JIT_RESULT_NO_GRANT;
+        debug_log(ctx, "WaitDecision", result, answer);
+        return result;
+}
+
+static JitResult open_session_reply(struct json_object *reply, JitdAnswer *a) {
+        struct json_object *params = NULL;
+        const char *error = NULL, *decision = NULL;
+
+        if (varlink_reply_parse(reply, &error, &params, NULL) < 0)
+                return garbage(a);
+        if (error) {
+                if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
+                        read_request_details(params, a);
+                        return JIT_RESULT_NO_GRANT;
+                }
+                return error_result(error, a);
+        }
+
+        if (varlink_param_string(params, "decision", false, 16, &decision) > 0 &&
+            strcmp(decision, "ignore") == 0)
+                return JIT_RESULT_IGNORE;
+        if (!read_id(params, "grant_id", 'g', a->grant_id, sizeof(a->grant_id)))
+                return garbage(a);
+        a->expires_at = read_time(params, "expires_at");
+        a->breakglass = read_flag(params, "breakglass");
+        return JIT_RESULT_ALLOW;
+}
+
+JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer) {
+        _cleanup_(client_done) JitClient client = { .fd = -1 };
+        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
+        JitResult result;
+
+        answer_init(answer);
+
+        p = params_new(ctx, /* with_origin= */ true);
+        if (!p || add_string(p, "session_id", session_id) < 0 ||
+            add_value(p, "pid", json_object_new_int64((int64_t) getpid())) < 0)
+                return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
+
+        if (exchange(ctx, &client, JIT_METHOD_OPEN_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
+                result = JIT_RESULT_UNREACHABLE;
+        else
+                result = open_session_reply(reply, answer);
+
+        debug_log(ctx, "OpenSession", result, answer);
+        return result;
+}
+
+static JitResult close_session_reply(struct json_object *reply, JitdAnswer *a) {
+        const char *error = NULL;
+
+        if (varlink_reply_parse(reply, &error, NULL, NULL) < 0)
+                return garbage(a);
+        if (!error)
+                return JIT_RESULT_ALLOW;
+        /* A session jitd never recorded (opened under no grant, or before
+         * jitd knew it): nothing to close. */
+        if (strcmp(error, JIT_ERROR_NOT_FOUND) == 0 || strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
+                jit_sanitize(error, a->error_name, sizeof(a->error_name));
+                return JIT_RESULT_IGNORE;
+        }
+        return error_result(error, a);
+}
+
+JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer) {
+        _cleanup_(client_done) JitClient client = { .fd = -1 };
+        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
+        JitResult result;
+
+        answer_init(answer);
+
+        p = json_object_new_object();
+        if (!p || add_string(p, "user", ctx->user) < 0 || add_string(p, "session_id", session_id) < 0)
+                return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
+
+        if (exchange(ctx, &client, JIT_METHOD_CLOSE_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
+                result = JIT_RESULT_UNREACHABLE;
+        else
+                result = close_session_reply(reply, answer);
+
+        debug_log(ctx, "CloseSession", result, answer);
+        return result;
+}

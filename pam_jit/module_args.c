@@ -1,1 +1,152 @@
-/* placeholder: being written */
+/* Parsing of the module arguments. Each argument has one grammar and one
+ * range; anything else (an unknown name, a missing or malformed value, a
+ * number out of range) is reported once here, naming the argument, and
+ * fails the whole call: an admin who mistypes "failmode=sfae" must get an
+ * error, not silently the default. Later arguments override earlier ones,
+ * as in most PAM modules. */
+#include <errno.h>
+#include <string.h>
+#include <sys/un.h>
+#include <syslog.h>
+
+#include <security/pam_ext.h>
+
+#include "macros.h"
+#include "module_args.h"
+#include "text.h"
+
+static const char *const fail_mode_table[_FAIL_MODE_MAX] = {
+        [FAIL_MODE_SECURE] = "secure",
+        [FAIL_MODE_SAFE] = "safe",
+};
+
+static const char *const reason_mode_table[_REASON_MODE_MAX] = {
+        [REASON_MODE_OPTIONAL] = "optional",
+        [REASON_MODE_REQUIRED] = "required",
+        [REASON_MODE_NONE] = "none",
+};
+
+const char *fail_mode_to_string(FailMode m) {
+        if (m < 0 || m >= _FAIL_MODE_MAX)
+                return "invalid";
+        return fail_mode_table[m];
+}
+
+static int lookup(const char *const *table, size_t n, const char *s) {
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(table[i], s) == 0)
+                        return (int) i;
+        return -EINVAL;
+}
+
+/* If `arg` is "name=value", return value; NULL otherwise. */
+static const char *value_of(const char *arg, const char *name) {
+        size_t n = strlen(name);
+
+        if (strncmp(arg, name, n) != 0 || arg[n] != '=')
+                return NULL;
+        return arg + n + 1;
+}
+
+/* A socket path we may hand to connect()/sendto(): absolute, fits
+ * sun_path, printable. */
+static bool socket_path_is_valid(const char *p) {
+        return p[0] == '/' && strlen(p) < sizeof(((struct sockaddr_un *) NULL)->sun_path) &&
+                jit_text_is_clean(p, 4096);
+}
+
+static void log_bad_argument(pam_handle_t *pamh, const char *arg, const char *why) {
+        char buf[256];
+
+        pam_syslog(pamh, LOG_ERR, "bad module argument \"%s\": %s", jit_sanitize(arg, buf, sizeof(buf)),
+                   why);
+}
+
+int module_args_parse(pam_handle_t *pamh, int argc, const char **argv, ModuleArgs *ret) {
+        ModuleArgs a = {
+                .socket_path = JIT_SOCKET_PATH_DEFAULT,
+                .journal_socket = PAM_JIT_JOURNAL_SOCKET_DEFAULT,
+                .timeout_usec = (uint64_t) PAM_JIT_TIMEOUT_MSEC_DEFAULT * 1000U,
+                .wait_sec = PAM_JIT_WAIT_SEC_DEFAULT,
+                .fail_mode = FAIL_MODE_SECURE,
+                .reason_mode = REASON_MODE_OPTIONAL,
+                .action = _JIT_ACTION_INVALID,
+        };
+        bool bad = false;
+
+        for (int i = 0; i < argc; i++) {
+                const char *arg = argv[i], *v;
+                uint64_t u;
+                int k;
+
+                if (!arg) {
+                        pam_syslog(pamh, LOG_ERR, "bad module argument: NULL");
+                        bad = true;
+                } else if (strcmp(arg, "debug") == 0)
+                        a.debug = true;
+                else if (strcmp(arg, "quiet") == 0)
+                        a.quiet = true;
+                else if ((v = value_of(arg, "socket"))) {
+                        if (socket_path_is_valid(v))
+                                a.socket_path = v;
+                        else {
+                                log_bad_argument(pamh, arg, "expected an absolute socket path");
+                                bad = true;
+                        }
+                } else if ((v = value_of(arg, "journal_socket"))) {
+                        if (socket_path_is_valid(v))
+                                a.journal_socket = v;
+                        else {
+                                log_bad_argument(pamh, arg, "expected an absolute socket path");
+                                bad = true;
+                        }
+                } else if ((v = value_of(arg, "timeout"))) {
+                        if (jit_parse_uint64(v, PAM_JIT_TIMEOUT_MSEC_MIN, PAM_JIT_TIMEOUT_MSEC_MAX, &u) >= 0)
+                                a.timeout_usec = u * 1000U;
+                        else {
+                                log_bad_argument(pamh, arg, "expected milliseconds, 100..60000");
+                                bad = true;
+                        }
+                } else if ((v = value_of(arg, "wait"))) {
+                        if (jit_parse_uint64(v, 0, PAM_JIT_WAIT_SEC_MAX, &u) >= 0)
+                                a.wait_sec = u;
+                        else {
+                                log_bad_argument(pamh, arg, "expected seconds, 0..3600");
+                                bad = true;
+                        }
+                } else if ((v = value_of(arg, "failmode"))) {
+                        k = lookup(fail_mode_table, ELEMENTSOF(fail_mode_table), v);
+                        if (k >= 0)
+                                a.fail_mode = (FailMode) k;
+                        else {
+                                log_bad_argument(pamh, arg, "expected secure or safe");
+                                bad = true;
+                        }
+                } else if ((v = value_of(arg, "reason"))) {
+                        k = lookup(reason_mode_table, ELEMENTSOF(reason_mode_table), v);
+                        if (k >= 0)
+                                a.reason_mode = (ReasonMode) k;
+                        else {
+                                log_bad_argument(pamh, arg, "expected required, optional or none");
+                                bad = true;
+                        }
+                } else if ((v = value_of(arg, "action"))) {
+                        JitAction act = jit_action_from_string(v);
+
+                        if (act >= 0)
+                                a.action = act;
+                        else {
+                                log_bad_argument(pamh, arg, "expected login or sudo");
+                                bad = true;
+                        }
+                } else {
+                        log_bad_argument(pamh, arg, "unknown argument");
+                        bad = true;
+                }
+        }
+
+        if (bad)
+                return -EINVAL;
+        *ret = a;
+        return 0;
+}

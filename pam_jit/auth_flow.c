@@ -1,0 +1,252 @@
+/* The auth phase's interactive flow, for ssh keyboard-interactive and sudo:
+ * a user without a live grant is asked for a reason, a request goes to the
+ * approvers, the user sees its id and match code, and the login waits for
+ * the decision. It never replaces the account phase, which checks again.
+ *
+ * Two host programs shape it. sshd's keyboard-interactive conversation
+ * holds notices back until the next prompt (and shows what is left when
+ * authentication fails), so for logins the request id travels with a
+ * "Press Enter" prompt before the wait starts; sudo prints notices at once.
+ * Both pass PAM_SILENT (sudo always does), yet the request id is the only
+ * way the user can ask for approval, so these notices ignore PAM_SILENT.
+ *
+ * Nothing the user types or fails to type is ever taken as approval: only
+ * jitd's "approved" (or a live grant found by Check) lets the phase
+ * succeed. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <security/pam_appl.h>
+
+#include "auth_flow.h"
+#include "conversation.h"
+#include "macros.h"
+#include "text.h"
+
+/* With reason=required an empty answer is asked again, this many times in all. */
+#define REASON_TRIES 3
+
+static const char *subject(const PamJitContext *ctx) {
+        return ctx->action == JIT_ACTION_SUDO ? "Access to sudo on this host" : "Access to this host";
+}
+
+static char *format_until(int64_t t, char *buf, size_t size) {
+        char when[64];
+
+        if (t <= 0)
+                buf[0] = 0;
+        else
+                snprintf(buf, size, " until %s", jit_format_time(t, when, sizeof(when)));
+        return buf;
+}
+
+/* Trim surrounding white space and make the answer safe to send, store and
+ * show; jitd refuses control characters and caps the length. */
+static void reason_clean(const char *answer, char *buf, size_t size) {
+        const char *b = answer, *e = answer + strlen(answer);
+        char tmp[JIT_REASON_MAX * 4 + 1];
+        size_t n;
+
+        while (*b == ' ' || *b == '\t')
+                b++;
+        while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+                e--;
+        n = (size_t) (e - b);
+        if (n >= sizeof(tmp))
+                n = sizeof(tmp) - 1;
+        memcpy(tmp, b, n);
+        tmp[n] = 0;
+        jit_sanitize(tmp, buf, size);
+}
+
+/* 0 with the reason in buf (maybe empty when optional), -ENODATA when a
+ * required reason was never given, -ECANCELED/-ENOMEM from the conversation. */
+static int ask_reason(const PamJitContext *ctx, const JitdAnswer *check, char *buf, size_t size) {
+        bool required = ctx->args.reason_mode == REASON_MODE_REQUIRED;
+        const char *prompt = required ? "Reason for access (sent to the approvers): "
+                                      : "Reason for access (optional, sent to the approvers): ";
+        char notice[256];
+
+        if (check->state == JITD_STATE_PENDING && check->request_id[0])
+                snprintf(notice, sizeof(notice), "%s needs approval. Request %s%s%s%s is already pending.",
+                         subject(ctx), check->request_id, check->match_code[0] ? " (code " : "",
+                         check->match_code, check->match_code[0] ? ")" : "");
+        else if (check->state == JITD_STATE_DENIED && check->request_id[0])
+                snprintf(notice, sizeof(notice),
+                         "%s needs approval. Request %s was denied%s%s; you may ask again.", subject(ctx),
+                         check->request_id, check->approver[0] ? " by " : "", check->approver);
+        else
+                snprintf(notice, sizeof(notice), "%s needs approval.", subject(ctx));
+
+        for (unsigned i = 0; i < REASON_TRIES; i++) {
+                _cleanup_free_ char *answer = NULL;
+                int r;
+
+                r = conv_ask(ctx->pamh, i == 0 ? PAM_TEXT_INFO : PAM_ERROR_MSG,
+                             i == 0 ? notice : "A reason is required.", prompt, &answer);
+                if (r < 0)
+                        return r;
+
+                reason_clean(answer, buf, size);
+                if (buf[0] || !required)
+                        return 0;
+        }
+
+        (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, "No reason given; no request was sent.");
+        return -ENODATA;
+}
+
+static void show_approved(const PamJitContext *ctx, const JitdAnswer *a) {
+        char until[96], text[256];
+
+        if (ctx->args.quiet)
+                return;
+        format_until(a->expires_at, until, sizeof(until));
+        if (a->approver[0])
+                snprintf(text, sizeof(text), "Approved by %s%s.", a->approver, until);
+        else
+                snprintf(text, sizeof(text), "Access approved%s.", until);
+        (void) conv_notice(ctx->pamh, PAM_TEXT_INFO, text);
+}
+
+/* What the user is told when the wait ends without access. */
+static void show_unapproved(const PamJitContext *ctx, const JitdAnswer *a, const char *request_id) {
+        char text[JIT_REASON_MAX + JIT_USER_MAX + 128];
+
+        switch (a->state) {
+        case JITD_STATE_DENIED:
+                if (a->approver[0] && a->reason[0])
+                        snprintf(text, sizeof(text), "Denied by %s: %s", a->approver, a->reason);
+                else if (a->approver[0])
+                        snprintf(text, sizeof(text), "Denied by %s.", a->approver);
+                else
+                        snprintf(text, sizeof(text), "Request %s was denied.", request_id);
+                break;
+        case JITD_STATE_EXPIRED:
+                snprintf(text, sizeof(text),
+                         "Request %s expired without a decision. Try again to send a new one.", request_id);
+                break;
+        case JITD_STATE_CANCELLED:
+                snprintf(text, sizeof(text), "Request %s was cancelled.", request_id);
+                break;
+        default:
+                snprintf(text, sizeof(text), "Still pending: request %s. Try again once approved.",
+                         request_id);
+                break;
+        }
+        (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
+}
+
+static const char *unapproved_detail(const JitdAnswer *a) {
+        switch (a->state) {
+        case JITD_STATE_DENIED:
+                return "denied while waiting";
+        case JITD_STATE_EXPIRED:
+                return "request expired while waiting";
+        case JITD_STATE_CANCELLED:
+                return "request cancelled while waiting";
+        default:
+                if (a->wait_timed_out)
+                        return "wait= ran out";
+                return a->failed_step ? "lost jitd while waiting" : "still pending";
+        }
+}
+
+JitResult auth_flow_run(const PamJitContext *ctx, JitdAnswer *answer, const char **ret_detail) {
+        char reason[JIT_REASON_MAX + 1] = "", request_id[JIT_ID_MAX], text[512];
+        JitdAnswer after;
+        JitResult result;
+        int r;
+
+        *ret_detail = "";
+
+        /* A live grant lets the user through silently, and a user outside
+         * the policy is none of our business. */
+        result = jitd_check(ctx, /* create_request= */ false, answer);
+        if (result != JIT_RESULT_NO_GRANT)
+                return result;
+
+        if (ctx->args.reason_mode != REASON_MODE_NONE) {
+                r = ask_reason(ctx, answer, reason, sizeof(reason));
+                if (r == -ENODATA) {
+                        *ret_detail = "no reason given";
+                        return JIT_RESULT_NO_GRANT;
+                }
+                if (r == -ENOMEM)
+                        return JIT_RESULT_SYSTEM_ERROR;
+                if (r < 0) {
+                        *ret_detail = "reason prompt";
+                        return JIT_RESULT_CONV_ERROR;
+                }
+        }
+
+        result = jitd_request(ctx, reason[0] ? reason : NULL, answer);
+        if (result == JIT_RESULT_ALLOW) {
+                /* Approved between our Check and the Request. */
+                show_approved(ctx, answer);
+                return result;
+        }
+        if (result != JIT_RESULT_NO_GRANT)
+                return result;
+        if (!answer->request_id[0]) {
+                snprintf(text, sizeof(text),
+                         "%s needs approval, but no request could be sent. Ask an approver.", subject(ctx));
+                (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
+                *ret_detail = "no request id";
+                return JIT_RESULT_NO_GRANT;
+        }
+        memcpy(request_id, answer->request_id, sizeof(request_id));
+
+        if (ctx->args.wait_sec == 0) {
+                snprintf(text, sizeof(text), "Request %s %s%s%s. Try again once it is approved.", request_id,
+                         answer->created ? "sent to the approvers" : "is waiting for the approvers",
+                         answer->match_code[0] ? "; match code " : "", answer->match_code);
+                (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
+                *ret_detail = "not waiting (wait=0)";
+                return JIT_RESULT_NO_GRANT;
+        }
+
+        snprintf(text, sizeof(text), "Request %s %s%s%s. Waiting up to %" PRIu64 " s for a decision...",
+                 request_id, answer->created ? "sent to the approvers" : "is waiting for the approvers",
+                 answer->match_code[0] ? "; match code " : "", answer->match_code, ctx->args.wait_sec);
+        if (ctx->action == JIT_ACTION_LOGIN) {
+                _cleanup_free_ char *enter = NULL;
+
+                /* What is typed here does not matter; that something was
+                 * typed means the user saw the request id. */
+                r = conv_ask(ctx->pamh, PAM_TEXT_INFO, text, "Press Enter to wait for approval: ", &enter);
+                if (r == -ENOMEM)
+                        return JIT_RESULT_SYSTEM_ERROR;
+                if (r < 0) {
+                        *ret_detail = "wait prompt";
+                        return JIT_RESULT_CONV_ERROR;
+                }
+        } else
+                (void) conv_notice(ctx->pamh, PAM_TEXT_INFO, text);
+
+        result = jitd_wait_decision(ctx, request_id, ctx->args.wait_sec, answer);
+        if (result == JIT_RESULT_ALLOW) {
+                show_approved(ctx, answer);
+                return result;
+        }
+
+        /* The wait ended undecided (timeout, or jitd went away): a decision
+         * may still have landed in between, so ask once more. Only an allow
+         * counts here; an outage now must not become a fail-open for a
+         * request that is simply unanswered. */
+        if (answer->state != JITD_STATE_DENIED && answer->state != JITD_STATE_EXPIRED &&
+            answer->state != JITD_STATE_CANCELLED &&
+            jitd_check(ctx, /* create_request= */ false, &after) == JIT_RESULT_ALLOW) {
+                memcpy(after.request_id, request_id, sizeof(after.request_id));
+                *answer = after;
+                show_approved(ctx, answer);
+                return JIT_RESULT_ALLOW;
+        }
+
+        show_unapproved(ctx, answer, request_id);
+        *ret_detail = unapproved_detail(answer);
+        return JIT_RESULT_NO_GRANT;
+}

@@ -1,0 +1,57 @@
+/* The module's exchanges with jitd (Check, Request, WaitDecision,
+ * OpenSession, CloseSession) and how their answers are read. Each returns a
+ * JitResult and fills a JitdAnswer with what jitd said, already validated
+ * and sanitised, or with why the exchange failed. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jit-protocol.h"
+#include "pam_jit.h"
+
+typedef enum JitdState {
+        JITD_STATE_UNKNOWN, /* not said, or not understood */
+        JITD_STATE_NONE,
+        JITD_STATE_PENDING,
+        JITD_STATE_APPROVED,
+        JITD_STATE_DENIED,
+        JITD_STATE_EXPIRED,
+        JITD_STATE_CANCELLED,
+        _JITD_STATE_MAX,
+} JitdState;
+
+typedef struct JitdAnswer {
+        JitdState state;
+        char request_id[JIT_ID_MAX]; /* "" if none */
+        char match_code[JIT_MATCH_CODE_MAX];
+        char grant_id[JIT_ID_MAX];
+        char approver[JIT_USER_MAX + 1]; /* sanitised: shown and logged */
+        char reason[JIT_REASON_MAX + 1]; /* sanitised: a denial's reason */
+        int64_t expires_at;              /* grant deadline, wall clock; 0 if unknown */
+        bool created;                    /* Check/Request: this call created the request */
+        bool breakglass;
+        bool wait_timed_out; /* WaitDecision: our wait= ran out first */
+
+        /* Why the exchange failed, for the one log line about it. */
+        const char *failed_step; /* "connect", "send", "receive", "reply"; NULL if it did not fail */
+        int error;               /* negative errno of the failed step */
+        char error_name[64];     /* the io.jit.* error jitd answered with, sanitised */
+} JitdAnswer;
+
+const char *jitd_state_to_string(JitdState s);
+
+/* allow -> ALLOW, ignore -> IGNORE, io.jit.NoGrant -> NO_GRANT. */
+JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *answer);
+/* pending -> NO_GRANT with request_id and match_code; approved -> ALLOW;
+ * policy not covering -> IGNORE. `reason` may be NULL. */
+JitResult jitd_request(const PamJitContext *ctx, const char *reason, JitdAnswer *answer);
+/* Waits up to wait_sec for a decision on an existing request: approved ->
+ * ALLOW; anything else, failures included, -> NO_GRANT: once a request
+ * exists it is answered or unanswered, never "unreachable", so failmode
+ * can never turn an unanswered request into access. */
+JitResult jitd_wait_decision(const PamJitContext *ctx, const char *request_id, uint64_t wait_sec,
+                             JitdAnswer *answer);
+/* Recorded -> ALLOW (grant_id set); policy not covering -> IGNORE. */
+JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer);
+JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer);
