@@ -1315,6 +1315,7 @@ static int method_open_session(Call *call) {
         JitAction action;
         int64_t pid = 0;
         SessionRecord s = {};
+        PolicyVerdict v;
         GrantRecord g;
         struct json_object *p;
         int r;
@@ -1326,6 +1327,21 @@ static int method_open_session(Call *call) {
             get_string(call, "rhost", false, JIT_RHOST_MAX, &rhost) < 0 ||
             get_int(call, "pid", false, 0, PID_MAX_VALUE, &pid) < 0)
                 return 0;
+
+        /* Sessions of users the policy does not gate (or who bypass it) are
+         * not ours to track: "ignore", like Check, so the module needs no
+         * second round trip to tell them from a missing grant. */
+        v = policy_evaluate(&call->m->config, user, action);
+        if ((int) v < 0) {
+                log_warning_errno((int) v, "Cannot evaluate policy for user %s: %m", user);
+                return reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
+        }
+        if (v != POLICY_NEEDS_APPROVAL) {
+                p = json_object_new_object();
+                if (p)
+                        add_string(p, "decision", "ignore");
+                return reply(call, p);
+        }
 
         r = store_find_live_grant(call->m->store, user, action, call->now, &g);
         if (r < 0)

@@ -329,31 +329,6 @@ static void account_notice(const PamJitContext *ctx, const JitdAnswer *a) {
         (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
 }
 
-/* OpenSession found no live grant. That is expected for a user jitd's
- * policy does not cover and for a break-glass user, neither of which holds
- * a grant, so Check tells those apart from a login that reached the session
- * without one (which fails closed). */
-static JitResult session_without_grant(const PamJitContext *ctx, JitdAnswer *a, const char **ret_detail) {
-        JitdAnswer check;
-
-        switch (jitd_check(ctx, /* create_request= */ false, &check)) {
-        case JIT_RESULT_IGNORE:
-                *ret_detail = "not covered by policy";
-                return JIT_RESULT_IGNORE;
-        case JIT_RESULT_ALLOW:
-                if (check.breakglass) {
-                        *a = check;
-                        *ret_detail = "break-glass, no grant to track";
-                        return JIT_RESULT_IGNORE;
-                }
-                break;
-        default:
-                break;
-        }
-        *ret_detail = "no live grant";
-        return JIT_RESULT_NO_GRANT;
-}
-
 /* A session id we can hand to jitd: set (by pam_systemd, earlier in the
  * stack) and clean. NULL otherwise, with the reason in *ret_detail. */
 static const char *session_id_get(const PamJitContext *ctx, const char **ret_detail) {
@@ -418,9 +393,11 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
                 } else if (!(session_id = session_id_get(&ctx, &detail)))
                         r = JIT_RESULT_IGNORE;
                 else {
+                        /* jitd answers "ignore" for users it does not gate
+                         * and for break-glass users, who hold no grant. */
                         r = jitd_open_session(&ctx, session_id, &a);
                         if (r == JIT_RESULT_NO_GRANT)
-                                r = session_without_grant(&ctx, &a, &detail);
+                                detail = "no live grant";
                 }
         }
         return finish(&ctx, r, &a, detail);
