@@ -1,0 +1,27 @@
+# jitd-notify: the building blocks of approver notification and review
+# links (webhook payloads, signing and delivery over libcurl; review tokens,
+# pages and the libmicrohttpd server), all driven by jitd's sd-event loop.
+# Included from jitd/CMakeLists.txt; it depends on nothing in jitd-core, so
+# it builds and is tested on its own.
+# GLOBAL imported targets, so tests/unit and a later jitd-core can use them.
+if(NOT TARGET PkgConfig::LIBCURL)
+  pkg_check_modules(LIBCURL REQUIRED IMPORTED_TARGET GLOBAL libcurl>=7.85)
+endif()
+if(NOT TARGET PkgConfig::MICROHTTPD)
+  pkg_check_modules(MICROHTTPD REQUIRED IMPORTED_TARGET GLOBAL libmicrohttpd>=0.9.75)
+endif()
+if(NOT TARGET PkgConfig::LIBCRYPTO)
+  pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET GLOBAL libcrypto>=3.0)
+endif()
+
+add_library(jitd-notify STATIC
+  ${CMAKE_CURRENT_LIST_DIR}/notify-util.c
+  ${CMAKE_CURRENT_LIST_DIR}/webhook-payload.c
+  ${CMAKE_CURRENT_LIST_DIR}/webhook-sign.c
+  ${CMAKE_CURRENT_LIST_DIR}/webhook-delivery.c
+  ${CMAKE_CURRENT_LIST_DIR}/review-token.c
+  ${CMAKE_CURRENT_LIST_DIR}/review-page.c
+  ${CMAKE_CURRENT_LIST_DIR}/http-server.c)
+target_include_directories(jitd-notify PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(jitd-notify PUBLIC jitcommon PkgConfig::SYSTEMD PkgConfig::LIBCURL
+                      PkgConfig::MICROHTTPD PkgConfig::LIBCRYPTO)
