@@ -329,6 +329,14 @@ static void account_notice(const PamJitContext *ctx, const JitdAnswer *a) {
         (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
 }
 
+/* jitd could not answer and failmode=secure refuses: without a word the
+ * user sees only "Connection closed" or sudo's generic error. */
+static void unavailable_notice(const PamJitContext *ctx) {
+        (void) conv_notice(ctx->pamh, PAM_ERROR_MSG,
+                           "The access approval service (jitd) cannot be reached, so access is refused. "
+                           "Try again later or contact an administrator.");
+}
+
 /* A session id we can hand to jitd: set (by pam_systemd, earlier in the
  * stack) and clean. NULL otherwise, with the reason in *ret_detail. */
 static const char *session_id_get(const PamJitContext *ctx, const char **ret_detail) {
@@ -372,6 +380,9 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
                 r = jitd_check(&ctx, /* create_request= */ true, &a);
                 if (r == JIT_RESULT_NO_GRANT && !ctx.args.quiet)
                         account_notice(&ctx, &a);
+                else if ((r == JIT_RESULT_UNREACHABLE || r == JIT_RESULT_DAEMON_ERROR) &&
+                         ctx.args.fail_mode == FAIL_MODE_SECURE && !ctx.args.quiet)
+                        unavailable_notice(&ctx);
         }
         return finish(&ctx, r, &a, a.breakglass ? "break-glass" : "");
 }
