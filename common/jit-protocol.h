@@ -42,6 +42,7 @@
 #define JIT_METHOD_REVOKE "io.jit.Revoke"
 #define JIT_METHOD_GRANT "io.jit.Grant"
 #define JIT_METHOD_EXPIRE "io.jit.Expire"
+#define JIT_METHOD_RESEND "io.jit.Resend"
 
 /* Errors. NoGrant is the normal "not allowed (yet)" answer to Check. */
 #define JIT_ERROR_NO_GRANT "io.jit.NoGrant"

@@ -200,6 +200,10 @@ int jitctl_call(const JitctlArgs *args, const char *method, struct json_object *
         r = varlink_reply_parse(m, &error, &params, NULL);
         if (r < 0)
                 return jitctl_report_client_error(args, -EBADMSG);
+        if (error && what && what->ret_conflict && strcmp(error, JIT_ERROR_CONFLICT) == 0) {
+                *what->ret_conflict = params ? json_object_get(params) : json_object_new_object();
+                return JITCTL_EXIT_CONFLICT;
+        }
         if (error)
                 return jitctl_report_error(error, params, what);
 

@@ -173,6 +173,17 @@ static int add_request_row(Table *t, struct json_object *r, bool with_user) {
         cells[n++] = field_int(r, "created_at", &v) ? format_when(v, created, sizeof(created)) : "-";
         cells[n++] = field_int(r, "expires_at", &v) ? format_when(v, expires, sizeof(expires)) : "-";
         cells[n++] = field_str(r, "reason", "-", reason, sizeof(reason));
+        {
+                /* Approvers must see that this asks for more time on a grant
+                 * already running, not for access from scratch. */
+                char extends[JIT_ID_MAX], line[JIT_REASON_MAX + 64];
+
+                if (field_str(r, "extends", NULL, extends, sizeof(extends))) {
+                        snprintf(line, sizeof(line), "extension of %s: %s", extends, cells[n - 1]);
+                        cells[n - 1] = line;
+                        return table_add_row(t, cells);
+                }
+        }
         return table_add_row(t, cells);
 }
 
@@ -190,9 +201,17 @@ static int add_grant_row(Table *t, struct json_object *g, bool with_user) {
         if (field_bool(g, "breakglass")) {
                 char s[16];
 
-                snprintf(state, sizeof(state), "%s!", field_str(g, "state", "?", s, sizeof(s)));
+                /* An extended grant ended because a later one took over;
+                 * "expired" with a deadline still ahead would puzzle. */
+                if (field_str(g, "extended_by", NULL, s, sizeof(s)))
+                        snprintf(s, sizeof(s), "extended");
+                else
+                        field_str(g, "state", "?", s, sizeof(s));
+                snprintf(state, sizeof(state), "%s!", s);
                 cells[n++] = state; /* "active!" marks break-glass; the legend says so */
-        } else
+        } else if (field_str(g, "extended_by", NULL, state, sizeof(state)))
+                cells[n++] = "extended";
+        else
                 cells[n++] = field_str(g, "state", "?", state, sizeof(state));
         cells[n++] = field_int(g, "expires_at", &v) ? format_when(v, expires, sizeof(expires)) : "-";
         cells[n++] = field_str(g, "approver", "-", approver, sizeof(approver));
@@ -370,6 +389,7 @@ static void show_request(struct json_object *r) {
 
                 show_line("Duration:", jit_format_duration((uint64_t) v, d, sizeof(d)));
         }
+        show_line("Extension of:", field_str(r, "extends", NULL, s1, sizeof(s1)));
         show_line("Reason:", field_str(r, "reason", NULL, s1, sizeof(s1)));
         show_time(r, "Created:", "created_at");
         /* A request's own deadline only matters while nobody decided it. */
@@ -416,12 +436,14 @@ static void show_grant(struct json_object *g, struct json_object *sessions) {
         show_line("Action:", field_str(g, "action", "?", s1, sizeof(s1)));
         show_line("State:", field_str(g, "state", "?", s1, sizeof(s1)));
         show_line("Request:", field_str(g, "request_id", NULL, s1, sizeof(s1)));
+        show_line("Extends:", field_str(g, "extends", NULL, s1, sizeof(s1)));
         show_line("Approver:", field_str(g, "approver", NULL, s1, sizeof(s1)));
         show_line("Reason:", field_str(g, "reason", NULL, s1, sizeof(s1)));
         show_time(g, "Created:", "created_at");
         show_time(g, "Expires:", "expires_at");
         show_time(g, "Ended:", "ended_at");
         show_line("Ended by:", field_str(g, "ended_by", NULL, s1, sizeof(s1)));
+        show_line("Extended by:", field_str(g, "extended_by", NULL, s1, sizeof(s1)));
         show_sessions(sessions);
 }
 
@@ -469,9 +491,10 @@ int verb_show(JitctlArgs *args, int argc, char **argv) {
                 jitctl_print_json(params);
                 return JITCTL_EXIT_OK;
         }
-        if ((o = field_object(params, "request")))
+        if ((o = field_object(params, "request"))) {
                 show_request(o);
-        else if ((o = field_object(params, "grant"))) {
+                show_notifications(params);
+        } else if ((o = field_object(params, "grant"))) {
                 show_grant(o, field_array(params, "sessions"));
                 if (field_bool(params, "truncated"))
                         printf("  (more sessions than jitd lists at once)\n");
@@ -539,8 +562,18 @@ int verb_approve(JitctlArgs *args, int argc, char **argv) {
                 jitctl_print_json(params);
                 return JITCTL_EXIT_OK;
         }
-        printf("Approved %s: grant %s, expires %s.\n", id,
-               field_str(params, "grant_id", "?", grant, sizeof(grant)),
+        if (!field_str(params, "grant_id", NULL, grant, sizeof(grant))) {
+                int64_t have = 0, needed = 0;
+
+                /* A quorum: this approval counted, more are needed. */
+                (void) field_int(params, "approvals", &have);
+                (void) field_int(params, "approvals_needed", &needed);
+                printf("Approval of %s recorded: %lld of %lld approvers; access is granted once %lld have "
+                       "approved.\n",
+                       id, (long long) have, (long long) needed, (long long) needed);
+                return JITCTL_EXIT_OK;
+        }
+        printf("Approved %s: grant %s, expires %s.\n", id, grant,
                field_int(params, "expires_at", &expires) ? format_when_full(expires, when, sizeof(when))
                                                          : "-");
         return JITCTL_EXIT_OK;
@@ -774,8 +807,9 @@ int verb_expire(JitctlArgs *args, int argc, char **argv) {
                 GLOBAL_OPTIONS,
                 {},
         };
-        _cleanup_json_ struct json_object *m = NULL, *p = NULL;
-        CallContext what = { .doing = "expiring grants", .needs = admin_needs };
+        _cleanup_json_ struct json_object *m = NULL, *p = NULL, *conflict = NULL;
+        CallContext what = { .doing = "expiring grants", .needs = admin_needs, .ret_conflict = &conflict };
+        char state[32];
         const char *id;
         int c, r;
 
@@ -804,6 +838,21 @@ int verb_expire(JitctlArgs *args, int argc, char **argv) {
         if (!p || add_string(p, "grant_id", id) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_EXPIRE, TAKE_PTR(p), &what, &m);
+        if (r == JITCTL_EXIT_CONFLICT && conflict) {
+                const char *s = field_str(conflict, "state", "?", state, sizeof(state));
+
+                /* Ended already (revoked, or expired by jitd itself): the end
+                 * state is what was asked for. This is what the grant's
+                 * systemd timer runs, and it must not fail for that. */
+                if (strcmp(s, "expired") == 0 || strcmp(s, "revoked") == 0) {
+                        if (args->json)
+                                jitctl_print_json(conflict);
+                        else
+                                printf("Grant %s is already %s; nothing to do.\n", id, s);
+                        return JITCTL_EXIT_OK;
+                }
+                return jitctl_report_error(JIT_ERROR_CONFLICT, conflict, &what);
+        }
         if (r)
                 return r;
 

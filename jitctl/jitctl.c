@@ -37,6 +37,8 @@ void help(void) {
                "  status [--user USER]                 Your live grants and pending requests\n"
                "  request --action login|sudo [--reason TEXT] [--duration D] [--wait [SECONDS]]\n"
                "                                       Ask for access; --wait waits for the decision\n"
+               "  extend [--action login|sudo] [--duration D] [--reason TEXT] [--wait [SECONDS]]\n"
+               "                                       Ask for more time on your live grant\n"
                "  show ID                              One request (r...) or grant (g...) of yours\n"
                "\n"
                "Admin commands:\n"
@@ -49,6 +51,8 @@ void help(void) {
                "  grant --user USER --action login|sudo --duration D --reason TEXT\n"
                "                                       Break-glass grant without a request (audited)\n"
                "  expire GRANT_ID                      Run the expiry of a grant past its deadline\n"
+               "  resend REQUEST_ID [--endpoint NAME]  Send a request's failed webhook messages again\n"
+               "                                       (or remind the approvers of a pending one)\n"
                "\n"
                "Options:\n"
                "  --socket PATH     jitd socket (default: " JIT_SOCKET_PATH_DEFAULT ")\n"
@@ -105,6 +109,7 @@ static const struct {
         { "list", verb_list },       { "show", verb_show },     { "approve", verb_approve },
         { "deny", verb_deny },       { "revoke", verb_revoke }, { "grant", verb_grant },
         { "status", verb_status },   { "request", verb_request }, { "expire", verb_expire },
+        { "extend", verb_extend },   { "resend", verb_resend },
 };
 
 int main(int argc, char **argv) {

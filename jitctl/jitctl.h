@@ -40,6 +40,10 @@ typedef struct CallContext {
         const char *doing;    /* "approving": "permission denied: approving needs ..." */
         const char *needs;    /* "membership in the admin group" */
         const char *id;       /* the request or grant id the call was about, if any */
+        /* If set, an io.jit.Conflict reply is not reported: its parameters
+         * are stored here (the caller puts them) and JITCTL_EXIT_CONFLICT is
+         * returned, for a command that treats some conflicts as success. */
+        struct json_object **ret_conflict;
 } CallContext;
 
 /* One call, one reply. On success returns 0 and *ret_message holds the
@@ -99,6 +103,10 @@ int verb_grant(JitctlArgs *args, int argc, char **argv);
 int verb_status(JitctlArgs *args, int argc, char **argv);
 int verb_request(JitctlArgs *args, int argc, char **argv);
 int verb_expire(JitctlArgs *args, int argc, char **argv);
+int verb_extend(JitctlArgs *args, int argc, char **argv);
+int verb_resend(JitctlArgs *args, int argc, char **argv);
+/* "show" of a request: its webhook messages and quorum votes (notify.c). */
+void show_notifications(struct json_object *params);
 
 /* Shared option parsing: every command also accepts the global options. */
 enum {
@@ -130,6 +138,7 @@ enum {
         ARG_USER,
         ARG_ACTION,
         ARG_WAIT,
+        ARG_ENDPOINT,
 };
 int global_option(JitctlArgs *args, int c); /* 1 handled, 0 not global, <0 -exit code */
 int option_error(int c, char **argv);

@@ -251,11 +251,13 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
 
         if (strcmp(state, "approved") == 0) {
                 if (!args->json)
-                        printf("You already have %s access: grant %s, expires %s.\n", action,
-                               field_str(params, "grant_id", "?", grant, sizeof(grant)),
+                        printf("You already have %s access: grant %s, expires %s.\n"
+                               "To ask for more time: jitctl extend --action %s\n",
+                               action, field_str(params, "grant_id", "?", grant, sizeof(grant)),
                                field_int(params, "expires_at", &expires)
                                        ? format_when_full(expires, when, sizeof(when))
-                                       : "-");
+                                       : "-",
+                               action);
                 return JITCTL_EXIT_OK;
         }
 
@@ -275,6 +277,171 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
         if (wait_sec == 0) {
                 /* Until the request itself expires, plus a little so jitd's
                  * "expired" arrives before we give up. */
+                int64_t left = expires > 0 ? expires - jit_now_realtime() + 5 : 3600;
+
+                wait_sec = left > 0 ? (uint64_t) left : 5;
+        }
+        return wait_decision(args, id, code, wait_sec * 1000000U);
+}
+
+/* ---- extend ------------------------------------------------------------ */
+
+/* The caller's live grant to extend: the one for `action`, or the only one.
+ * Fills grant_id/action_buf/expires; returns 0 or an exit code. */
+static int pick_live_grant(JitctlArgs *args, const char *user, const char *action, char *grant_id,
+                           size_t grant_id_size, char *action_buf, size_t action_size, int64_t *ret_expires) {
+        _cleanup_json_ struct json_object *m = NULL, *p = NULL;
+        static const CallContext what = { .doing = "looking up your grants", .needs = "being yourself" };
+        struct json_object *grants;
+        size_t n, found = 0;
+        int r;
+
+        p = json_object_new_object();
+        if (!p || add_string(p, "user", user) < 0)
+                return oom();
+        r = jitctl_call(args, JIT_METHOD_STATUS, TAKE_PTR(p), &what, &m);
+        if (r)
+                return r;
+
+        grants = field_array(reply_parameters(m), "grants");
+        n = grants ? json_object_array_length(grants) : 0;
+        for (size_t i = 0; i < n; i++) {
+                struct json_object *g = json_object_array_get_idx(grants, i);
+                char a[16], id[JIT_ID_MAX], state[16];
+                int64_t expires = 0;
+
+                if (!field_str(g, "id", NULL, id, sizeof(id)) || !field_str(g, "action", NULL, a, sizeof(a)) ||
+                    strcmp(field_str(g, "state", "", state, sizeof(state)), "active") != 0)
+                        continue;
+                if (action && strcmp(a, action) != 0)
+                        continue;
+                /* Status lists the latest deadline first within an action
+                 * only by accident; keep the one that runs longest. */
+                (void) field_int(g, "expires_at", &expires);
+                if (found > 0 && strcmp(a, action_buf) == 0) {
+                        if (expires > *ret_expires) {
+                                snprintf(grant_id, grant_id_size, "%s", id);
+                                *ret_expires = expires;
+                        }
+                        continue;
+                }
+                if (found > 0) {
+                        usage_error("you have live login and sudo grants; say which to extend with --action");
+                        return JITCTL_EXIT_USAGE;
+                }
+                snprintf(grant_id, grant_id_size, "%s", id);
+                snprintf(action_buf, action_size, "%s", a);
+                *ret_expires = expires;
+                found++;
+        }
+
+        if (found == 0) {
+                fprintf(stderr,
+                        "jitctl: you have no live %s%sgrant to extend; ask for access with "
+                        "'jitctl request --action %s'\n",
+                        action ? action : "", action ? " " : "", action ? action : "login|sudo");
+                return JITCTL_EXIT_NOT_FOUND;
+        }
+        return 0;
+}
+
+int verb_extend(JitctlArgs *args, int argc, char **argv) {
+        static const struct option options[] = {
+                GLOBAL_OPTIONS,
+                { "action", required_argument, NULL, ARG_ACTION },
+                { "reason", required_argument, NULL, ARG_REASON },
+                { "duration", required_argument, NULL, ARG_DURATION },
+                { "wait", optional_argument, NULL, ARG_WAIT },
+                {},
+        };
+        _cleanup_json_ struct json_object *m = NULL, *p = NULL;
+        static const CallContext what = { .doing = "extending a grant", .needs = "owning it" };
+        const char *action = NULL, *reason = NULL, *user = NULL;
+        char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], grant[JIT_ID_MAX], grant_action[16], when[128];
+        uint64_t duration = 0, wait_sec = 0;
+        int64_t grant_expires = 0, expires = 0;
+        bool wait = false;
+        struct json_object *params;
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                r = global_option(args, c);
+                if (r < 0)
+                        return -r;
+                if (r > 0)
+                        continue;
+                switch (c) {
+                case ARG_ACTION:
+                        r = parse_action_option(optarg, &action);
+                        break;
+                case ARG_REASON:
+                        r = parse_reason_option(optarg, &reason);
+                        break;
+                case ARG_DURATION:
+                        r = parse_duration_option(optarg, &duration);
+                        break;
+                case ARG_WAIT: {
+                        const char *v = optarg;
+
+                        if (!v && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+                                v = argv[optind++];
+                        wait = true;
+                        if (v && jit_parse_duration(v, &wait_sec) < 0) {
+                                char buf[64];
+
+                                usage_error("invalid --wait time '%s'", jit_sanitize(v, buf, sizeof(buf)));
+                                return JITCTL_EXIT_USAGE;
+                        }
+                        break;
+                }
+                default:
+                        return option_error(c, argv);
+                }
+                if (r)
+                        return r;
+        }
+        r = too_many_arguments(argc, argv, 0);
+        if (r)
+                return r;
+        r = self_user_name(&user);
+        if (r)
+                return r;
+
+        r = pick_live_grant(args, user, action, grant, sizeof(grant), grant_action, sizeof(grant_action),
+                            &grant_expires);
+        if (r)
+                return r;
+
+        p = json_object_new_object();
+        if (!p || add_string(p, "user", user) < 0 || add_string(p, "action", grant_action) < 0 ||
+            add_string(p, "extends", grant) < 0 || add_string(p, "reason", reason) < 0 ||
+            (duration > 0 && add_int(p, "duration", (int64_t) duration) < 0))
+                return oom();
+        r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
+        if (r)
+                return r;
+        params = reply_parameters(m);
+
+        field_str(params, "request_id", "?", id, sizeof(id));
+        field_str(params, "match_code", "?", code, sizeof(code));
+
+        if (args->json)
+                jitctl_print_json(params);
+        else {
+                printf("%s %s to extend your %s grant %s (ends %s), match code %s.\n",
+                       field_bool(params, "created") ? "Created request" : "Your pending request is", id,
+                       grant_action, grant, format_when(grant_expires, when, sizeof(when)), code);
+                if (field_int(params, "request_expires_at", &expires))
+                        printf("Approvers have been asked; the request expires %s.\n",
+                               format_when_full(expires, when, sizeof(when)));
+                printf("Check the match code with your approver before they approve.\n");
+                fflush(stdout);
+        }
+        if (!wait)
+                return JITCTL_EXIT_OK;
+
+        if (wait_sec == 0) {
                 int64_t left = expires > 0 ? expires - jit_now_realtime() + 5 : 3600;
 
                 wait_sec = left > 0 ? (uint64_t) left : 5;

@@ -28,7 +28,7 @@
 #include "text.h"
 #include "varlink.h"
 
-#define AUDIT_FIELDS_MAX 24
+#define AUDIT_FIELDS_MAX 32
 
 static int audit_fd = -1;
 
@@ -49,6 +49,13 @@ static const struct {
         [AUDIT_BREAKGLASS] = { "breakglass", JIT_MESSAGE_ID_BREAKGLASS, LOG_ALERT },
         [AUDIT_SESSION_OPENED] = { "session-opened", JIT_MESSAGE_ID_SESSION_OPENED, LOG_NOTICE },
         [AUDIT_SESSION_CLOSED] = { "session-closed", JIT_MESSAGE_ID_SESSION_CLOSED, LOG_NOTICE },
+        [AUDIT_SESSION_TERMINATED] = { "session-terminated", JIT_MESSAGE_ID_SESSION_TERMINATED, LOG_NOTICE },
+        [AUDIT_GRANT_EXPIRY_WARNING] = { "grant-expiry-warning", JIT_MESSAGE_ID_GRANT_EXPIRY_WARNING,
+                                         LOG_INFO },
+        [AUDIT_NOTIFICATION_DELIVERED] = { "notification-delivered", JIT_MESSAGE_ID_NOTIFICATION_DELIVERED,
+                                           LOG_INFO },
+        [AUDIT_NOTIFICATION_FAILED] = { "notification-failed", JIT_MESSAGE_ID_NOTIFICATION_FAILED, LOG_WARNING },
+        [AUDIT_APPROVAL_RECORDED] = { "approval-recorded", JIT_MESSAGE_ID_APPROVAL_RECORDED, LOG_NOTICE },
 };
 
 const char *audit_event_message_id(AuditEvent e) {
@@ -94,6 +101,9 @@ typedef struct AuditValues {
         char reason[JIT_REASON_MAX + 8];
         char session[JIT_SESSION_MAX + 8];
         char match_code[JIT_MATCH_CODE_MAX + 8];
+        char endpoint[64];
+        char notification[32];
+        char webhook_id[80];
         char expires[64];        /* human */
         char host[HOST_NAME_MAX + 1];
 } AuditValues;
@@ -119,6 +129,9 @@ static void audit_values_fill(const AuditFields *f, AuditValues *v) {
         sanitize_field(f->reason, v->reason, sizeof(v->reason));
         sanitize_field(f->session, v->session, sizeof(v->session));
         sanitize_field(f->match_code, v->match_code, sizeof(v->match_code));
+        sanitize_field(f->endpoint, v->endpoint, sizeof(v->endpoint));
+        sanitize_field(f->notification, v->notification, sizeof(v->notification));
+        sanitize_field(f->webhook_id, v->webhook_id, sizeof(v->webhook_id));
         if (f->expires > 0)
                 jit_format_time(f->expires, v->expires, sizeof(v->expires));
         else
@@ -168,13 +181,15 @@ static void line_append_reason(Line *l, const AuditValues *v) {
                 line_append(l, ": no reason given");
 }
 
-static void audit_format_message(AuditEvent e, const AuditValues *v, Line *l) {
+static void audit_format_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
         const char *user = or_unknown(v->user), *action = or_unknown(v->action);
 
         switch (e) {
         case AUDIT_REQUEST_CREATED:
                 line_append(l, "%s requested %s on %s (request %s, code %s)", user, action, v->host,
                             or_unknown(v->request_id), or_unknown(v->match_code));
+                if (v->grant_id[0]) /* an extension of this live grant */
+                        line_append(l, " to extend grant %s", v->grant_id);
                 line_append_reason(l, v);
                 break;
         case AUDIT_REQUEST_APPROVED:
@@ -195,6 +210,8 @@ static void audit_format_message(AuditEvent e, const AuditValues *v, Line *l) {
                 line_append(l, "%s's %s grant %s on %s expired", user, action, or_unknown(v->grant_id), v->host);
                 if (v->approver[0])
                         line_append(l, " (ended by %s)", v->approver);
+                if (v->reason[0])
+                        line_append(l, ": %s", v->reason);
                 break;
         case AUDIT_GRANT_REVOKED:
                 line_append(l, "%s revoked %s's %s grant %s on %s", or_unknown(v->approver), user, action,
@@ -236,6 +253,38 @@ static void audit_format_message(AuditEvent e, const AuditValues *v, Line *l) {
                 break;
         case AUDIT_SESSION_CLOSED:
                 line_append(l, "%s closed session %s on %s", user, or_unknown(v->session), v->host);
+                break;
+        case AUDIT_SESSION_TERMINATED:
+                line_append(l, "ended %s's session %s on %s", user, or_unknown(v->session), v->host);
+                line_append_origin(l, v);
+                line_append(l, " because %s grant %s %s", action, or_unknown(v->grant_id),
+                            v->reason[0] ? v->reason : "ended");
+                break;
+        case AUDIT_GRANT_EXPIRY_WARNING:
+                line_append(l, "warned %s on %s that %s grant %s ends at %s", user, or_unknown(v->tty), action,
+                            or_unknown(v->grant_id), or_unknown(v->expires));
+                if (v->session[0])
+                        line_append(l, " (session %s)", v->session);
+                break;
+        case AUDIT_NOTIFICATION_DELIVERED:
+                line_append(l, "notified webhook %s of %s's %s request %s on %s (%s, attempt %u)",
+                            or_unknown(v->endpoint), user, action, or_unknown(v->request_id), v->host,
+                            or_unknown(v->notification), f->attempts);
+                break;
+        case AUDIT_NOTIFICATION_FAILED:
+                line_append(l, "webhook %s: %s of %s's %s request %s on %s failed (attempt %u",
+                            or_unknown(v->endpoint), or_unknown(v->notification), user, action,
+                            or_unknown(v->request_id), v->host, f->attempts);
+                if (f->http_status > 0)
+                        line_append(l, ", HTTP %ld", f->http_status);
+                line_append(l, ")%s", f->final ? ", giving up" : ", will retry");
+                if (v->reason[0])
+                        line_append(l, ": %s", v->reason);
+                break;
+        case AUDIT_APPROVAL_RECORDED:
+                line_append(l, "%s approved %s's %s request %s on %s: %u of %u approvals, not granted yet",
+                            or_unknown(v->approver), user, action, or_unknown(v->request_id), v->host, f->approvals,
+                            f->approvals_needed);
                 break;
         default:
                 line_append(l, "unknown audit event %i", (int) e);
@@ -282,7 +331,7 @@ void audit_log(AuditEvent e, const AuditFields *f) {
         struct iovec iov[AUDIT_FIELDS_MAX];
         _cleanup_free_ char *strings = NULL;
         Line message = {};
-        char priority[16], expires[32];
+        char priority[16], expires[32], attempts[16], http_status[16], approvals[16], approvals_needed[16];
         size_t n = 0, k;
         int r;
 
@@ -292,7 +341,7 @@ void audit_log(AuditEvent e, const AuditFields *f) {
                 f = &empty;
 
         audit_values_fill(f, &v);
-        audit_format_message(e, &v, &message);
+        audit_format_message(e, f, &v, &message);
 
 #define ADD(k, v) fields[n++] = (Field) { .key = (k), .value = (v) }
 #define ADD_IF_SET(k, s)                \
@@ -322,6 +371,21 @@ void audit_log(AuditEvent e, const AuditFields *f) {
         ADD_IF_SET("JIT_REASON", v.reason);
         ADD_IF_SET("JIT_SESSION", v.session);
         ADD_IF_SET("JIT_MATCH_CODE", v.match_code);
+        ADD_IF_SET("JIT_ENDPOINT", v.endpoint);
+        ADD_IF_SET("JIT_NOTIFICATION", v.notification);
+        ADD_IF_SET("JIT_WEBHOOK_ID", v.webhook_id);
+        snprintf(attempts, sizeof(attempts), "%u", f->attempts);
+        snprintf(http_status, sizeof(http_status), "%ld", f->http_status);
+        snprintf(approvals, sizeof(approvals), "%u", f->approvals);
+        snprintf(approvals_needed, sizeof(approvals_needed), "%u", f->approvals_needed);
+        if (f->attempts > 0)
+                ADD("JIT_ATTEMPTS", attempts);
+        if (f->http_status > 0)
+                ADD("JIT_HTTP_STATUS", http_status);
+        if (f->approvals_needed > 0) {
+                ADD("JIT_APPROVALS", approvals);
+                ADD("JIT_APPROVALS_NEEDED", approvals_needed);
+        }
 #undef ADD_IF_SET
 #undef ADD
 

@@ -3,6 +3,7 @@
  * field is sanitised here, so callers pass raw values. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef enum AuditEvent {
@@ -18,6 +19,11 @@ typedef enum AuditEvent {
         AUDIT_BREAKGLASS,
         AUDIT_SESSION_OPENED,
         AUDIT_SESSION_CLOSED,
+        AUDIT_SESSION_TERMINATED,    /* jitd ended a session through logind (grant expired/revoked) */
+        AUDIT_GRANT_EXPIRY_WARNING,  /* the user's terminal was told the grant ends soon */
+        AUDIT_NOTIFICATION_DELIVERED, /* a webhook endpoint accepted a message about a request */
+        AUDIT_NOTIFICATION_FAILED,    /* one delivery attempt failed (retried), or delivery gave up */
+        AUDIT_APPROVAL_RECORDED,      /* one approver's vote towards a quorum, not granted yet */
         _AUDIT_EVENT_MAX,
 } AuditEvent;
 
@@ -34,6 +40,15 @@ typedef struct AuditFields {
         const char *session;
         int64_t expires; /* 0: not set */
         const char *match_code; /* JIT_MATCH_CODE; shown in the request-created message */
+        /* Notifications and quorum (0/NULL: not set). */
+        const char *endpoint;     /* JIT_ENDPOINT: the [webhook NAME] */
+        const char *notification; /* JIT_NOTIFICATION: created, approved, denied, expired */
+        const char *webhook_id;   /* JIT_WEBHOOK_ID: the message's webhook-id */
+        unsigned attempts;        /* JIT_ATTEMPTS */
+        long http_status;         /* JIT_HTTP_STATUS */
+        bool final;               /* notification-failed: no more attempts */
+        unsigned approvals;       /* JIT_APPROVALS */
+        unsigned approvals_needed; /* JIT_APPROVALS_NEEDED */
 } AuditFields;
 
 /* MESSAGE_ID as 32 lowercase hex characters. */

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-notify.h"
 #include "config.h"
 #include "macros.h"
 #include "text.h"
@@ -42,6 +43,14 @@
 #define DEFAULT_STATE_DIRECTORY "/var/lib/jitd"
 #define DATABASE_FILE_NAME "jitd.db"
 #define DEFAULT_ADMIN_GROUP "jit-admin"
+/* sudo's default timestampdir on Debian. */
+#define DEFAULT_SUDO_TIMESTAMP_DIR "/run/sudo/ts"
+/* Where jitctl is installed; the build says (CMAKE_INSTALL_FULL_BINDIR). */
+#ifndef JITCTL_PATH_DEFAULT
+#define JITCTL_PATH_DEFAULT "/usr/bin/jitctl"
+#endif
+/* A warning a day ahead is no longer a warning about a session. */
+#define CONFIG_WARN_BEFORE_MAX (24ULL * 3600)
 
 typedef enum ConfigValueType {
         VALUE_SOCKET_PATH,
@@ -52,6 +61,9 @@ typedef enum ConfigValueType {
         VALUE_USER_LIST_STAR, /* user names or "*" */
         VALUE_USER_LIST,
         VALUE_GROUP_LIST,
+        VALUE_DURATION_OR_ZERO, /* a duration, or 0 for "off" */
+        VALUE_PATH_OR_EMPTY,    /* a path, or empty for "off" */
+        VALUE_ON_EXPIRY,
 } ConfigValueType;
 
 typedef struct ConfigKey {
@@ -69,7 +81,8 @@ typedef struct ConfigKey {
         { sect, "default_duration", VALUE_DURATION, offsetof(Config, policy[action].default_duration_sec), \
           1, CONFIG_GRANT_DURATION_MAX },                                                                 \
         { sect, "max_duration", VALUE_DURATION, offsetof(Config, policy[action].max_duration_sec), 1,     \
-          CONFIG_GRANT_DURATION_MAX }
+          CONFIG_GRANT_DURATION_MAX },                                                                    \
+        { sect, "on_expiry", VALUE_ON_EXPIRY, offsetof(Config, policy[action].on_expiry), 0, 0 }
 
 /* A grant longer than a month is not "just in time" any more. */
 #define CONFIG_GRANT_DURATION_MAX (30ULL * 24 * 3600)
@@ -84,6 +97,10 @@ static const ConfigKey config_keys[] = {
         { "jitd", "max_connections_per_uid", VALUE_UNSIGNED, offsetof(Config, max_connections_per_uid), 1,
           65536 },
         { "jitd", "idle_timeout", VALUE_DURATION, offsetof(Config, idle_timeout_sec), 1, 3600 },
+        { "jitd", "warn_before", VALUE_DURATION_OR_ZERO, offsetof(Config, warn_before_sec), 0,
+          CONFIG_WARN_BEFORE_MAX },
+        { "jitd", "sudo_timestamp_dir", VALUE_PATH_OR_EMPTY, offsetof(Config, sudo_timestamp_dir), 0, 0 },
+        { "jitd", "jitctl", VALUE_PATH, offsetof(Config, jitctl_path), 0, 0 },
         ACTION_KEYS("login", JIT_ACTION_LOGIN),
         ACTION_KEYS("sudo", JIT_ACTION_SUDO),
         { "breakglass", "users", VALUE_USER_LIST, offsetof(Config, breakglass_users), 0, 0 },
@@ -193,12 +210,31 @@ static int string_list_add(StringList *l, const char *s, size_t len) {
         return 0;
 }
 
+/* ---- on_expiry ---- */
+
+static const char *const on_expiry_table[_ON_EXPIRY_MAX] = {
+        [ON_EXPIRY_TERMINATE] = "terminate",
+        [ON_EXPIRY_KEEP] = "keep",
+};
+
+const char *on_expiry_to_string(OnExpiry o) {
+        return o >= 0 && o < _ON_EXPIRY_MAX ? on_expiry_table[o] : NULL;
+}
+
+OnExpiry on_expiry_from_string(const char *s) {
+        for (OnExpiry i = 0; s && i < _ON_EXPIRY_MAX; i++)
+                if (strcmp(on_expiry_table[i], s) == 0)
+                        return i;
+        return _ON_EXPIRY_INVALID;
+}
+
 /* ---- defaults ---- */
 
-static void action_policy_defaults(ActionPolicy *a, uint64_t default_sec, uint64_t max_sec) {
+static void action_policy_defaults(ActionPolicy *a, uint64_t default_sec, uint64_t max_sec, OnExpiry on_expiry) {
         *a = (ActionPolicy){
                 .default_duration_sec = default_sec,
                 .max_duration_sec = max_sec,
+                .on_expiry = on_expiry,
         };
 }
 
@@ -214,9 +250,15 @@ void config_init_defaults(Config *c) {
                 .max_connections = 256,
                 .max_connections_per_uid = 16,
                 .idle_timeout_sec = 30,
+                .warn_before_sec = 5 * 60,
+                .sudo_timestamp_dir = strdup(DEFAULT_SUDO_TIMESTAMP_DIR),
+                .jitctl_path = strdup(JITCTL_PATH_DEFAULT),
+                .notify = notify_config_new(),
         };
-        action_policy_defaults(&c->policy[JIT_ACTION_LOGIN], 3600, 8 * 3600);
-        action_policy_defaults(&c->policy[JIT_ACTION_SUDO], 30 * 60, 4 * 3600);
+        /* A login grant's sessions end with it; sudo has no sessions of its
+         * own worth ending (its cached credentials are dropped either way). */
+        action_policy_defaults(&c->policy[JIT_ACTION_LOGIN], 3600, 8 * 3600, ON_EXPIRY_TERMINATE);
+        action_policy_defaults(&c->policy[JIT_ACTION_SUDO], 30 * 60, 4 * 3600, ON_EXPIRY_KEEP);
 }
 
 void config_free(Config *c) {
@@ -226,6 +268,9 @@ void config_free(Config *c) {
         free(c->state_directory);
         free(c->database_path);
         free(c->admin_group);
+        free(c->sudo_timestamp_dir);
+        free(c->jitctl_path);
+        notify_config_free(c->notify);
         for (size_t i = 0; i < _JIT_ACTION_MAX; i++) {
                 string_list_clear(&c->policy[i].users);
                 string_list_clear(&c->policy[i].groups);
@@ -319,11 +364,16 @@ static int parse_value(ConfigParser *p, const ConfigKey *k, const char *value) {
         switch (k->type) {
 
         case VALUE_SOCKET_PATH:
-        case VALUE_PATH: {
+        case VALUE_PATH:
+        case VALUE_PATH_OR_EMPTY: {
                 char *path = NULL;
 
-                r = parse_path(p, k, value, k->type == VALUE_SOCKET_PATH ? CONFIG_SOCKET_PATH_MAX : CONFIG_PATH_MAX,
-                               &path);
+                if (k->type == VALUE_PATH_OR_EMPTY && *value == '\0') {
+                        path = strdup("");
+                        r = path ? 0 : parser_oom(p);
+                } else
+                        r = parse_path(p, k, value,
+                                       k->type == VALUE_SOCKET_PATH ? CONFIG_SOCKET_PATH_MAX : CONFIG_PATH_MAX, &path);
                 if (r < 0)
                         return r;
                 free(*(char **) field);
@@ -358,6 +408,37 @@ static int parse_value(ConfigParser *p, const ConfigKey *k, const char *value) {
                                             jit_format_duration(k->min, a, sizeof a),
                                             jit_format_duration(k->max, b, sizeof b));
                 *(uint64_t *) field = sec;
+                break;
+        }
+
+        case VALUE_DURATION_OR_ZERO: {
+                uint64_t sec = 0;
+                char b[32];
+
+                /* "0" (and "0s") switch it off; jit_parse_duration() only
+                 * takes positive durations. */
+                if (strcmp(value, "0") != 0 && strcmp(value, "0s") != 0) {
+                        r = jit_parse_duration(value, &sec);
+                        if (r < 0)
+                                return parser_error(p,
+                                                    "%s: invalid duration '%s' (examples: 0 for off, 90s, 5m, 1h)",
+                                                    key_name(k, kn), clean(value, shown, sizeof shown));
+                }
+                if (sec < k->min || sec > k->max)
+                        return parser_error(p, "%s: %s is out of range (0 .. %s)", key_name(k, kn),
+                                            clean(value, shown, sizeof shown),
+                                            jit_format_duration(k->max, b, sizeof b));
+                *(uint64_t *) field = sec;
+                break;
+        }
+
+        case VALUE_ON_EXPIRY: {
+                OnExpiry o = on_expiry_from_string(value);
+
+                if (o < 0)
+                        return parser_error(p, "%s: '%s' is not 'terminate' or 'keep'", key_name(k, kn),
+                                            clean(value, shown, sizeof shown));
+                *(OnExpiry *) field = o;
                 break;
         }
 
@@ -403,7 +484,7 @@ static bool config_section_is_known(const char *section) {
         for (size_t i = 0; i < ELEMENTSOF(config_sections); i++)
                 if (strcmp(config_sections[i], section) == 0)
                         return true;
-        return false;
+        return config_notify_section_is_known(section);
 }
 
 static int config_handler(void *userdata, const char *section, const char *name, const char *value) {
@@ -420,6 +501,18 @@ static int config_handler(void *userdata, const char *section, const char *name,
                 parser_error(p, "key '%s' outside of any section", clean(name, s1, sizeof s1));
         else if (!config_section_is_known(section)) /* the reader reports it first; be safe anyway */
                 parser_error(p, "unknown section [%s]", clean(section, s1, sizeof s1));
+        else if (config_notify_handles(section, name)) {
+                char where[256], what[400];
+                int r;
+
+                snprintf(where, sizeof where, "%s:%u", parser_file(p, (unsigned) p->n_files), p->line);
+                r = config_notify_set(p->config->notify, section, name, value, (unsigned) p->n_files, where, what,
+                                      sizeof what);
+                if (r == -ENOMEM)
+                        parser_oom(p);
+                else if (r < 0)
+                        parser_error(p, "%s", what);
+        }
         else if (!(k = config_key_find(section, name)))
                 parser_error(p, "unknown key '%s' in section [%s]", clean(name, s1, sizeof s1),
                              clean(section, s2, sizeof s2));
@@ -712,6 +805,17 @@ static int config_check_consistency(ConfigParser *p) {
                                        "max_connections_per_uid %u is larger than max_connections %u",
                                        c->max_connections_per_uid, c->max_connections);
 
+        {
+                char what[400];
+                int r = config_notify_check(c, what, sizeof what);
+
+                if (r < 0) {
+                        if (p->err)
+                                snprintf(p->err->message, sizeof p->err->message, "%s", what);
+                        return (p->error = r);
+                }
+        }
+
         return 0;
 }
 
@@ -729,7 +833,8 @@ int config_load(Config *c, const char *path, bool must_exist, ConfigError *err) 
                 err->message[0] = '\0';
 
         config_init_defaults(&tmp);
-        if (!tmp.socket_path || !tmp.state_directory || !tmp.admin_group) {
+        if (!tmp.socket_path || !tmp.state_directory || !tmp.admin_group || !tmp.sudo_timestamp_dir ||
+            !tmp.jitctl_path || !tmp.notify) {
                 r = parser_oom(&p);
                 goto finish;
         }
@@ -871,6 +976,14 @@ void config_print(const Config *c, FILE *f) {
         fprintf(f, "max_connections = %u\n", c->max_connections);
         fprintf(f, "max_connections_per_uid = %u\n", c->max_connections_per_uid);
         fprintf(f, "idle_timeout = %s\n", jit_format_duration(c->idle_timeout_sec, a, sizeof a));
+        fprintf(f, "warn_before = %s\n",
+                c->warn_before_sec > 0 ? jit_format_duration(c->warn_before_sec, a, sizeof a) : "0");
+        fprintf(f, "sudo_timestamp_dir = %s\n", c->sudo_timestamp_dir ?: "");
+        fprintf(f, "jitctl = %s\n", c->jitctl_path ?: "");
+        if (c->jitctl_path && access(c->jitctl_path, X_OK) < 0)
+                fprintf(f, "# warning: %s is not executable here; the expiry timers will run the jitctl beside "
+                           "jitd, if there is one\n",
+                        c->jitctl_path);
 
         for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
                 const ActionPolicy *ap = &c->policy[act];
@@ -881,9 +994,12 @@ void config_print(const Config *c, FILE *f) {
                 print_list(f, "exempt_users", &ap->exempt_users, false);
                 fprintf(f, "default_duration = %s\n", jit_format_duration(ap->default_duration_sec, a, sizeof a));
                 fprintf(f, "max_duration = %s\n", jit_format_duration(ap->max_duration_sec, a, sizeof a));
+                fprintf(f, "on_expiry = %s\n", on_expiry_to_string(ap->on_expiry));
+                config_notify_print_action(c, act, f);
         }
 
         fputs("\n[breakglass]\n", f);
         print_list(f, "users", &c->breakglass_users, false);
         print_list(f, "groups", &c->breakglass_groups, true);
+        config_notify_print(c, f);
 }

@@ -17,6 +17,20 @@ typedef struct StringList {
         size_t n;
 } StringList;
 
+/* Approver notification settings, owned by config-notify.c. */
+typedef struct NotifyConfig NotifyConfig;
+
+/* What ending a grant (expiry, revoke) does to the sessions opened under it. */
+typedef enum OnExpiry {
+        ON_EXPIRY_TERMINATE, /* end them through logind (TerminateSession) */
+        ON_EXPIRY_KEEP,      /* leave them; only new logins and sudo calls are refused */
+        _ON_EXPIRY_MAX,
+        _ON_EXPIRY_INVALID = -1,
+} OnExpiry;
+
+const char *on_expiry_to_string(OnExpiry o);
+OnExpiry on_expiry_from_string(const char *s);
+
 typedef struct ActionPolicy {
         /* Who needs approval: listed users, members of listed groups; "*" in
          * users means every user. exempt_users never need it (PAM_IGNORE). */
@@ -25,6 +39,7 @@ typedef struct ActionPolicy {
         StringList exempt_users;
         uint64_t default_duration_sec;
         uint64_t max_duration_sec;
+        OnExpiry on_expiry; /* [login] default terminate, [sudo] default keep */
 } ActionPolicy;
 
 typedef struct Config {
@@ -39,6 +54,10 @@ typedef struct Config {
         ActionPolicy policy[_JIT_ACTION_MAX]; /* sections [login], [sudo] */
         StringList breakglass_users;  /* [breakglass] users */
         StringList breakglass_groups; /* [breakglass] groups */
+        uint64_t warn_before_sec;     /* [jitd] warn_before: terminal warning before expiry; 0 = none */
+        char *sudo_timestamp_dir;     /* [jitd] sudo_timestamp_dir: sudo's timestampdir; "" = leave it */
+        char *jitctl_path;            /* [jitd] jitctl: what the expiry timers run */
+        NotifyConfig *notify;         /* [review], [webhook NAME], approvers=/quorum= (config-notify.h) */
 } Config;
 
 /* One error message, "file:line: what is wrong". */

@@ -1,14 +1,20 @@
-/* Expiry: what happens when a grant's or a pending request's deadline
- * passes. One CLOCK_REALTIME sd-event timer is armed at the store's earliest
- * deadline (deadlines are wall-clock, like the grants admins read); when it
- * fires, store_expire_due() flips everything due, and for each change we
- * write the audit entry, answer the request's waiters, and run the grant's
- * end-of-life actions. The timer only carries out those actions: whether
- * access is allowed is decided by Check comparing the stored deadline, so a
- * late or missed timer never extends access.
+/* Expiry: the life of a grant in time, and what happens when a grant's or
+ * a pending request's deadline passes. Whether access is allowed is never
+ * decided here: Check compares the stored deadline, so a late or missed
+ * timer never extends access. What is decided here is when the actions run:
+ * the audit entry, waking a request's waiters, ending the grant's sessions
+ * through logind, dropping sudo's cached credentials, removing its timer.
  *
- * systemd transient timers (jit-expire-<grant>.timer) and ending sessions
- * through logind come later; expiry_grant_ended() is where they plug in. */
+ * A grant's expiry runs from its transient systemd timer where systemd is
+ * there (systemd-timers.c: the timer runs "jitctl expire", io.jit.Expire
+ * lands in expiry_grant_ended()). Otherwise, and for pending requests
+ * always, one CLOCK_REALTIME sd-event timer is armed at the store's earliest
+ * deadline; when it fires, store_expire_due_until() flips everything due.
+ * With systemd timers in charge, that timer still sweeps up grants whose
+ * systemd timer did not do its job, a grace period after their deadline.
+ *
+ * The same timer also fires warn_before ahead of each grant's deadline, to
+ * warn the terminals of its sessions. */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -17,13 +23,21 @@
 #include "audit.h"
 #include "expiry.h"
 #include "log.h"
+#include "logind.h"
 #include "methods.h"
+#include "notify.h"
+#include "sudo-timestamp.h"
+#include "systemd-timers.h"
 #include "text.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define USEC_PER_MSEC 1000ULL
 /* If the store cannot tell the next deadline, look again this much later. */
 #define EXPIRY_RETRY_USEC (10ULL * USEC_PER_SEC)
+/* With systemd timers in charge (AccuracySec=1s), jitd's own timer takes
+ * over a grant's expiry only this long after its deadline, so the two do
+ * not race for it. */
+#define EXPIRY_SYSTEMD_GRACE_SEC 10
 /* Changes collected per store_expire_due() pass before acting on them. */
 #define EXPIRY_BATCH_MAX 4096U
 
@@ -66,27 +80,140 @@ static int on_request_expired(const RequestRecord *r, void *userdata) {
 }
 
 void expiry_grant_ended(Manager *m, const GrantRecord *g) {
-        /* Hook for the end of a grant (expired or revoked). Still to come:
-         * terminate the grant's logind sessions (TerminateSession over
-         * sd-bus, when policy says so), drop sudo's cached timestamp for the
-         * user, and remove the grant's jit-expire-<grant>.timer. Until then
-         * the user's next sudo or login is refused by Check, but sessions
-         * already open stay open. */
-        log_debug("Grant %s of %s (%s) ended (%s).", g->id, g->user, jit_action_to_string(g->action),
-                  grant_state_to_string(g->state));
+        const char *why;
+        int r;
+
+        systemd_timers_remove(m, g);
+
+        /* Extended: the sessions carry on under the new grant (the store
+         * moved them), and so may sudo's cached credentials. */
+        if (g->extended_by[0]) {
+                log_debug("Grant %s of %s was extended by %s.", g->id, g->user, g->extended_by);
+                return;
+        }
+
+        why = g->state == GRANT_REVOKED ? "was revoked" : "expired";
+        log_debug("Grant %s of %s (%s) %s.", g->id, g->user, jit_action_to_string(g->action), why);
+
+        if (g->action >= 0 && g->action < _JIT_ACTION_MAX &&
+            m->config.policy[g->action].on_expiry == ON_EXPIRY_TERMINATE)
+                logind_terminate_sessions(m, g, why);
+
+        /* sudo's timestamp is per user (and tty), not per grant: whichever
+         * grant ends, the next sudo authenticates again. pam_jit's account
+         * phase refuses it without a live grant anyway; this is the second
+         * lock. */
+        r = 0;
+        if (m->config.sudo_timestamp_dir && m->config.sudo_timestamp_dir[0]) /* "": the admin said leave it */
+                r = sudo_timestamp_drop(m->config.sudo_timestamp_dir, g->user);
+        if (r > 0)
+                log_info("Dropped sudo's cached credentials of %s (grant %s %s).", g->user, g->id, why);
+        else if (r == -ELOOP || r == -EPERM)
+                log_warning("%s/%s is not a regular file; left it alone.", m->config.sudo_timestamp_dir, g->user);
+        else if (r < 0)
+                log_warning_errno(r, "Cannot drop sudo's cached credentials of %s: %m", g->user);
+}
+
+static int64_t add_seconds(int64_t t, uint64_t seconds) {
+        return seconds > (uint64_t) (INT64_MAX - t) ? INT64_MAX : t + (int64_t) seconds;
+}
+
+int64_t expiry_extension_deadline(Manager *m, const RequestRecord *req, int64_t now, uint64_t duration) {
+        uint64_t max = m->config.policy[req->action].max_duration_sec;
+        int64_t base = now, deadline, cap;
+        GrantRecord old;
+
+        if (store_get_grant(m->store, req->extends_grant_id, &old) >= 0 && old.state == GRANT_ACTIVE &&
+            old.expires_at > base)
+                base = old.expires_at;
+        deadline = add_seconds(base, duration);
+        cap = add_seconds(now, max);
+        return deadline < cap ? deadline : cap;
+}
+
+void expiry_grant_started(Manager *m, const GrantRecord *g) {
+        systemd_timers_add(m, g);
+
+        /* An approved extension ended the grant it extends in the same
+         * transaction (store_approve_request()); record that and take down
+         * its timer. */
+        if (g->extends_grant_id[0]) {
+                GrantRecord old;
+                int r;
+
+                r = store_get_grant(m->store, g->extends_grant_id, &old);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot read grant %s that %s extends: %m", g->extends_grant_id, g->id);
+                else if (strcmp(old.extended_by, g->id) == 0) {
+                        char reason[128];
+
+                        snprintf(reason, sizeof(reason), "extended by grant %s", g->id);
+                        audit_log(AUDIT_GRANT_EXPIRED,
+                                  &(AuditFields) {
+                                          .grant_id = old.id,
+                                          .request_id = old.request_id,
+                                          .user = old.user,
+                                          .action = jit_action_to_string(old.action),
+                                          .approver = old.ended_by,
+                                          .reason = reason,
+                                          .expires = old.expires_at,
+                                  });
+                        expiry_grant_ended(m, &old);
+                }
+        }
+
+        expiry_rearm(m);
+}
+
+/* ---- warnings ---- */
+
+static int warn_grant_cb(const GrantRecord *g, void *userdata) {
+        logind_warn_sessions(userdata, g);
+        return 0;
+}
+
+/* Warn the sessions of every grant whose deadline came within warn_before
+ * since the last time. Each grant is warned once, by this watermark. */
+static void expiry_warn_due(Manager *m, int64_t now) {
+        uint64_t before = m->config.warn_before_sec;
+        int64_t until;
+        int r;
+
+        if (before == 0)
+                return;
+        until = now + (int64_t) before;
+        if (until <= m->warned_until)
+                return;
+
+        r = store_list_grants_expiring(m->store, m->warned_until, until, warn_grant_cb, m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot list grants about to expire, not warning their sessions: %m");
+        /* Also after an error: a warning is a courtesy, a busy loop is not. */
+        m->warned_until = until;
+}
+
+/* ---- the timer ---- */
+
+static int64_t grant_grace(const Manager *m) {
+        return systemd_timers_active(m) ? EXPIRY_SYSTEMD_GRACE_SEC : 0;
 }
 
 static void expiry_run_due(Manager *m) {
         ExpiredBatch b = {};
-        int64_t now = jit_now_realtime();
+        int64_t now = jit_now_realtime(), grace = grant_grace(m);
         int r;
 
-        r = store_expire_due(m->store, now, on_grant_expired, on_request_expired, &b);
+        r = store_expire_due_until(m->store, now - grace, now, on_grant_expired, on_request_expired, &b);
         if (r < 0)
                 log_error_errno(r, "Failed to expire due grants and requests: %m");
 
         for (size_t i = 0; i < b.n_grants; i++) {
                 const GrantRecord *g = &b.grants[i];
+
+                if (grace > 0)
+                        log_warning("Grant %s passed its deadline %llis ago and its systemd timer did not expire "
+                                    "it; expiring it now.",
+                                    g->id, (long long) (now - g->expires_at));
 
                 audit_log(AUDIT_GRANT_EXPIRED,
                           &(AuditFields) {
@@ -114,6 +241,7 @@ static void expiry_run_due(Manager *m) {
                                   .match_code = req->match_code,
                           });
                 methods_notify_decision(m, req, NULL);
+                notify_request_expired(m, req);
         }
 
         if (b.dropped > 0)
@@ -123,6 +251,8 @@ static void expiry_run_due(Manager *m) {
 
         free(b.grants);
         free(b.requests);
+
+        expiry_warn_due(m, now);
 }
 
 static int on_expiry_timer(sd_event_source *source, uint64_t usec, void *userdata) {
@@ -133,29 +263,58 @@ static int on_expiry_timer(sd_event_source *source, uint64_t usec, void *userdat
         return 0;
 }
 
+static int64_t add_saturating(int64_t a, int64_t b) {
+        return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+/* The next time something is due, INT64_MAX for nothing; <0 if the store
+ * cannot say. */
+static int next_due(Manager *m, int64_t *ret) {
+        int64_t grant, request, next, deadline;
+        int r;
+
+        r = store_next_deadlines(m->store, &grant, &request);
+        if (r < 0)
+                return r;
+        next = add_saturating(grant, grant_grace(m));
+        if (request < next)
+                next = request;
+
+        if (m->config.warn_before_sec > 0) {
+                r = store_next_grant_deadline_after(m->store, m->warned_until, &deadline);
+                if (r < 0)
+                        return r;
+                if (r > 0 && deadline - (int64_t) m->config.warn_before_sec < next)
+                        next = deadline - (int64_t) m->config.warn_before_sec;
+        }
+
+        *ret = next;
+        return 0;
+}
+
 void expiry_rearm(Manager *m) {
-        int64_t deadline = 0;
+        int64_t next = INT64_MAX;
         uint64_t usec;
         int r;
 
         if (!m->expiry_source)
                 return;
 
-        r = store_next_deadline(m->store, &deadline);
+        r = next_due(m, &next);
         if (r < 0) {
                 /* Check still compares deadlines itself; only the actions
                  * would be late. Try again soon. */
                 log_warning_errno(r, "Cannot read the next deadline from the store, retrying: %m");
                 usec = (uint64_t) jit_now_realtime() * USEC_PER_SEC + EXPIRY_RETRY_USEC;
-        } else if (r == 0) {
+        } else if (next == INT64_MAX) {
                 (void) sd_event_source_set_enabled(m->expiry_source, SD_EVENT_OFF);
                 return;
-        } else if (deadline <= 0)
+        } else if (next <= 0)
                 usec = 1; /* long past: now */
-        else if ((uint64_t) deadline > UINT64_MAX / USEC_PER_SEC - 1)
+        else if ((uint64_t) next > UINT64_MAX / USEC_PER_SEC - 1)
                 usec = UINT64_MAX - 1;
         else
-                usec = (uint64_t) deadline * USEC_PER_SEC;
+                usec = (uint64_t) next * USEC_PER_SEC;
 
         r = sd_event_source_set_time(m->expiry_source, usec);
         if (r >= 0)
@@ -167,8 +326,6 @@ void expiry_rearm(Manager *m) {
 int expiry_start(Manager *m) {
         int r;
 
-        log_info("Grant expiry runs on jitd's own timer (systemd transient timers are not used yet).");
-
         r = sd_event_add_time(m->event, &m->expiry_source, CLOCK_REALTIME, UINT64_MAX - 1, 100 * USEC_PER_MSEC,
                               on_expiry_timer, m);
         if (r < 0)
@@ -177,7 +334,12 @@ int expiry_start(Manager *m) {
         (void) sd_event_source_set_priority(m->expiry_source, JITD_PRIORITY_EXPIRY);
         (void) sd_event_source_set_description(m->expiry_source, "expiry");
 
-        /* Whatever fell due while jitd was not running. */
+        /* Grants about to expire get their warning now: if jitd was down at
+         * their warning time, late is better than never. */
+        m->warned_until = jit_now_realtime();
+
+        /* Whatever fell due while jitd was not running: before asking
+         * whether systemd is there, so with no grace. */
         expiry_run_due(m);
         expiry_rearm(m);
         return 0;

@@ -3,12 +3,21 @@
  * in one thread, so a handler may use any of it without locking. */
 #pragma once
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
 #include "store.h"
 
 typedef struct Server Server;
+typedef struct Notifier Notifier;
+
+/* Who carries out a grant's expiry (systemd-timers.h). */
+typedef enum TimerBackend {
+        TIMER_BACKEND_PROBING, /* asking the bus whether systemd is there */
+        TIMER_BACKEND_SYSTEMD, /* transient jit-expire-<grant>.timer units */
+        TIMER_BACKEND_OWN,     /* jitd's own sd-event timer */
+} TimerBackend;
 
 typedef struct Manager {
         Config config;
@@ -16,6 +25,20 @@ typedef struct Manager {
         Store *store;
         Server *server;
         sd_event_source *expiry_source;
+
+        /* Grant lifecycle (expiry.c, systemd-timers.c, logind.c). The system
+         * bus is NULL where there is none; everything on it is asynchronous. */
+        sd_bus *bus;
+        TimerBackend timer_backend;
+        bool timer_unit_failed;  /* a transient timer could not be made: expire on our own too */
+        char *socket_path;       /* the socket we serve, for the timers' "jitctl expire" */
+        char *jitctl_path;       /* what the timers run: [jitd] jitctl, or found next to jitd */
+        int64_t warned_until;    /* expiry warnings are done for deadlines up to this + warn_before */
+        bool logind_missing_logged;
+
+        /* Approver notification: webhook outbox and review server
+         * (notify.c); NULL when no [webhook] is configured. */
+        Notifier *notifier;
 } Manager;
 
 /* sd-event priorities. Root's connections (sshd, sudo asking Check) come
@@ -27,3 +50,6 @@ typedef struct Manager {
 #define JITD_PRIORITY_EXPIRY (SD_EVENT_PRIORITY_IMPORTANT + 10)
 #define JITD_PRIORITY_ACCEPT (SD_EVENT_PRIORITY_IMPORTANT + 20)
 #define JITD_PRIORITY_USER SD_EVENT_PRIORITY_NORMAL
+/* Webhook deliveries and their timers: after every connection. The review
+ * server's connections run at JITD_PRIORITY_USER. */
+#define JITD_PRIORITY_NOTIFY (SD_EVENT_PRIORITY_NORMAL + 10)

@@ -1,12 +1,14 @@
 /* jitd's entry point: command line, configuration, the state directory and
- * store, the listening socket (socket activation or our own), signals and
- * the one sd-event loop everything else runs on. Also --check-config, which
+ * store, the listening socket (socket activation or our own), the system bus
+ * (for systemd's timers and logind, where there is one), signals and the one
+ * sd-event loop everything else runs on. Also --check-config, which
  * validates without changing anything. */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +23,16 @@
 #include <systemd/sd-event.h>
 
 #include "audit.h"
+#include "bus-util.h"
+#include "config-notify.h"
 #include "config.h"
 #include "expiry.h"
 #include "jitd.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "store.h"
+#include "systemd-timers.h"
 
 #ifndef JITD_VERSION
 #define JITD_VERSION "unknown"
@@ -207,6 +213,11 @@ static int run_check_config(const Config *c) {
         config_print(c, stdout);
         fflush(stdout);
 
+        /* Secret files, URLs and TLS files: what only this host can tell. */
+        r = config_notify_verify_files(c, stderr);
+        if (r < 0)
+                return r;
+
         r = database_path(c, &db);
         if (r < 0)
                 return r;
@@ -306,6 +317,36 @@ static int activated_socket(int *ret_fd) {
 
         *ret_fd = fd;
         return 1;
+}
+
+/* The path of the socket we serve, for the expiry timers' "jitctl
+ * --socket": the configured one, or what systemd bound for us. NULL if the
+ * passed socket has no path (abstract, unnamed). */
+static char *served_socket_path(const Config *c, int fd, bool own_socket) {
+        struct sockaddr_un sa = {};
+        socklen_t len = sizeof(sa);
+        size_t n;
+
+        if (own_socket)
+                return strdup(socket_path(c));
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+            len <= offsetof(struct sockaddr_un, sun_path) || sa.sun_path[0] != '/')
+                return NULL;
+        n = len - offsetof(struct sockaddr_un, sun_path);
+        return strndup(sa.sun_path, n < sizeof(sa.sun_path) ? n : sizeof(sa.sun_path));
+}
+
+/* The system bus, where there is one: systemd's timers and logind are
+ * reached over it. Without it jitd still works (its own expiry timer; the
+ * sessions of ended grants stay open), which systemd_timers_start() logs. */
+static void open_system_bus(Manager *m) {
+        int r;
+
+        r = bus_open_system_attached(m->event, &m->bus);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot connect to the system bus: %m");
+                m->bus = NULL;
+        }
 }
 
 static void raise_fd_limit(unsigned max_connections) {
@@ -432,6 +473,8 @@ static int run(int argc, char *argv[]) {
                 own_socket = true;
         }
 
+        m.socket_path = served_socket_path(&m.config, listen_fd, own_socket);
+
         r = server_new(&m, listen_fd, &m.server);
         if (r < 0) {
                 close(listen_fd);
@@ -439,7 +482,21 @@ static int run(int argc, char *argv[]) {
                 goto finish;
         }
 
+        /* Before expiry starts: grants that ended while jitd was down have
+         * sessions to end and timers to remove. */
+        open_system_bus(&m);
+
         r = expiry_start(&m);
+        if (r < 0)
+                goto finish;
+
+        r = systemd_timers_start(&m);
+        if (r < 0)
+                goto finish;
+
+        /* Webhooks and the review server; messages left in the outbox by
+         * an earlier run go out now. */
+        r = notify_start(&m);
         if (r < 0)
                 goto finish;
 
@@ -457,7 +514,13 @@ static int run(int argc, char *argv[]) {
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
 
 finish:
+        notify_stop(&m);
         expiry_stop(&m);
+        /* No flush: a reply still owed to us is not worth hanging a
+         * shutdown on a stuck bus; transient timers live on in systemd. */
+        m.bus = sd_bus_close_unref(m.bus);
+        free(m.socket_path);
+        free(m.jitctl_path);
         m.server = server_free(m.server);
         if (own_socket)
                 (void) unlink(socket_path(&m.config));

@@ -12,9 +12,11 @@
 #include <string.h>
 
 #include "audit.h"
+#include "decision.h"
 #include "expiry.h"
 #include "log.h"
 #include "methods.h"
+#include "notify.h"
 #include "policy.h"
 #include "text.h"
 
@@ -75,6 +77,8 @@ static struct json_object *request_to_json(const RequestRecord *r) {
         add_string(o, "state", request_state_to_string(r->state));
         add_int(o, "created_at", r->created_at);
         add_int(o, "expires_at", r->expires_at);
+        if (!isempty(r->extends_grant_id))
+                add_string(o, "extends", r->extends_grant_id);
         if (r->state != REQUEST_PENDING) {
                 if (r->decided_at > 0)
                         add_int(o, "decided_at", r->decided_at);
@@ -105,6 +109,10 @@ static struct json_object *grant_to_json(const GrantRecord *g) {
         add_string(o, "reason", g->reason);
         add_string(o, "state", grant_state_to_string(g->state));
         add_bool(o, "breakglass", g->breakglass);
+        if (!isempty(g->extends_grant_id))
+                add_string(o, "extends", g->extends_grant_id);
+        if (!isempty(g->extended_by))
+                add_string(o, "extended_by", g->extended_by);
         if (g->state != GRANT_ACTIVE) {
                 if (g->ended_at > 0)
                         add_int(o, "ended_at", g->ended_at);
@@ -342,8 +350,10 @@ static int64_t deadline_after(int64_t now, uint64_t seconds) {
         return now + (int64_t) seconds;
 }
 
+/* extends: NULL, or the live grant this request asks more time for. */
 static int request_create(Call *call, const char *user, JitAction action, const char *service, const char *rhost,
-                          const char *tty, const char *reason, uint64_t duration, RequestRecord *ret) {
+                          const char *tty, const char *reason, uint64_t duration, const char *extends,
+                          RequestRecord *ret) {
         uint64_t ttl = call->m->config.request_ttl_sec;
         RequestRecord r = {};
         int k;
@@ -362,11 +372,13 @@ static int request_create(Call *call, const char *user, JitAction action, const 
         snprintf(r.tty, sizeof(r.tty), "%s", tty ? tty : "");
         snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
         r.duration_sec = duration;
+        snprintf(r.extends_grant_id, sizeof(r.extends_grant_id), "%s", extends ? extends : "");
         r.state = REQUEST_PENDING;
         r.created_at = call->now;
         r.expires_at = deadline_after(call->now, ttl > 0 ? ttl : 1);
 
-        k = store_insert_request(call->m->store, &r);
+        /* With its webhook messages, in one transaction. */
+        k = notify_insert_request(call->m, &r);
         if (k < 0)
                 return k;
 
@@ -381,6 +393,7 @@ static int request_create(Call *call, const char *user, JitAction action, const 
                           .reason = r.reason,
                           .match_code = r.match_code,
                           .expires = r.expires_at,
+                          .grant_id = extends, /* "... to extend grant g..." */
                   });
         expiry_rearm(call->m);
 
@@ -544,7 +557,7 @@ static int method_check(Call *call) {
                         have_request = true;
                         state = "denied";
                 } else if (create) {
-                        r = request_create(call, user, action, service, rhost, tty, NULL, 0, &req);
+                        r = request_create(call, user, action, service, rhost, tty, NULL, 0, NULL, &req);
                         if (r < 0)
                                 return reply_store_error(call, r);
                         have_request = created = true;
@@ -580,7 +593,7 @@ static int method_check(Call *call) {
 /* ---- io.jit.Request ---- */
 
 static int method_request(Call *call) {
-        const char *user, *service, *rhost, *tty, *reason;
+        const char *user, *service, *rhost, *tty, *reason, *extends;
         JitAction action;
         int64_t duration = 0;
         uint64_t effective;
@@ -596,7 +609,8 @@ static int method_request(Call *call) {
             get_string(call, "rhost", false, JIT_RHOST_MAX, &rhost) < 0 ||
             get_string(call, "tty", false, JIT_TTY_MAX, &tty) < 0 ||
             get_string(call, "reason", false, JIT_REASON_MAX, &reason) < 0 ||
-            get_int(call, "duration", false, 0, (int64_t) JIT_DURATION_MAX_SEC, &duration) < 0)
+            get_int(call, "duration", false, 0, (int64_t) JIT_DURATION_MAX_SEC, &duration) < 0 ||
+            get_id(call, "extends", false, 'g', &extends) < 0)
                 return 0;
 
         if (!user) {
@@ -633,7 +647,23 @@ static int method_request(Call *call) {
         if (r < 0)
                 return reply_invalid_parameter(call, "duration", "invalid");
 
-        r = store_find_live_grant(call->m->store, user, action, call->now, &g);
+        /* An extension asks for more time on one of the user's own live
+         * grants for this action; the approver sees which. */
+        if (extends) {
+                r = store_get_grant(call->m->store, extends, &g);
+                if (r == -ENOENT)
+                        return reply_invalid_parameter(call, "extends", "unknown");
+                if (r < 0)
+                        return reply_store_error(call, r);
+                if (!streq_ptr(g.user, user) || g.action != action)
+                        return reply_invalid_parameter(call, "extends", "not-this-users-grant");
+                if (g.state != GRANT_ACTIVE || g.expires_at <= call->now)
+                        return reply_conflict(call,
+                                              grant_state_to_string(g.state == GRANT_ACTIVE ? GRANT_EXPIRED : g.state),
+                                              g.ended_by, g.expires_at);
+        }
+
+        r = extends ? 0 : store_find_live_grant(call->m->store, user, action, call->now, &g);
         if (r < 0)
                 return reply_store_error(call, r);
         if (r > 0) {
@@ -656,6 +686,10 @@ static int method_request(Call *call) {
         r = store_find_pending_request(call->m->store, user, action, call->now, &req);
         if (r < 0)
                 return reply_store_error(call, r);
+        /* A pending request asks for the same thing only if it extends the
+         * same grant (or, for a plain request, none). */
+        if (r > 0 && !streq_ptr(req.extends_grant_id, extends ? extends : ""))
+                r = 0;
         if (r > 0) {
                 /* One pending request per user and action: reuse it. */
                 if (!isempty(reason) && isempty(req.reason)) {
@@ -665,7 +699,8 @@ static int method_request(Call *call) {
                         snprintf(req.reason, sizeof(req.reason), "%s", reason);
                 }
         } else {
-                r = request_create(call, user, action, service, rhost, tty, reason, (uint64_t) duration, &req);
+                r = request_create(call, user, action, service, rhost, tty, reason, (uint64_t) duration, extends,
+                                   &req);
                 if (r < 0)
                         return reply_store_error(call, r);
                 created = true;
@@ -678,6 +713,8 @@ static int method_request(Call *call) {
                 add_string(p, "state", "pending");
                 add_int(p, "request_expires_at", req.expires_at);
                 add_bool(p, "created", created);
+                if (extends)
+                        add_string(p, "extends", extends);
         }
         return reply(call, p);
 }
@@ -713,22 +750,47 @@ static int method_wait_decision(Call *call) {
 
 /* ---- io.jit.Approve / Deny ---- */
 
+/* The decision itself is decision.c's, shared with the review page. */
+static int reply_decision_error(Call *call, const char *id, int r, const DecisionResult *res) {
+        switch (r) {
+        case -ENOENT:
+                return reply_not_found(call, id);
+        case -EPERM:
+                return reply_permission_denied(call, "own-request");
+        case -ESTALE:
+                return reply_conflict(call, request_state_to_string(res->request.state),
+                                      res->request.state == REQUEST_EXPIRED ? NULL : res->request.decided_by, 0);
+        case -EALREADY: {
+                struct json_object *p = json_object_new_object();
+
+                if (p) {
+                        add_string(p, "state", request_state_to_string(REQUEST_PENDING));
+                        add_string(p, "reason", "already-approved-by-you");
+                        add_int(p, "approvals", res->approvals);
+                        add_int(p, "approvals_needed", res->approvals_needed);
+                }
+                return reply_error(call, JIT_ERROR_CONFLICT, p);
+        }
+        case -ERANGE:
+                return reply_invalid_parameter(call, "duration", "above-maximum");
+        case -EINVAL:
+                return reply_invalid_parameter(call, "duration", "invalid");
+        default:
+                return reply_store_error(call, r);
+        }
+}
+
 static int method_approve(Call *call) {
         const char *id, *approver;
         int64_t duration = 0;
-        uint64_t requested, effective, max;
-        bool explicit_duration;
-        RequestRecord req;
-        GrantRecord g = {};
+        DecisionResult res;
         struct json_object *p;
         int r;
 
         if (get_id(call, "request_id", true, 'r', &id) < 0)
                 return 0;
-        r = get_int(call, "duration", false, 1, (int64_t) JIT_DURATION_MAX_SEC, &duration);
-        if (r < 0)
+        if (get_int(call, "duration", false, 1, (int64_t) JIT_DURATION_MAX_SEC, &duration) < 0)
                 return 0;
-        explicit_duration = r > 0;
 
         if (!caller_is_admin(call))
                 return reply_permission_denied(call, "not-admin");
@@ -736,100 +798,43 @@ static int method_approve(Call *call) {
         if (!approver)
                 return reply_permission_denied(call, "unknown-user");
 
-        r = store_get_request(call->m->store, id, &req);
-        if (r == -ENOENT)
-                return reply_not_found(call, id);
+        /* The approver may choose any duration up to the policy maximum;
+         * without one, the requester's wish (cut to the maximum). */
+        r = decision_approve(call->m,
+                             &(DecisionInput) {
+                                     .request_id = id,
+                                     .approver = approver,
+                                     .via = "jitctl",
+                                     .duration_sec = (uint64_t) duration,
+                             },
+                             &res);
         if (r < 0)
-                return reply_store_error(call, r);
-
-        if (streq_ptr(req.user, approver)) {
-                log_warning("%s tried to approve their own request %s.", approver, req.id);
-                return reply_permission_denied(call, "own-request");
-        }
-        if (req.state != REQUEST_PENDING)
-                return reply_conflict(call, request_state_to_string(req.state), req.decided_by, 0);
-        if (req.expires_at <= call->now)
-                return reply_conflict(call, request_state_to_string(REQUEST_EXPIRED), NULL, 0);
-
-        /* The approver may choose any duration up to the policy maximum; the
-         * requester's own wish is cut to the maximum if policy shrank since. */
-        requested = explicit_duration ? (uint64_t) duration : req.duration_sec;
-        r = policy_grant_duration(&call->m->config, req.action, requested, &effective);
-        if (r == -ERANGE && !explicit_duration) {
-                max = call->m->config.policy[req.action].max_duration_sec;
-                r = policy_grant_duration(&call->m->config, req.action, max, &effective);
-        }
-        if (r == -ERANGE)
-                return reply_invalid_parameter(call, "duration", "above-maximum");
-        if (r < 0 || effective == 0)
-                return reply_invalid_parameter(call, "duration", "invalid");
-
-        r = jit_random_id('g', g.id, sizeof(g.id));
-        if (r < 0)
-                return reply_store_error(call, r);
-        snprintf(g.request_id, sizeof(g.request_id), "%s", req.id);
-        snprintf(g.user, sizeof(g.user), "%s", req.user);
-        g.action = req.action;
-        g.created_at = call->now;
-        g.expires_at = deadline_after(call->now, effective);
-        snprintf(g.approver, sizeof(g.approver), "%s", approver);
-        snprintf(g.reason, sizeof(g.reason), "%s", req.reason);
-        g.state = GRANT_ACTIVE;
-        g.breakglass = false;
-
-        /* First decision wins: the store flips pending -> approved and
-         * inserts the grant in one transaction, or tells us we lost. */
-        r = store_approve_request(call->m->store, req.id, approver, call->now, &g);
-        if (r == -ESTALE) {
-                RequestRecord now_req;
-
-                if (store_get_request(call->m->store, req.id, &now_req) < 0)
-                        return reply_conflict(call, "unknown", NULL, 0);
-                if (now_req.state == REQUEST_PENDING) /* still pending: it expired by time */
-                        return reply_conflict(call, request_state_to_string(REQUEST_EXPIRED), NULL, 0);
-                return reply_conflict(call, request_state_to_string(now_req.state), now_req.decided_by, 0);
-        }
-        if (r == -ENOENT)
-                return reply_not_found(call, id);
-        if (r < 0)
-                return reply_store_error(call, r);
-
-        audit_log(AUDIT_REQUEST_APPROVED,
-                  &(AuditFields) {
-                          .request_id = req.id,
-                          .grant_id = g.id,
-                          .user = req.user,
-                          .action = action_name(req.action),
-                          .service = req.service,
-                          .rhost = req.rhost,
-                          .tty = req.tty,
-                          .approver = approver,
-                          .reason = req.reason,
-                          .expires = g.expires_at,
-                  });
-
-        req.state = REQUEST_APPROVED;
-        req.decided_at = call->now;
-        snprintf(req.decided_by, sizeof(req.decided_by), "%s", approver);
-        snprintf(req.grant_id, sizeof(req.grant_id), "%s", g.id);
-        methods_notify_decision(call->m, &req, &g);
-        expiry_rearm(call->m);
+                return reply_decision_error(call, id, r, &res);
 
         p = json_object_new_object();
-        if (p) {
-                add_string(p, "request_id", req.id);
-                add_string(p, "grant_id", g.id);
-                add_string(p, "user", g.user);
-                add_string(p, "action", action_name(g.action));
-                add_int(p, "expires_at", g.expires_at);
-                add_string(p, "approver", approver);
+        if (!p)
+                return reply(call, NULL);
+        add_string(p, "request_id", res.request.id);
+        add_string(p, "user", res.request.user);
+        add_string(p, "action", action_name(res.request.action));
+        add_string(p, "approver", approver);
+        if (res.outcome == DECISION_APPROVED) {
+                add_string(p, "state", request_state_to_string(REQUEST_APPROVED));
+                add_string(p, "grant_id", res.grant.id);
+                add_int(p, "expires_at", res.grant.expires_at);
+        } else
+                /* Counted towards the quorum; the request stays pending. */
+                add_string(p, "state", request_state_to_string(REQUEST_PENDING));
+        if (res.approvals_needed > 1) {
+                add_int(p, "approvals", res.approvals);
+                add_int(p, "approvals_needed", res.approvals_needed);
         }
         return reply(call, p);
 }
 
 static int method_deny(Call *call) {
         const char *id, *approver, *reason;
-        RequestRecord req;
+        DecisionResult res;
         struct json_object *p;
         int r;
 
@@ -843,37 +848,22 @@ static int method_deny(Call *call) {
         if (!approver)
                 return reply_permission_denied(call, "unknown-user");
 
-        r = store_deny_request(call->m->store, id, approver, reason ? reason : "", call->now, &req);
-        if (r == -ESTALE) {
-                if (store_get_request(call->m->store, id, &req) < 0)
-                        return reply_conflict(call, "unknown", NULL, 0);
-                if (req.state == REQUEST_PENDING)
-                        return reply_conflict(call, request_state_to_string(REQUEST_EXPIRED), NULL, 0);
-                return reply_conflict(call, request_state_to_string(req.state), req.decided_by, 0);
-        }
-        if (r == -ENOENT)
-                return reply_not_found(call, id);
+        r = decision_deny(call->m,
+                          &(DecisionInput) {
+                                  .request_id = id,
+                                  .approver = approver,
+                                  .via = "jitctl",
+                                  .reason = reason,
+                          },
+                          &res);
+        if (r == -EINVAL)
+                return reply_invalid_parameter(call, "reason", "invalid");
         if (r < 0)
-                return reply_store_error(call, r);
-
-        audit_log(AUDIT_REQUEST_DENIED,
-                  &(AuditFields) {
-                          .request_id = req.id,
-                          .user = req.user,
-                          .action = action_name(req.action),
-                          .service = req.service,
-                          .rhost = req.rhost,
-                          .tty = req.tty,
-                          .approver = approver,
-                          .reason = reason,
-                  });
-
-        methods_notify_decision(call->m, &req, NULL);
-        expiry_rearm(call->m);
+                return reply_decision_error(call, id, r, &res);
 
         p = json_object_new_object();
         if (p) {
-                add_string(p, "request_id", req.id);
+                add_string(p, "request_id", res.request.id);
                 add_string(p, "state", request_state_to_string(REQUEST_DENIED));
         }
         return reply(call, p);
@@ -1019,7 +1009,9 @@ static int method_expire(Call *call) {
         if (g.state != GRANT_ACTIVE)
                 return reply_conflict(call, grant_state_to_string(g.state), g.ended_by, 0);
         /* Expire records what the clock already decided; ending a grant
-         * early is Revoke. */
+         * early is Revoke. The deadline second itself counts as passed (as
+         * in Check): a timer firing at 12:00:05.000 must not be refused
+         * for sub-second timing. */
         if (g.expires_at > call->now)
                 return reply_conflict(call, grant_state_to_string(GRANT_ACTIVE), NULL, g.expires_at);
 
@@ -1109,7 +1101,7 @@ static int method_grant(Call *call) {
                           .reason = reason,
                           .expires = g.expires_at,
                   });
-        expiry_rearm(call->m);
+        expiry_grant_started(call->m, &g);
 
         p = json_object_new_object();
         if (p) {
@@ -1270,8 +1262,13 @@ static int method_show(Call *call) {
                         return reply_permission_denied(call, "not-owner");
 
                 p = json_object_new_object();
-                if (p)
+                if (p) {
                         json_object_object_add(p, "request", request_to_json(&req));
+                        /* Delivery state per endpoint, and quorum votes. */
+                        r = notify_show_request(call->m, &req, p);
+                        if (r < 0)
+                                log_warning_errno(r, "Cannot read the notifications of %s: %m", req.id);
+                }
                 return reply(call, p);
         } else {
                 size_t budget = REPLY_BUDGET;
@@ -1306,6 +1303,41 @@ static int method_show(Call *call) {
                         add_bool(p, "truncated", true);
                 return reply(call, p);
         }
+}
+
+/* ---- io.jit.Resend ---- */
+
+static int method_resend(Call *call) {
+        const char *id, *endpoint;
+        RequestRecord req;
+        struct json_object *p;
+        int r;
+
+        if (get_id(call, "request_id", true, 'r', &id) < 0 ||
+            get_string(call, "endpoint", false, 32, &endpoint) < 0)
+                return 0;
+
+        if (!caller_is_admin(call))
+                return reply_permission_denied(call, "not-admin");
+
+        r = store_get_request(call->m->store, id, &req);
+        if (r == -ENOENT)
+                return reply_not_found(call, id);
+        if (r < 0)
+                return reply_store_error(call, r);
+
+        r = notify_resend(call->m, &req, endpoint);
+        if (r == -ENOENT)
+                return reply_invalid_parameter(call, "endpoint", "unknown");
+        if (r < 0)
+                return reply_store_error(call, r);
+
+        p = json_object_new_object();
+        if (p) {
+                add_string(p, "request_id", req.id);
+                add_int(p, "queued", r);
+        }
+        return reply(call, p);
 }
 
 /* ---- io.jit.OpenSession / CloseSession ---- */
@@ -1426,6 +1458,7 @@ static const struct {
         { JIT_METHOD_REVOKE, method_revoke, false },
         { JIT_METHOD_GRANT, method_grant, false },
         { JIT_METHOD_EXPIRE, method_expire, false },
+        { JIT_METHOD_RESEND, method_resend, false },
 };
 
 void methods_dispatch(Manager *m, Connection *c, const char *method, struct json_object *parameters, bool more) {

@@ -86,10 +86,18 @@ static JitAction action_from_string(const char *s) {
 
 /* ---- schema ---- */
 
-/* migrations[i] takes the schema from version i to i + 1. Append only: a
- * released step is never edited. */
-static const char *const migrations[STORE_SCHEMA_VERSION] = {
-        /* 0 -> 1 */
+/* migrations[i] takes the schema from version i to i + 1 (PRAGMA
+ * user_version). An ordered list of named steps: a change to the schema is
+ * one more step appended at the end (and STORE_SCHEMA_VERSION raised by
+ * one), so two features that each add a step compose by putting one after
+ * the other. Append only: a released step is never edited. */
+typedef struct Migration {
+        const char *name; /* for the log */
+        const char *sql;
+} Migration;
+
+static const Migration migrations[] = {
+        { "initial schema",
         "CREATE TABLE requests (\n"
         "        id TEXT PRIMARY KEY NOT NULL,\n"
         "        user TEXT NOT NULL,\n"
@@ -153,17 +161,74 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
         "        closed_at INTEGER NOT NULL DEFAULT 0\n"
         ") STRICT;\n"
         "CREATE INDEX sessions_grant ON sessions (grant_id, opened_at);\n"
-        "CREATE INDEX sessions_open ON sessions (user, session_id) WHERE closed_at = 0;\n",
+        "CREATE INDEX sessions_open ON sessions (user, session_id) WHERE closed_at = 0;\n" },
+
+        /* jitctl extend: a request may ask for more time on a live grant.
+         * Approving it creates a grant that records the one it extends, and
+         * ends that one with a pointer to its successor. '' means none
+         * (ADD COLUMN cannot add a REFERENCES column with a default). */
+        { "grant extensions",
+        "ALTER TABLE requests ADD COLUMN extends_grant_id TEXT NOT NULL DEFAULT '';\n"
+        "ALTER TABLE grants ADD COLUMN extends_grant_id TEXT NOT NULL DEFAULT '';\n"
+        "ALTER TABLE grants ADD COLUMN extended_by TEXT NOT NULL DEFAULT '';\n" },
+
+        /* Approver notification (store-notify.c). The outbox holds one row
+         * per message to one webhook endpoint, written in the transaction
+         * that creates or decides the request, so a crash or a receiver
+         * that is down loses nothing; it holds no body (bodies carry review
+         * links, built per attempt). review_links keeps only the SHA-256 of
+         * each link token. approvals are the votes towards a quorum. */
+        { "notification outbox, review links, approvals",
+        "CREATE TABLE outbox (\n"
+        "        id INTEGER PRIMARY KEY,\n"
+        "        message_id TEXT NOT NULL UNIQUE,\n" /* webhook-id: the same across retries */
+        "        endpoint TEXT NOT NULL,\n"          /* [webhook NAME] */
+        "        request_id TEXT NOT NULL REFERENCES requests (id),\n"
+        "        event TEXT NOT NULL CHECK (event IN ('created', 'approved', 'denied', 'expired')),\n"
+        "        created_at INTEGER NOT NULL,\n"     /* unix seconds; max_age counts from here */
+        "        next_attempt_usec INTEGER NOT NULL,\n" /* CLOCK_REALTIME microseconds */
+        "        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+        "        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'cancelled')),\n"
+        "        last_status INTEGER NOT NULL DEFAULT 0,\n"
+        "        last_error TEXT NOT NULL DEFAULT '',\n"
+        "        last_attempt_at INTEGER NOT NULL DEFAULT 0,\n"
+        "        delivered_at INTEGER NOT NULL DEFAULT 0\n"
+        ") STRICT;\n"
+        "CREATE INDEX outbox_due ON outbox (state, next_attempt_usec);\n"
+        "CREATE INDEX outbox_request ON outbox (request_id);\n"
+        "\n"
+        "CREATE TABLE review_links (\n"
+        "        token_hash BLOB PRIMARY KEY NOT NULL CHECK (length(token_hash) = 32),\n"
+        "        request_id TEXT NOT NULL REFERENCES requests (id),\n"
+        "        approver TEXT NOT NULL DEFAULT '',\n" /* '' = shared: the trusted header names the approver */
+        "        endpoint TEXT NOT NULL DEFAULT '',\n"
+        "        created_at INTEGER NOT NULL,\n"
+        "        expires_at INTEGER NOT NULL\n"
+        ") STRICT, WITHOUT ROWID;\n"
+        "CREATE INDEX review_links_expiry ON review_links (expires_at);\n"
+        "CREATE INDEX review_links_request ON review_links (request_id);\n"
+        "\n"
+        "CREATE TABLE approvals (\n"
+        "        request_id TEXT NOT NULL REFERENCES requests (id),\n"
+        "        approver TEXT NOT NULL,\n"
+        "        approved_at INTEGER NOT NULL,\n"
+        "        duration INTEGER NOT NULL DEFAULT 0 CHECK (duration >= 0),\n"
+        "        via TEXT NOT NULL DEFAULT '',\n"
+        "        PRIMARY KEY (request_id, approver)\n"
+        ") STRICT, WITHOUT ROWID;\n" },
 };
+
+_Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
+               "STORE_SCHEMA_VERSION must be the number of migration steps");
 
 /* ---- prepared statements ---- */
 
 #define REQUEST_COLUMNS                                                                                    \
         "id, user, action, service, rhost, tty, reason, duration, match_code, state, created_at, expires_at, " \
-        "decided_at, decided_by, decision_reason, grant_id"
+        "decided_at, decided_by, decision_reason, grant_id, extends_grant_id"
 #define GRANT_COLUMNS                                                                                      \
         "id, request_id, user, action, created_at, expires_at, approver, reason, state, breakglass, ended_at, " \
-        "ended_by"
+        "ended_by, extends_grant_id, extended_by"
 #define SESSION_COLUMNS "session_id, grant_id, user, service, tty, rhost, pid, opened_at, closed_at"
 
 typedef enum StatementId {
@@ -201,6 +266,10 @@ typedef enum StatementId {
         STMT_LIST_SESSIONS_OPEN,
         STMT_LIST_SESSIONS_GRANT,
         STMT_LIST_SESSIONS_GRANT_OPEN,
+        STMT_SUPERSEDE_GRANT,
+        STMT_MOVE_SESSIONS,
+        STMT_NEXT_GRANT_DEADLINE_AFTER,
+        STMT_LIST_GRANTS_EXPIRING,
         _STMT_MAX,
 } StatementId;
 
@@ -221,7 +290,7 @@ static const char *const statement_sql[_STMT_MAX] = {
                                      " ORDER BY decided_at DESC, rowid DESC LIMIT 1",
 
         [STMT_INSERT_REQUEST] = "INSERT INTO requests (" REQUEST_COLUMNS ")"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         [STMT_UPDATE_REQUEST_REASON] = "UPDATE requests SET reason = ?2 WHERE id = ?1 AND state = 'pending'",
         [STMT_GET_REQUEST] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?1",
         [STMT_GET_GRANT] = "SELECT " GRANT_COLUMNS " FROM grants WHERE id = ?1",
@@ -232,13 +301,13 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_APPROVE_REQUEST] = "UPDATE requests SET state = 'approved', decided_at = ?2, decided_by = ?3,"
                                  " grant_id = ?4"
                                  " WHERE id = ?1 AND state = 'pending' AND expires_at > ?2"
-                                 " RETURNING user, action, reason",
+                                 " RETURNING user, action, reason, extends_grant_id",
         [STMT_DENY_REQUEST] = "UPDATE requests SET state = 'denied', decided_at = ?2, decided_by = ?3,"
                               " decision_reason = ?4"
                               " WHERE id = ?1 AND state = 'pending' AND expires_at > ?2"
                               " RETURNING " REQUEST_COLUMNS,
         [STMT_INSERT_GRANT] = "INSERT INTO grants (" GRANT_COLUMNS ")"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         [STMT_END_GRANT] = "UPDATE grants SET state = ?2, ended_at = ?3, ended_by = ?4"
                            " WHERE id = ?1 AND state = 'active' RETURNING " GRANT_COLUMNS,
 
@@ -290,6 +359,20 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_LIST_SESSIONS_GRANT_OPEN] = "SELECT " SESSION_COLUMNS " FROM sessions"
                                           " WHERE grant_id = ?1 AND closed_at = 0"
                                           " ORDER BY opened_at, rowid LIMIT ?2",
+
+        /* An extension approved: the grant it extends ends now (only if it
+         * is still the user's live grant for that action), and its open
+         * sessions carry on under the new grant. */
+        [STMT_SUPERSEDE_GRANT] = "UPDATE grants SET state = 'expired', ended_at = ?3, ended_by = ?4, extended_by = ?2"
+                                 " WHERE id = ?1 AND user = ?5 AND action = ?6 AND state = 'active'",
+        [STMT_MOVE_SESSIONS] = "UPDATE sessions SET grant_id = ?2 WHERE grant_id = ?1 AND closed_at = 0",
+
+        /* Expiry warnings: the next deadline after a point, and the grants
+         * whose deadline falls in a window. */
+        [STMT_NEXT_GRANT_DEADLINE_AFTER] = "SELECT min(expires_at) FROM grants WHERE state = 'active' AND expires_at > ?1",
+        [STMT_LIST_GRANTS_EXPIRING] = "SELECT " GRANT_COLUMNS " FROM grants"
+                                      " WHERE state = 'active' AND expires_at > ?1 AND expires_at <= ?2"
+                                      " ORDER BY expires_at, rowid LIMIT ?3",
 };
 
 struct Store {
@@ -297,6 +380,11 @@ struct Store {
         char *path;
         int schema_version;
         sqlite3_stmt *stmt[_STMT_MAX];
+        /* Transactions nest flat (store_transaction_begin()): an inner
+         * begin/commit joins the outer transaction, an inner failure dooms
+         * it, and only the outermost commit writes. */
+        unsigned tx_depth;
+        bool tx_failed;
 };
 
 /* ---- errors and logging ---- */
@@ -404,17 +492,49 @@ static int store_exec_stmt(Store *s, StatementId id) {
 }
 
 static int store_begin(Store *s) {
-        return store_exec_stmt(s, STMT_BEGIN);
+        int r;
+
+        if (s->tx_depth > 0) {
+                s->tx_depth++;
+                return 0;
+        }
+        r = store_exec_stmt(s, STMT_BEGIN);
+        if (r >= 0) {
+                s->tx_depth = 1;
+                s->tx_failed = false;
+        }
+        return r;
 }
 
 static int store_commit(Store *s) {
-        return store_exec_stmt(s, STMT_COMMIT);
+        int r;
+
+        if (s->tx_depth > 1) {
+                s->tx_depth--;
+                return 0;
+        }
+        /* A part failed: the caller's cleanup rolls all of it back. */
+        if (s->tx_failed)
+                return -ECANCELED;
+        r = store_exec_stmt(s, STMT_COMMIT);
+        if (r >= 0)
+                s->tx_depth = 0;
+        return r;
 }
 
 /* Cleanup for a transaction that did not reach COMMIT. */
 static void store_rollbackp(Store **s) {
-        if (*s && !sqlite3_get_autocommit((*s)->db))
+        if (!*s)
+                return;
+        if ((*s)->tx_depth > 1) {
+                (*s)->tx_depth--;
+                (*s)->tx_failed = true;
+                return;
+        }
+        if (!sqlite3_get_autocommit((*s)->db))
                 (void) store_exec_stmt(*s, STMT_ROLLBACK);
+        (*s)->tx_depth = 0;
+        (*s)->tx_failed = false;
 }
 #define _cleanup_rollback_ _cleanup_(store_rollbackp)
 
@@ -474,7 +594,7 @@ static int read_request(sqlite3_stmt *st, RequestRecord *ret) {
             COL_STR(st, 9, state, true) < 0 || column_int(st, 10, &r.created_at) < 0 ||
             column_int(st, 11, &r.expires_at) < 0 || column_int(st, 12, &r.decided_at) < 0 ||
             COL_STR(st, 13, r.decided_by, false) < 0 || COL_STR(st, 14, r.decision_reason, false) < 0 ||
-            COL_STR(st, 15, r.grant_id, false) < 0)
+            COL_STR(st, 15, r.grant_id, false) < 0 || COL_STR(st, 16, r.extends_grant_id, false) < 0)
                 return -EIO;
         r.duration_sec = (uint64_t) duration;
         r.state = request_state_from_string(state);
@@ -495,7 +615,8 @@ static int read_grant(sqlite3_stmt *st, GrantRecord *ret) {
             COL_STR(st, 6, g.approver, false) < 0 || COL_STR(st, 7, g.reason, false) < 0 ||
             COL_STR(st, 8, state, true) < 0 || column_int(st, 9, &breakglass) < 0 ||
             (breakglass != 0 && breakglass != 1) || column_int(st, 10, &g.ended_at) < 0 ||
-            COL_STR(st, 11, g.ended_by, false) < 0)
+            COL_STR(st, 11, g.ended_by, false) < 0 || COL_STR(st, 12, g.extends_grant_id, false) < 0 ||
+            COL_STR(st, 13, g.extended_by, false) < 0)
                 return -EIO;
         g.breakglass = breakglass == 1;
         g.state = grant_state_from_string(state);
@@ -540,13 +661,15 @@ static bool request_ok(const RequestRecord *r) {
                FIELD_OK(r->service, false) && FIELD_OK(r->rhost, false) && FIELD_OK(r->tty, false) &&
                FIELD_OK(r->reason, false) && r->duration_sec <= INT64_MAX && FIELD_OK(r->match_code, false) &&
                request_state_to_string(r->state) && FIELD_OK(r->decided_by, false) &&
-               FIELD_OK(r->decision_reason, false) && FIELD_OK(r->grant_id, false);
+               FIELD_OK(r->decision_reason, false) && FIELD_OK(r->grant_id, false) &&
+               FIELD_OK(r->extends_grant_id, false);
 }
 
 static bool grant_ok(const GrantRecord *g) {
         return g && FIELD_OK(g->id, true) && FIELD_OK(g->request_id, false) && FIELD_OK(g->user, true) &&
                action_to_string(g->action) && FIELD_OK(g->approver, false) && FIELD_OK(g->reason, false) &&
-               grant_state_to_string(g->state) && FIELD_OK(g->ended_by, false);
+               grant_state_to_string(g->state) && FIELD_OK(g->ended_by, false) &&
+               FIELD_OK(g->extends_grant_id, false) && FIELD_OK(g->extended_by, false);
 }
 
 static bool session_ok(const SessionRecord *r) {
@@ -560,7 +683,8 @@ static int bind_grant(sqlite3_stmt *st, const GrantRecord *g) {
             bind_int(st, 5, g->created_at) < 0 || bind_int(st, 6, g->expires_at) < 0 ||
             bind_text(st, 7, g->approver) < 0 || bind_text(st, 8, g->reason) < 0 ||
             bind_text(st, 9, grant_state_to_string(g->state)) < 0 || bind_int(st, 10, g->breakglass ? 1 : 0) < 0 ||
-            bind_int(st, 11, g->ended_at) < 0 || bind_text(st, 12, g->ended_by) < 0)
+            bind_int(st, 11, g->ended_at) < 0 || bind_text(st, 12, g->ended_by) < 0 ||
+            bind_text(st, 13, g->extends_grant_id) < 0 || bind_text(st, 14, g->extended_by) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -664,10 +788,10 @@ static int store_migrate(Store *s) {
         }
 
         for (int64_t v = version; v < STORE_SCHEMA_VERSION; v++) {
-                r = exec_sql(s->db, migrations[v]);
+                r = exec_sql(s->db, migrations[v].sql);
                 if (r < 0) {
-                        store_log(s->path, "schema migration %" PRIi64 " -> %" PRIi64 " failed: %s", v, v + 1,
-                                  sqlite3_errmsg(s->db));
+                        store_log(s->path, "schema migration %" PRIi64 " -> %" PRIi64 " (%s) failed: %s", v, v + 1,
+                                  migrations[v].name, sqlite3_errmsg(s->db));
                         goto rollback;
                 }
         }
@@ -865,6 +989,18 @@ sqlite3 *store_get_sqlite(Store *s) {
         return s ? s->db : NULL;
 }
 
+int store_transaction_begin(Store *s) {
+        return s ? store_begin(s) : -EINVAL;
+}
+
+int store_transaction_commit(Store *s) {
+        return s ? store_commit(s) : -EINVAL;
+}
+
+void store_transaction_rollback(Store *s) {
+        store_rollbackp(&s);
+}
+
 /* ---- lookups ---- */
 
 static int find_one_request(Store *s, StatementId id, const char *user, JitAction action, int64_t t,
@@ -1007,7 +1143,7 @@ int store_insert_request(Store *s, const RequestRecord *r) {
             bind_text(st, 10, request_state_to_string(r->state)) < 0 || bind_int(st, 11, r->created_at) < 0 ||
             bind_int(st, 12, r->expires_at) < 0 || bind_int(st, 13, r->decided_at) < 0 ||
             bind_text(st, 14, r->decided_by) < 0 || bind_text(st, 15, r->decision_reason) < 0 ||
-            bind_text(st, 16, r->grant_id) < 0)
+            bind_text(st, 16, r->grant_id) < 0 || bind_text(st, 17, r->extends_grant_id) < 0)
                 return -ENOMEM;
         return stmt_run(st);
 }
@@ -1093,7 +1229,7 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
                         return store_stale_or_missing(s, STMT_REQUEST_EXISTS, request_id);
                 }
                 if (COL_STR(st, 0, g.user, true) < 0 || column_action(st, 1, &g.action) < 0 ||
-                    COL_STR(st, 2, request_reason, false) < 0)
+                    COL_STR(st, 2, request_reason, false) < 0 || COL_STR(st, 3, g.extends_grant_id, false) < 0)
                         return -EIO;
                 k = stmt_run(st);
                 if (k < 0)
@@ -1118,6 +1254,44 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
                 k = stmt_run(st);
                 if (k < 0)
                         return k;
+        }
+
+        /* An extension: in the same transaction, the grant it extends ends
+         * (if it is still the live one) and its open sessions move to the
+         * new grant, so there is no moment with both or neither. Whatever
+         * path approves a request, an extension is carried out here. */
+        if (g.extends_grant_id[0] != '\0') {
+                bool superseded;
+
+                {
+                        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+                        k = store_stmt(s, STMT_SUPERSEDE_GRANT, &st);
+                        if (k < 0)
+                                return k;
+                        if (bind_text(st, 1, g.extends_grant_id) < 0 || bind_text(st, 2, g.id) < 0 ||
+                            bind_int(st, 3, now) < 0 || bind_text(st, 4, approver) < 0 ||
+                            bind_text(st, 5, g.user) < 0 || bind_text(st, 6, action_to_string(g.action)) < 0)
+                                return -ENOMEM;
+                        k = stmt_run(st);
+                        if (k < 0)
+                                return k;
+                        superseded = sqlite3_changes(s->db) > 0;
+                }
+                /* An extended grant that ended meanwhile (expired, revoked)
+                 * had its sessions ended with it: nothing to carry over. */
+                if (superseded) {
+                        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+                        k = store_stmt(s, STMT_MOVE_SESSIONS, &st);
+                        if (k < 0)
+                                return k;
+                        if (bind_text(st, 1, g.extends_grant_id) < 0 || bind_text(st, 2, g.id) < 0)
+                                return -ENOMEM;
+                        k = stmt_run(st);
+                        if (k < 0)
+                                return k;
+                }
         }
 
         k = store_commit(s);
@@ -1252,6 +1426,11 @@ static unsigned clamp_limit(unsigned limit) {
 
 int store_expire_due(Store *s, int64_t now, StoreGrantCallback on_grant, StoreRequestCallback on_request,
                      void *userdata) {
+        return store_expire_due_until(s, now, now, on_grant, on_request, userdata);
+}
+
+int store_expire_due_until(Store *s, int64_t grants_until, int64_t requests_until, StoreGrantCallback on_grant,
+                           StoreRequestCallback on_request, void *userdata) {
         RowArray grants = { .item_size = sizeof(GrantRecord) };
         RowArray requests = { .item_size = sizeof(RequestRecord) };
         int total = 0, k = 0;
@@ -1275,7 +1454,7 @@ int store_expire_due(Store *s, int64_t now, StoreGrantCallback on_grant, StoreRe
                         _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
                         k = store_stmt(s, STMT_EXPIRE_GRANTS, &st);
-                        if (k < 0 || (k = bind_int(st, 1, now)) < 0 || (k = bind_int(st, 2, STORE_EXPIRE_BATCH)) < 0 ||
+                        if (k < 0 || (k = bind_int(st, 1, grants_until)) < 0 || (k = bind_int(st, 2, STORE_EXPIRE_BATCH)) < 0 ||
                             (k = collect_rows(st, read_grant_any, &grants)) < 0)
                                 break;
                 }
@@ -1283,7 +1462,7 @@ int store_expire_due(Store *s, int64_t now, StoreGrantCallback on_grant, StoreRe
                         _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
                         k = store_stmt(s, STMT_EXPIRE_REQUESTS, &st);
-                        if (k < 0 || (k = bind_int(st, 1, now)) < 0 || (k = bind_int(st, 2, STORE_EXPIRE_BATCH)) < 0 ||
+                        if (k < 0 || (k = bind_int(st, 1, requests_until)) < 0 || (k = bind_int(st, 2, STORE_EXPIRE_BATCH)) < 0 ||
                             (k = collect_rows(st, read_request_any, &requests)) < 0)
                                 break;
                 }
@@ -1313,9 +1492,8 @@ int store_expire_due(Store *s, int64_t now, StoreGrantCallback on_grant, StoreRe
         return k < 0 ? k : total;
 }
 
-int store_next_deadline(Store *s, int64_t *ret) {
+int store_next_deadlines(Store *s, int64_t *ret_grant, int64_t *ret_request) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int64_t t;
         int k;
 
         if (!s)
@@ -1329,20 +1507,50 @@ int store_next_deadline(Store *s, int64_t *ret) {
         if (k == 0)
                 return -EIO;
 
-        /* Two columns, each NULL when there is nothing of its kind. This may
-         * be <= now when something is due and not swept yet: the caller
-         * then runs store_expire_due() at once. */
+        /* Two columns, each NULL when there is nothing of its kind. A value
+         * may be <= now when something is due and not swept yet: the
+         * caller then runs store_expire_due() at once. */
         bool have_g = sqlite3_column_type(st, 0) == SQLITE_INTEGER;
         bool have_r = sqlite3_column_type(st, 1) == SQLITE_INTEGER;
-        if (!have_g && !have_r)
-                return 0;
-        if (have_g && have_r)
-                t = sqlite3_column_int64(st, 0) < sqlite3_column_int64(st, 1) ? sqlite3_column_int64(st, 0)
-                                                                               : sqlite3_column_int64(st, 1);
-        else
-                t = sqlite3_column_int64(st, have_g ? 0 : 1);
+        if (ret_grant)
+                *ret_grant = have_g ? sqlite3_column_int64(st, 0) : INT64_MAX;
+        if (ret_request)
+                *ret_request = have_r ? sqlite3_column_int64(st, 1) : INT64_MAX;
+        return have_g || have_r;
+}
+
+int store_next_deadline(Store *s, int64_t *ret) {
+        int64_t g, r;
+        int k;
+
+        k = store_next_deadlines(s, &g, &r);
+        if (k <= 0)
+                return k;
         if (ret)
-                *ret = t;
+                *ret = g < r ? g : r;
+        return 1;
+}
+
+int store_next_grant_deadline_after(Store *s, int64_t after, int64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int k;
+
+        if (!s)
+                return -EINVAL;
+        k = store_stmt(s, STMT_NEXT_GRANT_DEADLINE_AFTER, &st);
+        if (k < 0)
+                return k;
+        if (bind_int(st, 1, after) < 0)
+                return -ENOMEM;
+        k = stmt_next(st);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return -EIO;
+        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER)
+                return 0;
+        if (ret)
+                *ret = sqlite3_column_int64(st, 0);
         return 1;
 }
 
@@ -1407,6 +1615,30 @@ int store_list_grants(Store *s, const char *user, bool active_only, int64_t now,
         k = list_rows(s, id, user, active_only, now, limit, 3, read_grant_any, sizeof(GrantRecord), &a);
         if (k < 0)
                 return k;
+        for (size_t i = 0; i < a.n && k >= 0; i++)
+                k = cb((GrantRecord *) a.items + i, userdata);
+        free(a.items);
+        return k < 0 ? k : (int) a.n;
+}
+
+int store_list_grants_expiring(Store *s, int64_t after, int64_t until, StoreGrantCallback cb, void *userdata) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        RowArray a = { .item_size = sizeof(GrantRecord) };
+        int k;
+
+        if (!s || !cb)
+                return -EINVAL;
+        k = store_stmt(s, STMT_LIST_GRANTS_EXPIRING, &st);
+        if (k < 0)
+                return k;
+        if (bind_int(st, 1, after) < 0 || bind_int(st, 2, until) < 0 || bind_int(st, 3, STORE_LIST_MAX) < 0)
+                return -ENOMEM;
+        k = collect_rows(st, read_grant_any, &a);
+        stmt_resetp(&st);
+        if (k < 0) {
+                free(a.items);
+                return k;
+        }
         for (size_t i = 0; i < a.n && k >= 0; i++)
                 k = cb((GrantRecord *) a.items + i, userdata);
         free(a.items);

@@ -10,7 +10,9 @@
 
 #include "jit-protocol.h"
 
-#define STORE_SCHEMA_VERSION 1
+/* The number of migration steps in store.c; raise it by one with each step
+ * appended there. */
+#define STORE_SCHEMA_VERSION 3
 
 typedef enum RequestState {
         REQUEST_PENDING,
@@ -52,6 +54,7 @@ typedef struct RequestRecord {
         char decided_by[JIT_USER_MAX + 1];
         char decision_reason[JIT_REASON_MAX + 1];
         char grant_id[JIT_ID_MAX]; /* set when approved */
+        char extends_grant_id[JIT_ID_MAX]; /* "" or the live grant this request asks to extend */
 } RequestRecord;
 
 typedef struct GrantRecord {
@@ -67,6 +70,8 @@ typedef struct GrantRecord {
         bool breakglass;
         int64_t ended_at; /* 0 while active */
         char ended_by[JIT_USER_MAX + 1];
+        char extends_grant_id[JIT_ID_MAX]; /* "" or the grant this one extended (from its request) */
+        char extended_by[JIT_ID_MAX];      /* "" or the grant that extended (and ended) this one */
 } GrantRecord;
 
 typedef struct SessionRecord {
@@ -108,7 +113,13 @@ int store_get_grant(Store *s, const char *id, GrantRecord *ret);
 /* Atomically: request pending and unexpired at `now` -> approved, and a new
  * grant (id from `grant->id`, fields filled by the caller) inserted, in one
  * transaction. -ESTALE if the request is no longer pending (first decision
- * wins), -ENOENT if unknown. On success *grant is the stored grant. */
+ * wins), -ENOENT if unknown. On success *grant is the stored grant.
+ *
+ * If the request extends a grant (extends_grant_id), the same transaction
+ * ends that grant (state expired, extended_by = the new grant) if it is
+ * still active, and moves its open sessions to the new grant;
+ * grant->extends_grant_id says which grant it was. The caller computes the
+ * new deadline. */
 int store_approve_request(Store *s, const char *request_id, const char *approver, int64_t now,
                           GrantRecord *grant);
 int store_deny_request(Store *s, const char *request_id, const char *approver, const char *reason,
@@ -129,9 +140,20 @@ typedef int (*StoreSessionCallback)(const SessionRecord *r, void *userdata);
  * (for audit and waking waiters). Returns the number changed. */
 int store_expire_due(Store *s, int64_t now, StoreGrantCallback on_grant, StoreRequestCallback on_request,
                      void *userdata);
+/* The same with separate cutoffs: grants with expires_at <= grants_until,
+ * requests with expires_at <= requests_until. */
+int store_expire_due_until(Store *s, int64_t grants_until, int64_t requests_until, StoreGrantCallback on_grant,
+                           StoreRequestCallback on_request, void *userdata);
 /* Earliest future deadline among active grants and pending requests.
  * 1 and *ret set, 0 if none. */
 int store_next_deadline(Store *s, int64_t *ret);
+/* Both earliest deadlines separately, INT64_MAX where there is none of a
+ * kind. 1 if there is any, 0 if none. */
+int store_next_deadlines(Store *s, int64_t *ret_grant, int64_t *ret_request);
+/* Earliest deadline of an active grant that is > after. 1 / 0 / <0. */
+int store_next_grant_deadline_after(Store *s, int64_t after, int64_t *ret);
+/* Active grants with after < expires_at <= until, earliest first. */
+int store_list_grants_expiring(Store *s, int64_t after, int64_t until, StoreGrantCallback cb, void *userdata);
 
 /* Listing. user may be NULL (everyone). Newest first, at most `limit`. */
 int store_list_requests(Store *s, const char *user, bool pending_only, int64_t now, unsigned limit,

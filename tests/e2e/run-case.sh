@@ -54,10 +54,20 @@ approve_as_carol() {   # REQUEST_ID [approve options]
         jitctl_as carol approve "$@" --json | json_get "d.get('grant_id')"
 }
 
-boot_with_jit() {
+# The case's own jitd.conf keys, as a drop-in over the shipped config.
+stage_case_conf() {   # LINES
+        local d=$E2E_WORK/stage/jit/jitd.conf.d
+        mkdir -p "$d"
+        e2e_bind "$d" /etc/jitd/jitd.conf.d
+        printf '# tests/e2e/run-case.sh\n%b\n' "$1" > "$d/90-case.conf"
+        chmod 0644 "$d/90-case.conf"
+}
+
+boot_with_jit() {   # [EXTRA-JITD-CONF-LINES]
         e2e_rootfs
         e2e_stage_common
         e2e_stage_jit "$JITD" "$JITCTL" "$PAM"
+        [ -z "${1:-}" ] || stage_case_conf "$1"
         e2e_boot
         e2e_check_libs
         e2e_start_jitd
@@ -195,7 +205,10 @@ case_sudo() {
 # and a revoked login grant lets no new login in.
 case_revoke() {
         local glogin gsudo pid rc
-        boot_with_jit
+        # jitd also drops sudo's cached timestamp at revoke (defence in
+        # depth); switched off here so that the cached timestamp is still
+        # there and this proves the account phase refuses on its own.
+        boot_with_jit '[jitd]\nsudo_timestamp_dir ='
         glogin=$(admin_grant alice login 30m "e2e: revoke case") || glogin=
         gsudo=$(admin_grant alice sudo 30m "e2e: revoke case") || gsudo=
         check "grants for alice: login $glogin, sudo $gsudo" sh -c "[ -n '$glogin' ] && [ -n '$gsudo' ]"
@@ -268,7 +281,9 @@ case_restart() {
 # The audit trail an admin reads: journalctl -t jitd JIT_USER=alice JIT_ACTION=...
 case_journal() {
         local req gid rsudo gsudo pid rc
-        boot_with_jit
+        # keep sudo's cached timestamp at revoke, so the refused sudo -n
+        # reaches pam_jit and is audited as access denied
+        boot_with_jit '[jitd]\nsudo_timestamp_dir ='
         # login: refused (request created, access denied), approved, allowed
         e2e_ssh alice -- true 2>/dev/null || true
         req=$(e2e_wait_pending_request alice login 10) || req=

@@ -95,6 +95,11 @@ int jitd_start(Jitd *j, int *ret_status) {
         if (pid == 0) {
                 const char *debug = getenv("JITD_TEST_DEBUG");
 
+                /* The jitd under test never reaches the host's systemd or
+                 * logind (no transient timers, no TerminateSession of a
+                 * real session that shares a test's session id): no bus. */
+                setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/jitd-test-no-bus", 1);
+
                 execl(JITD_PATH, "jitd", "--config", j->config, "--audit-log", j->audit,
                       debug && *debug ? "--debug" : NULL, (char *) NULL);
                 fprintf(stderr, "exec %s: %m\n", JITD_PATH);

@@ -239,7 +239,11 @@ pid_t jitd_start(void) {
         if (pid == 0) {
                 char *const args[] = { (char *) "jitd", (char *) "--config", (char *) conf_path,
                                        (char *) "--debug", NULL };
-                char *const env[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+                /* No system bus: the jitd under test must not touch the
+                 * host's systemd (timers) or logind (sessions). */
+                char *const env[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                                      (char *) "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/jitd-test-no-bus",
+                                      NULL };
                 int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 
                 /* A test that dies must not leave its jitd behind. */

@@ -7,7 +7,7 @@ absolute URL ("POST http://host:port/path") is recorded like any other, with
 that URL as its path, so a test can tell that a client went through it.
 
     webhook-receiver.py --log FILE [--script SPEC[,SPEC...]] [--secret whsec_...]
-                        [--cert PEM --key PEM] [--port-file FILE]
+                        [--cert PEM --key PEM] [--port-file FILE] [--port PORT]
 
 Prints the port it listens on as the first line of stdout. Each SPEC is
     STATUS[;location=URL][;sleep=SECONDS][;body=BYTES][;retry_after=SECONDS]
@@ -139,9 +139,12 @@ def main():
     parser.add_argument("--secret")
     parser.add_argument("--cert")
     parser.add_argument("--key")
+    # A fixed port, for a receiver that goes down and comes back where the
+    # sender expects it. Default: any free one.
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
 
-    server = Server(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", args.port), Handler)
     server.state = State(args)
     if args.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -134,7 +134,7 @@ static void test_create_and_reopen(void) {
         if (!s)
                 return;
         CHECK_INT(store_schema_version(s), STORE_SCHEMA_VERSION);
-        CHECK_INT(sql_int(s, "PRAGMA user_version"), 1);
+        CHECK_INT(sql_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
         CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
                              "('requests', 'grants', 'sessions')"),
                   3);
@@ -292,8 +292,15 @@ static void test_refuse_bad_files(void) {
 
         /* From a newer jitd: refused, and left untouched for that jitd. */
         path = tmp_path("newer.db");
-        make_raw_db(path, "PRAGMA application_id = 1246318660; PRAGMA user_version = 2;"
-                          "CREATE TABLE future (x INTEGER);");
+        {
+                char sql[256];
+
+                snprintf(sql, sizeof sql,
+                         "PRAGMA application_id = 1246318660; PRAGMA user_version = %d;"
+                         "CREATE TABLE future (x INTEGER);",
+                         STORE_SCHEMA_VERSION + 1);
+                make_raw_db(path, sql);
+        }
         CHECK_INT(store_open(path, &s), -EPROTONOSUPPORT);
         CHECK(s == NULL);
         sqlite3 *db = NULL;
@@ -301,7 +308,7 @@ static void test_refuse_bad_files(void) {
         sqlite3_stmt *st = NULL;
         CHECK_INT(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
         CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-        CHECK_INT(sqlite3_column_int(st, 0), 2);
+        CHECK_INT(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION + 1);
         sqlite3_finalize(st);
         sqlite3_close(db);
 

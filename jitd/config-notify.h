@@ -1,0 +1,107 @@
+/* The approver-notification part of jitd.conf: the [review] section (the
+ * review-link web server), the [webhook NAME] sections (where requests are
+ * announced), and the approvers= and quorum= keys of [login] and [sudo].
+ * config.c hands these sections and keys to this file and keeps the
+ * syntax rules (lines, comments, drop-ins); this file owns their keys,
+ * defaults, bounds and the checks that involve several of them. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "jit-protocol.h"
+#include "webhook-payload.h"
+
+#define CONFIG_WEBHOOKS_MAX 32U
+#define CONFIG_WEBHOOK_NAME_MAX 32U
+#define CONFIG_QUORUM_MAX 16U
+/* The name in a webhook's approvers= that stands for one link shared by
+ * everybody, whose approver is named by the trusted identity header. */
+#define CONFIG_APPROVER_SHARED "shared"
+
+typedef struct WebhookConfig {
+        char *name; /* from [webhook NAME] */
+        char *url;
+        WebhookFormat format;
+        char *secret_file;
+        bool actions[_JIT_ACTION_MAX];
+        bool events[_WEBHOOK_EVENT_MAX];
+        StringList approvers;   /* names, and CONFIG_APPROVER_SHARED */
+        bool approvers_set;     /* unset: the action's approvers (+ shared with identity_header) */
+        uint64_t timeout_sec;
+        uint64_t connect_timeout_sec;
+        char *ca_file;
+        char *proxy;
+        bool allow_http_loopback;
+        uint64_t retry_initial_sec;
+        uint64_t retry_max_delay_sec;
+        uint64_t max_age_sec;
+
+        /* Where [webhook NAME] was first seen and the last file that set a
+         * list, for errors and list replacement (see config.c). */
+        char *defined_at;
+        unsigned approvers_file, actions_file, events_file;
+} WebhookConfig;
+
+typedef struct ReviewConfig {
+        char *listen;        /* "ADDRESS:PORT" or "[V6]:PORT"; "" disables */
+        char *listen_address; /* parsed from listen */
+        uint16_t listen_port;
+        char *public_url;    /* without a trailing slash; NULL: from listen */
+        char *tls_cert;
+        char *tls_key;
+        char *identity_header; /* NULL: off */
+        StringList trusted_proxies;
+        unsigned max_connections;
+        unsigned max_connections_per_ip;
+        uint64_t connection_timeout_sec;
+        uint64_t max_body;
+        char *key_file;      /* NULL: <state_directory>/review.key */
+        unsigned trusted_proxies_file;
+} ReviewConfig;
+
+typedef struct NotifyConfig {
+        ReviewConfig review;
+        WebhookConfig *webhooks;
+        size_t n_webhooks;
+        /* [login]/[sudo] approvers=, quorum= */
+        StringList approvers[_JIT_ACTION_MAX];
+        unsigned quorum[_JIT_ACTION_MAX];
+        unsigned approvers_file[_JIT_ACTION_MAX];
+} NotifyConfig;
+
+NotifyConfig *notify_config_new(void);
+NotifyConfig *notify_config_free(NotifyConfig *n);
+
+/* Is `section` ours ("review", "webhook NAME")? For config.c's reader. */
+bool config_notify_section_is_known(const char *section);
+/* Does (section, name) belong to this file? Then config.c hands the value
+ * to config_notify_set(). */
+bool config_notify_handles(const char *section, const char *name);
+/* Set one key. `file` numbers the file being read (1, 2, ...: a list set
+ * again in a later file replaces the earlier value, in the same file it
+ * accumulates); `where` is "file:line" for messages. -EINVAL/-ENOMEM with
+ * a message (without location) in `error`. */
+int config_notify_set(NotifyConfig *n, const char *section, const char *name, const char *value, unsigned file,
+                      const char *where, char *error, size_t error_size);
+/* Rules across keys, once every file is read: a generic webhook needs a
+ * secret file, TLS needs both files, and so on. */
+int config_notify_check(const Config *c, char *error, size_t error_size);
+/* The effective settings for jitd --check-config, in jitd.conf syntax. */
+void config_notify_print(const Config *c, FILE *f);
+/* approvers= and quorum= inside [login]/[sudo]. */
+void config_notify_print_action(const Config *c, JitAction action, FILE *f);
+/* --check-config: what only the running system can tell (URL rules,
+ * secret files readable and private, TLS files present). Prints problems
+ * to `f`; returns <0 if any is fatal. */
+int config_notify_verify_files(const Config *c, FILE *f);
+
+/* Convenience for the daemon. */
+bool notify_config_any_webhook(const NotifyConfig *n);
+bool notify_config_is_approver(const NotifyConfig *n, JitAction action, const char *name);
+unsigned notify_config_quorum(const NotifyConfig *n, JitAction action);
+/* Does this webhook get links for `approver` ("" = the shared link)? */
+bool webhook_config_links_for(const NotifyConfig *n, const WebhookConfig *w, JitAction action, const char *approver);

@@ -1,0 +1,104 @@
+/* The notification tables of the store (schema step 3 in store.c): the
+ * webhook outbox, the review links (token hashes only) and the approvals
+ * that count towards a quorum. Same rules as store.h: -errno, rows read
+ * back are validated, writes are on disk before success is returned unless
+ * the caller holds a transaction (store-internal.h), in which case they
+ * commit with it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config-notify.h"
+#include "jit-protocol.h"
+#include "review-token.h"
+#include "store.h"
+#include "webhook-payload.h"
+#include "webhook-sign.h"
+
+typedef enum OutboxState {
+        OUTBOX_PENDING,
+        OUTBOX_DELIVERED,
+        OUTBOX_FAILED,    /* gave up: too old, or the receiver said 410 Gone */
+        OUTBOX_CANCELLED, /* its endpoint is no longer configured */
+        _OUTBOX_STATE_MAX,
+        _OUTBOX_STATE_INVALID = -1,
+} OutboxState;
+
+const char *outbox_state_to_string(OutboxState s);
+/* "created", "approved", "denied", "expired" (the outbox's and jitctl's names). */
+const char *outbox_event_to_string(WebhookEventType t);
+
+#define OUTBOX_ERROR_MAX 256
+
+typedef struct OutboxRecord {
+        int64_t id;
+        char message_id[WEBHOOK_MESSAGE_ID_MAX];
+        char endpoint[CONFIG_WEBHOOK_NAME_MAX + 1];
+        char request_id[JIT_ID_MAX];
+        WebhookEventType event;
+        int64_t created_at;          /* unix seconds */
+        uint64_t next_attempt_usec;  /* CLOCK_REALTIME */
+        unsigned attempts;
+        OutboxState state;
+        long last_status;
+        char last_error[OUTBOX_ERROR_MAX];
+        int64_t last_attempt_at;
+        int64_t delivered_at;
+} OutboxRecord;
+
+/* A new row (r->id is ignored). */
+int store_outbox_insert(Store *s, const OutboxRecord *r);
+/* Pending rows due at now_usec, earliest first, at most `limit`; *ret is
+ * malloc()ed. */
+int store_outbox_list_due(Store *s, uint64_t now_usec, unsigned limit, OutboxRecord **ret, size_t *ret_n);
+/* The earliest next_attempt_usec of a pending row: 1 found, 0 none. */
+int store_outbox_next_due(Store *s, uint64_t *ret_usec);
+/* Write back the outcome of an attempt: state, attempts, next attempt,
+ * last status/error, times. */
+int store_outbox_update(Store *s, const OutboxRecord *r);
+/* Every row of one request, oldest first (at most 256). */
+int store_outbox_list_request(Store *s, const char *request_id, OutboxRecord **ret, size_t *ret_n);
+/* Failed or cancelled rows of a request (of one endpoint if not NULL)
+ * pending again: attempts 0, due now, their age counted from now. The
+ * number requeued. */
+int store_outbox_requeue(Store *s, const char *request_id, const char *endpoint, uint64_t now_usec, int64_t now);
+/* Counts by state, for the benchmarks and the log. */
+int store_outbox_count(Store *s, OutboxState state, uint64_t *ret);
+
+typedef struct ReviewLinkRecord {
+        ReviewTokenHash hash;
+        char request_id[JIT_ID_MAX];
+        char approver[JIT_USER_MAX + 1]; /* "" = shared */
+        char endpoint[CONFIG_WEBHOOK_NAME_MAX + 1];
+        int64_t created_at;
+        int64_t expires_at;
+} ReviewLinkRecord;
+
+int store_review_link_insert(Store *s, const ReviewLinkRecord *l);
+/* -ENOENT for an unknown hash. */
+int store_review_link_get(Store *s, const ReviewTokenHash *h, ReviewLinkRecord *ret);
+/* Links that expired before `before`. Returns the number removed. */
+int store_review_links_purge(Store *s, int64_t before);
+
+typedef struct ApprovalRecord {
+        char request_id[JIT_ID_MAX];
+        char approver[JIT_USER_MAX + 1];
+        int64_t approved_at;
+        uint64_t duration_sec; /* what this approver chose; 0: the request's */
+        char via[16];          /* "jitctl", "web" */
+} ApprovalRecord;
+
+/* Record one approver's vote on a request that is pending and unexpired at
+ * `now` (-ESTALE otherwise, -ENOENT if unknown, -EEXIST if this approver
+ * already voted). *ret_count: votes so far, this one included;
+ * *ret_min_duration: the shortest duration of all votes, a vote without a
+ * choice counting as `default_duration`. Meant to run inside the caller's
+ * transaction. */
+int store_record_approval(Store *s, const ApprovalRecord *a, int64_t now, uint64_t default_duration,
+                          unsigned *ret_count, uint64_t *ret_min_duration);
+int store_count_approvals(Store *s, const char *request_id, unsigned *ret);
+bool store_has_approval(Store *s, const char *request_id, const char *approver);
+/* Oldest first, at most 64. */
+int store_list_approvals(Store *s, const char *request_id, ApprovalRecord **ret, size_t *ret_n);

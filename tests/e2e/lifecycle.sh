@@ -1,0 +1,254 @@
+#!/bin/bash
+# tests/e2e/lifecycle.sh -- the life of a grant on a booted test host (lib.sh):
+# transient jit-expire-<grant>.timer units in systemd, sessions ended through
+# logind at expiry and at revoke, timers re-created when jitd restarts,
+# grants that ran out while jitd was down, the expiry warning on the user's
+# terminal and `jitctl extend`. Exit 0 pass, 1 fail, 77 skip.
+#
+#   lifecycle.sh --case NAME --jitd F --jitctl F --pam F --source DIR --workdir DIR
+#
+# Cases: timers, revoke, restart, warning_extend, sudo_timestamp.
+set -euo pipefail
+
+CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
+while [ $# -gt 0 ]; do
+        case $1 in
+        --case) CASE=$2; shift 2 ;;
+        --jitd) JITD=$2; shift 2 ;;
+        --jitctl) JITCTL=$2; shift 2 ;;
+        --pam) PAM=$2; shift 2 ;;
+        --source) SOURCE=$2; shift 2 ;;
+        --workdir) WORKDIR=$2; shift 2 ;;
+        *) echo "usage: $0 --case NAME --jitd F --jitctl F --pam F --source DIR --workdir DIR" >&2; exit 2 ;;
+        esac
+done
+if [ -z "$CASE" ] || [ -z "$SOURCE" ] || [ -z "$WORKDIR" ]; then echo "missing arguments" >&2; exit 2; fi
+
+export E2E_SOURCE=$SOURCE E2E_WORK=$WORKDIR E2E_NAME="jit-e2e-life-${CASE//_/-}-$$"
+rm -rf "$WORKDIR"; mkdir -p "$WORKDIR"
+# shellcheck source=lib.sh
+source "$SOURCE/tests/e2e/lib.sh"
+
+FAILS=0
+ok() { e2e_log "ok: $*"; }
+fail() { e2e_log "FAIL: $*"; FAILS=$((FAILS + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+refute() { local what=$1; shift; if "$@"; then fail "$what"; else ok "$what"; fi; }
+show() { sed 's/^/    | /' "$@"; }
+quiet() { "$@" >/dev/null; }   # for check/refute: their own output must stay
+GRANT_ID_RE='^g[0-9a-z]{16}$'
+matches() { [[ $1 =~ $2 ]]; }
+now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
+
+# The shipped config plus a drop-in: the path of jitctl in this host (the
+# build's default may name another prefix) and the case's own keys.
+stage_lifecycle_conf() {   # EXTRA-LINES
+        local d=$E2E_WORK/stage/jit/jitd.conf.d
+        if [ ! -d "$d" ]; then
+                mkdir -p "$d"
+                e2e_bind "$d" /etc/jitd/jitd.conf.d
+        fi
+        printf '# tests/e2e/lifecycle.sh\n[jitd]\njitctl = /usr/bin/jitctl\n%b\n' "${1:-}" > "$d/90-lifecycle.conf"
+        chmod 0644 "$d/90-lifecycle.conf"
+}
+
+boot_lifecycle() {   # [EXTRA-CONFIG-LINES]
+        e2e_rootfs
+        e2e_stage_common
+        e2e_stage_jit "$JITD" "$JITCTL" "$PAM"
+        stage_lifecycle_conf "${1:-}"
+        e2e_boot
+        e2e_check_libs
+        e2e_start_jitd
+        check "jitd runs expiry from systemd timers" wait_for 5 sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -t jitd -b | grep -q 'transient systemd timers'"
+}
+
+admin_grant() {   # USER ACTION DURATION REASON
+        jitctl_as carol grant --user "$1" --action "$2" --duration "$3" --reason "$4" --json | json_get "d.get('grant_id')"
+}
+timer_listed() {   # GRANT_ID
+        in_host systemctl list-timers --all --no-legend --no-pager 'jit-*' | grep -qF "jit-expire-$1.timer"
+}
+# Sessions io.jit.Show lists under a grant that are still open.
+open_sessions() {   # GRANT_ID
+        jitctl_root show "$1" --json |
+                json_get "' '.join(s['session_id'] for s in d.get('sessions', []) if not s.get('closed_at'))"
+}
+has_open_session() { [ -n "$(open_sessions "$1")" ]; }
+# A journal entry of jitd with this MESSAGE_ID and field.
+journal_has() {   # EVENT FIELD=VALUE
+        in_host journalctl -q -t jitd -b "MESSAGE_ID=$(e2e_message_id "$1")" "$2" -o cat --no-pager | grep -q .
+}
+
+# An ssh login of USER that stays: a shell that leaves a process behind in
+# the session (setsid: not the shell's child any more, still the session's)
+# and sleeps. The PID of the left-behind process goes to /tmp/USER-left.pid.
+start_session() {   # USER OUTFILE [ssh options]
+        local u=$1 out=$2; shift 2
+        in_host rm -f "/tmp/$u-left.pid"
+        E2E_EXEC=1 e2e_ssh "$u" "$@" -- \
+                "setsid -f sh -c 'echo \$\$ > /tmp/$u-left.pid; exec sleep 600'; sleep 600" \
+                >"$out" 2>&1 &
+        SESSION_PID=$!
+        E2E_BG+=("$SESSION_PID")
+        wait_for 15 in_host test -s "/tmp/$u-left.pid" || fail "the ssh session of $u did not start"
+        LEFT_PID=$(in_host cat "/tmp/$u-left.pid" 2>/dev/null || echo 0)
+}
+
+# ---- cases ------------------------------------------------------------------------------------
+
+# A grant of a few seconds: its timer is listed, fires at the deadline, and
+# the ssh session opened under it ends (client disconnected, a process left
+# in it gone); a new login is refused.
+case_timers() {
+        local gid exp spec want rc t_ms
+        boot_lifecycle
+        gid=$(admin_grant bob login 15s "e2e: timer case") || gid=
+        check "15 s login grant for bob ($gid)" matches "$gid" "$GRANT_ID_RE"
+        [ -n "$gid" ] || return 0
+        exp=$(grant_field "$gid" expires_at)
+        check "jit-expire-$gid.timer in systemctl list-timers 'jit-*'" wait_for 5 timer_listed "$gid"
+        in_host systemctl list-timers --no-pager 'jit-*' | show
+        spec=$(in_host systemctl show -P TimersCalendar "jit-expire-$gid.timer")
+        want=$(date -u -d "@$exp" '+%Y-%m-%d %H:%M:%S UTC')
+        check "OnCalendar= is the deadline in UTC ($want)" grep -qF "$want" <<<"$spec"
+
+        start_session bob "$WORKDIR/ssh.out"
+        check "bob's ssh session is recorded under $gid" wait_for 10 has_open_session "$gid"
+        check "a process left in the session runs (pid $LEFT_PID)" in_host kill -0 "$LEFT_PID"
+
+        rc=0; wait_exit "$SESSION_PID" $((exp - $(date +%s) + 15)) || rc=$?
+        t_ms=$(now_ms)
+        check "the ssh client was disconnected (exit $rc)" test "$rc" != 124
+        check "... not before the deadline" test "$t_ms" -ge $((exp * 1000))
+        check "... within 2 s of it ($((t_ms - exp * 1000)) ms)" test "$t_ms" -le $((exp * 1000 + 2000))
+        refute "the process left in the session is gone" in_host kill -0 "$LEFT_PID" 2>/dev/null
+        refute "bob: a new login is refused" e2e_ssh bob -- true 2>/dev/null
+        check "the grant was expired by its timer's 'jitctl expire' (ended by root)" \
+                test "$(grant_field "$gid" ended_by)" = root
+        check "the timer's service ran jitctl" sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -b -u jit-expire-$gid.service -o cat | grep -qF 'Expired $gid'"
+        refute "the timer is gone" timer_listed "$gid"
+        check "journal: session-terminated for $gid" journal_has SESSION_TERMINATED "JIT_GRANT_ID=$gid"
+        check "journal: grant-expired for $gid" journal_has GRANT_EXPIRED "JIT_GRANT_ID=$gid"
+}
+
+# Revoke ends the sessions at once and removes the timer.
+case_revoke() {
+        local gid rc t0
+        boot_lifecycle
+        gid=$(admin_grant alice login 30m "e2e: revoke case") || gid=
+        check "30 min login grant for alice ($gid)" matches "$gid" "$GRANT_ID_RE"
+        [ -n "$gid" ] || return 0
+        check "its timer is listed" wait_for 5 timer_listed "$gid"
+        start_session alice "$WORKDIR/ssh.out"
+        check "alice's ssh session is recorded under $gid" wait_for 10 has_open_session "$gid"
+        t0=$SECONDS
+        check "carol revokes $gid" quiet jitctl_as carol revoke "$gid" --reason "e2e: revoke case"
+        rc=0; wait_exit "$SESSION_PID" 10 || rc=$?
+        check "the ssh client was disconnected at once (exit $rc, $((SECONDS - t0)) s)" test "$rc" != 124
+        refute "the process left in the session is gone" in_host kill -0 "$LEFT_PID" 2>/dev/null
+        refute "the timer is gone" timer_listed "$gid"
+        check "the session is closed in jitd's record" test -z "$(open_sessions "$gid")"
+        check "journal: session-terminated, because the grant was revoked" \
+                journal_has SESSION_TERMINATED "JIT_REASON=was revoked"
+        refute "alice: a new login is refused" e2e_ssh alice -- true 2>/dev/null
+}
+
+# Timers are transient: after losing them (as a reboot would) a restart of
+# jitd re-creates them. A grant whose deadline passes while jitd is stopped
+# is expired when it starts again, and its session ended.
+case_restart() {
+        local glong gshort exp rc
+        boot_lifecycle
+        glong=$(admin_grant alice login 30m "e2e: restart case") || glong=
+        check "timer for $glong" wait_for 5 timer_listed "$glong"
+        in_host systemctl stop "jit-expire-$glong.timer"
+        refute "timer removed behind jitd's back" timer_listed "$glong"
+        in_host systemctl restart jitd.service
+        check "after restarting jitd its timer is back" wait_for 10 timer_listed "$glong"
+        check "... and the grant is still active" grant_state_is "$glong" active
+
+        gshort=$(admin_grant bob login 12s "e2e: restart case, short") || gshort=
+        exp=$(grant_field "$gshort" expires_at)
+        start_session bob "$WORKDIR/ssh.out"
+        check "bob's ssh session is recorded under $gshort" wait_for 10 has_open_session "$gshort"
+        in_host systemctl stop jitd.service
+        e2e_log "jitd stopped; waiting past the deadline of $gshort"
+        while [ "$(date +%s)" -le $((exp + 2)) ]; do sleep 0.5; done
+        check "the session outlives the deadline while jitd is down" kill -0 "$SESSION_PID"
+        in_host systemctl start jitd.service
+        rc=0; wait_exit "$SESSION_PID" 15 || rc=$?
+        check "once jitd is back, the session ends (ssh exit $rc)" test "$rc" != 124
+        check "$gshort is expired" grant_state_is "$gshort" expired
+        refute "its process is gone" in_host kill -0 "$LEFT_PID" 2>/dev/null
+        check "$glong still has its timer" timer_listed "$glong"
+}
+
+# warn_before ahead of the deadline, the terminal of the session hears it;
+# `jitctl extend` files an extension, and once approved the session carries
+# on past the old deadline under the new grant.
+case_warning_extend() {
+        local gid exp req gnew exp2 out=$WORKDIR/ssh.out
+        boot_lifecycle 'warn_before = 8s'
+        gid=$(admin_grant bob login 20s "e2e: warning case") || gid=
+        exp=$(grant_field "$gid" expires_at)
+        # -tt: a pty, as an interactive login has
+        start_session bob "$out" -tt
+        check "bob's ssh session is recorded under $gid" wait_for 10 has_open_session "$gid"
+        check "the warning reaches bob's terminal" wait_for 20 grep -qF "pam_jit: your access (login grant $gid) ends at" "$out"
+        check "... before the deadline" test "$(date +%s)" -lt "$exp"
+        show "$out"
+        check "journal: grant-expiry-warning for $gid" journal_has GRANT_EXPIRY_WARNING "JIT_GRANT_ID=$gid"
+
+        jitctl_as bob extend --duration 10m --reason "e2e: need more time" >"$WORKDIR/extend.out" 2>&1 || true
+        show "$WORKDIR/extend.out"
+        req=$(e2e_pending_request bob login) || req=
+        check "jitctl extend created a pending request ($req)" test -n "$req"
+        check "... that extends $gid" test "$(request_field "$req" extends)" = "$gid"
+        check "jitctl list shows it as an extension" sh -c \
+                "nsenter -t $E2E_LEADER -a env -i PATH=$E2E_PATH jitctl list --pending | grep -qF 'extension of $gid'"
+        gnew=$(jitctl_as carol approve "$req" --json | json_get "d.get('grant_id')") || gnew=
+        exp2=$(grant_field "$gnew" expires_at)
+        check "approved: $gnew ends 10 min after $gid would have" test "$exp2" = $((exp + 600))
+        check "$gid ended, extended by $gnew" test "$(grant_field "$gid" extended_by)" = "$gnew"
+        check "the session moved to $gnew" wait_for 5 has_open_session "$gnew"
+        refute "$gid's timer is gone" timer_listed "$gid"
+        check "$gnew has a timer" wait_for 5 timer_listed "$gnew"
+        while [ "$(date +%s)" -le $((exp + 2)) ]; do sleep 0.5; done
+        check "past the old deadline, the session is still there" kill -0 "$SESSION_PID"
+        check "... and so is the process left in it" in_host kill -0 "$LEFT_PID"
+}
+
+# sudo's cached credentials go with the grant: the user's timestamp file in
+# /run/sudo/ts is removed when the sudo grant is revoked.
+case_sudo_timestamp() {
+        local glogin gsudo out
+        boot_lifecycle
+        glogin=$(admin_grant alice login 30m "e2e: sudo timestamp case") || glogin=
+        gsudo=$(admin_grant alice sudo 30m "e2e: sudo timestamp case") || gsudo=
+        check "login and sudo grants for alice ($glogin, $gsudo)" sh -c "[ -n '$glogin' ] && [ -n '$gsudo' ]"
+        out=$(e2e_ssh alice -- "$(sudo_cmd alice unused true) && echo SUDO-OK" 2>&1) || true
+        check "sudo with the grant (it caches the credentials)" grep -q SUDO-OK <<<"$out"
+        check "sudo's timestamp file of alice exists" in_host test -f /run/sudo/ts/alice
+        check "carol revokes $gsudo" quiet jitctl_as carol revoke "$gsudo"
+        check "the timestamp file is gone" wait_for 5 sh -c "! nsenter -t $E2E_LEADER -a test -e /run/sudo/ts/alice"
+        check "jitd says so in the journal" sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -t jitd -b -o cat | grep -qF \"Dropped sudo's cached credentials of alice\""
+}
+
+# ---- main -------------------------------------------------------------------------------------
+declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }
+rc=0; e2e_preflight || rc=$?
+[ "$rc" = 0 ] || exit "$rc"
+for f in "$JITD" "$JITCTL" "$PAM"; do
+        if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
+done
+e2e_log "lifecycle case $CASE"
+"case_$CASE"
+if [ "$FAILS" -gt 0 ]; then
+        e2e_log "lifecycle case $CASE: $FAILS check(s) failed"
+        exit 1
+fi
+e2e_log "lifecycle case $CASE: passed"

@@ -1,0 +1,254 @@
+/* jitd.conf's notification keys ([review], [webhook NAME], approvers= and
+ * quorum=) through the real config loader: defaults, every key, list rules
+ * across files, and each mistake an admin is likely to make, reported with
+ * the section it is in. */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config-notify.h"
+#include "config.h"
+#include "macros.h"
+#include "test.h"
+
+static char tmpdir[256];
+
+static const char *tmp_file(const char *name, const char *content) {
+        static char buf[8][512];
+        static unsigned i;
+        char *p = buf[i++ % 8];
+        FILE *f;
+
+        snprintf(p, sizeof buf[0], "%s/%s", tmpdir, name);
+        f = fopen(p, "we");
+        CHECK(f != NULL);
+        if (f) {
+                fputs(content, f);
+                fclose(f);
+        }
+        return p;
+}
+
+static bool has(const StringList *l, const char *s) {
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->items[i], s) == 0)
+                        return true;
+        return false;
+}
+
+static void expect_error(const char *content, const char *what) {
+        Config c;
+        ConfigError err = {};
+        int r = config_load(&c, tmp_file("bad.conf", content), true, &err);
+
+        CHECK(r < 0);
+        if (r >= 0) {
+                config_free(&c);
+                return;
+        }
+        if (!strstr(err.message, what)) {
+                fprintf(stderr, "expected an error with \"%s\", got \"%s\"\n", what, err.message);
+                test_failures++;
+        }
+}
+
+static void test_defaults(void) {
+        Config c;
+        ConfigError err = {};
+
+        CHECK_INT(config_load(&c, tmp_file("empty.conf", ""), true, &err), 0);
+        CHECK(c.notify != NULL);
+        CHECK_STR(c.notify->review.listen, "127.0.0.1:8743");
+        CHECK_STR(c.notify->review.listen_address, "127.0.0.1");
+        CHECK_INT(c.notify->review.listen_port, 8743);
+        CHECK(c.notify->review.public_url == NULL);
+        CHECK(c.notify->review.identity_header == NULL);
+        CHECK(has(&c.notify->review.trusted_proxies, "127.0.0.1") && has(&c.notify->review.trusted_proxies, "::1"));
+        CHECK_INT(c.notify->review.max_connections, 64);
+        CHECK_INT(c.notify->review.max_connections_per_ip, 16);
+        CHECK_INT(c.notify->review.max_body, 8192);
+        CHECK_INT(c.notify->n_webhooks, 0);
+        CHECK(!notify_config_any_webhook(c.notify));
+        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_LOGIN), 1);
+        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_SUDO), 1);
+        config_free(&c);
+}
+
+static void test_full(void) {
+        Config c;
+        ConfigError err = {};
+        const char *secret = tmp_file("hook.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+        char *text = NULL;
+        const WebhookConfig *w;
+        int r;
+
+        CHECK(chmod(secret, 0600) == 0);
+        CHECK(asprintf(&text,
+                       "[login]\nusers = alice\napprovers = carol dave\napprovers = erin\nquorum = 2\n"
+                       "[sudo]\nusers = alice\napprovers = carol\n"
+                       "[review]\nlisten = [::1]:9000\npublic_url = https://jit.example.com/base/\n"
+                       "identity_header = X-Remote-User\ntrusted_proxies = 10.0.0.5 ::1\nmax_connections = 100\n"
+                       "max_connections_per_ip = 10\nconnection_timeout = 1m\nmax_body = 4K\n"
+                       "[webhook ops-chat]\nurl = https://hooks.slack.com/services/T/B/x\nformat = slack\n"
+                       "actions = sudo\nevents = created approved\napprovers = carol shared\ntimeout = 20s\n"
+                       "connect_timeout = 5s\nproxy = http://proxy.example:3128\nretry_initial = 2s\n"
+                       "retry_max_delay = 10m\nmax_age = 2h\n"
+                       "[webhook siem]\nurl = https://siem.example/ingest\nsecret_file = %s\n",
+                       secret) > 0);
+        r = config_load(&c, tmp_file("full.conf", text), true, &err);
+        free(text);
+        CHECK_INT(r, 0);
+        if (r < 0) {
+                fprintf(stderr, "%s\n", err.message);
+                return;
+        }
+        CHECK(has(&c.notify->approvers[JIT_ACTION_LOGIN], "carol") && has(&c.notify->approvers[JIT_ACTION_LOGIN], "erin"));
+        CHECK_INT(c.notify->approvers[JIT_ACTION_LOGIN].n, 3);
+        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_LOGIN), 2);
+        CHECK(notify_config_is_approver(c.notify, JIT_ACTION_SUDO, "carol"));
+        CHECK(!notify_config_is_approver(c.notify, JIT_ACTION_SUDO, "dave"));
+        CHECK_STR(c.notify->review.listen_address, "::1");
+        CHECK_INT(c.notify->review.listen_port, 9000);
+        CHECK_STR(c.notify->review.public_url, "https://jit.example.com/base");
+        CHECK_STR(c.notify->review.identity_header, "X-Remote-User");
+        CHECK_INT(c.notify->review.trusted_proxies.n, 2);
+        CHECK_INT(c.notify->review.max_body, 4096);
+        CHECK_INT(c.notify->review.connection_timeout_sec, 60);
+
+        CHECK_INT(c.notify->n_webhooks, 2);
+        w = &c.notify->webhooks[0];
+        CHECK_STR(w->name, "ops-chat");
+        CHECK_INT(w->format, WEBHOOK_FORMAT_SLACK);
+        CHECK(!w->actions[JIT_ACTION_LOGIN] && w->actions[JIT_ACTION_SUDO]);
+        CHECK(w->events[WEBHOOK_EVENT_REQUEST_CREATED] && w->events[WEBHOOK_EVENT_REQUEST_APPROVED] &&
+              !w->events[WEBHOOK_EVENT_REQUEST_DENIED] && !w->events[WEBHOOK_EVENT_REQUEST_EXPIRED]);
+        CHECK_INT(w->timeout_sec, 20);
+        CHECK_INT(w->connect_timeout_sec, 5);
+        CHECK_STR(w->proxy, "http://proxy.example:3128");
+        CHECK_INT(w->max_age_sec, 7200);
+        /* Links: carol (an approver for sudo) and the shared one, not dave. */
+        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "carol"));
+        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, ""));
+        CHECK(!webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "dave"));
+        w = &c.notify->webhooks[1];
+        CHECK_INT(w->format, WEBHOOK_FORMAT_GENERIC);
+        CHECK(w->actions[JIT_ACTION_LOGIN] && w->actions[JIT_ACTION_SUDO]);
+        /* Unset approvers=: everyone who approves the action. */
+        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_LOGIN, "dave"));
+        CHECK(!webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "dave"));
+        CHECK_INT(config_notify_verify_files(&c, stderr), 0);
+
+        {
+                char *out = NULL;
+                size_t size = 0;
+                FILE *f = open_memstream(&out, &size);
+
+                config_print(&c, f);
+                fclose(f);
+                CHECK(out && strstr(out, "[webhook ops-chat]") && strstr(out, "quorum = 2") &&
+                      strstr(out, "public_url = https://jit.example.com/base"));
+                free(out);
+        }
+        config_free(&c);
+}
+
+/* A drop-in replaces a list set in the main file. */
+static void test_dropin_replaces(void) {
+        Config c;
+        ConfigError err = {};
+        char dir[512];
+
+        snprintf(dir, sizeof(dir), "%s/main.conf.d", tmpdir);
+        CHECK(mkdir(dir, 0755) == 0);
+        tmp_file("main.conf.d/10-approvers.conf", "[sudo]\napprovers = frank\n");
+        CHECK_INT(config_load(&c, tmp_file("main.conf", "[sudo]\napprovers = carol dave\n"), true, &err), 0);
+        CHECK_INT(c.notify->approvers[JIT_ACTION_SUDO].n, 1);
+        CHECK(has(&c.notify->approvers[JIT_ACTION_SUDO], "frank"));
+        config_free(&c);
+}
+
+static void test_mistakes(void) {
+        expect_error("[webhook ops]\nformat = slack\n", "needs url=");
+        expect_error("[webhook ops]\nurl = https://x.example/\n", "needs secret_file=");
+        expect_error("[webhook ops]\nurl = http://example.com/\nformat = slack\n", "is not allowed");
+        expect_error("[webhook ops]\nurl = http://example.com/\nformat = slack\nallow_http_loopback = yes\n",
+                     "is not allowed");
+        expect_error("[webhook ops]\nurl = ftp://example.com/\nformat = teams\n", "is not allowed");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = xml\n", "not generic, slack or teams");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\ncolour = red\n", "unknown key 'colour'");
+        expect_error("[webhook bad name]\nurl = https://x.example/\n", "webhook name");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\napprovers = shared\n",
+                     "needs [review] identity_header");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\napprovers = zed\n",
+                     "not in [login] or [sudo] approvers");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\nevents = created paged\n",
+                     "invalid entry 'paged'");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\ntimeout = 0\n", "invalid duration");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\nproxy = proxy:3128\n",
+                     "is not a proxy URL");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\nsecret_file = relative\n",
+                     "absolute path");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\nretry_initial = 1h\n"
+                     "retry_max_delay = 1m\n",
+                     "retry_initial is longer");
+        expect_error("[review]\nlisten = localhost:80\n", "numeric ADDRESS:PORT");
+        expect_error("[review]\nlisten = 127.0.0.1:99999\n", "numeric ADDRESS:PORT");
+        expect_error("[review]\npublic_url = https://user:pw@jit.example.com\n", "public_url");
+        expect_error("[review]\npublic_url = https://jit.example.com/?x=1\n", "public_url");
+        expect_error("[review]\ntls_cert = /etc/cert.pem\n", "tls_cert and tls_key");
+        expect_error("[review]\ntrusted_proxies = proxy.example\n", "invalid entry");
+        expect_error("[review]\nidentity_header = X Remote\n", "not an HTTP header name");
+        expect_error("[review]\nmax_body = 1M\n", "invalid size");
+        expect_error("[review]\nmax_body = 100\n", "out of range");
+        expect_error("[review]\nmax_connections = 10\nmax_connections_per_ip = 20\n", "max_connections_per_ip");
+        expect_error("[review]\nport = 1\n", "unknown key 'port'");
+        expect_error("[sudo]\nquorum = 0\n", "quorum");
+        expect_error("[sudo]\nquorum = 17\n", "quorum");
+        expect_error("[login]\napprovers = -rf\n", "invalid entry");
+        expect_error("[webhook ops]\nurl = https://x.example/\nformat = generic\nsecret_file = /nonexistent\n"
+                     "[webhook ops]\nmax_age = 30s\n",
+                     "out of range");
+}
+
+static void test_secret_files_checked(void) {
+        Config c;
+        ConfigError err = {};
+        const char *secret = tmp_file("open.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+        char *text = NULL;
+        FILE *devnull = fopen("/dev/null", "we");
+
+        CHECK(chmod(secret, 0644) == 0);
+        CHECK(asprintf(&text, "[webhook ops]\nurl = https://x.example/\nsecret_file = %s\n", secret) > 0);
+        CHECK_INT(config_load(&c, tmp_file("open.conf", text), true, &err), 0);
+        /* Loads (a syntax check), but the file check refuses it. */
+        CHECK(config_notify_verify_files(&c, devnull) < 0);
+        config_free(&c);
+        free(text);
+        fclose(devnull);
+}
+
+int main(void) {
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/jit-config-notify.XXXXXX");
+        if (!mkdtemp(tmpdir)) {
+                perror("mkdtemp");
+                return EXIT_FAILURE;
+        }
+
+        test_defaults();
+        test_full();
+        test_dropin_replaces();
+        test_mistakes();
+        test_secret_files_checked();
+
+        {
+                char cmd[300];
+                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+                if (system(cmd) != 0)
+                        fprintf(stderr, "cannot remove %s\n", tmpdir);
+        }
+        return test_result("test_config_notify");
+}
