@@ -42,6 +42,8 @@
 #define DB_FILE_NAME "jitd.db"
 /* Descriptors beyond max_connections: store, journal, listener, slack. */
 #define FD_OVERHEAD 64U
+/* On SIGTERM, how long calls already accepted may take to be answered. */
+#define JITD_DRAIN_USEC (2U * 1000U * 1000U)
 
 static const char *arg_config = NULL;
 static bool arg_check_config = false;
@@ -366,6 +368,10 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
 
         log_info("Received %s, shutting down.", strsignal((int) si->ssi_signo));
+        /* A restart must not refuse the sshd or sudo check in flight:
+         * answer what was accepted; the rest waits in the socket. */
+        if (m->server)
+                return server_drain(m->server, JITD_DRAIN_USEC);
         return sd_event_exit(m->event, 0);
 }
 

@@ -403,6 +403,11 @@ static void connection_process(Connection *c) {
         if (c->dead)
                 return;
 
+        /* Shutting down: a connection whose calls are answered is done. */
+        if (c->server->draining && budget < JITD_CALLS_PER_WAKEUP && !c->streaming &&
+            !connection_has_complete_message(c))
+                c->close_after_flush = true;
+
         /* The peer has stopped sending: answer what it sent, then close. */
         if (c->eof && !c->streaming && !connection_has_complete_message(c))
                 c->close_after_flush = true;
@@ -479,7 +484,11 @@ static int on_connection_defer(sd_event_source *source, void *userdata) {
         Connection *c = userdata;
 
         if (c->dead) {
+                Server *s = c->server;
+
                 connection_free(c);
+                if (s->draining && s->n_connections == 0)
+                        return sd_event_exit(s->manager->event, 0);
                 return 0;
         }
 
@@ -714,6 +723,36 @@ int server_new(Manager *m, int listen_fd, Server **ret) {
         return 0;
 }
 
+static int on_drain_timeout(sd_event_source *source, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        log_info("Shutting down with %u connection(s) still open.", s->n_connections);
+        return sd_event_exit(s->manager->event, 0);
+}
+
+int server_drain(Server *s, uint64_t grace_usec) {
+        int r;
+
+        if (s->draining || s->n_connections == 0)
+                return sd_event_exit(s->manager->event, 0);
+
+        s->draining = true;
+        (void) sd_event_source_set_enabled(s->listen_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(s->accept_retry_source, SD_EVENT_OFF);
+
+        r = sd_event_add_time_relative(s->manager->event, &s->drain_source, CLOCK_MONOTONIC, grace_usec, 0,
+                                       on_drain_timeout, s);
+        if (r < 0)
+                return sd_event_exit(s->manager->event, 0);
+
+        for (Connection *c = s->connections; c; c = c->next)
+                if (c->streaming)
+                        connection_kill(c);
+                else
+                        connection_schedule(c);
+        return 0;
+}
+
 Server *server_free(Server *s) {
         if (!s)
                 return NULL;
@@ -723,6 +762,7 @@ Server *server_free(Server *s) {
 
         sd_event_source_disable_unref(s->listen_source);
         sd_event_source_disable_unref(s->accept_retry_source);
+        sd_event_source_disable_unref(s->drain_source);
         if (s->listen_fd >= 0)
                 close(s->listen_fd);
         free(s);

@@ -65,12 +65,22 @@ struct Server {
         unsigned max_connections_per_uid;
         unsigned root_reserve;
         uint64_t idle_timeout_usec;
+        bool draining;                /* shutting down: no new connections */
+        sd_event_source *drain_source; /* the grace deadline */
 };
 
 /* Takes ownership of `listen_fd` (a listening AF_UNIX stream socket) on
  * success. */
 int server_new(Manager *m, int listen_fd, Server **ret);
 Server *server_free(Server *s);
+
+/* Shut down gracefully (SIGTERM): stop accepting, so new connections wait in
+ * the listening socket for the next jitd (socket activation keeps it open);
+ * answer the calls already accepted, close each connection once answered,
+ * and leave the event loop when none remain or after `grace_usec`. Pending
+ * WaitDecision streams end at once: the caller retries against the next
+ * jitd. Called again while draining, it leaves the loop at once. */
+int server_drain(Server *s, uint64_t grace_usec);
 
 /* Queue a reply; "protocol" is added to `parameters` (taken, may be NULL).
  * A final reply (continues=false) ends a stream. Returns 0 or -errno (the

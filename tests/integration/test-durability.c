@@ -4,6 +4,7 @@
  * --check-config validates without starting anything. */
 
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -181,6 +182,45 @@ static void test_check_config(Jitd *j) {
         CHECK(run_check_config(path, out, sizeof(out)) == 1);
 }
 
+/* A restart (SIGTERM) must not refuse the check sshd or sudo has in flight:
+ * a connection jitd accepted before the signal is still answered, then
+ * closed, and jitd exits on its own once nothing is left. */
+static void test_sigterm_answers_accepted_calls(Jitd *j) {
+        static const char check_call[] =
+                "{\"method\":\"io.jit.Check\",\"parameters\":{\"protocol\":1,\"user\":\"daemon\","
+                "\"action\":\"login\",\"service\":\"sshd\"}}";
+        struct json_object *reply = NULL;
+        uint64_t deadline;
+        int fd, status = 0, r = 0;
+
+        fprintf(stderr, "-- SIGTERM answers the calls already accepted\n");
+        fd = raw_connect(j);
+        CHECK(fd >= 0);
+        if (fd < 0)
+                return;
+        sleep_usec(200 * 1000); /* accepted by jitd before the signal */
+        CHECK_INT(kill(j->pid, SIGTERM), 0);
+        sleep_usec(200 * 1000); /* the signal is handled before the call arrives */
+
+        CHECK_INT(raw_send(fd, check_call, sizeof(check_call)), 0); /* NUL included */
+        CHECK_INT(raw_receive(fd, CALL_TIMEOUT_USEC, &reply), 1);
+        CHECK_STR(reply_string(reply, "decision"), "ignore");
+        json_object_put(reply);
+        CHECK(raw_wait_closed(fd, CALL_TIMEOUT_USEC));
+        close(fd);
+
+        /* Nothing left: jitd exits well before its grace period ends. */
+        deadline = now_monotonic_usec() + 1500 * 1000;
+        while ((r = waitpid(j->pid, &status, WNOHANG)) == 0 && now_monotonic_usec() < deadline)
+                sleep_usec(20 * 1000);
+        CHECK(r == j->pid);
+        if (r == j->pid) {
+                CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+                j->pid = -1;
+        }
+        CHECK_INT(jitd_start(j, NULL), 0);
+}
+
 int main(void) {
         Jitd j;
         int status = 0;
@@ -195,6 +235,7 @@ int main(void) {
         }
 
         test_acknowledged_survives_sigkill(&j);
+        test_sigterm_answers_accepted_calls(&j);
         test_check_config(&j);
         test_corrupt_database(&j);
 
