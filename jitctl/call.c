@@ -98,7 +98,18 @@ int jitctl_report_error(const char *error, struct json_object *params, const Cal
                 if (!who)
                         who = field_str(params, "ended_by", NULL, by, sizeof(by));
 
-                if (the_id[0] == 'r')
+                /* A quorum: this approver's vote is counted already. */
+                if (the_id[0] == 'r' && field_str(params, "reason", NULL, reason, sizeof(reason)) &&
+                    strcmp(reason, "already-approved-by-you") == 0) {
+                        int64_t have = 0, needed = 0;
+
+                        (void) field_int(params, "approvals", &have);
+                        (void) field_int(params, "approvals_needed", &needed);
+                        fprintf(stderr,
+                                "jitctl: you have already approved request %s (%lld of %lld approvals); "
+                                "another approver has to\n",
+                                the_id, (long long) have, (long long) needed);
+                } else if (the_id[0] == 'r')
                         fprintf(stderr, "jitctl: request %s is no longer pending (%s%s%s)\n", the_id, s,
                                 who ? " by " : "", who ? who : "");
                 else if (the_id[0] == 'g' && strcmp(s, "active") == 0) {

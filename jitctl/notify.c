@@ -132,6 +132,6 @@ int verb_resend(JitctlArgs *args, int argc, char **argv) {
                 printf("Queued %lld message%s for %s; see 'jitctl show %s'.\n", (long long) queued,
                        queued == 1 ? "" : "s", id, id);
         else
-                printf("Nothing to resend for %s: no failed messages, and it is no longer pending.\n", id);
+                printf("Nothing to resend for %s: no messages waiting or failed, and it is no longer pending.\n", id);
         return JITCTL_EXIT_OK;
 }

@@ -43,9 +43,10 @@ void notify_kick(Manager *m);
 /* io.jit.Show: add "notifications" (delivery state per endpoint and event),
  * "approvals" and "approvals_needed" to a request reply. */
 int notify_show_request(Manager *m, const RequestRecord *r, struct json_object *reply);
-/* io.jit.Resend: failed or cancelled messages of a request go out again;
- * if none, and the request is still pending, a new "created" message goes
- * to each endpoint (of `endpoint` only, if set). The number queued. */
+/* io.jit.Resend: failed or cancelled messages of a request go out again,
+ * and those still being retried go out now; if there are none, and the
+ * request is still pending, a new "created" message goes to each endpoint
+ * (of `endpoint` only, if set). The number queued. */
 int notify_resend(Manager *m, const RequestRecord *r, const char *endpoint);
 
 /* For review.c: the CSRF key, and the base URL links use (its origin is

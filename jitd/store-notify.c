@@ -339,7 +339,7 @@ int store_outbox_list_request(Store *s, const char *request_id, OutboxRecord **r
 
 int store_outbox_requeue(Store *s, const char *request_id, const char *endpoint, uint64_t now_usec, int64_t now) {
         _cleanup_finalize_ sqlite3_stmt *st = NULL;
-        int k;
+        int k, n;
 
         if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !arg_ok(endpoint, CONFIG_WEBHOOK_NAME_MAX, false) ||
             now_usec > INT64_MAX)
@@ -357,7 +357,23 @@ int store_outbox_requeue(Store *s, const char *request_id, const char *endpoint,
         k = run(st);
         if (k < 0)
                 return k;
-        return sqlite3_changes(store_get_sqlite(s));
+        n = sqlite3_changes(store_get_sqlite(s));
+
+        /* Still being retried: the next attempt is now. */
+        sqlite3_finalize(TAKE_PTR(st));
+        k = prepare(s,
+                    "UPDATE outbox SET next_attempt_usec = ?3 WHERE request_id = ?1 AND (?2 = '' OR endpoint = ?2)"
+                    " AND state = 'pending' AND next_attempt_usec > ?3",
+                    &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, request_id) < 0 || bind_text(st, 2, endpoint ?: "") < 0 ||
+            bind_int(st, 3, (int64_t) now_usec) < 0)
+                return -ENOMEM;
+        k = run(st);
+        if (k < 0)
+                return k;
+        return n + sqlite3_changes(store_get_sqlite(s));
 }
 
 int store_outbox_count(Store *s, OutboxState state, uint64_t *ret) {

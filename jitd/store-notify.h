@@ -61,8 +61,8 @@ int store_outbox_update(Store *s, const OutboxRecord *r);
 /* Every row of one request, oldest first (at most 256). */
 int store_outbox_list_request(Store *s, const char *request_id, OutboxRecord **ret, size_t *ret_n);
 /* Failed or cancelled rows of a request (of one endpoint if not NULL)
- * pending again: attempts 0, due now, their age counted from now. The
- * number requeued. */
+ * pending again: attempts 0, due now, their age counted from now; rows
+ * still pending are due now. The number of rows changed. */
 int store_outbox_requeue(Store *s, const char *request_id, const char *endpoint, uint64_t now_usec, int64_t now);
 /* Counts by state, for the benchmarks and the log. */
 int store_outbox_count(Store *s, OutboxState state, uint64_t *ret);

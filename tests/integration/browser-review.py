@@ -26,7 +26,7 @@ import urllib.request
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-ELEMENT = "element-6066-11e4-a52e-4f52d96f7c8f"  # the W3C WebDriver element key
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C WebDriver element key
 
 
 def skip(why):
@@ -115,7 +115,10 @@ class WebDriver:
         return self.request(method, "/session/%s/%s" % (self.session, what), body)
 
     def find(self, css):
-        return self.cmd("POST", "element", {"using": "css selector", "value": css})[ELEMENT]
+        value = self.cmd("POST", "element", {"using": "css selector", "value": css})
+        if ELEMENT not in value:
+            raise AssertionError("no element %r on %s: %r" % (css, self.cmd("GET", "url"), value))
+        return value[ELEMENT]
 
     def text(self, css):
         return self.cmd("GET", "element/%s/text" % self.find(css))

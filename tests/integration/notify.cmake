@@ -28,3 +28,19 @@ if(TARGET notify-test-util)
       ENVIRONMENT "TZ=UTC;http_proxy=;https_proxy=;HTTP_PROXY=;HTTPS_PROXY=;ALL_PROXY=;all_proxy=;no_proxy=;NO_PROXY=")
   endforeach()
 endif()
+
+# A real browser (Debian's chromium, headless, through chromedriver) clicks
+# Approve on a review page; the screenshots stay in the build directory.
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME integration-browser
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/browser-review.py
+                   --jitd $<TARGET_FILE:jitd>
+                   --receiver ${PROJECT_SOURCE_DIR}/tests/tools/webhook-receiver.py
+                   --artifacts ${CMAKE_CURRENT_BINARY_DIR}/browser-artifacts)
+  set_tests_properties(integration-browser PROPERTIES
+    SKIP_RETURN_CODE 77
+    TIMEOUT 180
+    LABELS "integration;notify;browser"
+    ENVIRONMENT "TZ=UTC;http_proxy=;https_proxy=;HTTP_PROXY=;HTTPS_PROXY=;ALL_PROXY=;all_proxy=;no_proxy=;NO_PROXY=")
+endif()

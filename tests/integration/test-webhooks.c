@@ -380,6 +380,59 @@ static void test_proxy_env_ignored(void) {
         receiver_stop(&proxy);
 }
 
+/* 410 Gone: no more attempts; io.jit.Resend queues it again. */
+static void test_gone_and_resend(void) {
+        _cleanup_free_ char *rest = NULL;
+        const char *extra[] = { "--script", "410,200", NULL };
+        Receiver rcv;
+        Jitd j;
+        char id[JIT_ID_MAX];
+        struct json_object *show, *notes, *reply = NULL;
+
+        start_receiver(&rcv, "gone", extra);
+        CHECK(asprintf(&rest,
+                       "[webhook gone]\nurl = http://127.0.0.1:%u/hook\nformat = slack\nallow_http_loopback = yes\n"
+                       "retry_initial = 1s\nevents = created\n",
+                       rcv.port) > 0);
+        start_jitd(&j, rest);
+
+        CHECK_INT(create_request(&j, "daemon", "sudo", id, sizeof(id)), 0);
+        CHECK(wait_records(&rcv, id, NULL, 1, DELIVERY_TIMEOUT_USEC));
+        CHECK(WAIT_FOR(audit_count(&j, "notification-failed", id) == 1, DELIVERY_TIMEOUT_USEC));
+        sleep_usec(2500000);
+        CHECK_INT(receiver_count(&rcv), 1); /* no retry after 410 */
+        show = show_request(&j, id);
+        notes = member(show, "notifications");
+        CHECK(notes && json_object_array_length(notes) == 1 &&
+              strcmp(json_str(json_object_array_get_idx(notes, 0), "state") ?: "", "failed") == 0);
+        json_object_put(show);
+
+        /* Not an admin: refused. */
+        CHECK_INT(call_as(&j, UID_DAEMON, GID_DAEMON, JIT_METHOD_RESEND, params("request_id", id, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        json_object_put(reply);
+        CHECK_INT(call(&j, JIT_METHOD_RESEND, params("request_id", id, "endpoint", "nosuch", NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_INVALID_PARAMETER);
+        json_object_put(reply);
+        CHECK_INT(call(&j, JIT_METHOD_RESEND, params("request_id", id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_INT(reply_int(reply, "queued"), 1);
+        json_object_put(reply);
+        CHECK(wait_records(&rcv, id, NULL, 2, DELIVERY_TIMEOUT_USEC));
+        CHECK(WAIT_FOR(audit_count(&j, "notification-delivered", id) == 1, DELIVERY_TIMEOUT_USEC));
+
+        /* Nothing failed any more, and it is still pending: a reminder. */
+        CHECK_INT(call(&j, JIT_METHOD_RESEND, params("request_id", id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_INT(reply_int(reply, "queued"), 1);
+        json_object_put(reply);
+        CHECK(wait_records(&rcv, id, NULL, 3, DELIVERY_TIMEOUT_USEC));
+
+        CHECK_INT(jitd_stop(&j), 0);
+        jitd_cleanup(&j);
+        receiver_stop(&rcv);
+}
+
 int main(int argc, char **argv) {
         notify_test_init(argc, argv, "integration-webhooks");
 
@@ -389,6 +442,7 @@ int main(int argc, char **argv) {
         test_down_and_crash();
         test_redirect_not_followed();
         test_proxy_env_ignored();
+        test_gone_and_resend();
 
         return test_result("integration-webhooks");
 }

@@ -1,0 +1,211 @@
+#!/bin/bash
+# tests/e2e/review.sh -- approving from the review link on a booted test host
+# (lib.sh): jitd sends a signed webhook to a receiver on the host's loopback,
+# alice's ssh keyboard-interactive login waits, an approver's click on the
+# review link (a GET, then the form's POST with its CSRF token, made with curl
+# in the host's network namespace, as a browser behind a port forward would)
+# releases it, and the journal tells the story: request, notification,
+# approval with the approver's name. Exit 0 pass, 1 fail, 77 skip.
+#
+#   review.sh --case NAME --jitd F --jitctl F --pam F --source DIR --workdir DIR
+#
+# Cases: kbdint_web.
+set -euo pipefail
+
+CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
+while [ $# -gt 0 ]; do
+        case $1 in
+        --case) CASE=$2; shift 2 ;;
+        --jitd) JITD=$2; shift 2 ;;
+        --jitctl) JITCTL=$2; shift 2 ;;
+        --pam) PAM=$2; shift 2 ;;
+        --source) SOURCE=$2; shift 2 ;;
+        --workdir) WORKDIR=$2; shift 2 ;;
+        *) echo "usage: $0 --case NAME --jitd F --jitctl F --pam F --source DIR --workdir DIR" >&2; exit 2 ;;
+        esac
+done
+if [ -z "$CASE" ] || [ -z "$SOURCE" ] || [ -z "$WORKDIR" ]; then echo "missing arguments" >&2; exit 2; fi
+
+export E2E_SOURCE=$SOURCE E2E_WORK=$WORKDIR E2E_NAME="jit-e2e-review-${CASE//_/-}-$$"
+rm -rf "$WORKDIR"; mkdir -p "$WORKDIR"
+# shellcheck source=lib.sh
+source "$SOURCE/tests/e2e/lib.sh"
+
+FAILS=0
+ok() { e2e_log "ok: $*"; }
+fail() { e2e_log "FAIL: $*"; FAILS=$((FAILS + 1)); }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+refute() { local what=$1; shift; if "$@"; then fail "$what"; else ok "$what"; fi; }
+show() { sed 's/^/    | /' "$@"; }
+contains() { grep -qF -- "$2" "$1"; }
+REQ_ID_RE='^r[0-9a-z]{16}$'
+matches() { [[ $1 =~ $2 ]]; }
+
+RECEIVER_PORT=9999
+REVIEW_PORT=8743
+
+# The shipped config plus a drop-in: carol approves logins from a review
+# link; one generic webhook, signed with a root-only secret, to a receiver
+# on the host's loopback.
+stage_review_conf() {
+        local d=$E2E_WORK/stage/jit/jitd.conf.d s=$E2E_WORK/stage/jit/secret
+        mkdir -p "$d" "$s"
+        e2e_bind "$d" /etc/jitd/jitd.conf.d
+        e2e_bind "$s" /etc/jitd/secret
+        WEBHOOK_SECRET="whsec_$(head -c 32 /dev/urandom | base64 -w0)"
+        (umask 077; printf '%s\n' "$WEBHOOK_SECRET" > "$s/webhook")
+        chmod 0700 "$s"
+        cat > "$d/90-review.conf" <<EOF
+# tests/e2e/review.sh
+[login]
+approvers = carol
+[review]
+listen = 127.0.0.1:$REVIEW_PORT
+[webhook e2e]
+url = http://127.0.0.1:$RECEIVER_PORT/hook
+allow_http_loopback = yes
+secret_file = /etc/jitd/secret/webhook
+retry_initial = 1s
+EOF
+        chmod 0644 "$d/90-review.conf"
+}
+
+boot_review() {
+        e2e_rootfs
+        e2e_stage_common
+        e2e_stage_jit "$JITD" "$JITCTL" "$PAM"
+        stage_review_conf
+        e2e_boot
+        e2e_check_libs
+        # The receiver runs here, in the host's network namespace (its
+        # loopback); killed by PID at teardown.
+        nsenter -t "$E2E_LEADER" -n "$E2E_PYTHON" "$E2E_SOURCE/tests/tools/webhook-receiver.py" \
+                --port "$RECEIVER_PORT" --log "$WORKDIR/webhooks.jsonl" --secret "$WEBHOOK_SECRET" \
+                >"$WORKDIR/receiver.out" 2>&1 &
+        E2E_BG+=("$!")
+        wait_for 10 test -s "$WORKDIR/receiver.out" || fail "the webhook receiver did not start"
+        e2e_start_jitd
+}
+
+# carol's review link in the "created" message of REQUEST, once it arrived.
+review_link() {   # REQUEST_ID
+        [ -s "$WORKDIR/webhooks.jsonl" ] || return 1
+        "$E2E_PYTHON" - "$WORKDIR/webhooks.jsonl" "$1" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    rec = json.loads(line)
+    body = json.loads(rec["body"])
+    if body.get("type") == "jit.request.created" and body["data"]["request_id"] == sys.argv[2]:
+        for link in body["data"]["review_links"]:
+            if link.get("approver") == "carol":
+                print(link["url"])
+                sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+signature_valid() {   # REQUEST_ID
+        "$E2E_PYTHON" - "$WORKDIR/webhooks.jsonl" "$1" <<'EOF'
+import json, sys
+ok = [json.loads(l).get("signature_valid") for l in open(sys.argv[1]) if sys.argv[2] in l]
+sys.exit(0 if ok and all(ok) else 1)
+EOF
+}
+
+# curl in the host's network namespace: the review server listens on its loopback.
+host_curl() { in_netns curl -sS --noproxy '*' --max-time 20 "$@"; }
+
+journal_has() {   # FILE EVENT FIELD=VALUE...
+        local f=$1 mid; mid=$(e2e_message_id "$2"); shift 2
+        "$E2E_PYTHON" - "$f" "$mid" "$@" <<'EOF'
+import json, sys
+f, mid, want = sys.argv[1], sys.argv[2], dict(a.split("=", 1) for a in sys.argv[3:])
+for line in open(f):
+    e = json.loads(line)
+    if e.get("MESSAGE_ID") == mid and all(e.get(k) == v for k, v in want.items()):
+        sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# ---- cases ------------------------------------------------------------------------------------
+case_kbdint_web() {
+        local log=$WORKDIR/askpass.log req url csrf pid rc status
+        local reason="e2e: approve me from the web"
+        boot_review
+        E2E_EXEC=1 e2e_ssh_interactive alice "$log" "$reason" -- id -un \
+                >"$WORKDIR/ssh.out" 2>"$WORKDIR/ssh.err" & pid=$!; E2E_BG+=("$pid")
+        req=$(e2e_wait_pending_request alice login 20) || req=
+        check "alice's keyboard-interactive login waits on a request ($req)" matches "$req" "$REQ_ID_RE"
+        [ -n "$req" ] || { wait_exit "$pid" 1 || true; return 0; }
+
+        wait_for 20 review_link "$req" >/dev/null || true
+        url=$(review_link "$req") || url=
+        check "the webhook arrived with carol's review link ($url)" test -n "$url"
+        check "... signed (Standard Webhooks, checked by the receiver)" signature_valid "$req"
+        [ -n "$url" ] || { wait_exit "$pid" 1 || true; return 0; }
+
+        # A link preview first: it must change nothing.
+        host_curl -A 'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)' -o "$WORKDIR/page.html" "$url" ||
+                fail "GET the review page"
+        host_curl -I -A 'SkypeUriPreview Preview/0.5' -o /dev/null "$url" || true
+        check "the page shows the request" contains "$WORKDIR/page.html" "$req"
+        check "... after a preview the request is still pending" test "$(request_field "$req" state)" = pending
+        check "... and alice still waits" kill -0 "$pid"
+
+        csrf=$(sed -n 's/.*name="csrf" value="\([A-Za-z0-9_-]*\)".*/\1/p' "$WORKDIR/page.html" | head -n1)
+        check "the page carries a CSRF token" test -n "$csrf"
+        status=$(host_curl -o "$WORKDIR/post-bad.html" -w '%{http_code}' --data 'csrf=forged&decision=approve&duration=900' "$url") || status=
+        check "a POST with a forged token is refused ($status)" test "$status" = 403
+        status=$(host_curl -o "$WORKDIR/result.html" -w '%{http_code}' \
+                --data "csrf=$csrf&decision=approve&duration=900" "$url") || status=
+        check "carol clicks Approve ($status)" test "$status" = 200
+        check "the result page says so" contains "$WORKDIR/result.html" "You approved"
+
+        rc=0; wait_exit "$pid" 20 || rc=$?
+        check "the waiting login completes (ssh exit $rc)" test "$rc" = 0
+        check "the session runs as alice" test "$(cat "$WORKDIR/ssh.out")" = alice
+        e2e_log "what alice saw:"; show "$log"; show "$WORKDIR/ssh.err"
+        check "alice is told who approved and until when" sh -c \
+                "grep -qE 'Approved by carol until [0-9]{4}-' '$log' '$WORKDIR/ssh.err'"
+        check "request approved by carol" test "$(request_field "$req" decided_by)" = carol
+
+        status=$(host_curl -o "$WORKDIR/replay.html" -w '%{http_code}' \
+                --data "csrf=$csrf&decision=approve&duration=900" "$url") || status=
+        check "a replayed POST gets 'already approved' ($status)" test "$status" = 409
+        check "... and no second grant" test "$(active_grants alice login | wc -w)" = 1
+
+        check "jitctl show lists the delivered notifications" sh -c \
+                "nsenter -t $E2E_LEADER -a jitctl show '$req' | grep -E 'e2e +approved +delivered'"
+        jitctl_root show "$req" | show
+
+        sleep 0.5
+        in_host journalctl -t jitd JIT_REQUEST_ID="$req" -o json --no-pager >"$WORKDIR/journal-request.json"
+        e2e_log "journalctl -t jitd JIT_REQUEST_ID=$req:"
+        "$E2E_PYTHON" - "$WORKDIR/journal-request.json" <<'EOF' | show
+import json, sys
+for line in open(sys.argv[1]):
+    print(json.loads(line).get("MESSAGE", ""))
+EOF
+        local j=$WORKDIR/journal-request.json
+        check "journal: request created" journal_has "$j" REQUEST_CREATED JIT_USER=alice JIT_SERVICE=sshd
+        check "journal: notification delivered to the webhook" journal_has "$j" NOTIFICATION_DELIVERED \
+                JIT_ENDPOINT=e2e JIT_NOTIFICATION=created
+        check "journal: request approved by carol" journal_has "$j" REQUEST_APPROVED JIT_APPROVER=carol
+        check "journal: the outcome was sent too" journal_has "$j" NOTIFICATION_DELIVERED JIT_NOTIFICATION=approved
+}
+
+# ---- main -------------------------------------------------------------------------------------
+declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }
+rc=0; e2e_preflight || rc=$?
+[ "$rc" = 0 ] || exit "$rc"
+for f in "$JITD" "$JITCTL" "$PAM"; do
+        if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
+done
+e2e_log "review case $CASE"
+"case_$CASE"
+if [ "$FAILS" -gt 0 ]; then
+        e2e_log "review case $CASE: $FAILS check(s) failed"
+        exit 1
+fi
+e2e_log "review case $CASE: passed"
