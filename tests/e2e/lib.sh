@@ -29,7 +29,7 @@ E2E_PYTHON=${E2E_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 # runtime libraries jitd/jitctl/pam_jit.so link against (checked with ldd at boot).
 E2E_PACKAGES=(systemd systemd-sysv dbus libpam-systemd openssh-server sudo libpam-modules libpam-runtime
               libjson-c5 libsystemd0 libsqlite3-0 libinih1 libcurl4 libmicrohttpd12 libssl3
-              ca-certificates curl iproute2 procps less)
+              ca-certificates curl iproute2 procps less libfaketime)
 # Test users: engineers need approval (group jit-users), carol approves (jit-admin).
 E2E_ENGINEERS=(alice bob)
 E2E_APPROVERS=(carol)
@@ -192,30 +192,80 @@ e2e_stage_common() {
 
 # pam_jit.so, jitd, jitctl, the unit, the shipped config and the PAM stacks.
 # Copies, so a rebuild during a run cannot change what the host runs.
+# With E2E_DEBS=DIR the host runs the built packages instead (jitd_*.deb and
+# libpam-jit_*.deb in DIR, installed with apt after boot by
+# e2e_install_debs): no binaries, unit or config are bound, jitd is started
+# by systemd through jitd.socket, and the test's PAM stacks and jitd.conf.d
+# drop-ins are copied over what the packages installed.
 e2e_stage_jit() {
         local jitd=$1 jitctl=$2 pam=$3 st=$E2E_WORK/stage fix=$E2E_SOURCE/config/e2e f
-        for f in "$jitd" "$jitctl" "$pam"; do [ -f "$f" ] || e2e_die "missing build artifact: $f"; done
-        [ -f "$E2E_SOURCE/config/jitd.conf" ] || e2e_die "missing $E2E_SOURCE/config/jitd.conf (the shipped default config)"
         mkdir -p "$st/jit"
-        install -m 0755 "$jitd" "$st/jit/jitd"
-        install -m 0755 "$jitctl" "$st/jit/jitctl"
-        install -m 0644 "$pam" "$st/jit/pam_jit.so"
-        install -m 0644 "$E2E_SOURCE/tests/e2e/jitd.service" "$st/jit/jitd.service"
-        install -m 0644 "$E2E_SOURCE/config/jitd.conf" "$st/jit/jitd.conf"
+        if [ -n "${E2E_DEBS:-}" ]; then
+                compgen -G "$E2E_DEBS/jitd_*.deb" >/dev/null && compgen -G "$E2E_DEBS/libpam-jit_*.deb" >/dev/null ||
+                        e2e_die "no jitd_*.deb and libpam-jit_*.deb in $E2E_DEBS"
+                mkdir -p "$st/debs"
+                cp "$E2E_DEBS"/jitd_*.deb "$E2E_DEBS"/libpam-jit_*.deb "$st/debs/"
+                e2e_bind "$st/debs" /srv/jit-debs
+        else
+                for f in "$jitd" "$jitctl" "$pam"; do [ -f "$f" ] || e2e_die "missing build artifact: $f"; done
+                [ -f "$E2E_SOURCE/config/jitd.conf" ] || e2e_die "missing $E2E_SOURCE/config/jitd.conf (the shipped default config)"
+                install -m 0755 "$jitd" "$st/jit/jitd"
+                install -m 0755 "$jitctl" "$st/jit/jitctl"
+                install -m 0644 "$pam" "$st/jit/pam_jit.so"
+                install -m 0644 "$E2E_SOURCE/tests/e2e/jitd.service" "$st/jit/jitd.service"
+                install -m 0644 "$E2E_SOURCE/config/jitd.conf" "$st/jit/jitd.conf"
+                e2e_bind "$st/jit/jitd" /usr/sbin/jitd
+                e2e_bind "$st/jit/jitctl" /usr/bin/jitctl
+                e2e_bind "$st/jit/pam_jit.so" "$(e2e_pam_dir)/pam_jit.so"
+                e2e_bind "$st/jit/jitd.service" /etc/systemd/system/jitd.service
+                e2e_bind "$st/jit/jitd.conf" /etc/jitd/jitd.conf
+        fi
         install -m 0644 "$fix/pam.d/sshd" "$st/jit/pam-sshd"
         install -m 0644 "$fix/pam.d/sudo" "$st/jit/pam-sudo"
-        e2e_bind "$st/jit/jitd" /usr/sbin/jitd
-        e2e_bind "$st/jit/jitctl" /usr/bin/jitctl
-        e2e_bind "$st/jit/pam_jit.so" "$(e2e_pam_dir)/pam_jit.so"
-        e2e_bind "$st/jit/jitd.service" /etc/systemd/system/jitd.service
-        e2e_bind "$st/jit/jitd.conf" /etc/jitd/jitd.conf
-        e2e_bind "$st/jit/pam-sshd" /etc/pam.d/sshd
-        e2e_bind "$st/jit/pam-sudo" /etc/pam.d/sudo
+        e2e_place "$st/jit/pam-sshd" /etc/pam.d/sshd
+        e2e_place "$st/jit/pam-sudo" /etc/pam.d/sudo
         if [ -d "$fix/jitd.conf.d" ] && compgen -G "$fix/jitd.conf.d/*.conf" >/dev/null; then
                 mkdir -p "$st/jit/jitd.conf.d"
                 install -m 0644 "$fix"/jitd.conf.d/*.conf "$st/jit/jitd.conf.d/"
-                e2e_bind "$st/jit/jitd.conf.d" /etc/jitd/jitd.conf.d
+                e2e_place "$st/jit/jitd.conf.d" /etc/jitd/jitd.conf.d
         fi
+}
+
+# A file or directory of the test's own configuration at DST in the host:
+# bound read-only, or with E2E_DEBS, copied there once the packages are in
+# (dpkg must be free to write what the packages own; a directory's files
+# are copied into the packages' directory).
+E2E_PLACES=()
+e2e_place() {   # SRC DST
+        if [ -n "${E2E_DEBS:-}" ]; then
+                e2e_bind "$1" "/srv/jit-place/${#E2E_PLACES[@]}"
+                E2E_PLACES+=("$2")
+        else
+                e2e_bind "$1" "$2"
+        fi
+}
+
+# E2E_DEBS: apt installs the packages as an admin would (their dependencies
+# are in the image), the test's files go into place, and jitd is left for
+# its socket to start.
+e2e_install_debs() {
+        local i dst debs=()
+        for i in "$E2E_WORK"/stage/debs/*.deb; do debs+=("/srv/jit-debs/${i##*/}"); done
+        if ! in_host env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Use-Pty=0 install \
+                --no-install-recommends "${debs[@]}" \
+                >"$E2E_WORK/install.log" 2>&1; then
+                cat "$E2E_WORK/install.log" >&2; e2e_die "apt-get install of the packages failed"
+        fi
+        e2e_log "installed: $(in_host dpkg-query -W -f '${Package} ${Version}; ' jitd libpam-jit)"
+        for i in "${!E2E_PLACES[@]}"; do
+                dst=${E2E_PLACES[$i]}
+                if in_host test -d "/srv/jit-place/$i"; then
+                        in_host sh -c "mkdir -p '$dst' && cp -a /srv/jit-place/$i/. '$dst/'"
+                else
+                        in_host cp "/srv/jit-place/$i" "$dst"
+                fi
+        done
+        in_host systemctl stop jitd.service 2>/dev/null   # (its socket stays: "can still be activated")
 }
 
 # ---- boot and teardown ------------------------------------------------------------------------
@@ -278,6 +328,7 @@ e2e_boot() {
         *) in_host systemctl --failed --no-pager >&2 || true
            e2e_die "host state after boot: '$state' (console: $E2E_WORK/console.log)" ;;
         esac
+        [ -z "${E2E_DEBS:-}" ] || e2e_install_debs
 }
 
 e2e_save_logs() {
@@ -329,13 +380,31 @@ in_netns() { nsenter -t "$E2E_LEADER" -n "$@"; }
 
 e2e_start_jitd() {
         in_host systemctl daemon-reload
-        if ! in_host timeout 30 systemctl start jitd.service; then
+        if [ -n "${E2E_DEBS:-}" ]; then
+                # the packages' way: the socket listens, the first client starts jitd
+                in_host systemctl -q is-active jitd.socket || e2e_die "jitd.socket is not listening after the install"
+                in_host timeout 30 jitctl list >/dev/null || e2e_die "jitd did not answer through its socket"
+        elif ! in_host timeout 30 systemctl start jitd.service; then
                 in_host systemctl status --no-pager jitd.service >&2
                 in_host journalctl --no-pager -b -u jitd.service -n 50 >&2
                 e2e_die "jitd did not start"
         fi
+        if ! in_host systemctl -q is-active jitd.service; then
+                in_host systemctl status --no-pager jitd.service >&2
+                e2e_die "jitd.service is not running"
+        fi
         wait_for 5 in_host test -S /run/jitd/io.jit || e2e_die "jitd runs but /run/jitd/io.jit is missing"
         e2e_log "jitd: $(in_host systemctl show -P ActiveState jitd.service) (pid $(in_host systemctl show -P MainPID jitd.service))"
+}
+# jitd down and up again, as an outage is: with the packages' socket unit the
+# socket goes too, or the next client would start jitd right away.
+e2e_stop_jitd() {
+        if [ -n "${E2E_DEBS:-}" ]; then in_host systemctl stop jitd.socket jitd.service
+        else in_host systemctl stop jitd.service; fi
+}
+e2e_resume_jitd() {
+        if [ -n "${E2E_DEBS:-}" ]; then in_host systemctl start jitd.socket jitd.service
+        else in_host systemctl start jitd.service; fi
 }
 
 # Libraries the host lacks for our binaries show up here, not as a cryptic exec failure.

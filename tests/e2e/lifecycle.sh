@@ -5,9 +5,9 @@
 # grants that ran out while jitd was down, the expiry warning on the user's
 # terminal and `jitctl extend`. Exit 0 pass, 1 fail, 77 skip.
 #
-#   lifecycle.sh --case NAME --jitd F --jitctl F --pam F --source DIR --workdir DIR
+#   lifecycle.sh --case NAME (--jitd F --jitctl F --pam F | --debs DIR) --source DIR --workdir DIR
 #
-# Cases: timers, revoke, restart, warning_extend, sudo_timestamp.
+# Cases: timers, revoke, restart, warning_extend, sudo_timestamp, clock_jump.
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
@@ -19,7 +19,8 @@ while [ $# -gt 0 ]; do
         --pam) PAM=$2; shift 2 ;;
         --source) SOURCE=$2; shift 2 ;;
         --workdir) WORKDIR=$2; shift 2 ;;
-        *) echo "usage: $0 --case NAME --jitd F --jitctl F --pam F --source DIR --workdir DIR" >&2; exit 2 ;;
+        --debs) export E2E_DEBS=$2; shift 2 ;;
+        *) echo "usage: $0 --case NAME (--jitd F --jitctl F --pam F | --debs DIR) --source DIR --workdir DIR" >&2; exit 2 ;;
         esac
 done
 if [ -z "$CASE" ] || [ -z "$SOURCE" ] || [ -z "$WORKDIR" ]; then echo "missing arguments" >&2; exit 2; fi
@@ -46,7 +47,7 @@ stage_lifecycle_conf() {   # EXTRA-LINES
         local d=$E2E_WORK/stage/jit/jitd.conf.d
         if [ ! -d "$d" ]; then
                 mkdir -p "$d"
-                e2e_bind "$d" /etc/jitd/jitd.conf.d
+                e2e_place "$d" /etc/jitd/jitd.conf.d
         fi
         printf '# tests/e2e/lifecycle.sh\n[jitd]\njitctl = /usr/bin/jitctl\n%b\n' "${1:-}" > "$d/90-lifecycle.conf"
         chmod 0644 "$d/90-lifecycle.conf"
@@ -174,11 +175,11 @@ case_restart() {
         exp=$(grant_field "$gshort" expires_at)
         start_session bob "$WORKDIR/ssh.out"
         check "bob's ssh session is recorded under $gshort" wait_for 10 has_open_session "$gshort"
-        in_host systemctl stop jitd.service
+        e2e_stop_jitd
         e2e_log "jitd stopped; waiting past the deadline of $gshort"
         while [ "$(date +%s)" -le $((exp + 2)) ]; do sleep 0.5; done
         check "the session outlives the deadline while jitd is down" kill -0 "$SESSION_PID"
-        in_host systemctl start jitd.service
+        e2e_resume_jitd
         rc=0; wait_exit "$SESSION_PID" 15 || rc=$?
         check "once jitd is back, the session ends (ssh exit $rc)" test "$rc" != 124
         check "$gshort is expired" grant_state_is "$gshort" expired
@@ -238,13 +239,68 @@ case_sudo_timestamp() {
                 "nsenter -t $E2E_LEADER -a journalctl -q -t jitd -b -o cat | grep -qF \"Dropped sudo's cached credentials of alice\""
 }
 
+# The wall clock jumps forward one hour as jitd and pam_jit.so (in sshd) see
+# it: libfaketime in both services, its offset read from a file at every
+# call; the machine's own clock and systemd's are untouched, so no timer
+# fires. The decision alone, comparing the stored deadline with "now", must
+# stop admitting alice.
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+FAKETIME_FILE=/run/jit-e2e-faketime
+set_fake_offset() { in_host sh -c "echo '$1' > $FAKETIME_FILE"; }
+case_clock_jump() {
+        local gid exp u t_real t_jitd req
+        boot_lifecycle
+        in_host test -f "$FAKETIME_LIB" || { fail "no $FAKETIME_LIB in the test host (libfaketime)"; return 0; }
+        set_fake_offset +0
+        for u in jitd ssh; do
+                in_host mkdir -p "/etc/systemd/system/$u.service.d"
+                in_host sh -c "printf '%s\n' '[Service]' \
+                        'Environment=LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$FAKETIME_FILE' \
+                        'Environment=FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1' \
+                        > /etc/systemd/system/$u.service.d/faketime.conf"
+        done
+        in_host systemctl daemon-reload
+        in_host systemctl restart jitd.service ssh.service
+        check "jitd runs under libfaketime" sh -c \
+                "nsenter -t $E2E_LEADER -a cat /proc/\$(nsenter -t $E2E_LEADER -a systemctl show -P MainPID jitd.service)/maps | grep -q libfaketime"
+        check "sshd runs under libfaketime" sh -c \
+                "nsenter -t $E2E_LEADER -a cat /proc/\$(nsenter -t $E2E_LEADER -a systemctl show -P MainPID ssh.service)/maps | grep -q libfaketime"
+
+        gid=$(admin_grant alice login 30m "e2e: clock jump case") || gid=
+        check "30 min login grant for alice ($gid)" matches "$gid" "$GRANT_ID_RE"
+        [ -n "$gid" ] || return 0
+        exp=$(grant_field "$gid" expires_at)
+        check "alice logs in under $gid (no offset)" quiet e2e_ssh alice -- true
+
+        set_fake_offset +1h
+        t_real=$(date +%s)
+        refute "after the jump, alice's login is refused" e2e_ssh alice -- true 2>/dev/null
+        # the refused login filed a request, stamped by jitd's own clock
+        req=$(e2e_wait_pending_request alice login 5) || req=
+        t_jitd=$(request_field "$req" created_at) || t_jitd=0
+        check "jitd's clock is one hour ahead (request $req at $t_jitd, machine: $t_real)" \
+                test "$t_jitd" -ge $((t_real + 3500)) -a "$t_jitd" -le $((t_real + 3700))
+        check "... past the grant's deadline ($exp)" test "$t_jitd" -gt "$exp"
+        check "journal: access-denied for alice's login" \
+                journal_has ACCESS_DENIED "JIT_USER=alice"
+        refute "no expiry timer has fired: the decision alone refused her" \
+                sh -c "nsenter -t $E2E_LEADER -a journalctl -q -b -u jit-expire-$gid.service -o cat | grep -q ."
+}
+
 # ---- main -------------------------------------------------------------------------------------
 declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }
 rc=0; e2e_preflight || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
-for f in "$JITD" "$JITCTL" "$PAM"; do
-        if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
-done
+if [ -n "${E2E_DEBS:-}" ]; then
+        if ! compgen -G "$E2E_DEBS/jitd_*.deb" >/dev/null || ! compgen -G "$E2E_DEBS/libpam-jit_*.deb" >/dev/null; then
+                echo "SKIP: no jitd/libpam-jit .debs in $E2E_DEBS (packaging-debs did not build them)"; exit 77
+        fi
+        e2e_log "against the installed packages in $E2E_DEBS"
+else
+        for f in "$JITD" "$JITCTL" "$PAM"; do
+                if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
+        done
+fi
 e2e_log "lifecycle case $CASE"
 "case_$CASE"
 if [ "$FAILS" -gt 0 ]; then

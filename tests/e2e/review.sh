@@ -50,7 +50,7 @@ REVIEW_PORT=8743
 stage_review_conf() {
         local d=$E2E_WORK/stage/jit/jitd.conf.d s=$E2E_WORK/stage/jit/secret
         mkdir -p "$d" "$s"
-        e2e_bind "$d" /etc/jitd/jitd.conf.d
+        e2e_place "$d" /etc/jitd/jitd.conf.d
         e2e_bind "$s" /etc/jitd/secret
         WEBHOOK_SECRET="whsec_$(head -c 32 /dev/urandom | base64 -w0)"
         (umask 077; printf '%s\n' "$WEBHOOK_SECRET" > "$s/webhook")

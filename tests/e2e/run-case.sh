@@ -4,7 +4,10 @@
 # admins do (ssh from outside, sudo inside, jitctl, journalctl) and check what
 # they would see. Exit 0 pass, 1 fail, 77 skip (this machine cannot boot it).
 #
-#   run-case.sh --case NAME --source DIR --workdir DIR [--jitd F --jitctl F --pam F]
+#   run-case.sh --case NAME --source DIR --workdir DIR [--jitd F --jitctl F --pam F | --debs DIR]
+#
+# --debs DIR: the host runs the built packages (jitd_*.deb, libpam-jit_*.deb),
+# installed with apt, jitd started through jitd.socket (lib.sh, E2E_DEBS).
 #
 # Cases: rootfs (build/cache the image only), host (the test host itself:
 # boot, sshd, sudo, logind, journald, timers; no pam_jit), ssh_pubkey,
@@ -20,6 +23,7 @@ while [ $# -gt 0 ]; do
         --pam) PAM=$2; shift 2 ;;
         --source) SOURCE=$2; shift 2 ;;
         --workdir) WORKDIR=$2; shift 2 ;;
+        --debs) export E2E_DEBS=$2; shift 2 ;;
         *) echo "usage: $0 --case NAME --source DIR --workdir DIR [--jitd F --jitctl F --pam F]" >&2; exit 2 ;;
         esac
 done
@@ -58,7 +62,7 @@ approve_as_carol() {   # REQUEST_ID [approve options]
 stage_case_conf() {   # LINES
         local d=$E2E_WORK/stage/jit/jitd.conf.d
         mkdir -p "$d"
-        e2e_bind "$d" /etc/jitd/jitd.conf.d
+        e2e_place "$d" /etc/jitd/jitd.conf.d
         printf '# tests/e2e/run-case.sh\n%b\n' "$1" > "$d/90-case.conf"
         chmod 0644 "$d/90-case.conf"
 }
@@ -269,11 +273,11 @@ case_restart() {
         in_host systemctl restart jitd.service
         check "after systemctl restart jitd: the grant is still active" grant_state_is "$gid" active
         check "... and alice still logs in" e2e_ssh alice -- true
-        in_host systemctl stop jitd.service
+        e2e_stop_jitd
         if out=$(e2e_ssh alice -- true 2>&1); then fail "alice logged in while jitd was stopped"
         else ok "jitd stopped: alice refused (failmode=secure)"; fi
         show <<<"$out"
-        in_host systemctl start jitd.service
+        e2e_resume_jitd
         wait_for 5 in_host test -S /run/jitd/io.jit || true
         check "jitd back: alice logs in again" e2e_ssh alice -- true
 }
@@ -360,7 +364,12 @@ EOF
 declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }
 rc=0; e2e_preflight || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
-if [ "$CASE" != rootfs ] && [ "$CASE" != host ]; then
+if [ -n "${E2E_DEBS:-}" ]; then
+        if ! compgen -G "$E2E_DEBS/jitd_*.deb" >/dev/null || ! compgen -G "$E2E_DEBS/libpam-jit_*.deb" >/dev/null; then
+                echo "SKIP: no jitd/libpam-jit .debs in $E2E_DEBS (packaging-debs did not build them)"; exit 77
+        fi
+        e2e_log "against the installed packages in $E2E_DEBS"
+elif [ "$CASE" != rootfs ] && [ "$CASE" != host ]; then
         for f in "$JITD" "$JITCTL" "$PAM"; do
                 if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
         done
