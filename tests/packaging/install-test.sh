@@ -101,6 +101,8 @@ check "jitd.socket and jitd.service are enabled" \
 check "jitd.socket is listening" active jitd.socket
 check "jitd.service is running" active jitd.service
 check "systemd-analyze verify accepts both units" in_host systemd-analyze verify --man=no jitd.socket jitd.service
+check "audit entries are not rate-limited by journald (LogRateLimitIntervalSec=0)" \
+        test "$(in_host systemctl show -P LogRateLimitIntervalUSec jitd.service)" = 0
 check "/run/jitd/io.jit: a root socket, mode 0666" test "$(in_host stat -c '%F %U %a' /run/jitd/io.jit)" = "socket root 666"
 check "/run/jitd: mode 0755" test "$(in_host stat -c '%U %a' /run/jitd)" = "root 755"
 check "/var/lib/jitd: mode 0700" test "$(in_host stat -c '%U %a' /var/lib/jitd)" = "root 700"
