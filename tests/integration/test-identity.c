@@ -1,6 +1,6 @@
 /* Identity comes from SO_PEERCRED only. An unprivileged user (daemon) may
- * not Check, approve, list or manage sessions, may see and request only for
- * themselves; an admin by group (nobody, in nogroup) may approve others'
+ * not Check, approve, deny, grant, revoke, expire, resend, list or manage
+ * sessions, may see and request only for themselves; an admin by group (nobody, in nogroup) may approve others'
  * requests but never their own. */
 
 #include <string.h>
@@ -14,7 +14,8 @@
 
 static void test_plain_user(Jitd *j) {
         struct json_object *reply = NULL;
-        char request_id[JIT_ID_MAX] = "", other_id[JIT_ID_MAX] = "";
+        char request_id[JIT_ID_MAX] = "", other_id[JIT_ID_MAX] = "", grant_id[JIT_ID_MAX] = "",
+             other_grant_id[JIT_ID_MAX] = "";
 
         /* Root-only methods: what would let a user answer their own Check. */
         CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_CHECK,
@@ -111,6 +112,16 @@ static void test_plain_user(Jitd *j) {
         CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
         json_object_put(reply);
 
+        /* Nor deny one, not even their own, nor remind the approvers of it. */
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_DENY, params("request_id", request_id, "reason", "never mind", NULL),
+                          &reply),
+                  0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        json_object_put(reply);
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_RESEND, params("request_id", request_id, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        json_object_put(reply);
+
         /* Someone else's request is not theirs to watch or read. */
         CHECK_INT(create_request(j, "nobody", "login", other_id, sizeof(other_id)), 0);
         CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_SHOW, params("id", other_id, NULL), &reply), 0);
@@ -119,13 +130,52 @@ static void test_plain_user(Jitd *j) {
         CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_WAIT_DECISION, params("request_id", other_id, NULL), &reply), 0);
         CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
         json_object_put(reply);
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_DENY, params("request_id", other_id, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        json_object_put(reply);
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_RESEND, params("request_id", other_id, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        json_object_put(reply);
+
+        /* The refused calls changed nothing. */
+        CHECK_INT(call(j, JIT_METHOD_SHOW, params("id", request_id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        {
+                struct json_object *r = reply_member(reply, "request"), *v = NULL;
+
+                CHECK(r && json_object_object_get_ex(r, "state", &v) && strcmp(json_object_get_string(v), "pending") == 0);
+        }
+        json_object_put(reply);
+        CHECK(!audit_has(j, "request-denied", "JIT_REQUEST_ID", request_id));
+        CHECK(!audit_has(j, "request-denied", "JIT_REQUEST_ID", other_id));
 
         /* The admin (nobody) approves daemon's request: allowed. */
         CHECK_INT(call_as(j, AS_NOBODY, JIT_METHOD_APPROVE, params("request_id", request_id, NULL), &reply), 0);
         CHECK_OK(reply);
         CHECK_STR(reply_string(reply, "approver"), "nobody");
+        if (reply_string(reply, "grant_id"))
+                snprintf(grant_id, sizeof(grant_id), "%s", reply_string(reply, "grant_id"));
         json_object_put(reply);
         CHECK(audit_has(j, "request-approved", "JIT_APPROVER", "nobody"));
+
+        /* Running a grant's expiry is for root and admins (its timer), not
+         * for its holder, and not for anyone else's grant either. */
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_EXPIRE, params("grant_id", grant_id, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_GRANT,
+                       params_add_int(params("user", "root", "action", "sudo", "reason", "break-glass", NULL),
+                                      "duration", 60),
+                       &reply),
+                  0);
+        CHECK_OK(reply);
+        if (reply_string(reply, "grant_id"))
+                snprintf(other_grant_id, sizeof(other_grant_id), "%s", reply_string(reply, "grant_id"));
+        json_object_put(reply);
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_EXPIRE, params("grant_id", other_grant_id, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        json_object_put(reply);
+        CHECK(!audit_has(j, "grant-expired", NULL, NULL));
 
         CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_STATUS, params(NULL), &reply), 0);
         CHECK_OK(reply);
