@@ -197,12 +197,14 @@ e2e_stage_common() {
 # e2e_install_debs): no binaries, unit or config are bound, jitd is started
 # by systemd through jitd.socket, and the test's PAM stacks and jitd.conf.d
 # drop-ins are copied over what the packages installed.
+# Both packages built in DIR?
+e2e_have_debs() { compgen -G "$1/jitd_*.deb" >/dev/null && compgen -G "$1/libpam-jit_*.deb" >/dev/null; }
+
 e2e_stage_jit() {
         local jitd=$1 jitctl=$2 pam=$3 st=$E2E_WORK/stage fix=$E2E_SOURCE/config/e2e f
         mkdir -p "$st/jit"
         if [ -n "${E2E_DEBS:-}" ]; then
-                compgen -G "$E2E_DEBS/jitd_*.deb" >/dev/null && compgen -G "$E2E_DEBS/libpam-jit_*.deb" >/dev/null ||
-                        e2e_die "no jitd_*.deb and libpam-jit_*.deb in $E2E_DEBS"
+                e2e_have_debs "$E2E_DEBS" || e2e_die "no jitd_*.deb and libpam-jit_*.deb in $E2E_DEBS"
                 mkdir -p "$st/debs"
                 cp "$E2E_DEBS"/jitd_*.deb "$E2E_DEBS"/libpam-jit_*.deb "$st/debs/"
                 e2e_bind "$st/debs" /srv/jit-debs

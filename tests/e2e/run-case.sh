@@ -365,7 +365,7 @@ declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; 
 rc=0; e2e_preflight || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
 if [ -n "${E2E_DEBS:-}" ]; then
-        if ! compgen -G "$E2E_DEBS/jitd_*.deb" >/dev/null || ! compgen -G "$E2E_DEBS/libpam-jit_*.deb" >/dev/null; then
+        if ! e2e_have_debs "$E2E_DEBS"; then
                 echo "SKIP: no jitd/libpam-jit .debs in $E2E_DEBS (packaging-debs did not build them)"; exit 77
         fi
         e2e_log "against the installed packages in $E2E_DEBS"

@@ -45,7 +45,7 @@ contains() { grep -qF -- "$2" "$1"; }
 
 rc=0; e2e_preflight || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
-if ! compgen -G "$DEBS/jitd_*.deb" >/dev/null || ! compgen -G "$DEBS/libpam-jit_*.deb" >/dev/null; then
+if ! e2e_have_debs "$DEBS"; then
         echo "SKIP: no jitd/libpam-jit .debs in $DEBS (packaging-debs did not build them)"; exit 77
 fi
 
