@@ -42,13 +42,17 @@ typedef struct Manager {
 } Manager;
 
 /* sd-event priorities. Root's connections (sshd, sudo asking Check) come
- * first, so a flood from an unprivileged user cannot delay a login decision;
- * accepting new connections comes before serving unprivileged ones so root
- * can always get in. */
+ * first, so a flood from an unprivileged user cannot delay a login decision.
+ * Accepting shares their priority: every PAM decision is a new connection,
+ * and sd-event runs sources of equal priority in the order they became
+ * ready, so busy root connections and new ones take turns. (Above them,
+ * accept would never be reached while root's connections had calls queued.)
+ * Both come before serving unprivileged connections, so root can always get
+ * in. */
 #define JITD_PRIORITY_SIGNAL (SD_EVENT_PRIORITY_IMPORTANT - 100)
 #define JITD_PRIORITY_ROOT SD_EVENT_PRIORITY_IMPORTANT
+#define JITD_PRIORITY_ACCEPT JITD_PRIORITY_ROOT
 #define JITD_PRIORITY_EXPIRY (SD_EVENT_PRIORITY_IMPORTANT + 10)
-#define JITD_PRIORITY_ACCEPT (SD_EVENT_PRIORITY_IMPORTANT + 20)
 #define JITD_PRIORITY_USER SD_EVENT_PRIORITY_NORMAL
 /* Webhook deliveries and their timers: after every connection. The review
  * server's connections run at JITD_PRIORITY_USER. */

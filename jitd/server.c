@@ -8,9 +8,11 @@
  * Fairness: root's connections run at a higher sd-event priority than
  * everyone else's, and each connection handles at most a few calls per
  * wakeup and reads at most one chunk, so one user's flood cannot starve the
- * Check calls sshd and sudo make as root. A connection is never freed in the
- * middle of someone else's handler: connection_kill() only marks it, and its
- * own defer source frees it on the next loop iteration. */
+ * Check calls sshd and sudo make as root. New connections are accepted at
+ * root's priority, so root's busy connections cannot starve them either.
+ * A connection is never freed in the middle of someone else's handler:
+ * connection_kill() only marks it, and its own defer source frees it on the
+ * next loop iteration. */
 
 #include <errno.h>
 #include <pwd.h>
@@ -22,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "log.h"
 #include "methods.h"
 #include "server.h"
@@ -34,6 +37,9 @@
 #define ACCEPTS_PER_WAKEUP 16U
 /* Out of descriptors: stop accepting for this long. */
 #define ACCEPT_RETRY_USEC (100ULL * USEC_PER_MSEC)
+/* How often idle connections are looked for (at most; less with a shorter
+ * idle timeout). */
+#define IDLE_SWEEP_USEC (1ULL * USEC_PER_SEC)
 /* Log refused connections at most this often. */
 #define REFUSED_LOG_INTERVAL_USEC (10ULL * USEC_PER_SEC)
 
@@ -74,7 +80,6 @@ static void connection_free(Connection *c) {
         s->n_connections--;
 
         sd_event_source_disable_unref(c->io_source);
-        sd_event_source_disable_unref(c->idle_source);
         sd_event_source_disable_unref(c->defer_source);
         if (c->fd >= 0)
                 close(c->fd);
@@ -92,7 +97,6 @@ static void connection_kill(Connection *c) {
         c->streaming = false;
         c->waiting_request_id[0] = 0;
         (void) sd_event_source_set_enabled(c->io_source, SD_EVENT_OFF);
-        (void) sd_event_source_set_enabled(c->idle_source, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(c->defer_source, SD_EVENT_ONESHOT);
 }
 
@@ -100,11 +104,21 @@ static void connection_schedule(Connection *c) {
         (void) sd_event_source_set_enabled(c->defer_source, SD_EVENT_ONESHOT);
 }
 
+static uint64_t server_now(Server *s) {
+        uint64_t now;
+
+        if (sd_event_now(s->manager->event, CLOCK_MONOTONIC, &now) < 0)
+                now = now_monotonic_usec();
+        return now;
+}
+
+/* Called for every call: it only notes the time, which the idle sweep
+ * (on_idle_sweep()) compares. A timer per connection, moved on every call,
+ * would cost timerfd re-arms on most Checks and on every new connection. */
 static void connection_reset_idle(Connection *c) {
         if (c->dead)
                 return;
-        (void) sd_event_source_set_time_relative(c->idle_source, c->server->idle_timeout_usec);
-        (void) sd_event_source_set_enabled(c->idle_source, SD_EVENT_ONESHOT);
+        c->active_usec = server_now(c->server);
 }
 
 static void connection_update_events(Connection *c) {
@@ -496,24 +510,40 @@ static int on_connection_defer(sd_event_source *source, void *userdata) {
         return 0;
 }
 
-static int on_connection_idle(sd_event_source *source, uint64_t usec, void *userdata) {
-        Connection *c = userdata;
+/* Idle connections are closed by one sweep over all of them, at most once
+ * per IDLE_SWEEP_USEC while any connection is open: a connection goes
+ * between idle_timeout and idle_timeout + IDLE_SWEEP_USEC after its last
+ * call. */
+static void server_arm_idle_sweep(Server *s) {
+        int enabled = SD_EVENT_OFF;
+        uint64_t interval = s->idle_timeout_usec < IDLE_SWEEP_USEC ? s->idle_timeout_usec : IDLE_SWEEP_USEC;
 
-        if (c->dead)
-                return 0;
+        (void) sd_event_source_get_enabled(s->idle_sweep_source, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        (void) sd_event_source_set_time(s->idle_sweep_source, server_now(s) + interval);
+        (void) sd_event_source_set_enabled(s->idle_sweep_source, SD_EVENT_ONESHOT);
+}
 
-        /* A waiter is bounded by its request's own expiry, not by idleness. */
-        if (c->streaming) {
-                connection_reset_idle(c);
-                return 0;
+static int on_idle_sweep(sd_event_source *source, uint64_t usec, void *userdata) {
+        Server *s = userdata;
+
+        for (Connection *c = s->connections; c; c = c->next) {
+                /* A waiter is bounded by its request's own expiry, not by
+                 * idleness; its clock starts again when the stream ends. */
+                if (c->dead || c->streaming || usec < c->active_usec + s->idle_timeout_usec)
+                        continue;
+                log_debug("Closing idle connection of uid %u.", (unsigned) c->uid);
+                connection_kill(c); /* freed by its defer source, not here */
         }
 
-        log_debug("Closing idle connection of uid %u.", (unsigned) c->uid);
-        connection_kill(c);
+        /* Nothing open: no wakeups until the next connection. */
+        if (s->n_connections > 0)
+                server_arm_idle_sweep(s);
         return 0;
 }
 
-static int connection_new(Server *s, int fd, const struct ucred *cred) {
+static int connection_new(Server *s, int fd, const struct ucred *cred, Connection **ret) {
         Connection *c;
         int64_t priority = cred->uid == 0 ? JITD_PRIORITY_ROOT : JITD_PRIORITY_USER;
         int r;
@@ -540,10 +570,7 @@ static int connection_new(Server *s, int fd, const struct ucred *cred) {
         r = sd_event_add_io(s->manager->event, &c->io_source, fd, EPOLLIN, on_connection_io, c);
         if (r < 0)
                 goto fail;
-        r = sd_event_add_time_relative(s->manager->event, &c->idle_source, CLOCK_MONOTONIC,
-                                       s->idle_timeout_usec, 100 * USEC_PER_MSEC, on_connection_idle, c);
-        if (r < 0)
-                goto fail;
+        c->active_usec = server_now(s);
         r = sd_event_add_defer(s->manager->event, &c->defer_source, on_connection_defer, c);
         if (r < 0)
                 goto fail;
@@ -552,12 +579,14 @@ static int connection_new(Server *s, int fd, const struct ucred *cred) {
                 goto fail;
 
         (void) sd_event_source_set_priority(c->io_source, priority);
-        (void) sd_event_source_set_priority(c->idle_source, priority);
         (void) sd_event_source_set_priority(c->defer_source, priority);
         (void) sd_event_source_set_description(c->io_source, "connection");
 
+        server_arm_idle_sweep(s);
+
         log_debug("New connection from uid %u pid %u (%u open).", (unsigned) c->uid, (unsigned) c->pid,
                   s->n_connections);
+        *ret = c;
         return 0;
 
 fail:
@@ -644,6 +673,7 @@ static int on_listen_io(sd_event_source *source, int fd, uint32_t revents, void 
                 _cleanup_close_ int cfd = -1;
                 struct ucred cred = {};
                 socklen_t len = sizeof(cred);
+                Connection *c = NULL;
                 const char *why;
                 int r;
 
@@ -674,12 +704,27 @@ static int on_listen_io(sd_event_source *source, int fd, uint32_t revents, void 
                         continue;
                 }
 
-                r = connection_new(s, cfd, &cred);
+                r = connection_new(s, cfd, &cred, &c);
                 if (r < 0) {
                         log_error_errno(r, "Failed to set up connection: %m");
                         continue;
                 }
                 TAKE_FD(cfd);
+
+                /* A client sends its call right after connect(), so it is
+                 * usually here already: answer it now rather than after
+                 * another trip through epoll. Only root's (sshd's and
+                 * sudo's decisions): this runs at accept's priority, and
+                 * everyone else's calls wait for theirs. */
+                if (c->uid != 0)
+                        continue;
+                r = connection_read(c);
+                if (r < 0) {
+                        log_debug_errno(r, "Failed to read from connection of uid %u: %m", (unsigned) c->uid);
+                        connection_kill(c);
+                        continue;
+                }
+                connection_process(c);
         }
 
         return 0;
@@ -710,8 +755,20 @@ int server_new(Manager *m, int listen_fd, Server **ret) {
                         s->root_reserve = JITD_ROOT_RESERVE_MAX;
         }
 
+        r = sd_event_add_time(m->event, &s->idle_sweep_source, CLOCK_MONOTONIC, 0, 100 * USEC_PER_MSEC,
+                              on_idle_sweep, s);
+        if (r < 0) {
+                free(s);
+                return r;
+        }
+        (void) sd_event_source_set_enabled(s->idle_sweep_source, SD_EVENT_OFF);
+        /* Also under a flood, so at root's priority. */
+        (void) sd_event_source_set_priority(s->idle_sweep_source, JITD_PRIORITY_ACCEPT);
+        (void) sd_event_source_set_description(s->idle_sweep_source, "idle-sweep");
+
         r = sd_event_add_io(m->event, &s->listen_source, listen_fd, EPOLLIN, on_listen_io, s);
         if (r < 0) {
+                sd_event_source_disable_unref(s->idle_sweep_source);
                 free(s);
                 return r;
         }
@@ -761,6 +818,7 @@ Server *server_free(Server *s) {
                 connection_free(s->connections);
 
         sd_event_source_disable_unref(s->listen_source);
+        sd_event_source_disable_unref(s->idle_sweep_source);
         sd_event_source_disable_unref(s->accept_retry_source);
         sd_event_source_disable_unref(s->drain_source);
         if (s->listen_fd >= 0)

@@ -44,7 +44,7 @@ struct Connection {
         size_t out_allocated;
 
         sd_event_source *io_source;
-        sd_event_source *idle_source;
+        uint64_t active_usec;           /* CLOCK_MONOTONIC of the last call, for the idle sweep */
         sd_event_source *defer_source; /* resumes work left over from an earlier wakeup */
 
         bool eof;               /* the peer closed its writing side */
@@ -67,6 +67,7 @@ struct Server {
         uint64_t idle_timeout_usec;
         bool draining;                /* shutting down: no new connections */
         sd_event_source *drain_source; /* the grace deadline */
+        sd_event_source *idle_sweep_source; /* closes idle connections */
 };
 
 /* Takes ownership of `listen_fd` (a listening AF_UNIX stream socket) on

@@ -1,7 +1,8 @@
 /* Resource limits and fairness: a per-uid connection cap, connections kept
  * free for root however many users connect, idle connections closed (but
- * not a login waiting for its decision), and root's Checks answered within a
- * bound while an unprivileged user floods the socket. */
+ * not a login waiting for its decision), root's Checks answered within a
+ * bound while an unprivileged user floods the socket, and new connections
+ * accepted while root's existing ones are busy. */
 
 #include <grp.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #define PER_UID 4
 #define IDLE_TIMEOUT_SEC 2
 #define FLOODERS 12
+#define ROOT_FLOODERS 24
 #define FLOOD_SEC 4
 #define CHECK_LATENCY_BOUND_USEC (500ULL * 1000ULL)
 
@@ -255,6 +257,96 @@ static void test_flood_does_not_starve_root(Jitd *j) {
         CHECK(worst < CHECK_LATENCY_BOUND_USEC);
 }
 
+/* One busy root client: one connection, kept, calls pipelined back to back
+ * (a persistent client of jitd, or many sudo calls sharing a loop). */
+static void busy_root_client(Jitd *j, uint64_t until, int report) {
+        char batch[sizeof(status_call) * 8];
+        unsigned long answered = 0;
+        int fd;
+
+        for (size_t i = 0; i < 8; i++)
+                memcpy(batch + i * sizeof(status_call), status_call, sizeof(status_call));
+
+        fd = raw_connect(j);
+        while (fd >= 0 && now_monotonic_usec() < until) {
+                struct json_object *reply = NULL;
+                int k;
+
+                if (raw_send(fd, batch, sizeof(batch)) < 0)
+                        break;
+                for (k = 0; k < 8; k++) {
+                        if (raw_receive(fd, 2 * SEC, &reply) != 1)
+                                break;
+                        json_object_put(reply);
+                        answered++;
+                }
+                if (k < 8)
+                        break;
+        }
+        if (fd >= 0)
+                close(fd);
+        (void) !write(report, &answered, sizeof(answered));
+}
+
+/* Root's own busy connections (a burst of sudo calls, a monitoring loop
+ * keeping a connection busy) must not keep jitd from accepting: every PAM
+ * decision is a new connection. jitd used to serve root's connections at a
+ * higher priority than the listening socket, so while they had calls
+ * queued, a new login's connection was not accepted at all. */
+static void test_busy_root_does_not_starve_accept(Jitd *j) {
+        uint64_t until = now_monotonic_usec() + FLOOD_SEC * SEC, worst = 0, sum = 0;
+        unsigned long flood_total = 0;
+        pid_t pids[ROOT_FLOODERS];
+        int pipefd[2], n = 0;
+
+        CHECK_INT(pipe(pipefd), 0);
+        for (int i = 0; i < ROOT_FLOODERS; i++) {
+                pids[i] = fork();
+                if (pids[i] == 0) {
+                        close(pipefd[0]);
+                        busy_root_client(j, until, pipefd[1]);
+                        _exit(0);
+                }
+        }
+        close(pipefd[1]);
+        sleep_usec(SEC / 2);
+
+        while (now_monotonic_usec() < until - SEC / 2) {
+                struct json_object *reply = NULL;
+                uint64_t t = now_monotonic_usec(), d;
+
+                /* call() makes a new connection, as pam_jit.so does. */
+                CHECK_INT(call(j, JIT_METHOD_CHECK, params("user", "nobody", "action", "sudo", "service", "sudo", NULL),
+                               &reply),
+                          0);
+                d = now_monotonic_usec() - t;
+                CHECK_ERROR(reply, JIT_ERROR_NO_GRANT);
+                json_object_put(reply);
+                if (d > worst)
+                        worst = d;
+                sum += d;
+                n++;
+                sleep_usec(20000);
+        }
+
+        for (int i = 0; i < ROOT_FLOODERS; i++) {
+                unsigned long v = 0;
+
+                if (read(pipefd[0], &v, sizeof(v)) == (ssize_t) sizeof(v))
+                        flood_total += v;
+        }
+        close(pipefd[0]);
+        for (int i = 0; i < ROOT_FLOODERS; i++)
+                (void) waitpid(pids[i], NULL, 0);
+
+        fprintf(stderr,
+                "busy root connections: %lu calls answered; new connections: %d checks, worst %llu us, mean %llu us\n",
+                flood_total, n, (unsigned long long) worst, (unsigned long long) (n ? sum / (uint64_t) n : 0));
+        CHECK(flood_total > 1000); /* they really were busy */
+        CHECK(n > 10);
+        CHECK(worst < CHECK_LATENCY_BOUND_USEC);
+}
+
 int main(void) {
         char keys[256];
         Jitd j;
@@ -276,6 +368,7 @@ int main(void) {
         test_root_reserve(&j);
         test_idle_timeout(&j);
         test_flood_does_not_starve_root(&j);
+        test_busy_root_does_not_starve_accept(&j);
 
         CHECK_INT(jitd_stop(&j), 0);
         jitd_cleanup(&j);
