@@ -263,18 +263,19 @@ int jit_client_receive(JitClient *c, uint64_t deadline_usec, struct json_object 
                         return 0;
                 }
 
+                /* Wait first: a reply is rarely there the moment the call
+                 * has gone out, and a read() that finds nothing is one more
+                 * system call on every decision. */
+                r = wait_fd(c->fd, POLLIN, deadline_usec);
+                if (r < 0)
+                        return r;
+
                 r = varlink_frame_buffer_read(&c->in, c->fd);
                 if (r == 0)
                         return -ECONNRESET;
-                if (r > 0)
-                        continue;
                 if (r == -EMSGSIZE || r == -ENOBUFS)
                         return -EBADMSG; /* an oversized reply is garbage */
-                if (r != -EAGAIN)
-                        return r;
-
-                r = wait_fd(c->fd, POLLIN, deadline_usec);
-                if (r < 0)
+                if (r < 0 && r != -EAGAIN)
                         return r;
         }
 }

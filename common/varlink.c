@@ -25,6 +25,11 @@
  * without reading our replies is cut off instead of growing our memory. */
 #define FRAME_BUFFER_MESSAGES_MAX 4
 #define FRAME_BUFFER_READ_MAX (64U * 1024U)
+/* A read goes into the room the buffer already has, grown (doubling) only
+ * when less than this is left. Replies are a few hundred bytes: reserving a
+ * maximum-sized message up front would cost every decision in sshd and
+ * sudo a 64 KiB allocation (and often a brk() to get and give it back). */
+#define FRAME_BUFFER_READ_MIN 4096U
 
 static size_t frame_buffer_max(const VarlinkFrameBuffer *b) {
         return b->max > 0 ? b->max : JIT_MESSAGE_SIZE_MAX;
@@ -264,12 +269,15 @@ int varlink_frame_buffer_read(VarlinkFrameBuffer *b, int fd) {
         room = frame_buffer_cap(b) - b->size;
         if (room == 0)
                 return -ENOBUFS;
+        if (b->allocated - b->size < FRAME_BUFFER_READ_MIN) {
+                r = frame_buffer_reserve(b, b->size + (room < FRAME_BUFFER_READ_MIN ? room : FRAME_BUFFER_READ_MIN));
+                if (r < 0)
+                        return r;
+        }
+        if (room > b->allocated - b->size)
+                room = b->allocated - b->size;
         if (room > FRAME_BUFFER_READ_MAX)
                 room = FRAME_BUFFER_READ_MAX;
-
-        r = frame_buffer_reserve(b, b->size + room);
-        if (r < 0)
-                return r;
 
         do
                 k = read(fd, b->data + b->size, room);
