@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-journal.h>
@@ -115,9 +116,34 @@ static void sanitize_field(const char *s, char *buf, size_t size) {
                 buf[0] = 0;
 }
 
-static void audit_values_fill(const AuditFields *f, AuditValues *v) {
-        char host[HOST_NAME_MAX + 1] = {};
+/* Every entry names the host. Check writes one entry per allowed login or
+ * sudo, so the name is asked for at most once a second rather than per
+ * entry; a rename (hostnamectl) shows up in entries from a second later. */
+#define HOSTNAME_REFRESH_USEC 1000000ULL
 
+static const char *audit_host_name(void) {
+        static char host[HOST_NAME_MAX + 1];
+        static uint64_t refreshed_usec;
+        struct timespec ts;
+        uint64_t now;
+
+        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                now = 0;
+        else
+                now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+
+        if (refreshed_usec == 0 || now == 0 || now - refreshed_usec >= HOSTNAME_REFRESH_USEC) {
+                char buf[HOST_NAME_MAX + 1] = {};
+
+                if (gethostname(buf, sizeof(buf) - 1) < 0 || !buf[0])
+                        snprintf(buf, sizeof(buf), "localhost");
+                sanitize_field(buf, host, sizeof(host));
+                refreshed_usec = now;
+        }
+        return host;
+}
+
+static void audit_values_fill(const AuditFields *f, AuditValues *v) {
         sanitize_field(f->request_id, v->request_id, sizeof(v->request_id));
         sanitize_field(f->grant_id, v->grant_id, sizeof(v->grant_id));
         sanitize_field(f->user, v->user, sizeof(v->user));
@@ -137,9 +163,7 @@ static void audit_values_fill(const AuditFields *f, AuditValues *v) {
         else
                 v->expires[0] = 0;
 
-        if (gethostname(host, sizeof(host) - 1) < 0)
-                host[0] = 0;
-        sanitize_field(host[0] ? host : "localhost", v->host, sizeof(v->host));
+        snprintf(v->host, sizeof(v->host), "%s", audit_host_name());
 }
 
 typedef struct Line {
