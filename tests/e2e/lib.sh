@@ -543,3 +543,44 @@ SUDO_MARK=(sh -c 'echo SUDO-AS-UID-$(id -u)')
 e2e_message_id() {
         sed -n "s/^#define JIT_MESSAGE_ID_$1 \"\([0-9a-f]\{32\}\)\"/\1/p" "$E2E_SOURCE/common/jit-message-ids.h"
 }
+
+# ---- for the case scripts (run-case.sh, lifecycle.sh, review.sh, install-test.sh) ---------------
+# Every check is logged; the script's exit status counts the failures.
+FAILS=0
+ok() { e2e_log "ok: $*"; }
+fail() { e2e_log "FAIL: $*"; FAILS=$((FAILS + 1)); }
+# check WHAT CMD...: CMD must succeed
+check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
+# refute WHAT CMD...: CMD must fail
+refute() { local what=$1; shift; if "$@"; then fail "$what"; else ok "$what"; fi; }
+show() { sed 's/^/    | /' "$@"; }   # quote what a user saw, for the log
+contains() { grep -qF -- "$2" "$1"; }
+matches() { [[ $1 =~ $2 ]]; }
+# shellcheck disable=SC2034 # used by the sourcing scripts
+REQ_ID_RE='^r[0-9a-z]{16}$'
+
+# What the host will run: the packages in E2E_DEBS (a skip, 77, when they
+# were not built), or the three build artifacts (usage error, 2, if one is
+# missing).
+e2e_require_artifacts() {   # JITD JITCTL PAM
+        local f
+        if [ -n "${E2E_DEBS:-}" ]; then
+                if ! e2e_have_debs "$E2E_DEBS"; then
+                        echo "SKIP: no jitd/libpam-jit .debs in $E2E_DEBS (packaging-debs did not build them)"; exit 77
+                fi
+                e2e_log "against the installed packages in $E2E_DEBS"
+                return 0
+        fi
+        for f in "$@"; do
+                if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
+        done
+}
+
+# The end of a case script: its verdict and exit status.
+e2e_verdict() {   # WHAT
+        if [ "$FAILS" -gt 0 ]; then
+                e2e_log "$1: $FAILS check(s) failed"
+                exit 1
+        fi
+        e2e_log "$1: passed"
+}

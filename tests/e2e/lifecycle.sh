@@ -30,15 +30,8 @@ rm -rf "$WORKDIR"; mkdir -p "$WORKDIR"
 # shellcheck source=lib.sh
 source "$SOURCE/tests/e2e/lib.sh"
 
-FAILS=0
-ok() { e2e_log "ok: $*"; }
-fail() { e2e_log "FAIL: $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-refute() { local what=$1; shift; if "$@"; then fail "$what"; else ok "$what"; fi; }
-show() { sed 's/^/    | /' "$@"; }
 quiet() { "$@" >/dev/null; }   # for check/refute: their own output must stay
 GRANT_ID_RE='^g[0-9a-z]{16}$'
-matches() { [[ $1 =~ $2 ]]; }
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 
 # The shipped config plus a drop-in: the path of jitctl in this host (the
@@ -291,20 +284,7 @@ case_clock_jump() {
 declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }
 rc=0; e2e_preflight || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
-if [ -n "${E2E_DEBS:-}" ]; then
-        if ! e2e_have_debs "$E2E_DEBS"; then
-                echo "SKIP: no jitd/libpam-jit .debs in $E2E_DEBS (packaging-debs did not build them)"; exit 77
-        fi
-        e2e_log "against the installed packages in $E2E_DEBS"
-else
-        for f in "$JITD" "$JITCTL" "$PAM"; do
-                if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
-        done
-fi
+e2e_require_artifacts "$JITD" "$JITCTL" "$PAM"
 e2e_log "lifecycle case $CASE"
 "case_$CASE"
-if [ "$FAILS" -gt 0 ]; then
-        e2e_log "lifecycle case $CASE: $FAILS check(s) failed"
-        exit 1
-fi
-e2e_log "lifecycle case $CASE: passed"
+e2e_verdict "lifecycle case $CASE"

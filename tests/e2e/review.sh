@@ -7,7 +7,9 @@
 # releases it, and the journal tells the story: request, notification,
 # approval with the approver's name. Exit 0 pass, 1 fail, 77 skip.
 #
-#   review.sh --case NAME --jitd F --jitctl F --pam F --source DIR --workdir DIR
+#   review.sh --case NAME --source DIR --workdir DIR (--jitd F --jitctl F --pam F | --debs DIR)
+#
+# --debs DIR: the host runs the built packages, as in run-case.sh.
 #
 # Cases: kbdint_web.
 set -euo pipefail
@@ -21,7 +23,8 @@ while [ $# -gt 0 ]; do
         --pam) PAM=$2; shift 2 ;;
         --source) SOURCE=$2; shift 2 ;;
         --workdir) WORKDIR=$2; shift 2 ;;
-        *) echo "usage: $0 --case NAME --jitd F --jitctl F --pam F --source DIR --workdir DIR" >&2; exit 2 ;;
+        --debs) export E2E_DEBS=$2; shift 2 ;;
+        *) echo "usage: $0 --case NAME --source DIR --workdir DIR (--jitd F --jitctl F --pam F | --debs DIR)" >&2; exit 2 ;;
         esac
 done
 if [ -z "$CASE" ] || [ -z "$SOURCE" ] || [ -z "$WORKDIR" ]; then echo "missing arguments" >&2; exit 2; fi
@@ -30,16 +33,6 @@ export E2E_SOURCE=$SOURCE E2E_WORK=$WORKDIR E2E_NAME="jit-e2e-review-${CASE//_/-
 rm -rf "$WORKDIR"; mkdir -p "$WORKDIR"
 # shellcheck source=lib.sh
 source "$SOURCE/tests/e2e/lib.sh"
-
-FAILS=0
-ok() { e2e_log "ok: $*"; }
-fail() { e2e_log "FAIL: $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-refute() { local what=$1; shift; if "$@"; then fail "$what"; else ok "$what"; fi; }
-show() { sed 's/^/    | /' "$@"; }
-contains() { grep -qF -- "$2" "$1"; }
-REQ_ID_RE='^r[0-9a-z]{16}$'
-matches() { [[ $1 =~ $2 ]]; }
 
 RECEIVER_PORT=9999
 REVIEW_PORT=8743
@@ -199,13 +192,7 @@ EOF
 declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }
 rc=0; e2e_preflight || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
-for f in "$JITD" "$JITCTL" "$PAM"; do
-        if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
-done
+e2e_require_artifacts "$JITD" "$JITCTL" "$PAM"
 e2e_log "review case $CASE"
 "case_$CASE"
-if [ "$FAILS" -gt 0 ]; then
-        e2e_log "review case $CASE: $FAILS check(s) failed"
-        exit 1
-fi
-e2e_log "review case $CASE: passed"
+e2e_verdict "review case $CASE"

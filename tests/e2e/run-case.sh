@@ -34,21 +34,9 @@ rm -rf "$WORKDIR"; mkdir -p "$WORKDIR"
 # shellcheck source=lib.sh
 source "$SOURCE/tests/e2e/lib.sh"
 
-FAILS=0
-ok() { e2e_log "ok: $*"; }
-fail() { e2e_log "FAIL: $*"; FAILS=$((FAILS + 1)); }
-# check WHAT CMD...: CMD must succeed
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-# refute WHAT CMD...: CMD must fail
-refute() { local what=$1; shift; if "$@"; then fail "$what"; else ok "$what"; fi; }
-show() { sed 's/^/    | /' "$@"; }   # quote what a user saw, for the log
-contains() { grep -qF -- "$2" "$1"; }
-
 # ---- small helpers on top of lib.sh ---------------------------------------------------------
-REQ_ID_RE='^r[0-9a-z]{16}$'
 GRANT_ID_RE='^g[0-9a-z]{16}$'
 CODE_RE='^[0-9]{3}-[0-9]{3}$'
-matches() { [[ $1 =~ $2 ]]; }
 
 # jitctl as carol (the approver, in jit-admin): prints the new grant id.
 admin_grant() {   # USER ACTION DURATION REASON
@@ -364,20 +352,7 @@ EOF
 declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }
 rc=0; e2e_preflight || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
-if [ -n "${E2E_DEBS:-}" ]; then
-        if ! e2e_have_debs "$E2E_DEBS"; then
-                echo "SKIP: no jitd/libpam-jit .debs in $E2E_DEBS (packaging-debs did not build them)"; exit 77
-        fi
-        e2e_log "against the installed packages in $E2E_DEBS"
-elif [ "$CASE" != rootfs ] && [ "$CASE" != host ]; then
-        for f in "$JITD" "$JITCTL" "$PAM"; do
-                if [ -z "$f" ] || [ ! -f "$f" ]; then echo "missing --jitd/--jitctl/--pam ($f)" >&2; exit 2; fi
-        done
-fi
+case $CASE in rootfs|host) ;; *) e2e_require_artifacts "$JITD" "$JITCTL" "$PAM" ;; esac
 e2e_log "case $CASE"
 "case_$CASE"
-if [ "$FAILS" -gt 0 ]; then
-        e2e_log "case $CASE: $FAILS check(s) failed"
-        exit 1
-fi
-e2e_log "case $CASE: passed"
+e2e_verdict "case $CASE"

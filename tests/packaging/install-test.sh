@@ -35,14 +35,6 @@ rm -rf "$WORKDIR"; mkdir -p "$WORKDIR"
 # shellcheck source=../e2e/lib.sh
 source "$SOURCE/tests/e2e/lib.sh"
 
-FAILS=0
-ok() { e2e_log "ok: $*"; }
-fail() { e2e_log "FAIL: $*"; FAILS=$((FAILS + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else fail "$what"; fi; }
-refute() { local what=$1; shift; if "$@"; then fail "$what"; else ok "$what"; fi; }
-show() { sed 's/^/    | /' "$@"; }
-contains() { grep -qF -- "$2" "$1"; }
-
 rc=0; e2e_preflight || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
 if ! e2e_have_debs "$DEBS"; then
