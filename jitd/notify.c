@@ -434,6 +434,12 @@ static int job_post(Notifier *nf, Job *j, const char *body, size_t body_size) {
                 headers[n_headers++] = sh.id;
                 headers[n_headers++] = sh.timestamp;
                 headers[n_headers++] = sh.signature;
+        } else {
+                /* Unsigned (Slack, Teams without secret_file): still the
+                 * message's id, so a receiver or relay can drop a retry it
+                 * has seen. */
+                snprintf(sh.id, sizeof(sh.id), "webhook-id: %s", j->row.message_id);
+                headers[n_headers++] = sh.id;
         }
 
         f = in_flight_add(nf, &j->row, w);

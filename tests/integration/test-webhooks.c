@@ -161,6 +161,9 @@ static void test_slack_and_teams(void) {
         }
         CHECK(button);
         CHECK(strstr(json_str(body, "_raw") ?: "", "integration test") != NULL);
+        /* Unsigned, but with the message's id for deduplication. */
+        CHECK(json_str(body, "_headers.webhook-id") && strncmp(json_str(body, "_headers.webhook-id"), "msg_", 4) == 0);
+        CHECK(json_str(body, "_headers.webhook-signature") == NULL);
         json_object_put(recs);
 
         recs = records_for(&teams, id, NULL);
