@@ -664,6 +664,11 @@ static int review_set(NotifyConfig *n, const char *name, const char *value, unsi
                         return fail(error, error_size, "%s: at most %u addresses", key, HTTP_TRUSTED_PROXIES_MAX);
                 return r;
         }
+        if (strcmp(name, "allow_http") == 0) {
+                if (parse_bool(value, &rc->allow_http) < 0)
+                        return fail(error, error_size, "%s: '%s' is not yes or no", key, shown(value, buf, sizeof(buf)));
+                return 0;
+        }
         if (strcmp(name, "max_connections") == 0)
                 return parse_unsigned_range(&rc->max_connections, value, 1, REVIEW_MAX_CONNECTIONS_MAX, key, error,
                                             error_size);
@@ -716,6 +721,43 @@ int config_notify_set(NotifyConfig *n, const char *section, const char *name, co
 }
 
 /* ---- rules across keys ---- */
+
+char *review_link_base(const ReviewConfig *rc, uint16_t port) {
+        bool v6;
+        char *url = NULL;
+
+        if (rc->public_url)
+                return strdup(rc->public_url);
+        if (!rc->listen_address)
+                return NULL;
+        v6 = strchr(rc->listen_address, ':') != NULL;
+        if (asprintf(&url, "%s://%s%s%s:%u", rc->tls_cert ? "https" : "http", v6 ? "[" : "", rc->listen_address,
+                     v6 ? "]" : "", (unsigned) port) < 0)
+                return NULL;
+        return url;
+}
+
+/* A review link is a bearer token, and the form behind it carries the
+ * decision: over plain http to another host both cross the network in the
+ * clear. Only loopback (a test, or an approver on this host), or an admin
+ * who says so. */
+static int review_links_check(const ReviewConfig *rc, bool links_sent, char *error, size_t error_size) {
+        _cleanup_free_ char *base = NULL;
+        char buf[80];
+
+        if (!links_sent || rc->allow_http)
+                return 0;
+        base = review_link_base(rc, rc->listen_port ? rc->listen_port : 1);
+        if (!base)
+                return rc->public_url || rc->listen_address ? -ENOMEM : 0;
+        if (webhook_url_check(base, false) == 0 || webhook_url_check(base, true) == 0)
+                return 0; /* https, or http to a loopback address */
+        return fail(error, error_size,
+                    "[review] review links would be plain http to another host (%s): approval tokens would cross "
+                    "the network in the clear. Use https (public_url= behind a TLS proxy, or tls_cert= and "
+                    "tls_key=), or set allow_http = yes",
+                    shown(base, buf, sizeof(buf)));
+}
 
 int config_notify_check(const Config *c, char *error, size_t error_size) {
         const NotifyConfig *n = c->notify;
@@ -774,7 +816,7 @@ int config_notify_check(const Config *c, char *error, size_t error_size) {
                                             w->defined_at, w->name, a);
                 }
         }
-        return 0;
+        return review_links_check(&n->review, n->n_webhooks > 0, error, error_size);
 }
 
 /* ---- queries ---- */
@@ -847,6 +889,7 @@ void config_notify_print(const Config *c, FILE *f) {
                         rc->tls_cert ? "https" : "http", rc->listen);
         if (rc->tls_cert)
                 fprintf(f, "tls_cert = %s\ntls_key = %s\n", rc->tls_cert, rc->tls_key ?: "");
+        fprintf(f, "allow_http = %s\n", rc->allow_http ? "yes" : "no");
         fprintf(f, "identity_header = %s\n", rc->identity_header ?: "");
         print_list(f, "trusted_proxies", &rc->trusted_proxies);
         fprintf(f, "max_connections = %u\nmax_connections_per_ip = %u\n", rc->max_connections,

@@ -60,6 +60,7 @@ typedef struct ReviewConfig {
         uint64_t connection_timeout_sec;
         uint64_t max_body;
         char *key_file;      /* NULL: <state_directory>/review.key */
+        bool allow_http;     /* links over plain http to a host that is not loopback */
         unsigned trusted_proxies_file;
 } ReviewConfig;
 
@@ -75,6 +76,10 @@ typedef struct NotifyConfig {
 
 NotifyConfig *notify_config_new(void);
 NotifyConfig *notify_config_free(NotifyConfig *n);
+
+/* The base of every review link (malloc'ed): public_url, or the review
+ * server's own address with `port`. NULL if there is neither (or ENOMEM). */
+char *review_link_base(const ReviewConfig *rc, uint16_t port);
 
 /* Is `section` ours ("review", "webhook NAME")? For config.c's reader. */
 bool config_notify_section_is_known(const char *section);

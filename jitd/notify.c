@@ -675,18 +675,10 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static char *effective_public_url(const NotifyConfig *n, HttpServer *http) {
         const ReviewConfig *rc = &n->review;
         uint16_t port = rc->listen_port;
-        char *url = NULL;
 
-        if (rc->public_url)
-                return strdup(rc->public_url);
-        if (!rc->listen_address)
+        if (!rc->public_url && rc->listen_address && http && port == 0 && http_server_local_port(http, &port) < 0)
                 return NULL;
-        if (http && port == 0 && http_server_local_port(http, &port) < 0)
-                return NULL;
-        if (asprintf(&url, "%s://%s%s%s:%u", rc->tls_cert ? "https" : "http", strchr(rc->listen_address, ':') ? "[" : "",
-                     rc->listen_address, strchr(rc->listen_address, ':') ? "]" : "", (unsigned) port) < 0)
-                return NULL;
-        return url;
+        return review_link_base(rc, port);
 }
 
 static void on_http_log(void *userdata, const char *message) {

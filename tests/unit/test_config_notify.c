@@ -231,6 +231,48 @@ static void test_secret_files_checked(void) {
         fclose(devnull);
 }
 
+/* Review links are bearer tokens: plain http only to loopback, unless the
+ * admin says so. */
+static void test_review_links_over_http(void) {
+        static const char hook[] = "[webhook chat]\nurl = https://x.example/\nformat = slack\n";
+        Config c;
+        ConfigError err = {};
+        char conf[512];
+
+        snprintf(conf, sizeof(conf), "%s[review]\npublic_url = http://jit.example.com\n", hook);
+        expect_error(conf, "plain http to another host (http://jit.example.com)");
+        snprintf(conf, sizeof(conf), "%s[review]\nlisten = 0.0.0.0:8743\n", hook);
+        expect_error(conf, "plain http to another host (http://0.0.0.0:8743)");
+        snprintf(conf, sizeof(conf), "%s[review]\nlisten = 192.0.2.7:0\n", hook);
+        expect_error(conf, "plain http to another host");
+        snprintf(conf, sizeof(conf), "%s[review]\nallow_http = maybe\n", hook);
+        expect_error(conf, "not yes or no");
+
+        /* https, loopback, no links at all, or allowed. */
+        const char *fine[] = {
+                "[review]\npublic_url = https://jit.example.com\n",
+                "[review]\nlisten = 0.0.0.0:8743\npublic_url = https://jit.example.com\n",
+                "[review]\nlisten = [::1]:8743\n",
+                "[review]\npublic_url = http://127.0.0.1:9000\n",
+                "[review]\npublic_url = http://jit.example.com\nallow_http = yes\n",
+        };
+        for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+                snprintf(conf, sizeof(conf), "%s%s", hook, fine[i]);
+                if (config_load(&c, tmp_file("fine.conf", conf), true, &err) < 0) {
+                        fprintf(stderr, "refused (%s): %s\n", fine[i], err.message);
+                        test_failures++;
+                } else {
+                        CHECK(c.notify->review.allow_http == (strstr(fine[i], "allow_http") != NULL));
+                        config_free(&c);
+                }
+        }
+        /* No webhook: no links are sent, so nothing to refuse. */
+        CHECK_INT(config_load(&c, tmp_file("nolinks.conf", "[review]\npublic_url = http://jit.example.com\n"), true,
+                              &err),
+                  0);
+        config_free(&c);
+}
+
 int main(void) {
         snprintf(tmpdir, sizeof(tmpdir), "/tmp/jit-config-notify.XXXXXX");
         if (!mkdtemp(tmpdir)) {
@@ -243,6 +285,7 @@ int main(void) {
         test_dropin_replaces();
         test_mistakes();
         test_secret_files_checked();
+        test_review_links_over_http();
 
         {
                 char cmd[300];
