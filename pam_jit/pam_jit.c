@@ -366,7 +366,12 @@ _public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const 
 }
 
 _public_ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-        /* No credentials to establish: the grant lives in jitd. */
+        ModuleArgs args = { .fail_mode = FAIL_MODE_SECURE, .journal_socket = PAM_JIT_JOURNAL_SOCKET_DEFAULT };
+
+        /* No credentials to establish: the grant lives in jitd. Arguments
+         * are still checked, so a typo fails in every phase alike. */
+        if (module_args_parse(pamh, argc, argv, &args) < 0)
+                return jit_result_to_pam(PAM_JIT_PHASE_SETCRED, JIT_RESULT_BAD_CONFIG, FAIL_MODE_SECURE);
         return jit_result_to_pam(PAM_JIT_PHASE_SETCRED, JIT_RESULT_ALLOW, FAIL_MODE_SECURE);
 }
 

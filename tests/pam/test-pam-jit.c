@@ -115,6 +115,7 @@ static void scenario_args(void) {
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 Step steps[] = {
                         { PAMTEST_AUTHENTICATE, PAM_SERVICE_ERR, 0 },
+                        { PAMTEST_SETCRED, PAM_SERVICE_ERR, 0 },
                         { PAMTEST_ACCOUNT, PAM_SERVICE_ERR, 0 },
                         { PAMTEST_OPEN_SESSION, PAM_SERVICE_ERR, 0 },
                         { PAMTEST_CLOSE_SESSION, PAM_SERVICE_ERR, 0 },
@@ -127,6 +128,12 @@ static void scenario_args(void) {
                 CHECK_INT(t.n, 0);
                 run_result_done(&res);
         }
+
+        /* With good arguments setcred has nothing to do: success, no call to jitd. */
+        run1("fast", "alice", PAMTEST_SETCRED, PAM_SUCCESS, &t, &res);
+        CHECK(res.ok);
+        CHECK_INT(t.n, 0);
+        run_result_done(&res);
 
         /* The log names the offending argument. */
         run1("bad-unknown", "alice", PAMTEST_ACCOUNT, PAM_SERVICE_ERR, &t, &res);
