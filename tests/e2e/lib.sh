@@ -544,6 +544,80 @@ e2e_message_id() {
         sed -n "s/^#define JIT_MESSAGE_ID_$1 \"\([0-9a-f]\{32\}\)\"/\1/p" "$E2E_SOURCE/common/jit-message-ids.h"
 }
 
+# ---- approvers on the web: a webhook receiver and review links ------------------------------------
+# e2e_stage_approvers (before e2e_boot) adds a drop-in to the shipped
+# config: carol approves logins from a review link; one generic webhook,
+# signed with a root-only secret, to a receiver on the host's loopback,
+# which e2e_start_webhook_receiver (after boot) starts. What it receives is
+# in $E2E_WEBHOOK_LOG, one JSON record per message.
+E2E_RECEIVER_PORT=9999
+E2E_REVIEW_PORT=8743
+E2E_WEBHOOK_LOG=$E2E_WORK/webhooks.jsonl
+e2e_stage_approvers() {
+        local d=$E2E_WORK/stage/jit/jitd.conf.d s=$E2E_WORK/stage/jit/secret
+        mkdir -p "$d" "$s"
+        e2e_place "$d" /etc/jitd/jitd.conf.d
+        e2e_bind "$s" /etc/jitd/secret
+        E2E_WEBHOOK_SECRET="whsec_$(head -c 32 /dev/urandom | base64 -w0)"
+        (umask 077; printf '%s\n' "$E2E_WEBHOOK_SECRET" > "$s/webhook")
+        chmod 0700 "$s"
+        cat > "$d/90-approvers.conf" <<EOF
+# carol approves logins from her review link (tests/e2e/lib.sh)
+[login]
+approvers = carol
+[review]
+listen = 127.0.0.1:$E2E_REVIEW_PORT
+[webhook chat]
+url = http://127.0.0.1:$E2E_RECEIVER_PORT/hook
+allow_http_loopback = yes
+secret_file = /etc/jitd/secret/webhook
+retry_initial = 1s
+EOF
+        chmod 0644 "$d/90-approvers.conf"
+}
+
+# In the host's network namespace (its loopback); killed by PID at teardown.
+e2e_start_webhook_receiver() {
+        nsenter -t "$E2E_LEADER" -n "$E2E_PYTHON" "$E2E_SOURCE/tests/tools/webhook-receiver.py" \
+                --port "$E2E_RECEIVER_PORT" --log "$E2E_WEBHOOK_LOG" --secret "$E2E_WEBHOOK_SECRET" \
+                >"$E2E_WORK/receiver.out" 2>&1 &
+        E2E_BG+=("$!")
+        wait_for 10 test -s "$E2E_WORK/receiver.out"
+}
+
+# The review link for APPROVER in the "created" message of REQUEST, once it arrived.
+e2e_review_link() {   # REQUEST_ID APPROVER
+        [ -s "$E2E_WEBHOOK_LOG" ] || return 1
+        "$E2E_PYTHON" - "$E2E_WEBHOOK_LOG" "$1" "$2" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    body = json.loads(json.loads(line)["body"])
+    if body.get("type") == "jit.request.created" and body["data"]["request_id"] == sys.argv[2]:
+        for link in body["data"]["review_links"]:
+            if link.get("approver") == sys.argv[3]:
+                print(link["url"])
+                sys.exit(0)
+sys.exit(1)
+EOF
+}
+
+# Every message about REQUEST arrived with a valid signature (the receiver checks).
+e2e_webhook_signed() {   # REQUEST_ID
+        "$E2E_PYTHON" - "$E2E_WEBHOOK_LOG" "$1" <<'EOF'
+import json, sys
+ok = [json.loads(l).get("signature_valid") for l in open(sys.argv[1]) if sys.argv[2] in l]
+sys.exit(0 if ok and all(ok) else 1)
+EOF
+}
+
+# curl in the host's network namespace: the review server listens on its loopback.
+host_curl() { in_netns curl -sS --noproxy '*' --max-time 20 "$@"; }
+
+# The CSRF token of the review page's form.
+e2e_form_token() {   # PAGE-FILE
+        sed -n 's/.*name="csrf" value="\([A-Za-z0-9_-]*\)".*/\1/p' "$1" | head -n1
+}
+
 # ---- for the case scripts (run-case.sh, lifecycle.sh, review.sh, install-test.sh) ---------------
 # Every check is logged; the script's exit status counts the failures.
 FAILS=0

@@ -34,79 +34,16 @@ rm -rf "$WORKDIR"; mkdir -p "$WORKDIR"
 # shellcheck source=lib.sh
 source "$SOURCE/tests/e2e/lib.sh"
 
-RECEIVER_PORT=9999
-REVIEW_PORT=8743
-
-# The shipped config plus a drop-in: carol approves logins from a review
-# link; one generic webhook, signed with a root-only secret, to a receiver
-# on the host's loopback.
-stage_review_conf() {
-        local d=$E2E_WORK/stage/jit/jitd.conf.d s=$E2E_WORK/stage/jit/secret
-        mkdir -p "$d" "$s"
-        e2e_place "$d" /etc/jitd/jitd.conf.d
-        e2e_bind "$s" /etc/jitd/secret
-        WEBHOOK_SECRET="whsec_$(head -c 32 /dev/urandom | base64 -w0)"
-        (umask 077; printf '%s\n' "$WEBHOOK_SECRET" > "$s/webhook")
-        chmod 0700 "$s"
-        cat > "$d/90-review.conf" <<EOF
-# tests/e2e/review.sh
-[login]
-approvers = carol
-[review]
-listen = 127.0.0.1:$REVIEW_PORT
-[webhook e2e]
-url = http://127.0.0.1:$RECEIVER_PORT/hook
-allow_http_loopback = yes
-secret_file = /etc/jitd/secret/webhook
-retry_initial = 1s
-EOF
-        chmod 0644 "$d/90-review.conf"
-}
-
 boot_review() {
         e2e_rootfs
         e2e_stage_common
         e2e_stage_jit "$JITD" "$JITCTL" "$PAM"
-        stage_review_conf
+        e2e_stage_approvers
         e2e_boot
         e2e_check_libs
-        # The receiver runs here, in the host's network namespace (its
-        # loopback); killed by PID at teardown.
-        nsenter -t "$E2E_LEADER" -n "$E2E_PYTHON" "$E2E_SOURCE/tests/tools/webhook-receiver.py" \
-                --port "$RECEIVER_PORT" --log "$WORKDIR/webhooks.jsonl" --secret "$WEBHOOK_SECRET" \
-                >"$WORKDIR/receiver.out" 2>&1 &
-        E2E_BG+=("$!")
-        wait_for 10 test -s "$WORKDIR/receiver.out" || fail "the webhook receiver did not start"
+        e2e_start_webhook_receiver || fail "the webhook receiver did not start"
         e2e_start_jitd
 }
-
-# carol's review link in the "created" message of REQUEST, once it arrived.
-review_link() {   # REQUEST_ID
-        [ -s "$WORKDIR/webhooks.jsonl" ] || return 1
-        "$E2E_PYTHON" - "$WORKDIR/webhooks.jsonl" "$1" <<'EOF'
-import json, sys
-for line in open(sys.argv[1]):
-    rec = json.loads(line)
-    body = json.loads(rec["body"])
-    if body.get("type") == "jit.request.created" and body["data"]["request_id"] == sys.argv[2]:
-        for link in body["data"]["review_links"]:
-            if link.get("approver") == "carol":
-                print(link["url"])
-                sys.exit(0)
-sys.exit(1)
-EOF
-}
-
-signature_valid() {   # REQUEST_ID
-        "$E2E_PYTHON" - "$WORKDIR/webhooks.jsonl" "$1" <<'EOF'
-import json, sys
-ok = [json.loads(l).get("signature_valid") for l in open(sys.argv[1]) if sys.argv[2] in l]
-sys.exit(0 if ok and all(ok) else 1)
-EOF
-}
-
-# curl in the host's network namespace: the review server listens on its loopback.
-host_curl() { in_netns curl -sS --noproxy '*' --max-time 20 "$@"; }
 
 journal_has() {   # FILE EVENT FIELD=VALUE...
         local f=$1 mid; mid=$(e2e_message_id "$2"); shift 2
@@ -132,10 +69,10 @@ case_kbdint_web() {
         check "alice's keyboard-interactive login waits on a request ($req)" matches "$req" "$REQ_ID_RE"
         [ -n "$req" ] || { wait_exit "$pid" 1 || true; return 0; }
 
-        wait_for 20 review_link "$req" >/dev/null || true
-        url=$(review_link "$req") || url=
+        wait_for 20 e2e_review_link "$req" carol >/dev/null || true
+        url=$(e2e_review_link "$req" carol) || url=
         check "the webhook arrived with carol's review link ($url)" test -n "$url"
-        check "... signed (Standard Webhooks, checked by the receiver)" signature_valid "$req"
+        check "... signed (Standard Webhooks, checked by the receiver)" e2e_webhook_signed "$req"
         [ -n "$url" ] || { wait_exit "$pid" 1 || true; return 0; }
 
         # A link preview first: it must change nothing.
@@ -146,7 +83,7 @@ case_kbdint_web() {
         check "... after a preview the request is still pending" test "$(request_field "$req" state)" = pending
         check "... and alice still waits" kill -0 "$pid"
 
-        csrf=$(sed -n 's/.*name="csrf" value="\([A-Za-z0-9_-]*\)".*/\1/p' "$WORKDIR/page.html" | head -n1)
+        csrf=$(e2e_form_token "$WORKDIR/page.html")
         check "the page carries a CSRF token" test -n "$csrf"
         status=$(host_curl -o "$WORKDIR/post-bad.html" -w '%{http_code}' --data 'csrf=forged&decision=approve&duration=900' "$url") || status=
         check "a POST with a forged token is refused ($status)" test "$status" = 403
@@ -169,7 +106,7 @@ case_kbdint_web() {
         check "... and no second grant" test "$(active_grants alice login | wc -w)" = 1
 
         check "jitctl show lists the delivered notifications" sh -c \
-                "nsenter -t $E2E_LEADER -a jitctl show '$req' | grep -E 'e2e +approved +delivered'"
+                "nsenter -t $E2E_LEADER -a jitctl show '$req' | grep -E 'chat +approved +delivered'"
         jitctl_root show "$req" | show
 
         sleep 0.5
@@ -183,7 +120,7 @@ EOF
         local j=$WORKDIR/journal-request.json
         check "journal: request created" journal_has "$j" REQUEST_CREATED JIT_USER=alice JIT_SERVICE=sshd
         check "journal: notification delivered to the webhook" journal_has "$j" NOTIFICATION_DELIVERED \
-                JIT_ENDPOINT=e2e JIT_NOTIFICATION=created
+                JIT_ENDPOINT=chat JIT_NOTIFICATION=created
         check "journal: request approved by carol" journal_has "$j" REQUEST_APPROVED JIT_APPROVER=carol
         check "journal: the outcome was sent too" journal_has "$j" NOTIFICATION_DELIVERED JIT_NOTIFICATION=approved
 }
