@@ -35,6 +35,40 @@ int global_option(JitctlArgs *args, int c) {
         return parse_global_option(args, c, optarg);
 }
 
+/* The next option of a command, the global ones handled here: its code,
+ * 0 when there are no more, or a negative exit code. */
+int next_option(JitctlArgs *args, int argc, char **argv, const struct option *options) {
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
+                r = global_option(args, c);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return c;
+        }
+        return 0;
+}
+
+/* A command's single argument after its options: a request id (prefix
+ * 'r'), a grant id ('g') or either (0). */
+int id_argument(int argc, char **argv, const char *command, char prefix, const char *what, const char **ret) {
+        int r;
+
+        if (optind >= argc) {
+                usage_error("%s needs a %s id", command, what);
+                return JITCTL_EXIT_USAGE;
+        }
+        r = too_many_arguments(argc, argv, 1);
+        if (r)
+                return r;
+        r = parse_id_argument(argv[optind], prefix, what);
+        if (r)
+                return r;
+        *ret = argv[optind];
+        return 0;
+}
+
 int too_many_arguments(int argc, char **argv, int expected) {
         if (argc - optind > expected) {
                 char buf[64];
@@ -295,12 +329,7 @@ int verb_list(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 switch (c) {
                 case ARG_ALL:
                 case ARG_PENDING:
@@ -318,6 +347,8 @@ int verb_list(JitctlArgs *args, int argc, char **argv) {
                         return option_error(c, argv);
                 }
         }
+        if (c < 0)
+                return -c;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
@@ -459,22 +490,12 @@ int verb_show(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r == 0)
-                        return option_error(c, argv);
-        }
-        if (optind >= argc) {
-                usage_error("show needs a request or grant id");
-                return JITCTL_EXIT_USAGE;
-        }
-        r = too_many_arguments(argc, argv, 1);
-        if (r)
-                return r;
-        id = argv[optind];
-        r = parse_id_argument(id, 0, "request or grant");
+        c = next_option(args, argc, argv, options);
+        if (c < 0)
+                return -c;
+        if (c > 0)
+                return option_error(c, argv);
+        r = id_argument(argc, argv, "show", 0, "request or grant", &id);
         if (r)
                 return r;
         what.id = id;
@@ -523,12 +544,7 @@ int verb_approve(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 if (c == ARG_DURATION) {
                         r = parse_duration_option(optarg, &duration);
                         if (r)
@@ -536,15 +552,9 @@ int verb_approve(JitctlArgs *args, int argc, char **argv) {
                 } else
                         return option_error(c, argv);
         }
-        if (optind >= argc) {
-                usage_error("approve needs a request id");
-                return JITCTL_EXIT_USAGE;
-        }
-        r = too_many_arguments(argc, argv, 1);
-        if (r)
-                return r;
-        id = argv[optind];
-        r = parse_id_argument(id, 'r', "request");
+        if (c < 0)
+                return -c;
+        r = id_argument(argc, argv, "approve", 'r', "request", &id);
         if (r)
                 return r;
         what.id = id;
@@ -591,12 +601,7 @@ int verb_deny(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 if (c == ARG_REASON) {
                         r = parse_reason_option(optarg, &reason);
                         if (r)
@@ -604,15 +609,9 @@ int verb_deny(JitctlArgs *args, int argc, char **argv) {
                 } else
                         return option_error(c, argv);
         }
-        if (optind >= argc) {
-                usage_error("deny needs a request id");
-                return JITCTL_EXIT_USAGE;
-        }
-        r = too_many_arguments(argc, argv, 1);
-        if (r)
-                return r;
-        id = argv[optind];
-        r = parse_id_argument(id, 'r', "request");
+        if (c < 0)
+                return -c;
+        r = id_argument(argc, argv, "deny", 'r', "request", &id);
         if (r)
                 return r;
         what.id = id;
@@ -649,12 +648,7 @@ int verb_revoke(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 switch (c) {
                 case ARG_USER:
                         r = parse_user_option(optarg, &user);
@@ -671,6 +665,8 @@ int verb_revoke(JitctlArgs *args, int argc, char **argv) {
                 if (r)
                         return r;
         }
+        if (c < 0)
+                return -c;
 
         if (optind < argc) {
                 r = too_many_arguments(argc, argv, 1);
@@ -746,12 +742,7 @@ int verb_grant(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 switch (c) {
                 case ARG_USER:
                         r = parse_user_option(optarg, &user);
@@ -771,6 +762,8 @@ int verb_grant(JitctlArgs *args, int argc, char **argv) {
                 if (r)
                         return r;
         }
+        if (c < 0)
+                return -c;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
@@ -814,22 +807,12 @@ int verb_expire(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r == 0)
-                        return option_error(c, argv);
-        }
-        if (optind >= argc) {
-                usage_error("expire needs a grant id");
-                return JITCTL_EXIT_USAGE;
-        }
-        r = too_many_arguments(argc, argv, 1);
-        if (r)
-                return r;
-        id = argv[optind];
-        r = parse_id_argument(id, 'g', "grant");
+        c = next_option(args, argc, argv, options);
+        if (c < 0)
+                return -c;
+        if (c > 0)
+                return option_error(c, argv);
+        r = id_argument(argc, argv, "expire", 'g', "grant", &id);
         if (r)
                 return r;
         what.id = id;
@@ -879,12 +862,7 @@ int verb_status(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 if (c == ARG_USER) {
                         r = parse_user_option(optarg, &user);
                         if (r)
@@ -892,6 +870,8 @@ int verb_status(JitctlArgs *args, int argc, char **argv) {
                 } else
                         return option_error(c, argv);
         }
+        if (c < 0)
+                return -c;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;

@@ -142,6 +142,8 @@ enum {
 };
 int global_option(JitctlArgs *args, int c); /* 1 handled, 0 not global, <0 -exit code */
 int option_error(int c, char **argv);
+int next_option(JitctlArgs *args, int argc, char **argv, const struct option *options);
+int id_argument(int argc, char **argv, const char *command, char prefix, const char *what, const char **ret);
 int too_many_arguments(int argc, char **argv, int expected);
 int parse_duration_option(const char *value, uint64_t *ret);
 int parse_reason_option(const char *value, const char **ret);

@@ -85,12 +85,7 @@ int verb_resend(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 if (c == ARG_ENDPOINT) {
                         if (!endpoint_name_is_valid(optarg)) {
                                 char buf[64];
@@ -102,15 +97,9 @@ int verb_resend(JitctlArgs *args, int argc, char **argv) {
                 } else
                         return option_error(c, argv);
         }
-        if (optind >= argc) {
-                usage_error("resend needs a request id");
-                return JITCTL_EXIT_USAGE;
-        }
-        r = too_many_arguments(argc, argv, 1);
-        if (r)
-                return r;
-        id = argv[optind];
-        r = parse_id_argument(id, 'r', "request");
+        if (c < 0)
+                return -c;
+        r = id_argument(argc, argv, "resend", 'r', "request", &id);
         if (r)
                 return r;
         what.id = id;

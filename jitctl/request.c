@@ -181,12 +181,7 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 switch (c) {
                 case ARG_ACTION:
                         r = parse_action_option(optarg, &action);
@@ -219,6 +214,8 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
                 if (r)
                         return r;
         }
+        if (c < 0)
+                return -c;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
@@ -365,12 +362,7 @@ int verb_extend(JitctlArgs *args, int argc, char **argv) {
         int c, r;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, ":h", options, NULL)) >= 0) {
-                r = global_option(args, c);
-                if (r < 0)
-                        return -r;
-                if (r > 0)
-                        continue;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
                 switch (c) {
                 case ARG_ACTION:
                         r = parse_action_option(optarg, &action);
@@ -401,6 +393,8 @@ int verb_extend(JitctlArgs *args, int argc, char **argv) {
                 if (r)
                         return r;
         }
+        if (c < 0)
+                return -c;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
