@@ -8,8 +8,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <systemd/sd-id128.h>
 
 #include "audit.h"
 #include "decision.h"
@@ -1342,14 +1346,40 @@ static int method_resend(Call *call) {
 
 /* ---- io.jit.OpenSession / CloseSession ---- */
 
+/* What tells this session apart from a later one with the same id (see
+ * SessionRecord and logind.c): this boot, now on CLOCK_MONOTONIC, and the
+ * owner. Left "" (as for old rows: never ended once closed) if any is
+ * unknown. */
+static void session_identity(SessionRecord *s, uid_t uid) {
+        struct timespec ts;
+        sd_id128_t boot;
+
+        if (sd_id128_get_boot(&boot) < 0 || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return;
+        sd_id128_to_string(boot, s->boot_id);
+        s->opened_monotonic_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        s->uid = (int64_t) uid;
+}
+
+static int user_uid(const char *user, uid_t *ret) {
+        struct passwd pw, *result = NULL;
+        char buf[16384];
+
+        if (getpwnam_r(user, &pw, buf, sizeof(buf), &result) != 0 || !result)
+                return -ENOENT;
+        *ret = pw.pw_uid;
+        return 0;
+}
+
 static int method_open_session(Call *call) {
         const char *user, *session_id, *service, *tty, *rhost;
         JitAction action;
         int64_t pid = 0;
-        SessionRecord s = {};
+        SessionRecord s = { .uid = -1 };
         PolicyVerdict v;
         GrantRecord g;
         struct json_object *p;
+        uid_t uid;
         int r;
 
         if (get_user(call, "user", true, &user) < 0 || get_action(call, "action", true, &action) < 0 ||
@@ -1384,6 +1414,9 @@ static int method_open_session(Call *call) {
                         add_string(p, "state", "none");
                 return reply_error(call, JIT_ERROR_NO_GRANT, p);
         }
+
+        if (user_uid(user, &uid) >= 0)
+                session_identity(&s, uid);
 
         snprintf(s.session_id, sizeof(s.session_id), "%s", session_id);
         snprintf(s.grant_id, sizeof(s.grant_id), "%s", g.id);
