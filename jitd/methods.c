@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include <systemd/sd-id128.h>
+#include <systemd/sd-login.h>
 
 #include "audit.h"
 #include "decision.h"
@@ -1372,7 +1373,8 @@ static int user_uid(const char *user, uid_t *ret) {
 }
 
 static int method_open_session(Call *call) {
-        const char *user, *session_id, *service, *tty, *rhost;
+        const char *user, *session_id = NULL, *service, *tty, *rhost;
+        _cleanup_free_ char *caller_session = NULL;
         JitAction action;
         int64_t pid = 0;
         SessionRecord s = { .uid = -1 };
@@ -1383,12 +1385,19 @@ static int method_open_session(Call *call) {
         int r;
 
         if (get_user(call, "user", true, &user) < 0 || get_action(call, "action", true, &action) < 0 ||
-            get_session_id(call, &session_id) < 0 ||
             get_string(call, "service", false, JIT_SERVICE_MAX, &service) < 0 ||
             get_string(call, "tty", false, JIT_TTY_MAX, &tty) < 0 ||
             get_string(call, "rhost", false, JIT_RHOST_MAX, &rhost) < 0 ||
             get_int(call, "pid", false, 0, PID_MAX_VALUE, &pid) < 0)
                 return 0;
+        /* A login names its session (pam_systemd's XDG_SESSION_ID, in the
+         * sshd process that asks). For sudo the session is the caller's own,
+         * which jitd looks up itself: a sudo call names none. */
+        if (action == JIT_ACTION_LOGIN) {
+                if (get_session_id(call, &session_id) < 0)
+                        return 0;
+        } else if (json_object_object_get_ex(call->params, "session_id", NULL))
+                return reply_invalid_parameter(call, "session_id", "not-for-sudo");
 
         /* Sessions of users the policy does not gate (or who bypass it) are
          * not ours to track: "ignore", like Check, so the module needs no
@@ -1415,8 +1424,40 @@ static int method_open_session(Call *call) {
                 return reply_error(call, JIT_ERROR_NO_GRANT, p);
         }
 
-        if (user_uid(user, &uid) >= 0)
+        if (action == JIT_ACTION_LOGIN) {
+                if (user_uid(user, &uid) >= 0)
+                        session_identity(&s, uid);
+        } else {
+                /* The login session sudo runs in, from the kernel's word on
+                 * who is calling (SO_PEERCRED; only root may call this, and
+                 * the caller waits for this reply, so the pid is its own).
+                 * Its owner is who logind will say it belongs to. */
+                r = sd_pid_get_session(call->c->pid, &caller_session);
+                if (r >= 0 && !session_id_is_valid(caller_session))
+                        r = -EINVAL;
+                if (r >= 0)
+                        r = sd_session_get_uid(caller_session, &uid);
+                if (r < 0) {
+                        /* Not in a logind session (cron, a service): nothing
+                         * could end it with the grant. */
+                        log_full_errno(call->m->config.policy[action].on_expiry == ON_EXPIRY_TERMINATE ? LOG_NOTICE
+                                                                                                    : LOG_DEBUG,
+                                       r, "sudo of %s (pid %u) runs in no logind session: %m", user,
+                                       (unsigned) call->c->pid);
+                        if (call->m->config.policy[action].on_expiry == ON_EXPIRY_TERMINATE) {
+                                p = json_object_new_object();
+                                if (p)
+                                        add_string(p, "grant_id", g.id);
+                                return reply_error(call, JIT_ERROR_NO_SESSION, p);
+                        }
+                        p = json_object_new_object();
+                        if (p)
+                                add_string(p, "decision", "ignore");
+                        return reply(call, p);
+                }
+                session_id = caller_session;
                 session_identity(&s, uid);
+        }
 
         snprintf(s.session_id, sizeof(s.session_id), "%s", session_id);
         snprintf(s.grant_id, sizeof(s.grant_id), "%s", g.id);
@@ -1448,6 +1489,8 @@ static int method_open_session(Call *call) {
         if (p) {
                 add_string(p, "grant_id", g.id);
                 add_int(p, "expires_at", g.expires_at);
+                if (action != JIT_ACTION_LOGIN)
+                        add_string(p, "session_id", s.session_id);
         }
         return reply(call, p);
 }

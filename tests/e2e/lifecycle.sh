@@ -8,7 +8,7 @@
 #   lifecycle.sh --case NAME (--jitd F --jitctl F --pam F | --debs DIR) --source DIR --workdir DIR
 #
 # Cases: timers, revoke, restart, warning_extend, sudo_timestamp, clock_jump,
-# logout_expiry, logout_revoke, logout_not_ours.
+# logout_expiry, logout_revoke, logout_not_ours, sudo_terminate.
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
@@ -399,6 +399,40 @@ case_logout_not_ours() {
         refute "journal: no session-terminated" journal_has SESSION_TERMINATED "JIT_GRANT_ID=$gid"
 }
 
+# [sudo] on_expiry = terminate: the login session sudo ran in is recorded
+# under the sudo grant (jitd finds it from the sudo process itself), its
+# terminal is warned before the grant ends, and at expiry the session ends,
+# with the process started under sudo.
+case_sudo_terminate() {
+        local glogin gsudo exp rc out=$WORKDIR/ssh.out
+        boot_lifecycle 'warn_before = 8s\n[sudo]\non_expiry = terminate'
+        glogin=$(admin_grant alice login 30m "e2e: sudo terminate case") || glogin=
+        gsudo=$(admin_grant alice sudo 20s "e2e: sudo terminate case") || gsudo=
+        check "login and 20 s sudo grants for alice ($glogin, $gsudo)" sh -c "[ -n '$glogin' ] && [ -n '$gsudo' ]"
+        [ -n "$gsudo" ] || return 0
+        exp=$(grant_field "$gsudo" expires_at)
+        in_host rm -f /tmp/alice-sudo.pid
+        # -tt: a pty, as an interactive login has
+        E2E_EXEC=1 e2e_ssh alice -tt -- \
+                "$(sudo_cmd alice unused sh -c 'echo $$ > /tmp/alice-sudo.pid; exec sleep 600') & sleep 600" \
+                >"$out" 2>&1 &
+        SESSION_PID=$!; E2E_BG+=("$SESSION_PID")
+        check "a process runs under sudo" wait_for 15 in_host test -s /tmp/alice-sudo.pid
+        LEFT_PID=$(in_host cat /tmp/alice-sudo.pid 2>/dev/null || echo 0)
+        check "... as root (pid $LEFT_PID)" test "$(in_host ps -o uid= -p "$LEFT_PID" | tr -d ' ')" = 0
+        check "the login session sudo ran in is recorded under $gsudo" wait_for 10 has_open_session "$gsudo"
+        check "the warning reaches alice's terminal" \
+                wait_for 20 grep -qF "pam_jit: your access (sudo grant $gsudo) ends at" "$out"
+        check "... before the deadline" test "$(date +%s)" -lt "$exp"
+        check "journal: grant-expiry-warning for $gsudo" journal_has GRANT_EXPIRY_WARNING "JIT_GRANT_ID=$gsudo"
+        rc=0; wait_exit "$SESSION_PID" $((exp - $(date +%s) + 15)) || rc=$?
+        show "$out"
+        check "at the deadline the ssh session ended (exit $rc)" test "$rc" != 124
+        check "... not before it" test "$(date +%s)" -ge "$exp"
+        refute "the process started under sudo is gone" in_host kill -0 "$LEFT_PID" 2>/dev/null
+        check "journal: session-terminated for $gsudo" journal_has SESSION_TERMINATED "JIT_GRANT_ID=$gsudo"
+        check "the login grant is still active" grant_state_is "$glogin" active
+}
 
 # ---- main -------------------------------------------------------------------------------------
 declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }

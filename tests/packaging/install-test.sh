@@ -205,7 +205,7 @@ check "pam-auth-update --enable jit" in_host env DEBIAN_FRONTEND=noninteractive 
 for f in common-auth common-account common-session; do
         check "$f has the pam_jit.so line" test "$(pam_lines $f)" = 1
 done
-check "common-session-noninteractive has none" test "$(pam_lines common-session-noninteractive)" = 0
+check "common-session-noninteractive has it too (sudo's session stack)" test "$(pam_lines common-session-noninteractive)" = 1
 check "in common-session pam_jit.so comes after pam_systemd.so" sh -c \
         "nsenter -t $E2E_LEADER -a awk '/pam_systemd.so/ {s = NR} /pam_jit.so/ {j = NR} END {exit !(s && j > s)}' /etc/pam.d/common-session"
 in_host grep -h pam_jit.so /etc/pam.d/common-account | show || true
@@ -235,7 +235,7 @@ show "$WORKDIR/sudo.out"
 check "... approved while waiting, sudo runs the command" contains "$WORKDIR/sudo.out" SUDO-AS-UID-0
 
 check "pam-auth-update --disable jit" in_host env DEBIAN_FRONTEND=noninteractive pam-auth-update --disable jit
-check "... takes the lines out again" test "$(pam_lines common-account)$(pam_lines common-auth)$(pam_lines common-session)" = 000
+check "... takes the lines out again" test "$(pam_lines common-account)$(pam_lines common-auth)$(pam_lines common-session)$(pam_lines common-session-noninteractive)" = 0000
 check "bob logs in without a grant once disabled" e2e_ssh bob -- true
 
 # ---- purge ----------------------------------------------------------------------------------------
