@@ -170,6 +170,20 @@ check "sandbox: may create a transient timer (StartTransientUnit over D-Bus)" \
 check "... listed by systemctl list-timers 'jit-*'" sh -c \
         "nsenter -t $E2E_LEADER -a systemctl list-timers --no-legend 'jit-*' | grep -q jit-expire-probe.timer"
 check "sandbox: may stop it" sandboxed systemctl stop jit-expire-probe.timer
+# Virtual consoles get expiry warnings too: /dev is the host's (read-only),
+# not PrivateDevices=yes's, which has no /dev/ttyN. The container has no
+# consoles of its own: make the node of one (VT 63; opening it, with no
+# write, at most allocates that VT on this machine's kernel).
+refute "sandbox: /dev takes no new files" sandboxed touch /dev/jitd-probe 2>/dev/null
+if in_host sh -c 'mknod -m 0620 /dev/tty63 c 4 63 && chgrp tty /dev/tty63 && : >> /dev/tty63' 2>/dev/null; then
+        check "sandbox: may open a virtual console (/dev/tty63)" sandboxed sh -c ': >> /dev/tty63'
+        refute "... which PrivateDevices=yes would hide" sandboxed -p PrivateDevices=yes sh -c ': >> /dev/tty63' 2>/dev/null
+else
+        e2e_log "    no virtual consoles on this kernel: not checking /dev/ttyN"
+fi
+check "sandbox: the device ACL is closed, with terminals" sh -c \
+        "nsenter -t $E2E_LEADER -a systemctl show -P DevicePolicy jitd.service | grep -qx closed &&
+         nsenter -t $E2E_LEADER -a systemctl show -P DeviceAllow jitd.service | grep -q 'char-tty'"
 E2E_EXEC=1 e2e_ssh carol -tt -- 'sleep 60' >"$WORKDIR/carol-session.out" 2>&1 &
 spid=$!; E2E_BG+=("$spid")
 # The session and its terminal: logind learns the pty a little after the
