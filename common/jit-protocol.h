@@ -50,6 +50,7 @@
 #define JIT_ERROR_INVALID_PARAMETER "io.jit.InvalidParameter"
 #define JIT_ERROR_PROTOCOL_MISMATCH "io.jit.ProtocolMismatch"
 #define JIT_ERROR_NOT_FOUND "io.jit.NotFound"
+#define JIT_ERROR_NO_SESSION "io.jit.NoSession" /* sudo outside a logind session, and on_expiry=terminate */
 #define JIT_ERROR_CONFLICT "io.jit.Conflict" /* e.g. request no longer pending */
 #define JIT_ERROR_STORE_UNAVAILABLE "io.jit.StoreUnavailable"
 #define JIT_ERROR_LIMIT "io.jit.LimitExceeded"

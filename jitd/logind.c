@@ -14,13 +14,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-id128.h>
 
 #include "audit.h"
 #include "bus-util.h"
@@ -45,6 +49,7 @@ typedef struct SessionCall {
         int64_t expires_at;
         char why[32];
         char text[TTY_TEXT_MAX];
+        bool closing; /* logind's State: logged out, processes left */
 } SessionCall;
 
 static void session_call_init(SessionCall *c, Manager *m, const SessionRecord *s, const GrantRecord *g) {
@@ -98,6 +103,9 @@ static int open_sessions(Manager *m, const GrantRecord *g, SessionList *ret) {
 
 /* ---- ending sessions ---- */
 
+/* Grants an extension chain may go back; more is a tampered store. */
+#define EXTENSION_CHAIN_MAX 64
+
 static void session_closed_by_us(SessionCall *c) {
         int r;
 
@@ -139,11 +147,198 @@ static int on_session_terminated(sd_bus_message *reply, void *userdata, sd_bus_e
         return 0;
 }
 
-void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why) {
-        SessionList l;
+/* Takes c (the bus call frees it, also when it fails).
+ *
+ * A session whose user logged out while processes stayed (closing) is
+ * killed rather than terminated: logind's TerminateSession does nothing to
+ * a session it is already stopping, and what is left in it may well ignore
+ * SIGTERM. */
+static void terminate_session(SessionCall *c) {
+        char id[JIT_SESSION_MAX + 1];
+        bool closing = c->closing;
         int r;
 
-        if (open_sessions(m, g, &l) < 0 || l.n == 0) {
+        snprintf(id, sizeof(id), "%s", c->session.session_id);
+        log_info("Ending session %s of %s%s: grant %s %s.", id, c->session.user,
+                 closing ? " (logged out, processes left)" : "", c->session.grant_id, c->why);
+        if (closing)
+                r = bus_call_method_async(c->m->bus, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "KillSession",
+                                          on_session_terminated, c, free, "ssi", id, "all", (int32_t) SIGKILL);
+        else
+                r = bus_call_method_async(c->m->bus, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER,
+                                          "TerminateSession", on_session_terminated, c, free, "s", id);
+        if (r < 0)
+                log_error_errno(r, "Failed to ask logind to end session %s: %m", id);
+}
+
+/* User (uid), TimestampMonotonic and whether State is "closing", from a
+ * Properties.GetAll reply. */
+static int read_session_identity(sd_bus_message *reply, uint32_t *ret_uid, uint64_t *ret_created,
+                                 bool *ret_closing) {
+        bool have_uid = false, have_created = false;
+        const char *state;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name, *path;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r < 0)
+                        return r;
+                if (strcmp(name, "User") == 0) {
+                        r = sd_bus_message_read(reply, "v", "(uo)", ret_uid, &path);
+                        have_uid = r >= 0;
+                } else if (strcmp(name, "TimestampMonotonic") == 0) {
+                        r = sd_bus_message_read(reply, "v", "t", ret_created);
+                        have_created = r >= 0;
+                } else if (strcmp(name, "State") == 0) {
+                        r = sd_bus_message_read(reply, "v", "s", &state);
+                        if (r >= 0)
+                                *ret_closing = strcmp(state, "closing") == 0;
+                } else
+                        r = sd_bus_message_skip(reply, "v");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return have_uid && have_created ? 0 : -EBADMSG;
+}
+
+/* Whether logind's session by the recorded id is the recorded session. Ids
+ * alone do not say: they start again after a reboot, and without audit
+ * session ids ("c1", "c2") again after logind restarts. The record holds
+ * the boot it was made in (checked before asking), the session's owner and
+ * CLOCK_MONOTONIC when jitd recorded it. pam_jit records a session while
+ * it exists, so the recorded session was created before that moment; and
+ * no two live sessions share an id. A session of that id and owner that
+ * logind says was created no later than the record, in this boot, was
+ * therefore alive then and is the one recorded. */
+static int on_session_identity(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        SessionCall *c = userdata, *d;
+        const char *error = bus_reply_error_name(reply);
+        uint64_t created = 0;
+        uint32_t uid = 0;
+        int r;
+
+        if (error && (strcmp(error, "org.freedesktop.DBus.Error.UnknownObject") == 0 ||
+                      strcmp(error, "org.freedesktop.login1.NoSuchSession") == 0)) {
+                log_debug("Session %s of %s has ended already.", c->session.session_id, c->session.user);
+                if (c->session.closed_at == 0)
+                        session_closed_by_us(c);
+                return 0;
+        }
+        if (error) {
+                log_error("Cannot ask logind about session %s of %s, so it is not ended (grant %s %s): %s",
+                          c->session.session_id, c->session.user, c->session.grant_id, c->why,
+                          bus_reply_error_message(reply));
+                return 0;
+        }
+        r = read_session_identity(reply, &uid, &created, &c->closing);
+        if (r < 0) {
+                log_error_errno(r, "Cannot read what logind says of session %s, so it is not ended: %m",
+                                c->session.session_id);
+                return 0;
+        }
+        if (c->session.uid < 0 || (int64_t) uid != c->session.uid || created == 0 ||
+            created > (uint64_t) c->session.opened_monotonic_usec) {
+                log_notice("Session %s is not the one recorded for %s under grant %s (owner uid %u, created at "
+                           "%" PRIu64 " us, recorded at %" PRIi64 " us); not ending it.",
+                           c->session.session_id, c->session.user, c->session.grant_id, (unsigned) uid, created,
+                           c->session.opened_monotonic_usec);
+                if (c->session.closed_at == 0)
+                        session_closed_by_us(c); /* ours is gone: another one has its id */
+                return 0;
+        }
+
+        d = session_call_dup(c); /* c belongs to this call */
+        if (d)
+                terminate_session(d);
+        else
+                log_error("Out of memory: cannot end session %s.", c->session.session_id);
+        return 0;
+}
+
+/* Takes c. */
+static void end_session(SessionCall *c, const char *boot_id) {
+        _cleanup_free_ SessionCall *owned = c;
+        _cleanup_free_ char *path = NULL;
+        char id[JIT_SESSION_MAX + 1];
+        int r;
+
+        if (!c->session.boot_id[0]) {
+                /* Recorded before jitd kept sessions' identity: an open one is
+                 * ended as it always was; a closed one cannot be proved to be
+                 * what logind now has under its id, so it is left alone. */
+                if (c->session.closed_at == 0)
+                        terminate_session(TAKE_PTR(owned));
+                return;
+        }
+        if (!boot_id || strcmp(c->session.boot_id, boot_id) != 0) {
+                log_debug("Session %s of %s was recorded in another boot; not ending it.", c->session.session_id,
+                          c->session.user);
+                if (c->session.closed_at == 0 && boot_id)
+                        session_closed_by_us(c);
+                return;
+        }
+
+        r = sd_bus_path_encode(LOGIND_SESSION_PATH_PREFIX, c->session.session_id, &path);
+        if (r < 0) {
+                log_error_errno(r, "Cannot name session %s on the bus: %m", c->session.session_id);
+                return;
+        }
+        snprintf(id, sizeof(id), "%s", c->session.session_id);
+        r = bus_call_method_async(c->m->bus, LOGIND_SERVICE, path, "org.freedesktop.DBus.Properties", "GetAll",
+                                  on_session_identity, TAKE_PTR(owned), free, "s", LOGIND_SESSION);
+        if (r < 0)
+                log_error_errno(r, "Failed to ask logind about session %s: %m", id);
+}
+
+/* Every session recorded under `g` (closed ones too: with KillUserProcesses=no
+ * a session's processes outlive the logout), and the closed ones of the
+ * grants it extended (their open ones moved to `g`). */
+static int grant_sessions(Manager *m, const GrantRecord *g, SessionList *ret) {
+        char id[JIT_ID_MAX];
+        int r;
+
+        *ret = (SessionList) {};
+        snprintf(id, sizeof(id), "%s", g->id);
+        for (unsigned hops = 0; id[0] && hops < EXTENSION_CHAIN_MAX; hops++) {
+                GrantRecord prev;
+
+                r = store_list_sessions(m->store, id, false, collect_session, ret);
+                if (r < 0)
+                        goto fail;
+                r = store_get_grant(m->store, id, &prev);
+                if (r < 0)
+                        goto fail;
+                snprintf(id, sizeof(id), "%s", prev.extends_grant_id);
+        }
+        return 0;
+fail:
+        free(ret->items);
+        *ret = (SessionList) {};
+        return log_error_errno(r, "Cannot list the sessions of grant %s: %m", g->id);
+}
+
+void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why) {
+        char boot_id[SD_ID128_STRING_MAX];
+        sd_id128_t boot;
+        SessionList l;
+        size_t n_live = 0;
+
+        if (grant_sessions(m, g, &l) < 0)
+                return;
+        for (size_t i = 0; i < l.n; i++)
+                if (l.items[i].closed_at == 0)
+                        n_live++;
+        if (l.n == 0) {
                 free(l.items);
                 return;
         }
@@ -152,10 +347,16 @@ void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why
                 if (!m->logind_missing_logged)
                         log_warning("No system bus: sessions of ended grants cannot be ended through logind.");
                 m->logind_missing_logged = true;
-                log_warning("Grant %s of %s %s; its %zu open session(s) stay open.", g->id, g->user, why, l.n);
+                log_warning("Grant %s of %s %s; its %zu open session(s) stay open.", g->id, g->user, why, n_live);
                 free(l.items);
                 return;
         }
+
+        if (sd_id128_get_boot(&boot) < 0) {
+                log_warning("Cannot tell this boot's id: only sessions recorded without one are ended.");
+                boot_id[0] = '\0';
+        } else
+                sd_id128_to_string(boot, boot_id);
 
         for (size_t i = 0; i < l.n; i++) {
                 SessionCall call, *c;
@@ -167,12 +368,7 @@ void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why
                         log_error("Out of memory: cannot end session %s.", l.items[i].session_id);
                         continue;
                 }
-                log_info("Ending session %s of %s: grant %s %s.", c->session.session_id, c->session.user, g->id,
-                         why);
-                r = bus_call_method_async(m->bus, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "TerminateSession",
-                                          on_session_terminated, c, free, "s", l.items[i].session_id);
-                if (r < 0)
-                        log_error_errno(r, "Failed to ask logind to end session %s: %m", l.items[i].session_id);
+                end_session(c, boot_id[0] ? boot_id : NULL);
         }
         free(l.items);
 }
@@ -315,16 +511,24 @@ static int on_session_tty(sd_bus_message *reply, void *userdata, sd_bus_error *r
 }
 
 void logind_warn_sessions(Manager *m, const GrantRecord *g) {
+        char boot_id[SD_ID128_STRING_MAX] = "";
+        sd_id128_t boot;
         SessionList l;
         int r;
 
         if (open_sessions(m, g, &l) < 0)
                 return;
+        if (sd_id128_get_boot(&boot) >= 0)
+                sd_id128_to_string(boot, boot_id);
 
         for (size_t i = 0; i < l.n; i++) {
                 _cleanup_free_ char *path = NULL;
                 SessionCall call, *c;
 
+                /* A row left open in an earlier boot: its terminal is somebody
+                 * else's now, or nobody's. */
+                if (l.items[i].boot_id[0] && strcmp(l.items[i].boot_id, boot_id) != 0)
+                        continue;
                 session_call_init(&call, m, &l.items[i], g);
                 if (expiry_warning_text(g, jit_now_realtime(), call.text, sizeof(call.text)) < 0)
                         continue;

@@ -8,8 +8,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <systemd/sd-id128.h>
+#include <systemd/sd-login.h>
 
 #include "audit.h"
 #include "decision.h"
@@ -1342,23 +1347,57 @@ static int method_resend(Call *call) {
 
 /* ---- io.jit.OpenSession / CloseSession ---- */
 
+/* What tells this session apart from a later one with the same id (see
+ * SessionRecord and logind.c): this boot, now on CLOCK_MONOTONIC, and the
+ * owner. Left "" (as for old rows: never ended once closed) if any is
+ * unknown. */
+static void session_identity(SessionRecord *s, uid_t uid) {
+        struct timespec ts;
+        sd_id128_t boot;
+
+        if (sd_id128_get_boot(&boot) < 0 || clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+                return;
+        sd_id128_to_string(boot, s->boot_id);
+        s->opened_monotonic_usec = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        s->uid = (int64_t) uid;
+}
+
+static int user_uid(const char *user, uid_t *ret) {
+        struct passwd pw, *result = NULL;
+        char buf[16384];
+
+        if (getpwnam_r(user, &pw, buf, sizeof(buf), &result) != 0 || !result)
+                return -ENOENT;
+        *ret = pw.pw_uid;
+        return 0;
+}
+
 static int method_open_session(Call *call) {
-        const char *user, *session_id, *service, *tty, *rhost;
+        const char *user, *session_id = NULL, *service, *tty, *rhost;
+        _cleanup_free_ char *caller_session = NULL;
         JitAction action;
         int64_t pid = 0;
-        SessionRecord s = {};
+        SessionRecord s = { .uid = -1 };
         PolicyVerdict v;
         GrantRecord g;
         struct json_object *p;
+        uid_t uid;
         int r;
 
         if (get_user(call, "user", true, &user) < 0 || get_action(call, "action", true, &action) < 0 ||
-            get_session_id(call, &session_id) < 0 ||
             get_string(call, "service", false, JIT_SERVICE_MAX, &service) < 0 ||
             get_string(call, "tty", false, JIT_TTY_MAX, &tty) < 0 ||
             get_string(call, "rhost", false, JIT_RHOST_MAX, &rhost) < 0 ||
             get_int(call, "pid", false, 0, PID_MAX_VALUE, &pid) < 0)
                 return 0;
+        /* A login names its session (pam_systemd's XDG_SESSION_ID, in the
+         * sshd process that asks). For sudo the session is the caller's own,
+         * which jitd looks up itself: a sudo call names none. */
+        if (action == JIT_ACTION_LOGIN) {
+                if (get_session_id(call, &session_id) < 0)
+                        return 0;
+        } else if (json_object_object_get_ex(call->params, "session_id", NULL))
+                return reply_invalid_parameter(call, "session_id", "not-for-sudo");
 
         /* Sessions of users the policy does not gate (or who bypass it) are
          * not ours to track: "ignore", like Check, so the module needs no
@@ -1383,6 +1422,41 @@ static int method_open_session(Call *call) {
                 if (p)
                         add_string(p, "state", "none");
                 return reply_error(call, JIT_ERROR_NO_GRANT, p);
+        }
+
+        if (action == JIT_ACTION_LOGIN) {
+                if (user_uid(user, &uid) >= 0)
+                        session_identity(&s, uid);
+        } else {
+                /* The login session sudo runs in, from the kernel's word on
+                 * who is calling (SO_PEERCRED; only root may call this, and
+                 * the caller waits for this reply, so the pid is its own).
+                 * Its owner is who logind will say it belongs to. */
+                r = sd_pid_get_session(call->c->pid, &caller_session);
+                if (r >= 0 && !session_id_is_valid(caller_session))
+                        r = -EINVAL;
+                if (r >= 0)
+                        r = sd_session_get_uid(caller_session, &uid);
+                if (r < 0) {
+                        /* Not in a logind session (cron, a service): nothing
+                         * could end it with the grant. */
+                        log_full_errno(call->m->config.policy[action].on_expiry == ON_EXPIRY_TERMINATE ? LOG_NOTICE
+                                                                                                    : LOG_DEBUG,
+                                       r, "sudo of %s (pid %u) runs in no logind session: %m", user,
+                                       (unsigned) call->c->pid);
+                        if (call->m->config.policy[action].on_expiry == ON_EXPIRY_TERMINATE) {
+                                p = json_object_new_object();
+                                if (p)
+                                        add_string(p, "grant_id", g.id);
+                                return reply_error(call, JIT_ERROR_NO_SESSION, p);
+                        }
+                        p = json_object_new_object();
+                        if (p)
+                                add_string(p, "decision", "ignore");
+                        return reply(call, p);
+                }
+                session_id = caller_session;
+                session_identity(&s, uid);
         }
 
         snprintf(s.session_id, sizeof(s.session_id), "%s", session_id);
@@ -1415,6 +1489,8 @@ static int method_open_session(Call *call) {
         if (p) {
                 add_string(p, "grant_id", g.id);
                 add_int(p, "expires_at", g.expires_at);
+                if (action != JIT_ACTION_LOGIN)
+                        add_string(p, "session_id", s.session_id);
         }
         return reply(call, p);
 }

@@ -33,7 +33,7 @@ struct Connection {
         int fd;
         uid_t uid; /* SO_PEERCRED, the only identity we trust */
         gid_t gid;
-        pid_t pid; /* informational only, never used to decide anything */
+        pid_t pid; /* never identity; only to find the logind session of root's sudo calls */
         char *user_name; /* the uid's name, resolved on first use */
         bool user_name_resolved;
 

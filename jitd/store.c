@@ -216,6 +216,14 @@ static const Migration migrations[] = {
         "        via TEXT NOT NULL DEFAULT '',\n"
         "        PRIMARY KEY (request_id, approver)\n"
         ") STRICT, WITHOUT ROWID;\n" },
+
+        /* A closed session may live on in logind (KillUserProcesses=no) and
+         * is ended at expiry only if it is provably the one recorded: these
+         * say which one that was (see SessionRecord). */
+        { "session identity",
+        "ALTER TABLE sessions ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';\n"
+        "ALTER TABLE sessions ADD COLUMN opened_monotonic_usec INTEGER NOT NULL DEFAULT 0;\n"
+        "ALTER TABLE sessions ADD COLUMN uid INTEGER NOT NULL DEFAULT -1;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -229,7 +237,9 @@ _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
 #define GRANT_COLUMNS                                                                                      \
         "id, request_id, user, action, created_at, expires_at, approver, reason, state, breakglass, ended_at, " \
         "ended_by, extends_grant_id, extended_by"
-#define SESSION_COLUMNS "session_id, grant_id, user, service, tty, rhost, pid, opened_at, closed_at"
+#define SESSION_COLUMNS                                                                                    \
+        "session_id, grant_id, user, service, tty, rhost, pid, opened_at, closed_at, boot_id, "               \
+        "opened_monotonic_usec, uid"
 
 typedef enum StatementId {
         STMT_BEGIN,
@@ -344,11 +354,14 @@ static const char *const statement_sql[_STMT_MAX] = {
                                   " WHERE user = ?1 AND state = 'active' AND expires_at > ?2"
                                   " ORDER BY created_at DESC, rowid DESC LIMIT ?3",
 
-        /* A session id still "open" from before a reboot is a different session. */
+        /* A session id still "open" from before is a different session now
+         * (a login), or this sudo grant's earlier row of the same login
+         * session (sudo rows of one grant carry the session's id too). */
         [STMT_CLOSE_STALE_SESSION] = "UPDATE sessions SET closed_at = ?3"
-                                     " WHERE user = ?1 AND session_id = ?2 AND closed_at = 0",
+                                     " WHERE user = ?1 AND session_id = ?2 AND closed_at = 0"
+                                     " AND (grant_id = ?4 OR (SELECT action FROM grants WHERE id = ?4) = 'login')",
         [STMT_INSERT_SESSION] = "INSERT INTO sessions (" SESSION_COLUMNS ")"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         [STMT_CLOSE_SESSION] = "UPDATE sessions SET closed_at = ?3"
                                " WHERE user = ?1 AND session_id = ?2 AND closed_at = 0",
         [STMT_LIST_SESSIONS] = "SELECT " SESSION_COLUMNS " FROM sessions ORDER BY opened_at, rowid LIMIT ?2",
@@ -626,6 +639,18 @@ static int read_grant(sqlite3_stmt *st, GrantRecord *ret) {
         return 0;
 }
 
+/* "" or 32 lowercase hex digits (sd_id128_to_string()). */
+static bool boot_id_ok(const char *s) {
+        size_t n = strlen(s);
+
+        if (n != 0 && n != 32)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+                        return false;
+        return true;
+}
+
 static int read_session(sqlite3_stmt *st, SessionRecord *ret) {
         SessionRecord r = {};
 
@@ -633,7 +658,9 @@ static int read_session(sqlite3_stmt *st, SessionRecord *ret) {
             COL_STR(st, 2, r.user, true) < 0 || COL_STR(st, 3, r.service, false) < 0 ||
             COL_STR(st, 4, r.tty, false) < 0 || COL_STR(st, 5, r.rhost, false) < 0 ||
             column_int(st, 6, &r.pid) < 0 || column_int(st, 7, &r.opened_at) < 0 ||
-            column_int(st, 8, &r.closed_at) < 0)
+            column_int(st, 8, &r.closed_at) < 0 || COL_STR(st, 9, r.boot_id, false) < 0 ||
+            column_int(st, 10, &r.opened_monotonic_usec) < 0 || column_int(st, 11, &r.uid) < 0 ||
+            !boot_id_ok(r.boot_id) || r.uid < -1 || r.uid > UINT32_MAX)
                 return -EIO;
         *ret = r;
         return 0;
@@ -674,7 +701,8 @@ static bool grant_ok(const GrantRecord *g) {
 
 static bool session_ok(const SessionRecord *r) {
         return r && FIELD_OK(r->session_id, true) && FIELD_OK(r->grant_id, true) && FIELD_OK(r->user, true) &&
-               FIELD_OK(r->service, false) && FIELD_OK(r->tty, false) && FIELD_OK(r->rhost, false);
+               FIELD_OK(r->service, false) && FIELD_OK(r->tty, false) && FIELD_OK(r->rhost, false) &&
+               FIELD_OK(r->boot_id, false) && boot_id_ok(r->boot_id) && r->uid >= -1 && r->uid <= UINT32_MAX;
 }
 
 static int bind_grant(sqlite3_stmt *st, const GrantRecord *g) {
@@ -1666,7 +1694,7 @@ int store_open_session(Store *s, const SessionRecord *r) {
                 if (k < 0)
                         return k;
                 if (bind_text(st, 1, r->user) < 0 || bind_text(st, 2, r->session_id) < 0 ||
-                    bind_int(st, 3, r->opened_at) < 0)
+                    bind_int(st, 3, r->opened_at) < 0 || bind_text(st, 4, r->grant_id) < 0)
                         return -ENOMEM;
                 k = stmt_run(st);
                 if (k < 0)
@@ -1681,7 +1709,8 @@ int store_open_session(Store *s, const SessionRecord *r) {
                 if (bind_text(st, 1, r->session_id) < 0 || bind_text(st, 2, r->grant_id) < 0 ||
                     bind_text(st, 3, r->user) < 0 || bind_text(st, 4, r->service) < 0 || bind_text(st, 5, r->tty) < 0 ||
                     bind_text(st, 6, r->rhost) < 0 || bind_int(st, 7, r->pid) < 0 || bind_int(st, 8, r->opened_at) < 0 ||
-                    bind_int(st, 9, r->closed_at) < 0)
+                    bind_int(st, 9, r->closed_at) < 0 || bind_text(st, 10, r->boot_id) < 0 ||
+                    bind_int(st, 11, r->opened_monotonic_usec) < 0 || bind_int(st, 12, r->uid) < 0)
                         return -ENOMEM;
                 k = stmt_run(st); /* -ENOENT: no such grant */
                 if (k < 0)

@@ -12,7 +12,7 @@
 
 /* The number of migration steps in store.c; raise it by one with each step
  * appended there. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef enum RequestState {
         REQUEST_PENDING,
@@ -84,6 +84,14 @@ typedef struct SessionRecord {
         int64_t pid;
         int64_t opened_at;
         int64_t closed_at; /* 0 while open */
+        /* Which logind session this is, beyond its id (ids repeat after a
+         * reboot and, without audit, after logind restarts): the boot it
+         * was recorded in ("" for rows from before schema 4), CLOCK_MONOTONIC
+         * when jitd recorded it, and the uid logind should show as its
+         * owner (-1 unknown). */
+        char boot_id[33];
+        int64_t opened_monotonic_usec;
+        int64_t uid;
 } SessionRecord;
 
 typedef struct Store Store;
@@ -161,6 +169,10 @@ int store_list_requests(Store *s, const char *user, bool pending_only, int64_t n
 int store_list_grants(Store *s, const char *user, bool active_only, int64_t now, unsigned limit,
                       StoreGrantCallback cb, void *userdata);
 
+/* Record a session. Open rows of the same user and session id end first: a
+ * new login session with that id means the old one is gone, whatever grant
+ * it was under; a sudo grant's row replaces only that grant's earlier row
+ * of the session (a second sudo in the same login session). */
 int store_open_session(Store *s, const SessionRecord *r);
 int store_close_session(Store *s, const char *user, const char *session_id, int64_t now);
 int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSessionCallback cb,

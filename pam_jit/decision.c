@@ -473,7 +473,7 @@ JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, Ji
         answer_init(answer);
 
         p = params_new(ctx, /* with_origin= */ true);
-        if (!p || add_string(p, "session_id", session_id) < 0 ||
+        if (!p || (session_id && add_string(p, "session_id", session_id) < 0) ||
             add_value(p, "pid", json_object_new_int64((int64_t) getpid())) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 

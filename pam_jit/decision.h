@@ -52,6 +52,7 @@ JitResult jitd_request(const PamJitContext *ctx, const char *reason, JitdAnswer 
  * can never turn an unanswered request into access. */
 JitResult jitd_wait_decision(const PamJitContext *ctx, const char *request_id, uint64_t wait_sec,
                              JitdAnswer *answer);
-/* Recorded -> ALLOW (grant_id set); policy not covering -> IGNORE. */
+/* Recorded -> ALLOW (grant_id set); policy not covering -> IGNORE. session_id
+ * NULL for sudo: jitd finds the caller's logind session itself. */
 JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer);
 JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer);

@@ -401,11 +401,22 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
         r = context_init(&ctx, pamh, PAM_JIT_PHASE_OPEN_SESSION, argc, argv);
         if (r == JIT_RESULT_ALLOW) {
                 if (ctx.action != JIT_ACTION_LOGIN) {
-                        /* sudo switches PAM_USER to the target user before
-                         * opening its session; the grant was checked in
-                         * account, and sudo sessions are not ended by jitd. */
-                        r = JIT_RESULT_IGNORE;
-                        detail = "sessions are tracked for logins only";
+                        /* sudo sets PAM_USER to the target user before it
+                         * opens its session; the grant is the invoking
+                         * user's, whom sudo names in PAM_RUSER. Which
+                         * logind session sudo runs in, jitd finds out from
+                         * the connection itself: nothing is sent for it. */
+                        const char *ruser = pam_item_string(pamh, PAM_RUSER);
+
+                        if (!jit_user_name_is_valid(ruser)) {
+                                r = JIT_RESULT_USER_UNKNOWN;
+                                detail = "no usable PAM_RUSER (the user who ran sudo)";
+                        } else {
+                                ctx.user = ruser;
+                                r = jitd_open_session(&ctx, NULL, &a);
+                                if (r == JIT_RESULT_NO_GRANT)
+                                        detail = "no live grant";
+                        }
                 } else if (!(session_id = session_id_get(&ctx, &detail)))
                         r = JIT_RESULT_IGNORE;
                 else {
@@ -428,8 +439,11 @@ _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const
         r = context_init(&ctx, pamh, PAM_JIT_PHASE_CLOSE_SESSION, argc, argv);
         if (r == JIT_RESULT_ALLOW) {
                 if (ctx.action != JIT_ACTION_LOGIN) {
+                        /* jitd's record of sudo in a login session lasts as
+                         * long as that session: the login's close_session
+                         * closes it, or the end of the grant. */
                         r = JIT_RESULT_IGNORE;
-                        detail = "sessions are tracked for logins only";
+                        detail = "a sudo record ends with the login session";
                 } else if (!(session_id = session_id_get(&ctx, &detail)))
                         r = JIT_RESULT_IGNORE;
                 else

@@ -7,7 +7,8 @@
 #
 #   lifecycle.sh --case NAME (--jitd F --jitctl F --pam F | --debs DIR) --source DIR --workdir DIR
 #
-# Cases: timers, revoke, restart, warning_extend, sudo_timestamp, clock_jump.
+# Cases: timers, revoke, restart, warning_extend, sudo_timestamp, clock_jump,
+# logout_expiry, logout_revoke, logout_not_ours, sudo_terminate.
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
@@ -88,6 +89,26 @@ start_session() {   # USER OUTFILE [ssh options]
         E2E_BG+=("$SESSION_PID")
         wait_for 15 in_host test -s "/tmp/$u-left.pid" || fail "the ssh session of $u did not start"
         LEFT_PID=$(in_host cat "/tmp/$u-left.pid" 2>/dev/null || echo 0)
+}
+
+
+# Sessions io.jit.Show lists under a grant that jitd has recorded as closed.
+closed_sessions() {   # GRANT_ID
+        jitctl_root show "$1" --json |
+                json_get "' '.join(s['session_id'] for s in d.get('sessions', []) if s.get('closed_at'))"
+}
+has_closed_session() { [ -n "$(closed_sessions "$1")" ]; }
+# An ssh login of USER that starts a process of its own (setsid: it leaves
+# the shell, not the session's scope) and logs out. Sets LEFT_PID and SID
+# (the logind session).
+login_leave_process() {   # USER
+        local u=$1
+        in_host rm -f "/tmp/$u-left.pid"
+        e2e_ssh "$u" -- "setsid -f sh -c 'echo \$\$ > /tmp/$u-left.pid; exec sleep 600' </dev/null >/dev/null 2>&1" \
+                || fail "the ssh login of $u failed"
+        wait_for 10 in_host test -s "/tmp/$u-left.pid" || fail "no process left behind by $u"
+        LEFT_PID=$(in_host cat "/tmp/$u-left.pid" 2>/dev/null || echo 0)
+        SID=$(in_host cat "/proc/$LEFT_PID/cgroup" 2>/dev/null | sed -n 's|.*/session-\([^/]*\)\.scope$|\1|p')
 }
 
 # ---- cases ------------------------------------------------------------------------------------
@@ -278,6 +299,132 @@ case_clock_jump() {
                 journal_has ACCESS_DENIED "JIT_USER=alice"
         refute "no expiry timer has fired: the decision alone refused her" \
                 sh -c "nsenter -t $E2E_LEADER -a journalctl -q -b -u jit-expire-$gid.service -o cat | grep -q ."
+}
+
+
+# A user logs out and leaves a process behind (Debian: KillUserProcesses=no,
+# so logind keeps the session "closing"). pam_jit's close_session recorded
+# the session closed; at expiry jitd still ends what logind keeps of it.
+logout_left_behind() {   # USER GRANT_ID
+        local u=$1 gid=$2
+        login_leave_process "$u"
+        check "$u logged out: the session ($SID) is recorded closed under $gid" \
+                wait_for 10 has_closed_session "$gid"
+        check "... and none is open" test -z "$(open_sessions "$gid")"
+        check "the process left behind outlives the logout (pid $LEFT_PID)" in_host kill -0 "$LEFT_PID"
+        check "... in logind's session $SID, now closing" \
+                test "$(in_host loginctl show-session -P State "$SID" 2>/dev/null)" = closing
+}
+
+case_logout_expiry() {
+        local gid exp
+        boot_lifecycle
+        gid=$(admin_grant bob login 15s "e2e: logout case") || gid=
+        check "15 s login grant for bob ($gid)" matches "$gid" "$GRANT_ID_RE"
+        [ -n "$gid" ] || return 0
+        exp=$(grant_field "$gid" expires_at)
+        logout_left_behind bob "$gid"
+        while [ "$(date +%s)" -le "$exp" ]; do sleep 0.5; done
+        check "after the deadline, the process left behind is gone" \
+                wait_for 10 sh -c "! nsenter -t $E2E_LEADER -a kill -0 $LEFT_PID 2>/dev/null"
+        check "... and so is logind's session $SID" \
+                wait_for 5 sh -c "! nsenter -t $E2E_LEADER -a loginctl show-session $SID >/dev/null 2>&1"
+        check "journal: session-terminated for $gid (session $SID)" \
+                journal_has SESSION_TERMINATED "JIT_SESSION=$SID"
+        check "... because it expired" journal_has SESSION_TERMINATED "JIT_REASON=expired"
+}
+
+case_logout_revoke() {
+        local gid other
+        boot_lifecycle
+        gid=$(admin_grant alice login 30m "e2e: logout revoke case") || gid=
+        check "30 min login grant for alice ($gid)" matches "$gid" "$GRANT_ID_RE"
+        [ -n "$gid" ] || return 0
+        logout_left_behind alice "$gid"
+        # carol's session is no grant's: revoking alice's grant leaves it be
+        E2E_EXEC=1 e2e_ssh carol -- 'sleep 600' >/dev/null 2>&1 &
+        other=$!; E2E_BG+=("$other")
+        check "carol's ssh session runs" wait_for 10 sh -c \
+                "nsenter -t $E2E_LEADER -a loginctl list-sessions --no-legend | grep -qw carol"
+        check "carol revokes $gid" quiet jitctl_as carol revoke "$gid" --reason "e2e: logout revoke case"
+        check "the process alice left behind is gone" \
+                wait_for 10 sh -c "! nsenter -t $E2E_LEADER -a kill -0 $LEFT_PID 2>/dev/null"
+        check "journal: session-terminated for $gid, because it was revoked" \
+                journal_has SESSION_TERMINATED "JIT_REASON=was revoked"
+        check "carol's session is untouched" kill -0 "$other"
+}
+
+# jitd ends a recorded session only if logind's session of that id is
+# provably the recorded one. Two sessions left behind by bob, whose records
+# are altered to say otherwise (another owner; recorded before logind
+# created the session, as a reused id would be): both survive the expiry.
+jitd_db_sql() {   # SQL: one row changed in the host's database, while jitd runs
+        # chroot: SQLite resolves the /proc/PID/root link to this machine's /
+        "$E2E_PYTHON" -c 'import os, sqlite3, sys
+os.chroot(sys.argv[1]); os.chdir("/")
+db = sqlite3.connect("/var/lib/jitd/jitd.db", timeout=10)
+with db:
+    n = db.execute(sys.argv[2]).rowcount
+sys.exit(0 if n == 1 else 1)' "/proc/$E2E_LEADER/root" "$1"
+}
+case_logout_not_ours() {
+        local gid exp pid1 sid1 pid2 sid2
+        boot_lifecycle
+        gid=$(admin_grant bob login 15s "e2e: not ours case") || gid=
+        check "15 s login grant for bob ($gid)" matches "$gid" "$GRANT_ID_RE"
+        [ -n "$gid" ] || return 0
+        exp=$(grant_field "$gid" expires_at)
+        logout_left_behind bob "$gid"; pid1=$LEFT_PID sid1=$SID
+        logout_left_behind bob "$gid"; pid2=$LEFT_PID sid2=$SID
+        check "two sessions left behind ($sid1, $sid2)" test -n "$sid1" -a -n "$sid2" -a "$sid1" != "$sid2"
+        check "record of $sid1 altered: another owner" \
+                jitd_db_sql "UPDATE sessions SET uid = uid + 1 WHERE session_id = '$sid1' AND grant_id = '$gid'"
+        check "record of $sid2 altered: made before the session existed" \
+                jitd_db_sql "UPDATE sessions SET opened_monotonic_usec = 1 WHERE session_id = '$sid2' AND grant_id = '$gid'"
+        while [ "$(date +%s)" -le $((exp + 3)) ]; do sleep 0.5; done
+        check "$gid expired" grant_state_is "$gid" expired
+        check "jitd looked and refused: $sid1" sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -t jitd -b -o cat | grep -qF 'Session $sid1 is not the one recorded'"
+        check "... and $sid2" sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -t jitd -b -o cat | grep -qF 'Session $sid2 is not the one recorded'"
+        check "the process in $sid1 still runs" in_host kill -0 "$pid1"
+        check "the process in $sid2 still runs" in_host kill -0 "$pid2"
+        refute "journal: no session-terminated" journal_has SESSION_TERMINATED "JIT_GRANT_ID=$gid"
+}
+
+# [sudo] on_expiry = terminate: the login session sudo ran in is recorded
+# under the sudo grant (jitd finds it from the sudo process itself), its
+# terminal is warned before the grant ends, and at expiry the session ends,
+# with the process started under sudo.
+case_sudo_terminate() {
+        local glogin gsudo exp rc out=$WORKDIR/ssh.out
+        boot_lifecycle 'warn_before = 8s\n[sudo]\non_expiry = terminate'
+        glogin=$(admin_grant alice login 30m "e2e: sudo terminate case") || glogin=
+        gsudo=$(admin_grant alice sudo 20s "e2e: sudo terminate case") || gsudo=
+        check "login and 20 s sudo grants for alice ($glogin, $gsudo)" sh -c "[ -n '$glogin' ] && [ -n '$gsudo' ]"
+        [ -n "$gsudo" ] || return 0
+        exp=$(grant_field "$gsudo" expires_at)
+        in_host rm -f /tmp/alice-sudo.pid
+        # -tt: a pty, as an interactive login has
+        E2E_EXEC=1 e2e_ssh alice -tt -- \
+                "$(sudo_cmd alice unused sh -c 'echo $$ > /tmp/alice-sudo.pid; exec sleep 600') & sleep 600" \
+                >"$out" 2>&1 &
+        SESSION_PID=$!; E2E_BG+=("$SESSION_PID")
+        check "a process runs under sudo" wait_for 15 in_host test -s /tmp/alice-sudo.pid
+        LEFT_PID=$(in_host cat /tmp/alice-sudo.pid 2>/dev/null || echo 0)
+        check "... as root (pid $LEFT_PID)" test "$(in_host ps -o uid= -p "$LEFT_PID" | tr -d ' ')" = 0
+        check "the login session sudo ran in is recorded under $gsudo" wait_for 10 has_open_session "$gsudo"
+        check "the warning reaches alice's terminal" \
+                wait_for 20 grep -qF "pam_jit: your access (sudo grant $gsudo) ends at" "$out"
+        check "... before the deadline" test "$(date +%s)" -lt "$exp"
+        check "journal: grant-expiry-warning for $gsudo" journal_has GRANT_EXPIRY_WARNING "JIT_GRANT_ID=$gsudo"
+        rc=0; wait_exit "$SESSION_PID" $((exp - $(date +%s) + 15)) || rc=$?
+        show "$out"
+        check "at the deadline the ssh session ended (exit $rc)" test "$rc" != 124
+        check "... not before it" test "$(date +%s)" -ge "$exp"
+        refute "the process started under sudo is gone" in_host kill -0 "$LEFT_PID" 2>/dev/null
+        check "journal: session-terminated for $gsudo" journal_has SESSION_TERMINATED "JIT_GRANT_ID=$gsudo"
+        check "the login grant is still active" grant_state_is "$glogin" active
 }
 
 # ---- main -------------------------------------------------------------------------------------

@@ -162,6 +162,20 @@ check "sandbox: may create a transient timer (StartTransientUnit over D-Bus)" \
 check "... listed by systemctl list-timers 'jit-*'" sh -c \
         "nsenter -t $E2E_LEADER -a systemctl list-timers --no-legend 'jit-*' | grep -q jit-expire-probe.timer"
 check "sandbox: may stop it" sandboxed systemctl stop jit-expire-probe.timer
+# Virtual consoles get expiry warnings too: /dev is the host's (read-only),
+# not PrivateDevices=yes's, which has no /dev/ttyN. The container has no
+# consoles of its own: make the node of one (VT 63; opening it, with no
+# write, at most allocates that VT on this machine's kernel).
+refute "sandbox: /dev takes no new files" sandboxed touch /dev/jitd-probe 2>/dev/null
+if in_host sh -c 'mknod -m 0620 /dev/tty63 c 4 63 && chgrp tty /dev/tty63 && : >> /dev/tty63' 2>/dev/null; then
+        check "sandbox: may open a virtual console (/dev/tty63)" sandboxed sh -c ': >> /dev/tty63'
+        refute "... which PrivateDevices=yes would hide" sandboxed -p PrivateDevices=yes sh -c ': >> /dev/tty63' 2>/dev/null
+else
+        e2e_log "    no virtual consoles on this kernel: not checking /dev/ttyN"
+fi
+check "sandbox: the device ACL is closed, with terminals" sh -c \
+        "nsenter -t $E2E_LEADER -a systemctl show -P DevicePolicy jitd.service | grep -qx closed &&
+         nsenter -t $E2E_LEADER -a systemctl show -P DeviceAllow jitd.service | grep -q 'char-tty'"
 E2E_EXEC=1 e2e_ssh carol -tt -- 'sleep 60' >"$WORKDIR/carol-session.out" 2>&1 &
 spid=$!; E2E_BG+=("$spid")
 # The session and its terminal: logind learns the pty a little after the
@@ -197,7 +211,7 @@ check "pam-auth-update --enable jit" in_host env DEBIAN_FRONTEND=noninteractive 
 for f in common-auth common-account common-session; do
         check "$f has the pam_jit.so line" test "$(pam_lines $f)" = 1
 done
-check "common-session-noninteractive has none" test "$(pam_lines common-session-noninteractive)" = 0
+check "common-session-noninteractive has it too (sudo's session stack)" test "$(pam_lines common-session-noninteractive)" = 1
 check "in common-session pam_jit.so comes after pam_systemd.so" sh -c \
         "nsenter -t $E2E_LEADER -a awk '/pam_systemd.so/ {s = NR} /pam_jit.so/ {j = NR} END {exit !(s && j > s)}' /etc/pam.d/common-session"
 in_host grep -h pam_jit.so /etc/pam.d/common-account | show || true
@@ -227,7 +241,7 @@ show "$WORKDIR/sudo.out"
 check "... approved while waiting, sudo runs the command" contains "$WORKDIR/sudo.out" SUDO-AS-UID-0
 
 check "pam-auth-update --disable jit" in_host env DEBIAN_FRONTEND=noninteractive pam-auth-update --disable jit
-check "... takes the lines out again" test "$(pam_lines common-account)$(pam_lines common-auth)$(pam_lines common-session)" = 000
+check "... takes the lines out again" test "$(pam_lines common-account)$(pam_lines common-auth)$(pam_lines common-session)$(pam_lines common-session-noninteractive)" = 0000
 check "bob logs in without a grant once disabled" e2e_ssh bob -- true
 
 # ---- purge ----------------------------------------------------------------------------------------

@@ -696,6 +696,8 @@ static const char *op_name(enum pamtest_ops op) {
         }
 }
 
+const char *pam_run_ruser;
+
 void pam_run(const char *service, const char *user, const char *rhost, const char *session_id, Transcript *t,
              const Step *steps, size_t n_steps, RunResult *ret) {
         struct pam_conv conv = { conversation, t };
@@ -724,6 +726,8 @@ void pam_run(const char *service, const char *user, const char *rhost, const cha
         }
         (void) pam_set_item(h, PAM_RHOST, rhost ?: TEST_RHOST);
         (void) pam_set_item(h, PAM_TTY, TEST_TTY);
+        if (pam_run_ruser)
+                (void) pam_set_item(h, PAM_RUSER, pam_run_ruser);
         if (session_id) {
                 char env[128];
 

@@ -145,6 +145,9 @@ typedef struct RunResult {
 /* pam_start(service, user), PAM_RHOST/PAM_TTY set (rhost may override), the
  * session id put into the PAM environment if given, then the steps through
  * libpamtest on that handle. */
+/* PAM_RUSER for the next pam_run()s (sudo sets it to the invoking user);
+ * NULL: not set. */
+extern const char *pam_run_ruser;
 void pam_run(const char *service, const char *user, const char *rhost, const char *session_id, Transcript *t,
              const Step *steps, size_t n_steps, RunResult *ret);
 void run_result_done(RunResult *r);

@@ -515,15 +515,54 @@ static void scenario_session(void) {
                 run_result_done(&res);
         }
 
-        /* sudo sessions are not tracked (PAM_USER is the target user there). */
+        /* sudo: PAM_USER is the target user by then; the grant is that of
+         * PAM_RUSER, the user who ran sudo. Without one: refused. */
         {
-                Step steps[] = { { PAMTEST_OPEN_SESSION, PAM_IGNORE, 0 },
-                                 { PAMTEST_CLOSE_SESSION, PAM_IGNORE, 0 } };
+                Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
 
                 transcript_reset(&t);
-                pam_run("sudo", "alice", NULL, "c44", &t, steps, ELEMENTSOF(steps), &res);
+                pam_run("sudo", "root", NULL, "c44", &t, &step, 1, &res);
+                CHECK(res.ok);
+                CHECK(log_has(&res, "no usable PAM_RUSER"));
+                run_result_done(&res);
+        }
+        /* alice ran it and holds no sudo grant: refused, in her name (not
+         * root's, who is not gated). */
+        {
+                Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
+
+                pam_run_ruser = "alice";
+                transcript_reset(&t);
+                pam_run("sudo", "root", NULL, "c44", &t, &step, 1, &res);
+                CHECK(res.ok);
+                CHECK(log_has(&res, "session refused: user=alice action=sudo"));
+                run_result_done(&res);
+        }
+        /* With a sudo grant, outside any logind session (this test) and
+         * [sudo] on_expiry keep: nothing to record, and XDG_SESSION_ID (the
+         * client's word) is not used for it. */
+        {
+                Step step = { PAMTEST_OPEN_SESSION, PAM_IGNORE, 0 };
+                char sudo_grant[64];
+
+                CHECK_INT(admin_grant("alice", "sudo", sudo_grant, sizeof(sudo_grant)), 0);
+                transcript_reset(&t);
+                pam_run("sudo", "root", NULL, "c44", &t, &step, 1, &res);
                 CHECK(res.ok);
                 run_result_done(&res);
+                show = admin_show(sudo_grant);
+                CHECK(show && !find_session(show, "c44"));
+                json_object_put(show);
+        }
+        /* Closing: a sudo record lasts as long as the login session. */
+        {
+                Step step = { PAMTEST_CLOSE_SESSION, PAM_IGNORE, 0 };
+
+                transcript_reset(&t);
+                pam_run("sudo", "root", NULL, "c44", &t, &step, 1, &res);
+                CHECK(res.ok);
+                run_result_done(&res);
+                pam_run_ruser = NULL;
         }
 
         /* Users without a grant by policy: not covered, break-glass. */

@@ -730,6 +730,71 @@ static void test_sessions(void) {
         store_close(s);
 }
 
+/* What tells a session from a later one with its id survives the store; a
+ * sudo grant's row shares the login session's id without closing the
+ * login's row; a new login with that id closes every open row of it. */
+static int first_session(const SessionRecord *r, void *userdata) {
+        SessionRecord *ret = userdata;
+
+        if (ret->session_id[0] == '\0')
+                *ret = *r;
+        return 0;
+}
+
+static void test_session_identity(void) {
+        Store *s = open_fresh("session-identity.db");
+        const int64_t T = 1700000000;
+        SessionRecord back = {};
+
+        if (!s)
+                return;
+        GrantRecord login = make_grant("g0000000000000601", "alice", JIT_ACTION_LOGIN, T, T + 3600);
+        GrantRecord sudo = make_grant("g0000000000000602", "alice", JIT_ACTION_SUDO, T, T + 3600);
+        CHECK_INT(store_insert_grant(s, &login), 0);
+        CHECK_INT(store_insert_grant(s, &sudo), 0);
+
+        SessionRecord a = make_session("20", login.id, "alice", T + 1);
+        snprintf(a.boot_id, sizeof a.boot_id, "0123456789abcdef0123456789abcdef");
+        a.opened_monotonic_usec = 123456789;
+        a.uid = 1001;
+        CHECK_INT(store_open_session(s, &a), 0);
+        CHECK_INT(store_list_sessions(s, login.id, true, first_session, &back), 1);
+        CHECK_STR(back.boot_id, a.boot_id);
+        CHECK_INT(back.opened_monotonic_usec, 123456789);
+        CHECK_INT(back.uid, 1001);
+
+        SessionRecord b = make_session("20", sudo.id, "alice", T + 2);
+        CHECK_INT(store_open_session(s, &b), 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sessions WHERE session_id = '20' AND closed_at = 0"), 2);
+        b.opened_at = T + 3; /* sudo again in that session: replaces only its own row */
+        CHECK_INT(store_open_session(s, &b), 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sessions WHERE grant_id = 'g0000000000000601' AND closed_at = 0"),
+                  1);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sessions WHERE grant_id = 'g0000000000000602' AND closed_at = 0"),
+                  1);
+
+        SessionRecord c = make_session("20", login.id, "alice", T + 4); /* a new login with that id */
+        CHECK_INT(store_open_session(s, &c), 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sessions WHERE session_id = '20' AND closed_at = 0"), 1);
+        CHECK_INT(store_close_session(s, "alice", "20", T + 5), 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sessions WHERE closed_at = 0"), 0);
+
+        SessionRecord bad = make_session("21", login.id, "alice", T + 6);
+        snprintf(bad.boot_id, sizeof bad.boot_id, "not-a-boot-id");
+        CHECK_INT(store_open_session(s, &bad), -EINVAL);
+        bad.boot_id[0] = '\0';
+        bad.uid = -2;
+        CHECK_INT(store_open_session(s, &bad), -EINVAL);
+
+        /* A tampered row is an error, not a session to act on. */
+        CHECK_INT(sqlite3_exec(store_get_sqlite(s), "UPDATE sessions SET boot_id = 'x' WHERE opened_at = 1700000001", NULL,
+                               NULL, NULL),
+                  SQLITE_OK);
+        memset(&back, 0, sizeof back);
+        CHECK_INT(store_list_sessions(s, login.id, false, first_session, &back), -EIO);
+        store_close(s);
+}
+
 static void test_field_caps(void) {
         Store *s = open_fresh("caps.db");
         const int64_t T = 1700000000;
@@ -931,6 +996,7 @@ int main(void) {
         test_decisions();
         test_expiry_and_lists();
         test_sessions();
+        test_session_identity();
         test_field_caps();
         test_many_grants();
 
