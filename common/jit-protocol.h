@@ -28,6 +28,11 @@
 #define JIT_SESSION_MAX 64
 #define JIT_ID_MAX 32 /* buffer size for request/grant ids ("r" / "g" + 16 chars) */
 #define JIT_MATCH_CODE_MAX 16
+/* Where a request was announced (Request and Check replies: "endpoints",
+ * "approvers"): at most this many names per list, each at most this long.
+ * Display only; a receiver shows no more than this either. */
+#define JIT_DESTINATIONS_MAX 8
+#define JIT_DESTINATION_NAME_MAX 64
 
 #define JIT_METHOD_CHECK "io.jit.Check"
 #define JIT_METHOD_REQUEST "io.jit.Request"

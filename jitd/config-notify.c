@@ -403,6 +403,22 @@ static int parse_proxy(WebhookConfig *w, const char *value, const char *key, cha
 
 /* ---- lifetime ---- */
 
+/* Remember where a key was set, for the checks made after parsing. */
+static int set_where(char **at, const char *where) {
+        char *s = strdup(where ?: "");
+
+        if (!s)
+                return -ENOMEM;
+        free(*at);
+        *at = s;
+        return 0;
+}
+
+/* A key's location for a message; only a built-in default has none. */
+static const char *at(const char *where) {
+        return where && *where ? where : "(built-in)";
+}
+
 static void webhook_config_done(WebhookConfig *w) {
         free(w->name);
         free(w->url);
@@ -411,6 +427,9 @@ static void webhook_config_done(WebhookConfig *w) {
         free(w->ca_file);
         free(w->proxy);
         free(w->defined_at);
+        free(w->url_at);
+        free(w->secret_file_at);
+        free(w->ca_file_at);
         *w = (WebhookConfig){};
 }
 
@@ -444,6 +463,12 @@ NotifyConfig *notify_config_free(NotifyConfig *n) {
         free(n->review.identity_header);
         list_clear(&n->review.trusted_proxies);
         free(n->review.key_file);
+        free(n->review.tls_cert_at);
+        free(n->review.listen_at);
+        free(n->review.public_url_at);
+        free(n->review.tls_key_at);
+        free(n->review.max_connections_at);
+        free(n->review.max_connections_per_ip_at);
         for (size_t i = 0; i < n->n_webhooks; i++)
                 webhook_config_done(&n->webhooks[i]);
         free(n->webhooks);
@@ -538,7 +563,7 @@ static int webhook_get(NotifyConfig *n, const char *name, const char *where, Web
 }
 
 static int webhook_set(NotifyConfig *n, WebhookConfig *w, const char *name, const char *value, unsigned file,
-                       char *error, size_t error_size) {
+                       const char *where, char *error, size_t error_size) {
         char key[96], buf[80];
         int r;
 
@@ -549,7 +574,8 @@ static int webhook_set(NotifyConfig *n, WebhookConfig *w, const char *name, cons
                         return fail(error, error_size, "%s needs an https:// URL", key);
                 /* The scheme and host rules are checked once allow_http_loopback
                  * is known (config_notify_check). */
-                return set_string(&w->url, value);
+                r = set_string(&w->url, value);
+                return r < 0 ? r : set_where(&w->url_at, where);
         }
         if (strcmp(name, "format") == 0) {
                 WebhookFormat f = webhook_format_from_string(value);
@@ -559,10 +585,14 @@ static int webhook_set(NotifyConfig *n, WebhookConfig *w, const char *name, cons
                 w->format = f;
                 return 0;
         }
-        if (strcmp(name, "secret_file") == 0)
-                return parse_path(&w->secret_file, value, true, key, error, error_size);
-        if (strcmp(name, "ca_file") == 0)
-                return parse_path(&w->ca_file, value, true, key, error, error_size);
+        if (strcmp(name, "secret_file") == 0) {
+                r = parse_path(&w->secret_file, value, true, key, error, error_size);
+                return r < 0 ? r : set_where(&w->secret_file_at, where);
+        }
+        if (strcmp(name, "ca_file") == 0) {
+                r = parse_path(&w->ca_file, value, true, key, error, error_size);
+                return r < 0 ? r : set_where(&w->ca_file_at, where);
+        }
         if (strcmp(name, "proxy") == 0)
                 return parse_proxy(w, value, key, error, error_size);
         if (strcmp(name, "allow_http_loopback") == 0) {
@@ -627,8 +657,8 @@ static int webhook_set(NotifyConfig *n, WebhookConfig *w, const char *name, cons
                     w->name);
 }
 
-static int review_set(NotifyConfig *n, const char *name, const char *value, unsigned file, char *error,
-                      size_t error_size) {
+static int review_set(NotifyConfig *n, const char *name, const char *value, unsigned file, const char *where,
+                      char *error, size_t error_size) {
         ReviewConfig *rc = &n->review;
         char key[64], buf[80];
         uint64_t v = 0;
@@ -636,14 +666,22 @@ static int review_set(NotifyConfig *n, const char *name, const char *value, unsi
 
         snprintf(key, sizeof(key), "[review] %s", name);
 
-        if (strcmp(name, "listen") == 0)
-                return parse_listen(rc, value, error, error_size);
-        if (strcmp(name, "public_url") == 0)
-                return parse_public_url(rc, value, error, error_size);
-        if (strcmp(name, "tls_cert") == 0)
-                return parse_path(&rc->tls_cert, value, true, key, error, error_size);
-        if (strcmp(name, "tls_key") == 0)
-                return parse_path(&rc->tls_key, value, true, key, error, error_size);
+        if (strcmp(name, "listen") == 0) {
+                r = parse_listen(rc, value, error, error_size);
+                return r < 0 ? r : set_where(&rc->listen_at, where);
+        }
+        if (strcmp(name, "public_url") == 0) {
+                r = parse_public_url(rc, value, error, error_size);
+                return r < 0 ? r : set_where(&rc->public_url_at, where);
+        }
+        if (strcmp(name, "tls_cert") == 0) {
+                r = parse_path(&rc->tls_cert, value, true, key, error, error_size);
+                return r < 0 ? r : set_where(&rc->tls_cert_at, where);
+        }
+        if (strcmp(name, "tls_key") == 0) {
+                r = parse_path(&rc->tls_key, value, true, key, error, error_size);
+                return r < 0 ? r : set_where(&rc->tls_key_at, where);
+        }
         if (strcmp(name, "key_file") == 0)
                 return parse_path(&rc->key_file, value, true, key, error, error_size);
         if (strcmp(name, "identity_header") == 0) {
@@ -669,12 +707,16 @@ static int review_set(NotifyConfig *n, const char *name, const char *value, unsi
                         return fail(error, error_size, "%s: '%s' is not yes or no", key, shown(value, buf, sizeof(buf)));
                 return 0;
         }
-        if (strcmp(name, "max_connections") == 0)
-                return parse_unsigned_range(&rc->max_connections, value, 1, REVIEW_MAX_CONNECTIONS_MAX, key, error,
-                                            error_size);
-        if (strcmp(name, "max_connections_per_ip") == 0)
-                return parse_unsigned_range(&rc->max_connections_per_ip, value, 1, REVIEW_MAX_CONNECTIONS_MAX, key,
-                                            error, error_size);
+        if (strcmp(name, "max_connections") == 0) {
+                r = parse_unsigned_range(&rc->max_connections, value, 1, REVIEW_MAX_CONNECTIONS_MAX, key, error,
+                                         error_size);
+                return r < 0 ? r : set_where(&rc->max_connections_at, where);
+        }
+        if (strcmp(name, "max_connections_per_ip") == 0) {
+                r = parse_unsigned_range(&rc->max_connections_per_ip, value, 1, REVIEW_MAX_CONNECTIONS_MAX, key,
+                                         error, error_size);
+                return r < 0 ? r : set_where(&rc->max_connections_per_ip_at, where);
+        }
         if (strcmp(name, "connection_timeout") == 0)
                 return parse_duration_range(&rc->connection_timeout_sec, value, 1, REVIEW_CONNECTION_TIMEOUT_MAX, key,
                                             error, error_size);
@@ -697,7 +739,7 @@ int config_notify_set(NotifyConfig *n, const char *section, const char *name, co
                 return -EINVAL;
 
         if (strcmp(section, "review") == 0)
-                return review_set(n, name, value, file, error, error_size);
+                return review_set(n, name, value, file, where, error, error_size);
 
         webhook = webhook_section_name(section);
         if (webhook) {
@@ -705,7 +747,7 @@ int config_notify_set(NotifyConfig *n, const char *section, const char *name, co
                 int r = webhook_get(n, webhook, where, &w, error, error_size);
                 if (r < 0)
                         return r;
-                return webhook_set(n, w, name, value, file, error, error_size);
+                return webhook_set(n, w, name, value, file, where, error, error_size);
         }
 
         action = jit_action_from_string(section);
@@ -753,10 +795,10 @@ static int review_links_check(const ReviewConfig *rc, bool links_sent, char *err
         if (webhook_url_check(base, false) == 0 || webhook_url_check(base, true) == 0)
                 return 0; /* https, or http to a loopback address */
         return fail(error, error_size,
-                    "[review] review links would be plain http to another host (%s): approval tokens would cross "
+                    "%s: [review] review links would be plain http to another host (%s): approval tokens would cross "
                     "the network in the clear. Use https (public_url= behind a TLS proxy, or tls_cert= and "
                     "tls_key=), or set allow_http = yes",
-                    shown(base, buf, sizeof(buf)));
+                    at(rc->public_url ? rc->public_url_at : rc->listen_at), shown(base, buf, sizeof(buf)));
 }
 
 int config_notify_check(const Config *c, char *error, size_t error_size) {
@@ -767,10 +809,21 @@ int config_notify_check(const Config *c, char *error, size_t error_size) {
                 return 0;
 
         if (!n->review.tls_cert != !n->review.tls_key)
-                return fail(error, error_size, "[review] tls_cert and tls_key must be set together");
-        if (n->review.max_connections_per_ip > n->review.max_connections)
-                return fail(error, error_size, "[review] max_connections_per_ip %u is larger than max_connections %u",
-                            n->review.max_connections_per_ip, n->review.max_connections);
+                return fail(error, error_size, "%s: [review] tls_cert and tls_key must be set together (%s is not set)",
+                            at(n->review.tls_cert ? n->review.tls_cert_at : n->review.tls_key_at),
+                            n->review.tls_cert ? "tls_key" : "tls_cert");
+        if (n->review.max_connections_per_ip > n->review.max_connections) {
+                const ReviewConfig *rc = &n->review;
+                char other[300] = "";
+
+                /* The defaults keep the rule, so a file set at least one of
+                 * the two: name that line, and the other if it was set too. */
+                if (rc->max_connections_per_ip_at && rc->max_connections_at)
+                        snprintf(other, sizeof(other), " (set at %s)", rc->max_connections_at);
+                return fail(error, error_size, "%s: [review] max_connections_per_ip %u is larger than max_connections %u%s",
+                            at(rc->max_connections_per_ip_at ?: rc->max_connections_at), rc->max_connections_per_ip,
+                            rc->max_connections, other);
+        }
 
         for (size_t i = 0; i < n->n_webhooks; i++) {
                 const WebhookConfig *w = &n->webhooks[i];
@@ -784,7 +837,7 @@ int config_notify_check(const Config *c, char *error, size_t error_size) {
                         return fail(error, error_size,
                                     "%s: [webhook %s] url '%s' is not allowed: an https:// URL is needed (http:// "
                                     "only to a loopback address with allow_http_loopback=yes)",
-                                    w->defined_at, w->name, shown(w->url, buf, sizeof(buf)));
+                                    at(w->url_at ?: w->defined_at), w->name, shown(w->url, buf, sizeof(buf)));
                 if (w->format == WEBHOOK_FORMAT_GENERIC && !w->secret_file)
                         return fail(error, error_size,
                                     "%s: [webhook %s] format=generic needs secret_file= (messages are signed)",
@@ -966,24 +1019,26 @@ int config_notify_verify_files(const Config *c, FILE *f) {
 
                         webhook_secret_erase(&s);
                         if (r < 0) {
-                                fprintf(f, "[webhook %s] secret_file %s: %s\n", w->name, w->secret_file,
-                                        error[0] ? error : strerror(-r));
+                                fprintf(f, "%s: [webhook %s] secret_file %s: %s\n", at(w->secret_file_at), w->name,
+                                        w->secret_file, error[0] ? error : strerror(-r));
                                 ret = r;
                         }
                 }
                 if (w->ca_file && access(w->ca_file, R_OK) < 0) {
-                        fprintf(f, "[webhook %s] ca_file %s: %s\n", w->name, w->ca_file, strerror(errno));
                         ret = -errno;
+                        fprintf(f, "%s: [webhook %s] ca_file %s: %s\n", at(w->ca_file_at), w->name, w->ca_file,
+                                strerror(-ret));
                 }
                 if (w->url && strncasecmp(w->url, "http://", 7) == 0)
-                        fprintf(f, "# warning: [webhook %s] sends to plain http (allowed for loopback only)\n",
-                                w->name);
+                        fprintf(f, "# warning: %s: [webhook %s] sends to plain http (allowed for loopback only)\n",
+                                at(w->url_at), w->name);
         }
 
         if (n->n_webhooks > 0 && n->review.listen) {
                 if (n->review.tls_cert && access(n->review.tls_cert, R_OK) < 0) {
-                        fprintf(f, "[review] tls_cert %s: %s\n", n->review.tls_cert, strerror(errno));
                         ret = -errno;
+                        fprintf(f, "%s: [review] tls_cert %s: %s\n", at(n->review.tls_cert_at), n->review.tls_cert,
+                                strerror(-ret));
                 }
                 if (n->review.tls_key) {
                         char error[256];
@@ -993,12 +1048,14 @@ int config_notify_verify_files(const Config *c, FILE *f) {
 
                         erase_and_free(key, size);
                         if (r < 0) {
-                                fprintf(f, "[review] tls_key %s: %s\n", n->review.tls_key, error[0] ? error : strerror(-r));
+                                fprintf(f, "%s: [review] tls_key %s: %s\n", at(n->review.tls_key_at), n->review.tls_key,
+                                        error[0] ? error : strerror(-r));
                                 ret = r;
                         }
                 }
                 if (n->review.tls_cert && !http_server_tls_supported()) {
-                        fprintf(f, "[review] TLS is configured but this libmicrohttpd has no TLS support\n");
+                        fprintf(f, "%s: [review] TLS is configured but this libmicrohttpd has no TLS support\n",
+                                at(n->review.tls_cert_at));
                         ret = -EOPNOTSUPP;
                 }
                 if (!n->review.public_url)

@@ -41,8 +41,10 @@ typedef struct WebhookConfig {
         uint64_t max_age_sec;
 
         /* Where [webhook NAME] was first seen and the last file that set a
-         * list, for errors and list replacement (see config.c). */
+         * list, for errors and list replacement (see config.c); where the
+         * keys checked after parsing were last set ("file:line"). */
         char *defined_at;
+        char *url_at, *secret_file_at, *ca_file_at;
         unsigned approvers_file, actions_file, events_file;
 } WebhookConfig;
 
@@ -62,6 +64,9 @@ typedef struct ReviewConfig {
         char *key_file;      /* NULL: <state_directory>/review.key */
         bool allow_http;     /* links over plain http to a host that is not loopback */
         unsigned trusted_proxies_file;
+        /* "file:line" of the keys checked after parsing; NULL: not set. */
+        char *tls_cert_at, *tls_key_at, *max_connections_at, *max_connections_per_ip_at;
+        char *listen_at, *public_url_at;
 } ReviewConfig;
 
 typedef struct NotifyConfig {
@@ -101,7 +106,7 @@ void config_notify_print(const Config *c, FILE *f);
 void config_notify_print_action(const Config *c, JitAction action, FILE *f);
 /* --check-config: what only the running system can tell (URL rules,
  * secret files readable and private, TLS files present). Prints problems
- * to `f`; returns <0 if any is fatal. */
+ * to `f`, each with the file:line of its key; returns <0 if any is fatal. */
 int config_notify_verify_files(const Config *c, FILE *f);
 
 /* Convenience for the daemon. */

@@ -270,6 +270,8 @@ void config_free(Config *c) {
         free(c->admin_group);
         free(c->sudo_timestamp_dir);
         free(c->jitctl_path);
+        free(c->state_directory_at);
+        free(c->database_at);
         notify_config_free(c->notify);
         for (size_t i = 0; i < _JIT_ACTION_MAX; i++) {
                 string_list_clear(&c->policy[i].users);
@@ -819,6 +821,19 @@ static int config_check_consistency(ConfigParser *p) {
         return 0;
 }
 
+/* "file:line" of a [jitd] key into *ret, or NULL if it kept its default. */
+static int config_keep_location(ConfigParser *p, const char *name, char **ret) {
+        ConfigLocation loc = p->set_at[key_index("jitd", name)];
+
+        if (loc.file == 0)
+                return 0;
+        if (asprintf(ret, "%s:%u", parser_file(p, loc.file), loc.line) < 0) {
+                *ret = NULL;
+                return parser_oom(p);
+        }
+        return 0;
+}
+
 int config_load(Config *c, const char *path, bool must_exist, ConfigError *err) {
         Config tmp;
         ConfigParser p = {
@@ -847,6 +862,10 @@ int config_load(Config *c, const char *path, bool must_exist, ConfigError *err) 
         if (r < 0)
                 goto finish;
         r = config_check_consistency(&p);
+        if (r >= 0)
+                r = config_keep_location(&p, "state_directory", &tmp.state_directory_at);
+        if (r >= 0)
+                r = config_keep_location(&p, "database", &tmp.database_at);
 
 finish:
         for (size_t i = 0; i < p.n_files; i++)

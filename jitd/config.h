@@ -58,6 +58,10 @@ typedef struct Config {
         char *sudo_timestamp_dir;     /* [jitd] sudo_timestamp_dir: sudo's timestampdir; "" = leave it */
         char *jitctl_path;            /* [jitd] jitctl: what the expiry timers run */
         NotifyConfig *notify;         /* [review], [webhook NAME], approvers=/quorum= (config-notify.h) */
+        /* "file:line" where state_directory= and database= were set, for
+         * --check-config's messages about them; NULL: built-in default. */
+        char *state_directory_at;
+        char *database_at;
 } Config;
 
 /* One error message, "file:line: what is wrong". */

@@ -5,6 +5,7 @@
  * validates without changing anything. */
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -180,8 +181,14 @@ static int mkdir_parent(const char *path, mode_t mode) {
         return mkdir_parents_and_self(dir, mode);
 }
 
-/* Read-only integrity check, so --check-config never migrates or locks. */
-static int check_database(const char *path) {
+/* Where a [jitd] path key came from, for --check-config's messages. */
+static const char *key_location(const char *at) {
+        return at ?: "(built-in)";
+}
+
+/* Read-only integrity check, so --check-config never migrates or locks.
+ * The verdict line for stdout goes into `ok_line`; problems to stderr. */
+static int check_database(const Config *c, const char *path, char *ok_line, size_t size) {
         sqlite3 *db = NULL;
         sqlite3_stmt *st = NULL;
         bool ok = false;
@@ -197,28 +204,30 @@ static int check_database(const char *path) {
         }
 
         if (!ok)
-                fprintf(stderr, "%s: database is unreadable or corrupt: %s\n", path,
+                fprintf(stderr, "%s: database %s is unreadable or corrupt: %s\n",
+                        key_location(c->database_path ? c->database_at : c->state_directory_at), path,
                         db ? sqlite3_errmsg(db) : "cannot open");
         else
-                printf("# database %s: ok\n", path);
+                snprintf(ok_line, size, "# database %s: ok\n", path);
 
         sqlite3_finalize(st);
         sqlite3_close(db);
         return ok ? 0 : -EIO;
 }
 
+/* Errors only, each with the file:line of its key, and a non-zero exit;
+ * the effective policy is printed only for a configuration that passes,
+ * so a broken one is never mistaken for what jitd would run. */
 static int run_check_config(const Config *c) {
         _cleanup_free_ char *db = NULL;
+        char db_line[PATH_MAX + 64] = "";
         struct stat st;
-        int r;
-
-        config_print(c, stdout);
-        fflush(stdout);
+        int r, ret = 0;
 
         /* Secret files, URLs and TLS files: what only this host can tell. */
         r = config_notify_verify_files(c, stderr);
         if (r < 0)
-                return r;
+                ret = r;
 
         r = database_path(c, &db);
         if (r < 0)
@@ -226,19 +235,27 @@ static int run_check_config(const Config *c) {
 
         if (stat(state_directory(c), &st) >= 0) {
                 if (!S_ISDIR(st.st_mode)) {
-                        fprintf(stderr, "%s: state directory is not a directory\n", state_directory(c));
-                        return -ENOTDIR;
-                }
-                if (st.st_mode & 0022)
-                        fprintf(stderr, "%s: warning: state directory is group or world writable\n",
-                                state_directory(c));
+                        fprintf(stderr, "%s: state_directory %s is not a directory\n",
+                                key_location(c->state_directory_at), state_directory(c));
+                        ret = -ENOTDIR;
+                } else if (st.st_mode & 0022)
+                        fprintf(stderr, "# warning: %s: state_directory %s is group or world writable\n",
+                                key_location(c->state_directory_at), state_directory(c));
         }
 
-        if (access(db, F_OK) < 0) {
-                printf("# database %s: not created yet\n", db);
-                return 0;
+        if (access(db, F_OK) < 0)
+                snprintf(db_line, sizeof(db_line), "# database %s: not created yet\n", db);
+        else {
+                r = check_database(c, db, db_line, sizeof(db_line));
+                if (r < 0)
+                        ret = r;
         }
-        return check_database(db);
+        if (ret < 0)
+                return ret;
+
+        config_print(c, stdout);
+        fputs(db_line, stdout);
+        return fflush(stdout) == 0 ? 0 : -EIO;
 }
 
 /* Is somebody serving `path`? Non-blocking: a busy jitd's full backlog

@@ -17,6 +17,7 @@
 #include <systemd/sd-login.h>
 
 #include "audit.h"
+#include "config-notify.h"
 #include "decision.h"
 #include "expiry.h"
 #include "log.h"
@@ -406,6 +407,44 @@ static int request_create(Call *call, const char *user, JitAction action, const 
         return 0;
 }
 
+/* Where a request is announced, so the requester can say whom to ask:
+ * "endpoints", the [webhook NAME]s that carry its "created" message, and,
+ * when there is one, "approvers", the action's approvers but the
+ * requester. Both empty: nobody hears of it and an admin must use jitctl.
+ * From the configuration as it is now, capped for the requester's
+ * terminal. */
+static void add_destinations(Manager *m, const RequestRecord *r, struct json_object *p) {
+        const NotifyConfig *n = m->config.notify;
+        struct json_object *endpoints = json_object_new_array(), *approvers = json_object_new_array();
+        size_t n_endpoints = 0, n_approvers = 0;
+
+        if (!endpoints || !approvers) {
+                json_object_put(endpoints);
+                json_object_put(approvers);
+                return;
+        }
+
+        for (size_t i = 0; n && i < n->n_webhooks && n_endpoints < JIT_DESTINATIONS_MAX; i++) {
+                const WebhookConfig *w = &n->webhooks[i];
+
+                if (!w->actions[r->action] || !w->events[WEBHOOK_EVENT_REQUEST_CREATED])
+                        continue;
+                if (json_object_array_add(endpoints, json_object_new_string(w->name)) == 0)
+                        n_endpoints++;
+        }
+        for (size_t i = 0; n_endpoints > 0 && i < n->approvers[r->action].n && n_approvers < JIT_DESTINATIONS_MAX;
+             i++) {
+                const char *a = n->approvers[r->action].items[i];
+
+                if (streq_ptr(a, r->user) || strlen(a) > JIT_DESTINATION_NAME_MAX)
+                        continue;
+                if (json_object_array_add(approvers, json_object_new_string(a)) == 0)
+                        n_approvers++;
+        }
+        json_object_object_add(p, "endpoints", endpoints);
+        json_object_object_add(p, "approvers", approvers);
+}
+
 /* The parameters of a request's final state, for WaitDecision. */
 static struct json_object *decision_parameters(Manager *m, const RequestRecord *r, const GrantRecord *grant) {
         struct json_object *p = json_object_new_object();
@@ -589,6 +628,8 @@ static int method_check(Call *call) {
                         add_int(p, "request_expires_at", req.expires_at);
                         if (req.state == REQUEST_DENIED && !isempty(req.decided_by))
                                 add_string(p, "decided_by", req.decided_by);
+                        if (req.state == REQUEST_PENDING)
+                                add_destinations(call->m, &req, p);
                 }
                 add_bool(p, "created", created);
         }
@@ -720,6 +761,7 @@ static int method_request(Call *call) {
                 add_bool(p, "created", created);
                 if (extends)
                         add_string(p, "extends", extends);
+                add_destinations(call->m, &req, p);
         }
         return reply(call, p);
 }

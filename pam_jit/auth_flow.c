@@ -43,6 +43,63 @@ static char *format_until(int64_t t, char *buf, size_t size) {
         return buf;
 }
 
+/* Bounded append: what does not fit is cut, never overflows. */
+static void append(char *buf, size_t size, const char *s) {
+        size_t n = strlen(buf);
+
+        if (n + 1 < size)
+                snprintf(buf + n, size - n, "%s", s);
+}
+
+/* "carol, dave via webhook ops" / "webhooks ops, sec": who was told of the
+ * request, from names already sanitised and capped by decision.c. */
+static char *format_destinations(const JitdAnswer *a, char *buf, size_t size) {
+        buf[0] = 0;
+        for (size_t i = 0; i < a->n_approvers; i++) {
+                if (i > 0)
+                        append(buf, size, ", ");
+                append(buf, size, a->approvers[i]);
+        }
+        if (a->n_approvers > 0)
+                append(buf, size, " via ");
+        append(buf, size, a->n_endpoints > 1 ? "webhooks " : "webhook ");
+        for (size_t i = 0; i < a->n_endpoints; i++) {
+                if (i > 0)
+                        append(buf, size, ", ");
+                append(buf, size, a->endpoints[i]);
+        }
+        if (a->destinations_truncated)
+                append(buf, size, ", ...");
+        return buf;
+}
+
+/* The line that tells the user their request id, where it went and the
+ * match code. `then` follows it ("Try again ...", "Waiting ..."). */
+static void format_request_notice(const JitdAnswer *a, const char *request_id, const char *then, char *buf,
+                                  size_t size) {
+        char where[256], code[JIT_MATCH_CODE_MAX + 32] = "";
+
+        if (a->match_code[0])
+                snprintf(code, sizeof(code), "; match code %s", a->match_code);
+
+        if (!a->have_destinations)
+                snprintf(buf, size, "Request %s %s%s. %s", request_id,
+                         a->created ? "sent to the approvers" : "is waiting for the approvers", code, then);
+        else if (a->n_endpoints == 0)
+                /* No webhook carries it: nobody will hear of it unless the
+                 * user tells an admin, so say what the admin must run. */
+                snprintf(buf, size,
+                         "Request %s is pending, but no approvers are notified: ask an admin to run "
+                         "\"jitctl approve %s\"%s. %s",
+                         request_id, request_id, code, then);
+        else if (a->created)
+                snprintf(buf, size, "Request %s sent to %s%s. %s", request_id,
+                         format_destinations(a, where, sizeof(where)), code, then);
+        else
+                snprintf(buf, size, "Request %s (sent to %s) is still pending%s. %s", request_id,
+                         format_destinations(a, where, sizeof(where)), code, then);
+}
+
 /* Trim surrounding white space and make the answer safe to send, store and
  * show; jitd refuses control characters and caps the length. */
 static void reason_clean(const char *answer, char *buf, size_t size) {
@@ -156,7 +213,7 @@ static const char *unapproved_detail(const JitdAnswer *a) {
 }
 
 JitResult auth_flow_run(const PamJitContext *ctx, JitdAnswer *answer, const char **ret_detail) {
-        char reason[JIT_REASON_MAX + 1] = "", request_id[JIT_ID_MAX], text[512];
+        char reason[JIT_REASON_MAX + 1] = "", request_id[JIT_ID_MAX], text[512], waiting[64];
         JitdAnswer after;
         JitResult result;
         int r;
@@ -201,17 +258,14 @@ JitResult auth_flow_run(const PamJitContext *ctx, JitdAnswer *answer, const char
         memcpy(request_id, answer->request_id, sizeof(request_id));
 
         if (ctx->args.wait_sec == 0) {
-                snprintf(text, sizeof(text), "Request %s %s%s%s. Try again once it is approved.", request_id,
-                         answer->created ? "sent to the approvers" : "is waiting for the approvers",
-                         answer->match_code[0] ? "; match code " : "", answer->match_code);
+                format_request_notice(answer, request_id, "Try again once it is approved.", text, sizeof(text));
                 (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
                 *ret_detail = "not waiting (wait=0)";
                 return JIT_RESULT_NO_GRANT;
         }
 
-        snprintf(text, sizeof(text), "Request %s %s%s%s. Waiting up to %" PRIu64 " s for a decision...",
-                 request_id, answer->created ? "sent to the approvers" : "is waiting for the approvers",
-                 answer->match_code[0] ? "; match code " : "", answer->match_code, ctx->args.wait_sec);
+        snprintf(waiting, sizeof(waiting), "Waiting up to %" PRIu64 " s for a decision...", ctx->args.wait_sec);
+        format_request_notice(answer, request_id, waiting, text, sizeof(text));
         if (ctx->action == JIT_ACTION_LOGIN) {
                 _cleanup_free_ char *enter = NULL;
 

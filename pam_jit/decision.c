@@ -214,6 +214,46 @@ static bool read_flag(struct json_object *params, const char *key) {
         return b;
 }
 
+/* One list of names: strings only, at most JIT_DESTINATIONS_MAX kept,
+ * each sanitised and cut to JIT_DESTINATION_NAME_MAX. Returns false if
+ * `key` is not an array. */
+static bool read_names(struct json_object *params, const char *key,
+                       char names[JIT_DESTINATIONS_MAX][JIT_DESTINATION_NAME_MAX + 1], size_t *ret_n,
+                       bool *truncated) {
+        struct json_object *list = NULL;
+        size_t n = 0, len;
+
+        *ret_n = 0;
+        if (!params || !json_object_object_get_ex(params, key, &list) || !list ||
+            !json_object_is_type(list, json_type_array))
+                return false;
+        len = json_object_array_length(list);
+        for (size_t i = 0; i < len; i++) {
+                struct json_object *v = json_object_array_get_idx(list, i);
+
+                if (!v || !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0)
+                        continue;
+                if (n >= JIT_DESTINATIONS_MAX) {
+                        *truncated = true;
+                        break;
+                }
+                jit_sanitize(json_object_get_string(v), names[n++], JIT_DESTINATION_NAME_MAX + 1);
+        }
+        *ret_n = n;
+        return true;
+}
+
+/* Where a pending request went. Display only: malformed lists are simply
+ * not shown, they never change the answer. */
+static void read_destinations(struct json_object *params, JitdAnswer *a) {
+        /* Without "endpoints" jitd said nothing about where (an older
+         * jitd): then we must not claim that nobody was told either. */
+        a->have_destinations =
+                read_names(params, "endpoints", a->endpoints, &a->n_endpoints, &a->destinations_truncated);
+        if (a->have_destinations && a->n_endpoints > 0)
+                (void) read_names(params, "approvers", a->approvers, &a->n_approvers, &a->destinations_truncated);
+}
+
 /* io.jit.NoGrant and friends: believe the "no", take the details if sane. */
 static void read_request_details(struct json_object *params, JitdAnswer *a) {
         a->state = read_state(params);
@@ -221,6 +261,8 @@ static void read_request_details(struct json_object *params, JitdAnswer *a) {
         read_match_code(params, a);
         a->created = read_flag(params, "created");
         read_text(params, "decided_by", a->approver, sizeof(a->approver));
+        if (a->state == JITD_STATE_PENDING)
+                read_destinations(params, a);
 }
 
 static void debug_log(const PamJitContext *ctx, const char *method, JitResult result, const JitdAnswer *a) {
@@ -315,6 +357,7 @@ static JitResult request_reply(struct json_object *reply, JitdAnswer *a) {
                 if (!read_id(params, "request_id", 'r', a->request_id, sizeof(a->request_id)))
                         return garbage(a);
                 read_match_code(params, a);
+                read_destinations(params, a);
                 return JIT_RESULT_NO_GRANT;
         case JITD_STATE_APPROVED:
                 (void) read_id(params, "request_id", 'r', a->request_id, sizeof(a->request_id));

@@ -33,6 +33,16 @@ typedef struct JitdAnswer {
         bool breakglass;
         bool wait_timed_out; /* WaitDecision: our wait= ran out first */
 
+        /* Check/Request: where the pending request was announced, names
+         * sanitised. have_destinations is false if jitd did not say; both
+         * lists empty means nobody was told (an admin must use jitctl). */
+        bool have_destinations;
+        bool destinations_truncated; /* jitd listed more than we keep */
+        char endpoints[JIT_DESTINATIONS_MAX][JIT_DESTINATION_NAME_MAX + 1];
+        size_t n_endpoints;
+        char approvers[JIT_DESTINATIONS_MAX][JIT_DESTINATION_NAME_MAX + 1];
+        size_t n_approvers;
+
         /* Why the exchange failed, for the one log line about it. */
         const char *failed_step; /* "connect", "send", "receive", "reply"; NULL if it did not fail */
         int error;               /* negative errno of the failed step */

@@ -142,6 +142,9 @@ case_ssh_kbdint() {
         e2e_log "the prompt alice saw:"; show "$log"
         check "prompt shows the request id" contains "$log" "$req"
         check "prompt shows the match code ($code)" contains "$log" "$code"
+        # The default jitd.conf has no webhook: nobody hears of the request.
+        check "prompt says nobody is notified and what an admin must run" \
+                contains "$log" "no approvers are notified: ask an admin to run \"jitctl approve $req\""
         sleep 1
         check "login is still waiting for the decision" kill -0 "$pid"
         check "the reason alice typed is on the request" test "$(request_field "$req" reason)" = "$reason"

@@ -47,6 +47,47 @@ static bool notified_endpoint(Jitd *j, const char *request_id, const char *endpo
         return found;
 }
 
+/* A reply's list of names ("endpoints", "approvers") as "a b", or "-" if absent. */
+static const char *names_of(struct json_object *reply, const char *key, char *buf, size_t size) {
+        struct json_object *list = reply_member(reply, key);
+
+        if (!list || !json_object_is_type(list, json_type_array))
+                return "-";
+        buf[0] = 0;
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                size_t n = strlen(buf);
+
+                snprintf(buf + n, size - n, "%s%s", i ? " " : "",
+                         json_object_get_string(json_object_array_get_idx(list, i)));
+        }
+        return buf;
+}
+
+/* What the requester is told about where the request went: the endpoints
+ * that carry its "created" message and the action's approvers, from the
+ * Request reply (new or reused) and from Check's NoGrant. */
+static void check_destinations(Jitd *j, const char *user, const char *action, const char *endpoints,
+                               const char *approvers) {
+        struct json_object *reply = NULL;
+        char buf[256];
+
+        CHECK_INT(call(j, JIT_METHOD_REQUEST, params("user", user, "action", action, "service", "sshd", NULL),
+                       &reply),
+                  0);
+        CHECK_OK(reply);
+        CHECK(!reply_bool(reply, "created"));
+        CHECK_STR(names_of(reply, "endpoints", buf, sizeof(buf)), endpoints);
+        CHECK_STR(names_of(reply, "approvers", buf, sizeof(buf)), approvers);
+        json_object_put(reply);
+
+        CHECK_INT(call(j, JIT_METHOD_CHECK, params("user", user, "action", action, "service", "sshd", NULL), &reply),
+                  0);
+        CHECK_STR(reply_error(reply), JIT_ERROR_NO_GRANT);
+        CHECK_STR(names_of(reply, "endpoints", buf, sizeof(buf)), endpoints);
+        CHECK_STR(names_of(reply, "approvers", buf, sizeof(buf)), approvers);
+        json_object_put(reply);
+}
+
 int main(int argc, char **argv) {
         _cleanup_free_ char *all_secret_path = NULL, *all_secret = NULL, *sudo_secret_path = NULL,
                             *sudo_secret = NULL, *config = NULL;
@@ -103,6 +144,9 @@ int main(int argc, char **argv) {
         sleep_usec(GRACE_USEC);
         CHECK_INT(count_records(&sudo_only, login_id, NULL), 0);
         CHECK_INT(count_records(&all, login_id, "jit.request.created"), 1);
+
+        check_destinations(&j, "nobody", "login", "all", "carol");
+        check_destinations(&j, "daemon", "sudo", "all sudo-only", "carol dave");
 
         /* jitd's own account agrees: no message for the limited endpoint. */
         CHECK(notified_endpoint(&j, login_id, "all"));

@@ -25,6 +25,10 @@
 #include "varlink.h"
 
 #define NOBODY 65534
+/* 200 bytes: longer than any name a receiver may show. */
+#define LONG_NAME_20 "xxxxxxxxxxxxxxxxxxxx"
+#define LONG_NAME LONG_NAME_20 LONG_NAME_20 LONG_NAME_20 LONG_NAME_20 LONG_NAME_20 \
+        LONG_NAME_20 LONG_NAME_20 LONG_NAME_20 LONG_NAME_20 LONG_NAME_20
 #define ENV_DIR "PAM_JIT_TEST_DIR"
 
 /* Always short (/tmp/pam-jit-test.XXXXXX): socket paths in it must fit sun_path. */
@@ -210,9 +214,17 @@ static bool socket_answers(const char *path) {
 }
 
 pid_t jitd_start(void) {
-        char conf[8192];
-        const char *conf_path = test_path("jitd.conf"), *log_path = test_path("jitd.log");
+        return jitd_start_with(NULL);
+}
+
+pid_t jitd_start_with(const char *dropin) {
+        char conf[8192], conf_path[PATH_MAX], log_path[PATH_MAX], dropin_path[PATH_MAX];
         pid_t pid;
+
+        /* Copies: test_path()'s buffers rotate, and the wait below calls it often. */
+        snprintf(conf_path, sizeof(conf_path), "%s", test_path("jitd.conf"));
+        snprintf(log_path, sizeof(log_path), "%s", test_path("jitd.log"));
+        snprintf(dropin_path, sizeof(dropin_path), "%s", test_path("jitd.conf.d/50-test.conf"));
 
         /* Fictional names: jitd matches listed users by name, so the tests
          * do not depend on this host's passwd. */
@@ -220,6 +232,7 @@ pid_t jitd_start(void) {
                  "[jitd]\n"
                  "socket = %s/io.jit\n"
                  "database = %s/jitd.db\n"
+                 "state_directory = %s\n"
                  "request_ttl = 1h\n"
                  "\n"
                  "[login]\n"
@@ -230,14 +243,20 @@ pid_t jitd_start(void) {
                  "\n"
                  "[breakglass]\n"
                  "users = erin\n",
-                 dir, dir);
+                 dir, dir, dir);
         write_file(conf_path, conf);
+        (void) unlink(dropin_path);
+        if (dropin) {
+                if (mkdir(test_path("jitd.conf.d"), 0700) < 0 && errno != EEXIST)
+                        die("mkdir jitd.conf.d");
+                write_file(dropin_path, dropin);
+        }
 
         pid = fork();
         if (pid < 0)
                 die("fork");
         if (pid == 0) {
-                char *const args[] = { (char *) "jitd", (char *) "--config", (char *) conf_path,
+                char *const args[] = { (char *) "jitd", (char *) "--config", conf_path,
                                        (char *) "--debug", NULL };
                 /* No system bus: the jitd under test must not touch the
                  * host's systemd (timers) or logind (sessions). */
@@ -299,6 +318,15 @@ static const char *fake_reply(FakeMode mode) {
         case FAKE_ALLOW:
                 return "{\"parameters\":{\"protocol\":1,\"decision\":\"allow\","
                        "\"grant_id\":\"gabcdefghjkmnpqrs\",\"expires_at\":4102444800}}";
+        case FAKE_HOSTILE_PENDING:
+                /* Escape sequences, a name far too long, too many names,
+                 * a non-string: all for the terminal of the user. */
+                return "{\"error\":\"io.jit.NoGrant\",\"parameters\":{\"protocol\":1,\"state\":\"pending\","
+                       "\"request_id\":\"rabcdefghjkmnpqrs\",\"match_code\":\"123-456\",\"created\":true,"
+                       "\"endpoints\":[\"\\u001b[2Jwipe\",7,\"e2\",\"e3\",\"e4\",\"e5\",\"e6\",\"e7\",\"e8\","
+                       "\"e9\",\"e10\"],"
+                       "\"approvers\":[\"bell\\u0007\\r\\nroot\","
+                       "\"" LONG_NAME "\"]}}";
         default:
                 return NULL;
         }

@@ -43,6 +43,8 @@ const char *test_path(const char *name);
 /* Starts the real jitd with a policy for the test users (see pam-harness.c)
  * on TEST_DIR/io.jit and waits until it answers. */
 pid_t jitd_start(void);
+/* The same with `dropin` as jitd.conf.d/50-test.conf (NULL: none). */
+pid_t jitd_start_with(const char *dropin);
 void jitd_stop(pid_t pid);
 
 /* ---- fake servers ---- */
@@ -53,6 +55,7 @@ typedef enum FakeMode {
         FAKE_STORE_ERROR,    /* io.jit.StoreUnavailable: jitd up but unable to decide */
         FAKE_SILENT,         /* accepts, reads, never answers */
         FAKE_ALLOW,          /* a correct "allow" (to show the fake itself works) */
+        FAKE_HOSTILE_PENDING, /* io.jit.NoGrant "pending", its endpoint/approver names hostile */
 } FakeMode;
 
 typedef enum FakeOwner {

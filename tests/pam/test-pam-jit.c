@@ -2,7 +2,7 @@
  * on a private socket, and against fake servers that are down, stopped,
  * untrusted or talking nonsense. One scenario per ctest entry:
  *
- *   test-pam-jit args|account|auth|session|unavailable|failmode-safe|trust
+ *   test-pam-jit args|account|auth|destinations|session|unavailable|failmode-safe|trust
  *
  * Every check is something an admin or a user would notice: a return code
  * that decides a login, a message that tells the user the request id, a
@@ -34,6 +34,8 @@ static const Profile profiles[] = {
         { "reason-required", "socket=@/io.jit action=login reason=required wait=5" },
         { "wait2", "socket=@/io.jit action=login reason=none wait=2" },
         { "wait0", "socket=@/io.jit action=sudo reason=none wait=0" },
+        { "login-wait0", "socket=@/io.jit action=login reason=none wait=0" },
+        { "fake-wait0", "socket=@/fake.sock action=sudo timeout=500 reason=none wait=0" },
         { "fast", "socket=@/io.jit action=login timeout=500 reason=none wait=2" },
         { "fast-safe",
           "socket=@/io.jit action=login timeout=500 reason=none wait=2 failmode=safe "
@@ -294,7 +296,10 @@ static void scenario_auth(void) {
         CHECK(res.ok);
         CHECK_INT(transcript_approver_wait(&t), 0);
         msg = transcript_find(&t, "Waiting up to 5 s for a decision");
-        CHECK(msg && strstr(msg, "sent to the approvers; match code "));
+        /* No webhook here: nobody hears of it, so the user is told who
+         * must act and how. */
+        CHECK(msg && strstr(msg, "is pending, but no approvers are notified: ask an admin to run \"jitctl approve r"));
+        CHECK(msg && strstr(msg, "; match code "));
         CHECK_INT(strlen(t.request_id), 17);
         CHECK_INT(strlen(t.match_code), 7);
         CHECK(transcript_find(&t, "Press Enter to wait for approval"));
@@ -426,6 +431,70 @@ static void scenario_auth(void) {
 
         transcript_reset(&t);
         jitd_stop(jitd);
+}
+
+/* ---- destinations: the user is told where the request went ---- */
+
+/* Two endpoints for sudo, one only for login, one that never hears of a
+ * new request; the URLs lead nowhere (delivery is not the point here). */
+static const char destinations_dropin[] =
+        "[sudo]\n"
+        "approvers = carol dave\n"
+        "[webhook ops-chat]\n"
+        "url = http://127.0.0.1:9/hook\nallow_http_loopback = yes\nformat = slack\n"
+        "[webhook login-only]\n"
+        "url = http://127.0.0.1:9/hook\nallow_http_loopback = yes\nformat = slack\nactions = login\n"
+        "[webhook outcomes]\n"
+        "url = http://127.0.0.1:9/hook\nallow_http_loopback = yes\nformat = slack\n"
+        "events = approved denied expired\n";
+
+static void scenario_destinations(void) {
+        pid_t jitd = jitd_start_with(destinations_dropin), fake;
+        Transcript t = {};
+        RunResult res;
+        char first[64], again[64], code[16];
+        const char *msg;
+
+        /* sudo: the approvers (never the requester herself) and the
+         * endpoint that carries new requests; not the others. */
+        run1("wait0", "carol", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
+        msg = transcript_find(&t, "Try again once it is approved.");
+        CHECK(msg && strstr(msg, " sent to dave via webhook ops-chat; match code "));
+        CHECK(msg && !strstr(msg, "login-only") && !strstr(msg, "outcomes") && !strstr(msg, "carol"));
+        parse_account_notice(msg, first, sizeof(first), code, sizeof(code));
+        CHECK_INT(strlen(first), 17);
+        run_result_done(&res);
+
+        /* Asking again finds the same request, and says where it went. */
+        run1("wait0", "carol", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
+        msg = transcript_find(&t, "Try again once it is approved.");
+        CHECK(msg && strstr(msg, " (sent to dave via webhook ops-chat) is still pending; match code "));
+        parse_account_notice(msg, again, sizeof(again), code, sizeof(code));
+        CHECK_STR(again, first);
+        run_result_done(&res);
+
+        /* login: no approvers named, two endpoints. */
+        run1("login-wait0", "frank", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
+        msg = transcript_find(&t, "Try again once it is approved.");
+        CHECK(msg && strstr(msg, " sent to webhooks ops-chat, login-only; match code "));
+        run_result_done(&res);
+        jitd_stop(jitd);
+
+        /* Names from the socket are hostile: control characters replaced,
+         * a long name cut, no more than JIT_DESTINATIONS_MAX shown, and
+         * the answer is still a plain "no". */
+        fake = fake_server_start(test_path("fake.sock"), FAKE_HOSTILE_PENDING, FAKE_OWNER_ROOT);
+        run1("fake-wait0", "alice", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
+        msg = transcript_find(&t, "Try again once it is approved.");
+        CHECK(msg && strstr(msg, "Request rabcdefghjkmnpqrs sent to bell???root, xxx"));
+        CHECK(msg && strstr(msg, "?[2Jwipe, e2, e3"));
+        CHECK(msg && strstr(msg, "e8, ...; match code 123-456."));
+        CHECK(msg && !strstr(msg, "e9"));
+        CHECK(msg && !strpbrk(msg, "\x1b\a\r\n"));
+        CHECK(msg && strlen(msg) < 512);
+        run_result_done(&res);
+        fake_server_stop(fake, test_path("fake.sock"));
+        transcript_reset(&t);
 }
 
 /* ---- session: telling jitd which logind session a grant opened ---- */
@@ -888,6 +957,7 @@ static const struct {
         { "args", scenario_args, false },
         { "account", scenario_account, true },
         { "auth", scenario_auth, true },
+        { "destinations", scenario_destinations, true },
         { "session", scenario_session, true },
         { "unavailable", scenario_unavailable, true },
         { "failmode-safe", scenario_failmode_safe, true },

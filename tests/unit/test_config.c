@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-notify.h"
 #include "config.h"
 #include "macros.h"
 #include "test.h"
@@ -252,6 +253,50 @@ static void test_errors(void) {
         expect_error(fifo, true, -EINVAL, "fifo.conf", "not a regular file");
 }
 
+/* Checks made after parsing (across keys, or of the files keys name)
+ * name the file:line of the key, like every other error. */
+static void test_check_errors_located(void) {
+        Config c;
+        ConfigError err = {};
+        char text[1024], *out = NULL;
+        size_t size = 0;
+        FILE *f;
+        const char *secret = tmp_file("open.secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+
+        expect_error(tmp_file("tls1.conf", "[review]\n\ntls_cert = /etc/c.pem\n"), true, -EINVAL, "tls1.conf:3:",
+                     "tls_cert and tls_key must be set together (tls_key is not set)");
+        expect_error(tmp_file("tls2.conf", "[review]\ntls_key = /etc/k.pem\n"), true, -EINVAL, "tls2.conf:2:",
+                     "tls_cert and tls_key must be set together (tls_cert is not set)");
+        expect_error(tmp_file("perip.conf", "[review]\nmax_connections = 10\nmax_connections_per_ip = 20\n"), true,
+                     -EINVAL, "perip.conf:3:", "max_connections_per_ip 20 is larger than max_connections 10 (set at ");
+        expect_error(tmp_file("perip2.conf", "[review]\nmax_connections = 2\n"), true, -EINVAL, "perip2.conf:2:",
+                     "is larger than max_connections 2");
+        expect_error(tmp_file("url.conf", "[webhook ops]\nformat = slack\n\nurl = http://example.com/\n"), true,
+                     -EINVAL, "url.conf:4:", "is not allowed");
+
+        /* The files themselves: only --check-config looks at them. */
+        CHECK_INT(chmod(secret, 0644), 0);
+        snprintf(text, sizeof(text),
+                 "[webhook ops]\nurl = https://x.example/\nsecret_file = %s\nca_file = %s/no-ca.pem\n"
+                 "[review]\ntls_cert = %s/no-cert.pem\ntls_key = %s/no-key.pem\n",
+                 secret, tmpdir, tmpdir, tmpdir);
+        CHECK_INT(config_load(&c, tmp_file("files.conf", text), true, &err), 0);
+        f = open_memstream(&out, &size);
+        CHECK(f != NULL);
+        if (f) {
+                CHECK(config_notify_verify_files(&c, f) < 0);
+                fclose(f);
+                CHECK(out && strstr(out, "files.conf:3: [webhook ops] secret_file "));
+                CHECK(out && strstr(out, "files.conf:4: [webhook ops] ca_file "));
+                CHECK(out && strstr(out, "files.conf:6: [review] tls_cert "));
+                CHECK(out && strstr(out, "files.conf:7: [review] tls_key "));
+                if (test_failures)
+                        fprintf(stderr, "verify_files said:\n%s", out ?: "");
+                free(out);
+        }
+        config_free(&c);
+}
+
 static void test_dropins(void) {
         Config c;
         ConfigError err = {};
@@ -327,6 +372,7 @@ int main(void) {
         test_defaults();
         test_every_key();
         test_errors();
+        test_check_errors_located();
         test_dropins();
         test_shipped_config();
 

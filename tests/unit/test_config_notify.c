@@ -240,7 +240,7 @@ static void test_review_links_over_http(void) {
         char conf[512];
 
         snprintf(conf, sizeof(conf), "%s[review]\npublic_url = http://jit.example.com\n", hook);
-        expect_error(conf, "plain http to another host (http://jit.example.com)");
+        expect_error(conf, "bad.conf:5: [review] review links would be plain http to another host (http://jit.example.com)");
         snprintf(conf, sizeof(conf), "%s[review]\nlisten = 0.0.0.0:8743\n", hook);
         expect_error(conf, "plain http to another host (http://0.0.0.0:8743)");
         snprintf(conf, sizeof(conf), "%s[review]\nlisten = 192.0.2.7:0\n", hook);
