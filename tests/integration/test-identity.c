@@ -222,6 +222,24 @@ static void test_admin_not_own_request(Jitd *j) {
         CHECK_INT(call(j, JIT_METHOD_APPROVE, params("request_id", request_id, NULL), &reply), 0);
         CHECK_OK(reply);
         json_object_put(reply);
+
+        /* Withdrawing one's own request can only take access away: an
+         * admin may deny it, and the record names them as the decider. */
+        CHECK_INT(call_as(j, AS_NOBODY, JIT_METHOD_REQUEST,
+                          params("action", "login", "reason", "changed my mind", NULL), &reply),
+                  0);
+        CHECK_OK(reply);
+        request_id[0] = 0;
+        if (reply_string(reply, "request_id"))
+                snprintf(request_id, sizeof(request_id), "%s", reply_string(reply, "request_id"));
+        json_object_put(reply);
+        CHECK_INT(call_as(j, AS_NOBODY, JIT_METHOD_DENY, params("request_id", request_id, "reason", "withdrawn", NULL),
+                          &reply),
+                  0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "denied");
+        json_object_put(reply);
+        CHECK(audit_has(j, "request-denied", "JIT_APPROVER", "nobody"));
 }
 
 int main(void) {
