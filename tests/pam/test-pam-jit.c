@@ -196,6 +196,13 @@ static void scenario_account(void) {
         run1("sshd", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
         CHECK_INT(t.n, 0);
         CHECK(log_has(&res, "access allowed: user=alice action=login service=sshd"));
+        /* The sshd stack has `debug`: jitd's answer is logged too. */
+        CHECK(log_has(&res, "jitd Check: result=allow state="));
+        run_result_done(&res);
+        /* Without `debug`, only the decision. */
+        run1("fast", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        CHECK(log_has(&res, "access allowed: user=alice action=login"));
+        CHECK(!log_has(&res, "jitd Check:"));
         run_result_done(&res);
 
         /* A user the policy does not cover: PAM_IGNORE, nothing shown, no request. */
