@@ -178,6 +178,23 @@ static void test_check_config(Jitd *j) {
         /* The error names the file and line. */
         CHECK(strstr(out, "bad.conf:3") != NULL);
 
+        /* An error found after parsing (the secret file is missing) is
+         * located too, and a bad config prints no policy. */
+        snprintf(path, sizeof(path), "%s/bad-secret.conf", j->dir);
+        f = fopen(path, "we");
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        fprintf(f, "[jitd]\nsocket = %s/bad.sock\n[webhook ops]\nurl = https://hooks.example/\nsecret_file = %s/none\n",
+                j->dir, j->dir);
+        fclose(f);
+        CHECK(run_check_config(path, out, sizeof(out)) == 1);
+        CHECK(strstr(out, "bad-secret.conf:5") != NULL);
+        CHECK(strstr(out, "\n[login]\n") == NULL);
+
+        CHECK_INT(run_check_config(j->config, out, sizeof(out)), 0);
+        CHECK(strstr(out, "\n[login]\n") != NULL);
+
         snprintf(path, sizeof(path), "%s/missing.conf", j->dir);
         CHECK(run_check_config(path, out, sizeof(out)) == 1);
 }
