@@ -69,7 +69,7 @@ case_kbdint_web() {
         check "alice's keyboard-interactive login waits on a request ($req)" matches "$req" "$REQ_ID_RE"
         [ -n "$req" ] || { wait_exit "$pid" 1 || true; return 0; }
         wait_for 10 contains "$log" "$req" || true
-        check "alice is told where the request went" contains "$log" "Request $req sent to carol via webhook e2e"
+        check "alice is told where the request went" contains "$log" "Request $req sent to carol via webhook chat"
 
         wait_for 20 e2e_review_link "$req" carol >/dev/null || true
         url=$(e2e_review_link "$req" carol) || url=
