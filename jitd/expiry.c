@@ -7,11 +7,17 @@
  *
  * A grant's expiry runs from its transient systemd timer where systemd is
  * there (systemd-timers.c: the timer runs "jitctl expire", io.jit.Expire
- * lands in expiry_grant_ended()). Otherwise, and for pending requests
+ * lands in teardown.c). Otherwise, and for pending requests
  * always, one CLOCK_REALTIME sd-event timer is armed at the store's earliest
  * deadline; when it fires, store_expire_due_until() flips everything due.
  * With systemd timers in charge, that timer still sweeps up grants whose
  * systemd timer did not do its job, a grace period after their deadline.
+ *
+ * What happens once a grant has ended (audit, sessions, sudo's cached
+ * credentials) is teardown.c's: the store records it as pending in the
+ * same statement that ends the grant, so a crash does not lose it. The
+ * webhook messages of an expired request are written in the transaction
+ * that expires it.
  *
  * The same timer also fires warn_before ahead of each grant's deadline, to
  * warn the terminals of its sessions. */
@@ -26,8 +32,9 @@
 #include "logind.h"
 #include "methods.h"
 #include "notify.h"
-#include "sudo-timestamp.h"
 #include "systemd-timers.h"
+#include "teardown.h"
+#include "test-hooks.h"
 #include "text.h"
 
 #define USEC_PER_SEC 1000000ULL
@@ -42,6 +49,7 @@
 #define EXPIRY_BATCH_MAX 4096U
 
 typedef struct ExpiredBatch {
+        Manager *m;
         GrantRecord *grants;
         size_t n_grants;
         RequestRecord *requests;
@@ -67,6 +75,13 @@ static int collect(void **array, size_t *n, size_t element_size, const void *ele
         return 0;
 }
 
+/* Inside the transaction that expires the request: its "expired" webhook
+ * messages commit with the expiry or not at all. */
+static int on_request_expiring(const RequestRecord *r, void *userdata) {
+        ExpiredBatch *b = userdata;
+        return notify_enqueue(b->m, r, NOTIFY_EVENT_EXPIRED, r->expires_at);
+}
+
 /* The store calls back in the middle of its work; only copy here and act
  * once it has returned, so nothing re-enters the store mid-transaction. */
 static int on_grant_expired(const GrantRecord *g, void *userdata) {
@@ -77,41 +92,6 @@ static int on_grant_expired(const GrantRecord *g, void *userdata) {
 static int on_request_expired(const RequestRecord *r, void *userdata) {
         ExpiredBatch *b = userdata;
         return collect((void **) &b->requests, &b->n_requests, sizeof(*r), r, &b->dropped);
-}
-
-void expiry_grant_ended(Manager *m, const GrantRecord *g) {
-        const char *why;
-        int r;
-
-        systemd_timers_remove(m, g);
-
-        /* Extended: the sessions carry on under the new grant (the store
-         * moved them), and so may sudo's cached credentials. */
-        if (g->extended_by[0]) {
-                log_debug("Grant %s of %s was extended by %s.", g->id, g->user, g->extended_by);
-                return;
-        }
-
-        why = g->state == GRANT_REVOKED ? "was revoked" : "expired";
-        log_debug("Grant %s of %s (%s) %s.", g->id, g->user, jit_action_to_string(g->action), why);
-
-        if (g->action >= 0 && g->action < _JIT_ACTION_MAX &&
-            m->config.policy[g->action].on_expiry == ON_EXPIRY_TERMINATE)
-                logind_terminate_sessions(m, g, why);
-
-        /* sudo's timestamp is per user (and tty), not per grant: whichever
-         * grant ends, the next sudo authenticates again. pam_jit's account
-         * phase refuses it without a live grant anyway; this is the second
-         * lock. */
-        r = 0;
-        if (m->config.sudo_timestamp_dir && m->config.sudo_timestamp_dir[0]) /* "": the admin said leave it */
-                r = sudo_timestamp_drop(m->config.sudo_timestamp_dir, g->user);
-        if (r > 0)
-                log_info("Dropped sudo's cached credentials of %s (grant %s %s).", g->user, g->id, why);
-        else if (r == -ELOOP || r == -EPERM)
-                log_warning("%s/%s is not a regular file; left it alone.", m->config.sudo_timestamp_dir, g->user);
-        else if (r < 0)
-                log_warning_errno(r, "Cannot drop sudo's cached credentials of %s: %m", g->user);
 }
 
 static int64_t add_seconds(int64_t t, uint64_t seconds) {
@@ -135,32 +115,10 @@ void expiry_grant_started(Manager *m, const GrantRecord *g) {
         systemd_timers_add(m, g);
 
         /* An approved extension ended the grant it extends in the same
-         * transaction (store_approve_request()); record that and take down
-         * its timer. */
-        if (g->extends_grant_id[0]) {
-                GrantRecord old;
-                int r;
-
-                r = store_get_grant(m->store, g->extends_grant_id, &old);
-                if (r < 0)
-                        log_warning_errno(r, "Cannot read grant %s that %s extends: %m", g->extends_grant_id, g->id);
-                else if (strcmp(old.extended_by, g->id) == 0) {
-                        char reason[128];
-
-                        snprintf(reason, sizeof(reason), "extended by grant %s", g->id);
-                        audit_log(AUDIT_GRANT_EXPIRED,
-                                  &(AuditFields) {
-                                          .grant_id = old.id,
-                                          .request_id = old.request_id,
-                                          .user = old.user,
-                                          .action = jit_action_to_string(old.action),
-                                          .approver = old.ended_by,
-                                          .reason = reason,
-                                          .expires = old.expires_at,
-                                  });
-                        expiry_grant_ended(m, &old);
-                }
-        }
+         * transaction (store_approve_request()), with a pending teardown:
+         * its audit entry, and its timer goes. */
+        if (g->extends_grant_id[0])
+                teardown_run_grant(m, g->extends_grant_id);
 
         expiry_rearm(m);
 }
@@ -199,13 +157,18 @@ static int64_t grant_grace(const Manager *m) {
 }
 
 static void expiry_run_due(Manager *m) {
-        ExpiredBatch b = {};
+        ExpiredBatch b = { .m = m };
         int64_t now = jit_now_realtime(), grace = grant_grace(m);
         int r;
 
-        r = store_expire_due_until(m->store, now - grace, now, on_grant_expired, on_request_expired, &b);
-        if (r < 0)
-                log_error_errno(r, "Failed to expire due grants and requests: %m");
+        r = store_expire_due_tx(m->store, now - grace, now, on_request_expiring, on_grant_expired,
+                                on_request_expired, &b);
+        if (r < 0) {
+                log_error_errno(r, "Failed to expire due grants and requests, retrying: %m");
+                m->expiry_backoff_until = now + EXPIRY_RETRY_USEC / USEC_PER_SEC;
+        }
+        if (b.n_grants + b.n_requests > 0)
+                test_hook("expiry-committed");
 
         for (size_t i = 0; i < b.n_grants; i++) {
                 const GrantRecord *g = &b.grants[i];
@@ -214,17 +177,11 @@ static void expiry_run_due(Manager *m) {
                         log_warning("Grant %s passed its deadline %llis ago and its systemd timer did not expire "
                                     "it; expiring it now.",
                                     g->id, (long long) (now - g->expires_at));
-
-                audit_log(AUDIT_GRANT_EXPIRED,
-                          &(AuditFields) {
-                                  .grant_id = g->id,
-                                  .request_id = g->request_id,
-                                  .user = g->user,
-                                  .action = jit_action_to_string(g->action),
-                                  .expires = g->expires_at,
-                          });
-                expiry_grant_ended(m, g);
         }
+        /* Each expired grant has a pending teardown in the store: its audit
+         * entry, its sessions, sudo's cached credentials. */
+        if (b.n_grants > 0 || b.dropped > 0)
+                teardown_run_due(m);
 
         for (size_t i = 0; i < b.n_requests; i++) {
                 const RequestRecord *req = &b.requests[i];
@@ -241,8 +198,9 @@ static void expiry_run_due(Manager *m) {
                                   .match_code = req->match_code,
                           });
                 methods_notify_decision(m, req, NULL);
-                notify_request_expired(m, req);
         }
+        if (b.n_requests > 0)
+                notify_kick(m);
 
         if (b.dropped > 0)
                 log_error("Out of memory while expiring: %zu audit entries lost.", b.dropped);
@@ -301,6 +259,8 @@ void expiry_rearm(Manager *m) {
                 return;
 
         r = next_due(m, &next);
+        if (r >= 0 && next != INT64_MAX && next < m->expiry_backoff_until)
+                next = m->expiry_backoff_until; /* the store failed on what is due: not a busy loop */
         if (r < 0) {
                 /* Check still compares deadlines itself; only the actions
                  * would be late. Try again soon. */

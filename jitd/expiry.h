@@ -17,7 +17,7 @@ void expiry_stop(Manager *m);
 void expiry_rearm(Manager *m);
 
 /* A grant was created (approved, break-glass, an approved extension): its
- * timer, and for an extension the end of the grant it extends. Everything
+ * timer, and for an extension the teardown of the grant it extends. Everything
  * that creates a grant calls this once the grant is on disk. Re-arms. */
 void expiry_grant_started(Manager *m, const GrantRecord *g);
 
@@ -27,8 +27,3 @@ void expiry_grant_started(Manager *m, const GrantRecord *g);
  * Whatever path approves a request computes an extension's deadline here. */
 int64_t expiry_extension_deadline(Manager *m, const RequestRecord *req, int64_t now, uint64_t duration);
 
-/* What happens when a grant stops being active (expired, revoked, or
- * extended): its timer goes; unless it was extended, its sessions end as
- * [login]/[sudo] on_expiry says and sudo's cached credentials of the user
- * are dropped. */
-void expiry_grant_ended(Manager *m, const GrantRecord *g);

@@ -35,6 +35,9 @@ typedef struct Manager {
         char *jitctl_path;       /* what the timers run: [jitd] jitctl, or found next to jitd */
         int64_t warned_until;    /* expiry warnings are done for deadlines up to this + warn_before */
         bool logind_missing_logged;
+        sd_event_source *teardown_source; /* retries of grant teardowns (teardown.c) */
+        int64_t teardown_backoff_until;   /* the store failed: no teardown pass before this */
+        int64_t expiry_backoff_until;     /* the store failed: no expiry pass before this */
 
         /* Approver notification: webhook outbox and review server
          * (notify.c); NULL when no [webhook] is configured. */

@@ -4,6 +4,8 @@
  * sshd that holds the connection included, so pam_jit's close_session
  * usually never runs; jitd therefore marks the session closed itself once
  * logind confirms. A session logind no longer knows has ended already.
+ * Whether every session of a grant was dealt with is reported back once
+ * all calls have answered, so a failed call can be retried (teardown.c). 
  *
  * Warning: a terminal is written to only if its name is a pty or a virtual
  * console (/dev/pts/N, /dev/ttyX), it opens without following a link, is a
@@ -40,9 +42,42 @@
 #define TTY_TEXT_MAX 512U
 #define TTY_NAME_MAX 32U
 
+/* The calls that end one grant's sessions, shared by them: when the last
+ * one is gone, the caller hears whether every session was ended or proved
+ * gone (0), or some call failed and the whole should be retried (<0). */
+typedef struct TerminateBatch {
+        Manager *m;
+        unsigned n_ref;
+        int result;
+        LogindDone done;
+        void *userdata;
+} TerminateBatch;
+
+static TerminateBatch *batch_ref(TerminateBatch *b) {
+        if (b)
+                b->n_ref++;
+        return b;
+}
+
+static void batch_unref(TerminateBatch *b) {
+        if (!b || --b->n_ref > 0)
+                return;
+        b->done(b->m, b->result, b->userdata);
+        free(b);
+}
+
+static void batch_fail(TerminateBatch *b, int error) {
+        if (b && b->result >= 0)
+                b->result = error < 0 ? error : -EIO;
+}
+
 /* One session and what it is being done to, owned by its bus call. */
 typedef struct SessionCall {
         Manager *m;
+        TerminateBatch *batch; /* NULL when warning */
+        /* Handed to a bus call, and its reply came: a call dropped without
+         * a reply (the bus closed) did not end its session. */
+        bool sent, answered;
         SessionRecord session;
         JitAction action;
         char request_id[JIT_ID_MAX];
@@ -62,13 +97,32 @@ static void session_call_init(SessionCall *c, Manager *m, const SessionRecord *s
         snprintf(c->request_id, sizeof(c->request_id), "%s", g->request_id);
 }
 
-/* A heap copy for a bus call to own. */
+/* A heap copy for a bus call to own; it holds a reference on the batch. */
 static SessionCall *session_call_dup(const SessionCall *c) {
         SessionCall *d = malloc(sizeof(SessionCall));
 
-        if (d)
+        if (d) {
                 memcpy(d, c, sizeof(SessionCall));
+                d->sent = d->answered = false;
+                batch_ref(d->batch);
+        }
         return d;
+}
+
+/* The destroy callback of every bus call that owns a SessionCall. */
+static void session_call_free(void *p) {
+        SessionCall *c = p;
+
+        if (!c)
+                return;
+        if (c->sent && !c->answered)
+                batch_fail(c->batch, -ECONNRESET);
+        batch_unref(c->batch);
+        free(c);
+}
+
+static void session_call_freep(SessionCall **c) {
+        session_call_free(*c);
 }
 
 typedef struct SessionList {
@@ -118,6 +172,7 @@ static int on_session_terminated(sd_bus_message *reply, void *userdata, sd_bus_e
         SessionCall *c = userdata;
         const char *error = bus_reply_error_name(reply);
 
+        c->answered = true;
         if (error && strcmp(error, "org.freedesktop.login1.NoSuchSession") == 0) {
                 log_debug("Session %s of %s had ended already.", c->session.session_id, c->session.user);
                 session_closed_by_us(c);
@@ -127,6 +182,7 @@ static int on_session_terminated(sd_bus_message *reply, void *userdata, sd_bus_e
                 log_error("Failed to end session %s of %s (grant %s %s) through logind: %s",
                           c->session.session_id, c->session.user, c->session.grant_id, c->why,
                           bus_reply_error_message(reply));
+                batch_fail(c->batch, -EIO);
                 return 0;
         }
 
@@ -154,6 +210,8 @@ static int on_session_terminated(sd_bus_message *reply, void *userdata, sd_bus_e
  * a session it is already stopping, and what is left in it may well ignore
  * SIGTERM. */
 static void terminate_session(SessionCall *c) {
+        /* Held across the call: a call that fails frees c at once. */
+        TerminateBatch *batch = batch_ref(c->batch);
         char id[JIT_SESSION_MAX + 1];
         bool closing = c->closing;
         int r;
@@ -161,14 +219,20 @@ static void terminate_session(SessionCall *c) {
         snprintf(id, sizeof(id), "%s", c->session.session_id);
         log_info("Ending session %s of %s%s: grant %s %s.", id, c->session.user,
                  closing ? " (logged out, processes left)" : "", c->session.grant_id, c->why);
+        c->sent = true;
         if (closing)
                 r = bus_call_method_async(c->m->bus, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER, "KillSession",
-                                          on_session_terminated, c, free, "ssi", id, "all", (int32_t) SIGKILL);
+                                          on_session_terminated, c, session_call_free, "ssi", id, "all",
+                                          (int32_t) SIGKILL);
         else
                 r = bus_call_method_async(c->m->bus, LOGIND_SERVICE, LOGIND_PATH, LOGIND_MANAGER,
-                                          "TerminateSession", on_session_terminated, c, free, "s", id);
-        if (r < 0)
+                                          "TerminateSession", on_session_terminated, c, session_call_free, "s",
+                                          id);
+        if (r < 0) {
                 log_error_errno(r, "Failed to ask logind to end session %s: %m", id);
+                batch_fail(batch, r);
+        }
+        batch_unref(batch);
 }
 
 /* User (uid), TimestampMonotonic and whether State is "closing", from a
@@ -227,6 +291,7 @@ static int on_session_identity(sd_bus_message *reply, void *userdata, sd_bus_err
         uint32_t uid = 0;
         int r;
 
+        c->answered = true;
         if (error && (strcmp(error, "org.freedesktop.DBus.Error.UnknownObject") == 0 ||
                       strcmp(error, "org.freedesktop.login1.NoSuchSession") == 0)) {
                 log_debug("Session %s of %s has ended already.", c->session.session_id, c->session.user);
@@ -238,12 +303,14 @@ static int on_session_identity(sd_bus_message *reply, void *userdata, sd_bus_err
                 log_error("Cannot ask logind about session %s of %s, so it is not ended (grant %s %s): %s",
                           c->session.session_id, c->session.user, c->session.grant_id, c->why,
                           bus_reply_error_message(reply));
+                batch_fail(c->batch, -EIO);
                 return 0;
         }
         r = read_session_identity(reply, &uid, &created, &c->closing);
         if (r < 0) {
                 log_error_errno(r, "Cannot read what logind says of session %s, so it is not ended: %m",
                                 c->session.session_id);
+                batch_fail(c->batch, r);
                 return 0;
         }
         if (c->session.uid < 0 || (int64_t) uid != c->session.uid || created == 0 ||
@@ -260,14 +327,17 @@ static int on_session_identity(sd_bus_message *reply, void *userdata, sd_bus_err
         d = session_call_dup(c); /* c belongs to this call */
         if (d)
                 terminate_session(d);
-        else
+        else {
                 log_error("Out of memory: cannot end session %s.", c->session.session_id);
+                batch_fail(c->batch, -ENOMEM);
+        }
         return 0;
 }
 
 /* Takes c. */
 static void end_session(SessionCall *c, const char *boot_id) {
-        _cleanup_free_ SessionCall *owned = c;
+        _cleanup_(session_call_freep) SessionCall *owned = c;
+        TerminateBatch *batch = c->batch; /* the caller holds a reference */
         _cleanup_free_ char *path = NULL;
         char id[JIT_SESSION_MAX + 1];
         int r;
@@ -291,13 +361,17 @@ static void end_session(SessionCall *c, const char *boot_id) {
         r = sd_bus_path_encode(LOGIND_SESSION_PATH_PREFIX, c->session.session_id, &path);
         if (r < 0) {
                 log_error_errno(r, "Cannot name session %s on the bus: %m", c->session.session_id);
+                batch_fail(batch, r);
                 return;
         }
         snprintf(id, sizeof(id), "%s", c->session.session_id);
+        c->sent = true;
         r = bus_call_method_async(c->m->bus, LOGIND_SERVICE, path, "org.freedesktop.DBus.Properties", "GetAll",
-                                  on_session_identity, TAKE_PTR(owned), free, "s", LOGIND_SESSION);
-        if (r < 0)
+                                  on_session_identity, TAKE_PTR(owned), session_call_free, "s", LOGIND_SESSION);
+        if (r < 0) {
                 log_error_errno(r, "Failed to ask logind about session %s: %m", id);
+                batch_fail(batch, r);
+        }
 }
 
 /* Every session recorded under `g` (closed ones too: with KillUserProcesses=no
@@ -327,30 +401,49 @@ fail:
         return log_error_errno(r, "Cannot list the sessions of grant %s: %m", g->id);
 }
 
-void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why) {
+void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why, LogindDone done,
+                               void *userdata) {
         char boot_id[SD_ID128_STRING_MAX];
+        TerminateBatch *batch;
         sd_id128_t boot;
         SessionList l;
         size_t n_live = 0;
+        int r;
 
-        if (grant_sessions(m, g, &l) < 0)
+        r = grant_sessions(m, g, &l);
+        if (r < 0) {
+                done(m, r, userdata);
                 return;
+        }
         for (size_t i = 0; i < l.n; i++)
                 if (l.items[i].closed_at == 0)
                         n_live++;
         if (l.n == 0) {
                 free(l.items);
+                done(m, 0, userdata);
                 return;
         }
 
+        /* Nothing to retry: without a bus there is no logind to ask. */
         if (!m->bus) {
                 if (!m->logind_missing_logged)
                         log_warning("No system bus: sessions of ended grants cannot be ended through logind.");
                 m->logind_missing_logged = true;
                 log_warning("Grant %s of %s %s; its %zu open session(s) stay open.", g->id, g->user, why, n_live);
                 free(l.items);
+                done(m, 0, userdata);
                 return;
         }
+
+        batch = malloc(sizeof(TerminateBatch));
+        if (!batch) {
+                free(l.items);
+                done(m, -ENOMEM, userdata);
+                return;
+        }
+        /* Our own reference: the batch ends when this loop is over and
+         * every call has answered, not when the first call fails at once. */
+        *batch = (TerminateBatch) { .m = m, .n_ref = 1, .done = done, .userdata = userdata };
 
         if (sd_id128_get_boot(&boot) < 0) {
                 log_warning("Cannot tell this boot's id: only sessions recorded without one are ended.");
@@ -362,15 +455,18 @@ void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why
                 SessionCall call, *c;
 
                 session_call_init(&call, m, &l.items[i], g);
+                call.batch = batch;
                 snprintf(call.why, sizeof(call.why), "%s", why);
                 c = session_call_dup(&call);
                 if (!c) {
                         log_error("Out of memory: cannot end session %s.", l.items[i].session_id);
+                        batch_fail(batch, -ENOMEM);
                         continue;
                 }
                 end_session(c, boot_id[0] ? boot_id : NULL);
         }
         free(l.items);
+        batch_unref(batch);
 }
 
 /* ---- warning terminals ---- */
@@ -536,7 +632,8 @@ void logind_warn_sessions(Manager *m, const GrantRecord *g) {
                 if (m->bus && sd_bus_path_encode(LOGIND_SESSION_PATH_PREFIX, call.session.session_id, &path) >= 0 &&
                     (c = session_call_dup(&call))) {
                         r = bus_call_method_async(m->bus, LOGIND_SERVICE, path, "org.freedesktop.DBus.Properties",
-                                                  "Get", on_session_tty, c, free, "ss", LOGIND_SESSION, "TTY");
+                                                  "Get", on_session_tty, c, session_call_free, "ss", LOGIND_SESSION,
+                                                  "TTY");
                         if (r >= 0)
                                 continue;
                         log_debug_errno(r, "Cannot ask logind for the TTY of session %s: %m",

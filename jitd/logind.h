@@ -11,10 +11,19 @@
 #include "jitd.h"
 #include "store.h"
 
+/* How ending a grant's sessions went: 0 when every session was ended, or
+ * logind does not know it (any more), or is another session now, or there
+ * is no bus to reach logind on (logged); <0 when something failed and
+ * trying again may help. */
+typedef void (*LogindDone)(Manager *m, int result, void *userdata);
+
 /* End every open session recorded under `g` through logind. Each one ended
  * is marked closed in the store and audited (session-terminated); `why`
- * finishes "because login grant g... <why>": "expired", "was revoked". */
-void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why);
+ * finishes "because login grant g... <why>": "expired", "was revoked".
+ * `done` is called exactly once, when every call has answered (possibly
+ * before this returns). */
+void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why, LogindDone done,
+                               void *userdata);
 
 /* Write the expiry warning to the terminal of every open session of `g`:
  * the TTY logind knows for the session, else the one pam_jit recorded.

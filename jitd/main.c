@@ -34,6 +34,7 @@
 #include "server.h"
 #include "store.h"
 #include "systemd-timers.h"
+#include "teardown.h"
 
 #ifndef JITD_VERSION
 #define JITD_VERSION "unknown"
@@ -509,6 +510,13 @@ static int run(int argc, char *argv[]) {
          * sessions to end and timers to remove. */
         open_system_bus(&m);
 
+        /* Grant teardowns an earlier jitd left unfinished (a crash between
+         * ending a grant and ending its sessions), then whatever fell due
+         * while jitd was down. */
+        r = teardown_start(&m);
+        if (r < 0)
+                goto finish;
+
         r = expiry_start(&m);
         if (r < 0)
                 goto finish;
@@ -539,6 +547,7 @@ static int run(int argc, char *argv[]) {
 finish:
         notify_stop(&m);
         expiry_stop(&m);
+        teardown_stop(&m);
         /* No flush: a reply still owed to us is not worth hanging a
          * shutdown on a stuck bus; transient timers live on in systemd. */
         m.bus = sd_bus_close_unref(m.bus);

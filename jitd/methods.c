@@ -24,6 +24,8 @@
 #include "methods.h"
 #include "notify.h"
 #include "policy.h"
+#include "store-internal.h"
+#include "teardown.h"
 #include "text.h"
 
 /* Status/List replies must fit in one message a client accepts; what does
@@ -947,6 +949,25 @@ static int collect_grant_id(const GrantRecord *g, void *userdata) {
         return 0;
 }
 
+/* End a grant, and record a revocation's reason with its pending teardown
+ * (the store wrote that row with the grant's end), in one transaction. */
+static int end_grant(Store *store, const char *grant_id, GrantState state, const char *by, const char *reason,
+                     int64_t now, GrantRecord *ret) {
+        int r;
+
+        r = store_transaction_begin(store);
+        if (r < 0)
+                return r;
+        r = store_end_grant(store, grant_id, state, by, now, ret);
+        if (r >= 0 && reason && *reason)
+                r = store_set_teardown_reason(store, grant_id, reason);
+        if (r >= 0)
+                r = store_transaction_commit(store);
+        if (r < 0)
+                store_transaction_rollback(store);
+        return r;
+}
+
 static int method_revoke(Call *call) {
         const char *grant_id, *user, *reason, *by;
         JitAction action = _JIT_ACTION_INVALID;
@@ -989,7 +1010,7 @@ static int method_revoke(Call *call) {
         for (size_t i = 0; i < list.n; i++) {
                 GrantRecord g;
 
-                r = store_end_grant(call->m->store, list.ids[i], GRANT_REVOKED, by, call->now, &g);
+                r = end_grant(call->m->store, list.ids[i], GRANT_REVOKED, by, reason, call->now, &g);
                 if (grant_id && (r == -ENOENT || r == -ESTALE)) {
                         free(list.ids);
                         json_object_put(revoked);
@@ -1008,17 +1029,9 @@ static int method_revoke(Call *call) {
                         return reply_store_error(call, r);
                 }
 
-                audit_log(AUDIT_GRANT_REVOKED,
-                          &(AuditFields) {
-                                  .grant_id = g.id,
-                                  .request_id = g.request_id,
-                                  .user = g.user,
-                                  .action = action_name(g.action),
-                                  .approver = by,
-                                  .reason = reason,
-                                  .expires = g.expires_at,
-                          });
-                expiry_grant_ended(call->m, &g);
+                /* Its audit entry, sessions, sudo's cached credentials:
+                 * pending in the store since the commit, carried out now. */
+                teardown_run_grant(call->m, g.id);
                 if (revoked)
                         json_object_array_add(revoked, json_object_new_string(g.id));
         }
@@ -1062,7 +1075,7 @@ static int method_expire(Call *call) {
         if (g.expires_at > call->now)
                 return reply_conflict(call, grant_state_to_string(GRANT_ACTIVE), NULL, g.expires_at);
 
-        r = store_end_grant(call->m->store, grant_id, GRANT_EXPIRED, by, call->now, &g);
+        r = end_grant(call->m->store, grant_id, GRANT_EXPIRED, by, NULL, call->now, &g);
         if (r == -ESTALE) {
                 if (store_get_grant(call->m->store, grant_id, &g) < 0)
                         return reply_conflict(call, "unknown", NULL, 0);
@@ -1073,16 +1086,7 @@ static int method_expire(Call *call) {
         if (r < 0)
                 return reply_store_error(call, r);
 
-        audit_log(AUDIT_GRANT_EXPIRED,
-                  &(AuditFields) {
-                          .grant_id = g.id,
-                          .request_id = g.request_id,
-                          .user = g.user,
-                          .action = action_name(g.action),
-                          .approver = by,
-                          .expires = g.expires_at,
-                  });
-        expiry_grant_ended(call->m, &g);
+        teardown_run_grant(call->m, g.id);
         expiry_rearm(call->m);
 
         p = json_object_new_object();

@@ -152,17 +152,6 @@ int notify_insert_request(Manager *m, const RequestRecord *r) {
         return 0;
 }
 
-void notify_request_expired(Manager *m, const RequestRecord *r) {
-        int k;
-
-        /* The request's expiry is committed already; a message lost here
-         * (disk full) is logged, the request itself is not affected. */
-        k = notify_enqueue(m, r, NOTIFY_EVENT_EXPIRED, r->expires_at);
-        if (k < 0)
-                log_error_errno(k, "Cannot queue the webhook messages for expired request %s: %m", r->id);
-        notify_kick(m);
-}
-
 void notify_kick(Manager *m) {
         Notifier *nf = m->notifier;
 

@@ -33,10 +33,9 @@ void notify_stop(Manager *m);
 int notify_insert_request(Manager *m, const RequestRecord *r);
 /* Queue the messages for one event of request `r` (every endpoint that
  * wants it). Joins the caller's transaction if one is open
- * (store-internal.h); call notify_kick() once it is committed. */
+ * (store-internal.h; an expiry's is store_expire_due_tx()'s); call
+ * notify_kick() once it is committed. */
 int notify_enqueue(Manager *m, const RequestRecord *r, NotifyEvent event, int64_t now);
-/* A pending request expired unanswered: queue and schedule its messages. */
-void notify_request_expired(Manager *m, const RequestRecord *r);
 /* Look at the outbox soon (from the event loop, not from inside the call). */
 void notify_kick(Manager *m);
 

@@ -224,6 +224,26 @@ static const Migration migrations[] = {
         "ALTER TABLE sessions ADD COLUMN boot_id TEXT NOT NULL DEFAULT '';\n"
         "ALTER TABLE sessions ADD COLUMN opened_monotonic_usec INTEGER NOT NULL DEFAULT 0;\n"
         "ALTER TABLE sessions ADD COLUMN uid INTEGER NOT NULL DEFAULT -1;\n" },
+
+        /* What happens when a grant ends (audit, ending its sessions,
+         * dropping sudo's cached credentials) runs after the commit that
+         * ends it, and may fail or be cut short by a crash. One row per
+         * grant whose end actions have not all run: written by every store
+         * function that ends a grant (expire, revoke,
+         * extension), in the same transaction; jitd deletes it once the
+         * actions ran, and redoes what is left at start. Grants that ended
+         * before this step have none: they were torn down as before. (Not a
+         * trigger: triggers are off, so a tampered schema runs nothing.) */
+        { "pending grant teardowns",
+        "CREATE TABLE teardowns (\n"
+        "        grant_id TEXT PRIMARY KEY NOT NULL REFERENCES grants (id),\n"
+        "        reason TEXT NOT NULL DEFAULT '',\n" /* a revocation's reason, for its audit entry */
+        "        audited INTEGER NOT NULL DEFAULT 0 CHECK (audited IN (0, 1)),\n"
+        "        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+        "        next_attempt_at INTEGER NOT NULL DEFAULT 0,\n" /* unix seconds; 0: now */
+        "        created_at INTEGER NOT NULL\n"
+        ") STRICT, WITHOUT ROWID;\n"
+        "CREATE INDEX teardowns_due ON teardowns (next_attempt_at);\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -237,6 +257,7 @@ _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
 #define GRANT_COLUMNS                                                                                      \
         "id, request_id, user, action, created_at, expires_at, approver, reason, state, breakglass, ended_at, " \
         "ended_by, extends_grant_id, extended_by"
+#define TEARDOWN_COLUMNS "grant_id, reason, audited, attempts, next_attempt_at, created_at"
 #define SESSION_COLUMNS                                                                                    \
         "session_id, grant_id, user, service, tty, rhost, pid, opened_at, closed_at, boot_id, "               \
         "opened_monotonic_usec, uid"
@@ -280,6 +301,14 @@ typedef enum StatementId {
         STMT_MOVE_SESSIONS,
         STMT_NEXT_GRANT_DEADLINE_AFTER,
         STMT_LIST_GRANTS_EXPIRING,
+        STMT_TEARDOWN_INSERT,
+        STMT_TEARDOWN_SET_REASON,
+        STMT_TEARDOWN_GET,
+        STMT_TEARDOWN_LIST_DUE,
+        STMT_TEARDOWN_NEXT_DUE,
+        STMT_TEARDOWN_ATTEMPT,
+        STMT_TEARDOWN_DONE,
+        STMT_TEARDOWN_ALL_DUE,
         _STMT_MAX,
 } StatementId;
 
@@ -386,6 +415,18 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_LIST_GRANTS_EXPIRING] = "SELECT " GRANT_COLUMNS " FROM grants"
                                       " WHERE state = 'active' AND expires_at > ?1 AND expires_at <= ?2"
                                       " ORDER BY expires_at, rowid LIMIT ?3",
+
+        /* Pending teardowns: one per grant that ended, written with its end. */
+        [STMT_TEARDOWN_INSERT] = "INSERT OR IGNORE INTO teardowns (grant_id, created_at) VALUES (?1, ?2)",
+        [STMT_TEARDOWN_SET_REASON] = "UPDATE teardowns SET reason = ?2 WHERE grant_id = ?1",
+        [STMT_TEARDOWN_GET] = "SELECT " TEARDOWN_COLUMNS " FROM teardowns WHERE grant_id = ?1",
+        [STMT_TEARDOWN_LIST_DUE] = "SELECT " TEARDOWN_COLUMNS " FROM teardowns WHERE next_attempt_at <= ?1"
+                                   " ORDER BY next_attempt_at, created_at LIMIT ?2",
+        [STMT_TEARDOWN_NEXT_DUE] = "SELECT min(next_attempt_at) FROM teardowns",
+        [STMT_TEARDOWN_ATTEMPT] = "UPDATE teardowns SET audited = 1, attempts = ?2, next_attempt_at = ?3"
+                                  " WHERE grant_id = ?1",
+        [STMT_TEARDOWN_DONE] = "DELETE FROM teardowns WHERE grant_id = ?1",
+        [STMT_TEARDOWN_ALL_DUE] = "UPDATE teardowns SET next_attempt_at = 0",
 };
 
 struct Store {
@@ -663,6 +704,21 @@ static int read_session(sqlite3_stmt *st, SessionRecord *ret) {
             !boot_id_ok(r.boot_id) || r.uid < -1 || r.uid > UINT32_MAX)
                 return -EIO;
         *ret = r;
+        return 0;
+}
+
+static int read_teardown(sqlite3_stmt *st, TeardownRecord *ret) {
+        TeardownRecord t = {};
+        int64_t audited, attempts;
+
+        if (COL_STR(st, 0, t.grant_id, true) < 0 || COL_STR(st, 1, t.reason, false) < 0 ||
+            column_int(st, 2, &audited) < 0 || (audited != 0 && audited != 1) || column_int(st, 3, &attempts) < 0 ||
+            attempts < 0 || attempts > UINT32_MAX || column_int(st, 4, &t.next_attempt_at) < 0 ||
+            column_int(st, 5, &t.created_at) < 0)
+                return -EIO;
+        t.audited = audited == 1;
+        t.attempts = (unsigned) attempts;
+        *ret = t;
         return 0;
 }
 
@@ -1153,6 +1209,20 @@ static int store_stale_or_missing(Store *s, StatementId exists, const char *id) 
         return k > 0 ? -ESTALE : -ENOENT;
 }
 
+/* A grant ended: its end actions are pending. Call in the transaction
+ * that ends it. */
+static int insert_teardown(Store *s, const char *grant_id, int64_t now) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int k;
+
+        k = store_stmt(s, STMT_TEARDOWN_INSERT, &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, grant_id) < 0 || bind_int(st, 2, now) < 0)
+                return -ENOMEM;
+        return stmt_run(st);
+}
+
 /* ---- writes ---- */
 
 int store_insert_request(Store *s, const RequestRecord *r) {
@@ -1306,6 +1376,11 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
                                 return k;
                         superseded = sqlite3_changes(s->db) > 0;
                 }
+                if (superseded) {
+                        k = insert_teardown(s, g.extends_grant_id, now);
+                        if (k < 0)
+                                return k;
+                }
                 /* An extended grant that ended meanwhile (expired, revoked)
                  * had its sessions ended with it: nothing to carry over. */
                 if (superseded) {
@@ -1368,32 +1443,52 @@ int store_deny_request(Store *s, const char *request_id, const char *approver, c
 
 int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, int64_t now,
                     GrantRecord *ret) {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        _cleanup_rollback_ Store *tx = NULL;
         GrantRecord g;
         int k;
 
         if (!s || !arg_ok(grant_id, JIT_ID_MAX - 1, true) || !arg_ok(by, JIT_USER_MAX, false) ||
             (new_state != GRANT_REVOKED && new_state != GRANT_EXPIRED))
                 return -EINVAL;
-        k = store_stmt(s, STMT_END_GRANT, &st);
+
+        k = store_begin(s);
         if (k < 0)
                 return k;
-        if (bind_text(st, 1, grant_id) < 0 || bind_text(st, 2, grant_state_to_string(new_state)) < 0 ||
-            bind_int(st, 3, now) < 0 || bind_text(st, 4, by ?: "") < 0)
-                return -ENOMEM;
-        k = stmt_next(st);
-        if (k < 0)
-                return k;
-        if (k == 0) {
-                stmt_resetp(&st);
-                return store_stale_or_missing(s, STMT_GRANT_EXISTS, grant_id);
+        tx = s;
+
+        {
+                _cleanup_stmt_ sqlite3_stmt *st = NULL;
+
+                k = store_stmt(s, STMT_END_GRANT, &st);
+                if (k < 0)
+                        return k;
+                if (bind_text(st, 1, grant_id) < 0 || bind_text(st, 2, grant_state_to_string(new_state)) < 0 ||
+                    bind_int(st, 3, now) < 0 || bind_text(st, 4, by ?: "") < 0)
+                        return -ENOMEM;
+                k = stmt_next(st);
+                if (k < 0)
+                        return k;
+                if (k == 0) {
+                        stmt_resetp(&st);
+                        return store_stale_or_missing(s, STMT_GRANT_EXISTS, grant_id);
+                }
+                k = read_grant(st, &g);
+                int k2 = stmt_run(st);
+                if (k2 < 0)
+                        return k2;
+                if (k < 0)
+                        return k;
         }
-        k = read_grant(st, &g);
-        int k2 = stmt_run(st);
-        if (k2 < 0)
-                return k2;
+
+        k = insert_teardown(s, grant_id, now);
         if (k < 0)
                 return k;
+
+        k = store_commit(s);
+        if (k < 0)
+                return k;
+        tx = NULL;
+
         if (ret)
                 *ret = g;
         return 0;
@@ -1459,6 +1554,11 @@ int store_expire_due(Store *s, int64_t now, StoreGrantCallback on_grant, StoreRe
 
 int store_expire_due_until(Store *s, int64_t grants_until, int64_t requests_until, StoreGrantCallback on_grant,
                            StoreRequestCallback on_request, void *userdata) {
+        return store_expire_due_tx(s, grants_until, requests_until, NULL, on_grant, on_request, userdata);
+}
+
+int store_expire_due_tx(Store *s, int64_t grants_until, int64_t requests_until, StoreRequestCallback in_tx,
+                        StoreGrantCallback on_grant, StoreRequestCallback on_request, void *userdata) {
         RowArray grants = { .item_size = sizeof(GrantRecord) };
         RowArray requests = { .item_size = sizeof(RequestRecord) };
         int total = 0, k = 0;
@@ -1486,6 +1586,10 @@ int store_expire_due_until(Store *s, int64_t grants_until, int64_t requests_unti
                             (k = collect_rows(st, read_grant_any, &grants)) < 0)
                                 break;
                 }
+                for (size_t i = 0; k >= 0 && i < grants.n; i++)
+                        k = insert_teardown(s, ((GrantRecord *) grants.items)[i].id, requests_until);
+                if (k < 0)
+                        break;
                 {
                         _cleanup_stmt_ sqlite3_stmt *st = NULL;
 
@@ -1494,6 +1598,13 @@ int store_expire_due_until(Store *s, int64_t grants_until, int64_t requests_unti
                             (k = collect_rows(st, read_request_any, &requests)) < 0)
                                 break;
                 }
+
+                /* What must be written with the expiry (the webhook outbox
+                 * rows): a failure undoes the whole batch, to be retried. */
+                for (size_t i = 0; in_tx && k >= 0 && i < requests.n; i++)
+                        k = in_tx((RequestRecord *) requests.items + i, userdata);
+                if (k < 0)
+                        break;
 
                 k = store_commit(s);
                 if (k < 0)
@@ -1760,4 +1871,138 @@ int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSes
                 k = cb((SessionRecord *) a.items + i, userdata);
         free(a.items);
         return k < 0 ? k : (int) a.n;
+}
+
+/* ---- pending teardowns ---- */
+
+int store_set_teardown_reason(Store *s, const char *grant_id, const char *reason) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int k;
+
+        if (!s || !arg_ok(grant_id, JIT_ID_MAX - 1, true) || !arg_ok(reason, JIT_REASON_MAX, false))
+                return -EINVAL;
+        k = store_stmt(s, STMT_TEARDOWN_SET_REASON, &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, grant_id) < 0 || bind_text(st, 2, reason ?: "") < 0)
+                return -ENOMEM;
+        k = stmt_run(st);
+        if (k < 0)
+                return k;
+        return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+int store_get_teardown(Store *s, const char *grant_id, TeardownRecord *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int k;
+
+        if (!s || !arg_ok(grant_id, JIT_ID_MAX - 1, true))
+                return -EINVAL;
+        k = store_stmt(s, STMT_TEARDOWN_GET, &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, grant_id) < 0)
+                return -ENOMEM;
+        k = stmt_next(st);
+        if (k <= 0)
+                return k < 0 ? k : -ENOENT;
+        return read_teardown(st, ret);
+}
+
+int store_list_teardowns_due(Store *s, int64_t now, unsigned limit, TeardownRecord **ret, size_t *ret_n) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        TeardownRecord *items = NULL;
+        size_t n = 0;
+        int k;
+
+        if (!s || !ret || !ret_n)
+                return -EINVAL;
+        if (limit == 0 || limit > STORE_EXPIRE_BATCH)
+                limit = STORE_EXPIRE_BATCH;
+        k = store_stmt(s, STMT_TEARDOWN_LIST_DUE, &st);
+        if (k < 0)
+                return k;
+        if (bind_int(st, 1, now) < 0 || bind_int(st, 2, limit) < 0)
+                return -ENOMEM;
+        items = calloc(limit, sizeof(TeardownRecord));
+        if (!items)
+                return -ENOMEM;
+        while (n < limit && (k = stmt_next(st)) > 0) {
+                k = read_teardown(st, &items[n]);
+                if (k < 0)
+                        break;
+                n++;
+        }
+        if (k < 0) {
+                free(items);
+                return k;
+        }
+        *ret = items;
+        *ret_n = n;
+        return 0;
+}
+
+int store_next_teardown_due(Store *s, int64_t *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int k;
+
+        if (!s)
+                return -EINVAL;
+        k = store_stmt(s, STMT_TEARDOWN_NEXT_DUE, &st);
+        if (k < 0)
+                return k;
+        k = stmt_next(st);
+        if (k < 0)
+                return k;
+        if (k == 0)
+                return -EIO;
+        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER)
+                return 0;
+        if (ret)
+                *ret = sqlite3_column_int64(st, 0);
+        return 1;
+}
+
+int store_teardown_attempt(Store *s, const char *grant_id, unsigned attempts, int64_t next_attempt_at) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int k;
+
+        if (!s || !arg_ok(grant_id, JIT_ID_MAX - 1, true))
+                return -EINVAL;
+        k = store_stmt(s, STMT_TEARDOWN_ATTEMPT, &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, grant_id) < 0 || bind_int(st, 2, attempts) < 0 || bind_int(st, 3, next_attempt_at) < 0)
+                return -ENOMEM;
+        k = stmt_run(st);
+        if (k < 0)
+                return k;
+        return sqlite3_changes(s->db) > 0 ? 0 : -ENOENT;
+}
+
+int store_teardown_done(Store *s, const char *grant_id) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int k;
+
+        if (!s || !arg_ok(grant_id, JIT_ID_MAX - 1, true))
+                return -EINVAL;
+        k = store_stmt(s, STMT_TEARDOWN_DONE, &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, grant_id) < 0)
+                return -ENOMEM;
+        return stmt_run(st);
+}
+
+int store_teardowns_all_due(Store *s) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int k;
+
+        if (!s)
+                return -EINVAL;
+        k = store_stmt(s, STMT_TEARDOWN_ALL_DUE, &st);
+        if (k < 0)
+                return k;
+        k = stmt_run(st);
+        return k < 0 ? k : sqlite3_changes(s->db);
 }

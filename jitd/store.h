@@ -12,7 +12,7 @@
 
 /* The number of migration steps in store.c; raise it by one with each step
  * appended there. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 typedef enum RequestState {
         REQUEST_PENDING,
@@ -135,7 +135,8 @@ int store_deny_request(Store *s, const char *request_id, const char *approver, c
 /* Break-glass grant without a request. */
 int store_insert_grant(Store *s, const GrantRecord *g);
 
-/* Active -> revoked/expired. -ESTALE if not active any more. */
+/* Active -> revoked/expired, with a pending teardown (below), in one
+ * transaction (or the caller's). -ESTALE if not active any more. */
 int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, int64_t now,
                     GrantRecord *ret);
 
@@ -152,6 +153,12 @@ int store_expire_due(Store *s, int64_t now, StoreGrantCallback on_grant, StoreRe
  * requests with expires_at <= requests_until. */
 int store_expire_due_until(Store *s, int64_t grants_until, int64_t requests_until, StoreGrantCallback on_grant,
                            StoreRequestCallback on_request, void *userdata);
+/* The same, and `in_tx` is called for each request expired inside the
+ * transaction that expires it (for the rows that must commit with it, the
+ * webhook outbox's); if it fails, nothing of that batch is committed and
+ * its error is returned. */
+int store_expire_due_tx(Store *s, int64_t grants_until, int64_t requests_until, StoreRequestCallback in_tx,
+                        StoreGrantCallback on_grant, StoreRequestCallback on_request, void *userdata);
 /* Earliest future deadline among active grants and pending requests.
  * 1 and *ret set, 0 if none. */
 int store_next_deadline(Store *s, int64_t *ret);
@@ -177,3 +184,36 @@ int store_open_session(Store *s, const SessionRecord *r);
 int store_close_session(Store *s, const char *user, const char *session_id, int64_t now);
 int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSessionCallback cb,
                         void *userdata);
+
+/* A grant whose end actions (audit, sessions, sudo's cached credentials)
+ * have not all run. The store writes one in the same transaction that ends
+ * a grant (store_end_grant(), store_expire_due*(), an extension in
+ * store_approve_request()), so a crash cannot lose it; jitd deletes it when
+ * the actions are done. */
+typedef struct TeardownRecord {
+        char grant_id[JIT_ID_MAX];
+        char reason[JIT_REASON_MAX + 1]; /* a revocation's reason */
+        bool audited;                    /* the grant-expired/-revoked entry was written */
+        unsigned attempts;
+        int64_t next_attempt_at; /* unix seconds; 0: at once */
+        int64_t created_at;
+} TeardownRecord;
+
+/* Record the reason of a revocation with its teardown: call in the
+ * transaction that ended the grant. -ENOENT if the grant has none. */
+int store_set_teardown_reason(Store *s, const char *grant_id, const char *reason);
+/* -ENOENT if the grant has no pending teardown (done, or never ended). */
+int store_get_teardown(Store *s, const char *grant_id, TeardownRecord *ret);
+/* Teardowns due at `now` (next_attempt_at <= now), earliest first, at
+ * most `limit` (0: a batch); *ret is malloc()ed. */
+int store_list_teardowns_due(Store *s, int64_t now, unsigned limit, TeardownRecord **ret, size_t *ret_n);
+/* The earliest next_attempt_at: 1 found, 0 none pending. */
+int store_next_teardown_due(Store *s, int64_t *ret);
+/* An attempt started: audited, its count, and when to look again if it
+ * does not finish. */
+int store_teardown_attempt(Store *s, const char *grant_id, unsigned attempts, int64_t next_attempt_at);
+/* Done (or given up): the row goes. */
+int store_teardown_done(Store *s, const char *grant_id);
+/* Every pending teardown due now, leases and backoff or not (at start:
+ * nothing of them is in flight). The number changed. */
+int store_teardowns_all_due(Store *s);

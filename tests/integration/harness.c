@@ -25,6 +25,9 @@
 #ifndef JITD_PATH
 #error "JITD_PATH must point to the jitd binary under test"
 #endif
+#ifndef JITD_CRASHTEST_PATH
+#error "JITD_CRASHTEST_PATH must point to the test build of jitd (crash-hook.c)"
+#endif
 
 #define START_TIMEOUT_USEC (10ULL * 1000000ULL)
 
@@ -65,6 +68,7 @@ int jitd_setup(Jitd *j, const char *jitd_keys, const char *rest) {
         snprintf(j->config, sizeof(j->config), "%s/jitd.conf", tmpl);
         snprintf(j->audit, sizeof(j->audit), "%s/audit.jsonl", tmpl);
         snprintf(j->db, sizeof(j->db), "%s/state/jitd.db", tmpl);
+        snprintf(j->log, sizeof(j->log), "%s/jitd.log", tmpl);
 
         f = fopen(j->config, "we");
         if (!f)
@@ -100,9 +104,20 @@ int jitd_start(Jitd *j, int *ret_status) {
                  * real session that shares a test's session id): no bus. */
                 setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent/jitd-test-no-bus", 1);
 
-                execl(JITD_PATH, "jitd", "--config", j->config, "--audit-log", j->audit,
-                      debug && *debug ? "--debug" : NULL, (char *) NULL);
-                fprintf(stderr, "exec %s: %m\n", JITD_PATH);
+                if (j->capture_log) {
+                        int fd = open(j->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+                        if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+                                _exit(127);
+                }
+                if (j->crash_at)
+                        setenv("JITD_TEST_CRASH_AT", j->crash_at, 1);
+                else
+                        unsetenv("JITD_TEST_CRASH_AT");
+
+                execl(j->crash_at ? JITD_CRASHTEST_PATH : JITD_PATH, "jitd", "--config", j->config, "--audit-log",
+                      j->audit, debug && *debug ? "--debug" : NULL, (char *) NULL);
+                fprintf(stderr, "exec %s: %m\n", j->crash_at ? JITD_CRASHTEST_PATH : JITD_PATH);
                 _exit(127);
         }
         j->pid = pid;
@@ -141,6 +156,36 @@ void jitd_crash(Jitd *j) {
         kill(j->pid, SIGKILL);
         (void) waitpid(j->pid, NULL, 0);
         j->pid = -1;
+}
+
+bool jitd_wait_crashed(Jitd *j, uint64_t timeout_usec) {
+        uint64_t deadline = now_monotonic_usec() + timeout_usec;
+        int status;
+
+        if (j->pid <= 0)
+                return false;
+        while (now_monotonic_usec() < deadline) {
+                if (waitpid(j->pid, &status, WNOHANG) == j->pid) {
+                        j->pid = -1;
+                        return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+                }
+                sleep_usec(20000);
+        }
+        return false;
+}
+
+bool log_has(Jitd *j, const char *text) {
+        char line[4096];
+        bool found = false;
+        FILE *f;
+
+        f = fopen(j->log, "re");
+        if (!f)
+                return false;
+        while (!found && fgets(line, sizeof(line), f))
+                found = strstr(line, text) != NULL;
+        fclose(f);
+        return found;
 }
 
 void jitd_cleanup(Jitd *j) {

@@ -28,7 +28,13 @@ typedef struct Jitd {
         char config[192];
         char audit[192];
         char db[192];
+        char log[192]; /* jitd's stderr, when capture_log is set */
         pid_t pid;
+        /* Set after jitd_setup(), before jitd_start(); they apply to every
+         * start until changed. */
+        bool capture_log;     /* append jitd's stderr to `log` instead of the test's */
+        const char *crash_at; /* run the test build of jitd (crash-hook.c), killed with SIGKILL at this
+                               * point (test-hooks.h: "teardown", "expiry-committed"); NULL: the real jitd */
 } Jitd;
 
 /* Exit 77 unless root; call first. */
@@ -45,6 +51,11 @@ int jitd_start(Jitd *j, int *ret_status);
 int jitd_stop(Jitd *j);
 /* SIGKILL and reap: a crash, nothing flushed by jitd itself. */
 void jitd_crash(Jitd *j);
+/* Wait up to timeout_usec for jitd to die on its own (a crash_at point);
+ * true if it died of SIGKILL. */
+bool jitd_wait_crashed(Jitd *j, uint64_t timeout_usec);
+/* Does jitd's captured log (capture_log) have a line containing `text`? */
+bool log_has(Jitd *j, const char *text);
 /* Stop and remove the temporary directory. */
 void jitd_cleanup(Jitd *j);
 

@@ -980,6 +980,97 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
         return remove(path) < 0 ? -1 : 0;
 }
 
+static int refuse_request(const RequestRecord *r, void *userdata) {
+        return -ENOSPC;
+}
+
+/* A grant's end actions are pending from the moment it ends, whatever
+ * ended it, until jitd says they ran; a crash in between loses nothing. */
+static void test_teardowns(void) {
+        Store *s = open_fresh("teardown.db");
+        const int64_t T = 1700000000;
+        TeardownRecord t, *due = NULL;
+        GrantRecord gg;
+        size_t n = 0;
+        int64_t next = 0;
+
+        if (!s)
+                return;
+
+        CHECK_INT(store_next_teardown_due(s, &next), 0);
+        CHECK_INT(store_get_teardown(s, "g0000000000000501", &t), -ENOENT);
+
+        GrantRecord g1 = make_grant("g0000000000000501", "alice", JIT_ACTION_LOGIN, T - 100, T - 1);
+        GrantRecord g2 = make_grant("g0000000000000502", "bob", JIT_ACTION_SUDO, T - 100, T + 500);
+        CHECK_INT(store_insert_grant(s, &g1), 0);
+        CHECK_INT(store_insert_grant(s, &g2), 0);
+        /* A live grant has nothing pending. */
+        CHECK_INT(store_get_teardown(s, g1.id, &t), -ENOENT);
+
+        /* An expiry whose outbox rows cannot be written is not committed:
+         * no half-expired request, no grant ended without its teardown. */
+        RequestRecord r1 = make_request("r0000000000000501", "carol", JIT_ACTION_LOGIN, T - 50, T);
+        CHECK_INT(store_insert_request(s, &r1), 0);
+        CHECK_INT(store_expire_due_tx(s, T, T, refuse_request, NULL, NULL, NULL), -ENOSPC);
+        CHECK_INT(store_get_grant(s, g1.id, &gg), 0);
+        CHECK_INT(gg.state, GRANT_ACTIVE);
+        CHECK_INT(store_get_teardown(s, g1.id, &t), -ENOENT);
+
+        /* Expired by the clock: pending, due at once, not audited yet. */
+        CHECK_INT(store_expire_due_tx(s, T, T, NULL, NULL, NULL, NULL), 2);
+        CHECK_INT(store_get_teardown(s, g1.id, &t), 0);
+        CHECK(!t.audited);
+        CHECK_INT(t.attempts, 0);
+        CHECK_INT(t.next_attempt_at, 0);
+
+        /* Revoked, with its reason, in one transaction. */
+        CHECK_INT(store_transaction_begin(s), 0);
+        CHECK_INT(store_end_grant(s, g2.id, GRANT_REVOKED, "dave", T + 10, &gg), 0);
+        CHECK_INT(store_set_teardown_reason(s, g2.id, "left the team"), 0);
+        CHECK_INT(store_transaction_commit(s), 0);
+        CHECK_INT(store_get_teardown(s, g2.id, &t), 0);
+        CHECK_STR(t.reason, "left the team");
+        /* A grant that did not end has no teardown to give a reason to. */
+        CHECK_INT(store_set_teardown_reason(s, "g0000000000000599", "x"), -ENOENT);
+
+        CHECK_INT(store_list_teardowns_due(s, T + 10, 0, &due, &n), 0);
+        CHECK_INT(n, 2);
+        free(due);
+
+        /* An attempt in flight holds a lease: not due again until it runs
+         * out; a failed one is due at its backoff. */
+        CHECK_INT(store_teardown_attempt(s, g1.id, 1, T + 130), 0);
+        CHECK_INT(store_get_teardown(s, g1.id, &t), 0);
+        CHECK(t.audited);
+        CHECK_INT(t.attempts, 1);
+        CHECK_INT(store_list_teardowns_due(s, T + 10, 0, &due, &n), 0);
+        CHECK_INT(n, 1);
+        CHECK(n == 1 && strcmp(due[0].grant_id, g2.id) == 0);
+        free(due);
+        CHECK_INT(store_teardown_done(s, g2.id), 0);
+        CHECK_INT(store_next_teardown_due(s, &next), 1);
+        CHECK_INT(next, T + 130);
+
+        /* After a restart everything left is due now. */
+        CHECK_INT(store_teardowns_all_due(s), 1);
+        CHECK_INT(store_list_teardowns_due(s, T + 10, 0, &due, &n), 0);
+        CHECK_INT(n, 1);
+        free(due);
+
+        /* It survives closing the store (a crash), and goes when done. */
+        store_close(s);
+        s = NULL;
+        CHECK_INT(store_open(tmp_path("teardown.db"), &s), 0);
+        if (!s)
+                return;
+        CHECK_INT(store_get_teardown(s, g1.id, &t), 0);
+        CHECK_INT(t.attempts, 1);
+        CHECK_INT(store_teardown_done(s, g1.id), 0);
+        CHECK_INT(store_get_teardown(s, g1.id, &t), -ENOENT);
+        CHECK_INT(store_next_teardown_due(s, &next), 0);
+        store_close(s);
+}
+
 int main(void) {
         const char *base = getenv("TMPDIR") ?: "/tmp";
 
@@ -999,6 +1090,7 @@ int main(void) {
         test_session_identity();
         test_field_caps();
         test_many_grants();
+        test_teardowns();
 
         if (test_failures == 0)
                 (void) nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -1,0 +1,297 @@
+/* Grant teardown (see teardown.h): the actions that follow the end of a
+ * grant, made crash-safe. The store writes a teardowns row in the
+ * transaction that ends the grant; this file carries the row out and deletes it.
+ *
+ * One attempt: the audit entry (unless an earlier attempt wrote it), then
+ * the row is marked audited with a lease (TEARDOWN_LEASE_SEC: if nothing
+ * reports back by then, the timer tries again), then the timer is removed,
+ * sudo's cached credentials dropped and the sessions ended through logind,
+ * asynchronously. When logind has answered for every session, the row is
+ * deleted, or on a failure rescheduled with backoff; after
+ * TEARDOWN_ATTEMPTS_MAX attempts jitd gives up on it, and says so.
+ *
+ * Every action is idempotent (a session logind no longer knows counts as
+ * ended; a missing timestamp file as dropped), so redoing an attempt that a
+ * crash cut short is safe. The audit entry is written at least once: a
+ * crash between writing it and marking the row repeats it at start. */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "log.h"
+#include "logind.h"
+#include "sudo-timestamp.h"
+#include "systemd-timers.h"
+#include "teardown.h"
+#include "test-hooks.h"
+#include "text.h"
+
+#define USEC_PER_SEC 1000000ULL
+/* Longer than two bus calls per session at sd-bus's 25 s default timeout. */
+#define TEARDOWN_LEASE_SEC 120
+#define TEARDOWN_ATTEMPTS_MAX 8
+#define TEARDOWN_BACKOFF_FIRST_SEC 2
+#define TEARDOWN_BACKOFF_MAX_SEC 300
+/* The store failed: look again this much later, not in a busy loop. */
+#define TEARDOWN_STORE_RETRY_SEC 10
+/* Teardowns run per turn of the event loop; the rest come right after. */
+#define TEARDOWN_BATCH 64U
+
+typedef struct TeardownRun {
+        GrantRecord grant;
+        TeardownRecord teardown;
+} TeardownRun;
+
+static void teardown_rearm(Manager *m);
+
+uint64_t teardown_backoff_sec(unsigned attempt) {
+        uint64_t d = TEARDOWN_BACKOFF_FIRST_SEC;
+
+        for (unsigned i = 1; i < attempt && d < TEARDOWN_BACKOFF_MAX_SEC; i++)
+                d *= 2;
+        return d < TEARDOWN_BACKOFF_MAX_SEC ? d : TEARDOWN_BACKOFF_MAX_SEC;
+}
+
+static const char *why_of(const GrantRecord *g) {
+        return g->state == GRANT_REVOKED ? "was revoked" : "expired";
+}
+
+static void store_failed(Manager *m) {
+        m->teardown_backoff_until = jit_now_realtime() + TEARDOWN_STORE_RETRY_SEC;
+}
+
+static void teardown_finish(Manager *m, const TeardownRun *run, int result) {
+        const GrantRecord *g = &run->grant;
+        unsigned attempts = run->teardown.attempts;
+        int r;
+
+        if (result >= 0 || attempts >= TEARDOWN_ATTEMPTS_MAX) {
+                if (result < 0)
+                        log_error("Giving up ending the sessions of grant %s of %s after %u attempts; they may "
+                                  "still be running.",
+                                  g->id, g->user, attempts);
+                r = store_teardown_done(m->store, g->id);
+                if (r < 0) {
+                        /* The lease runs out and it is done again: harmless. */
+                        log_warning_errno(r, "Cannot record that grant %s is torn down: %m", g->id);
+                        store_failed(m);
+                } else
+                        log_debug("Grant %s of %s is torn down.", g->id, g->user);
+        } else {
+                uint64_t delay = teardown_backoff_sec(attempts);
+
+                log_warning("Ending the sessions of grant %s of %s failed (attempt %u of %u); trying again in "
+                            "%llus.",
+                            g->id, g->user, attempts, TEARDOWN_ATTEMPTS_MAX, (unsigned long long) delay);
+                r = store_teardown_attempt(m->store, g->id, attempts, jit_now_realtime() + (int64_t) delay);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot schedule the next attempt for grant %s: %m", g->id);
+                        store_failed(m);
+                }
+        }
+        teardown_rearm(m);
+}
+
+static void on_sessions_ended(Manager *m, int result, void *userdata) {
+        TeardownRun *run = userdata;
+
+        teardown_finish(m, run, result);
+        free(run);
+}
+
+static void audit_grant_end(const GrantRecord *g, const TeardownRecord *t) {
+        char reason[JIT_REASON_MAX + 1];
+
+        if (g->extended_by[0])
+                snprintf(reason, sizeof(reason), "extended by grant %s", g->extended_by);
+        else
+                snprintf(reason, sizeof(reason), "%s", t->reason);
+
+        audit_log(g->state == GRANT_REVOKED ? AUDIT_GRANT_REVOKED : AUDIT_GRANT_EXPIRED,
+                  &(AuditFields) {
+                          .grant_id = g->id,
+                          .request_id = g->request_id,
+                          .user = g->user,
+                          .action = jit_action_to_string(g->action),
+                          .approver = g->ended_by,
+                          .reason = reason,
+                          .expires = g->expires_at,
+                  });
+}
+
+static void drop_sudo_timestamp(Manager *m, const GrantRecord *g) {
+        int r = 0;
+
+        /* sudo's timestamp is per user (and tty), not per grant: whichever
+         * grant ends, the next sudo authenticates again. pam_jit's account
+         * phase refuses it without a live grant anyway; this is the second
+         * lock. */
+        if (m->config.sudo_timestamp_dir && m->config.sudo_timestamp_dir[0]) /* "": the admin said leave it */
+                r = sudo_timestamp_drop(m->config.sudo_timestamp_dir, g->user);
+        if (r > 0)
+                log_info("Dropped sudo's cached credentials of %s (grant %s %s).", g->user, g->id, why_of(g));
+        else if (r == -ELOOP || r == -EPERM)
+                log_warning("%s/%s is not a regular file; left it alone.", m->config.sudo_timestamp_dir, g->user);
+        else if (r < 0)
+                log_warning_errno(r, "Cannot drop sudo's cached credentials of %s: %m", g->user);
+}
+
+/* One attempt at one teardown. */
+static void teardown_one(Manager *m, const TeardownRecord *t) {
+        TeardownRun *run;
+        int r;
+
+        test_hook("teardown");
+
+        run = calloc(1, sizeof(TeardownRun));
+        if (!run) {
+                store_failed(m);
+                return;
+        }
+        run->teardown = *t;
+        r = store_get_grant(m->store, t->grant_id, &run->grant);
+        if (r == -ENOENT || (r >= 0 && run->grant.state == GRANT_ACTIVE)) {
+                /* Not a grant that ended: nothing to do, ever. */
+                log_warning("Pending teardown of %s, which is not an ended grant; dropping it.", t->grant_id);
+                (void) store_teardown_done(m->store, t->grant_id);
+                free(run);
+                return;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read grant %s to tear it down, retrying: %m", t->grant_id);
+                store_failed(m);
+                free(run);
+                return;
+        }
+
+        if (!t->audited)
+                audit_grant_end(&run->grant, t);
+        run->teardown.attempts = t->attempts < UINT32_MAX ? t->attempts + 1 : t->attempts;
+        r = store_teardown_attempt(m->store, t->grant_id, run->teardown.attempts,
+                                   jit_now_realtime() + TEARDOWN_LEASE_SEC);
+        if (r < 0) {
+                /* Carry on: the actions are idempotent, and the row stays due. */
+                log_warning_errno(r, "Cannot record the teardown attempt of grant %s: %m", t->grant_id);
+                store_failed(m);
+        }
+
+        systemd_timers_remove(m, &run->grant);
+
+        /* Extended: the sessions carry on under the new grant (the store
+         * moved them), and so may sudo's cached credentials. */
+        if (run->grant.extended_by[0]) {
+                log_debug("Grant %s of %s was extended by %s.", run->grant.id, run->grant.user,
+                          run->grant.extended_by);
+                on_sessions_ended(m, 0, run);
+                return;
+        }
+
+        log_debug("Grant %s of %s (%s) %s.", run->grant.id, run->grant.user,
+                  jit_action_to_string(run->grant.action), why_of(&run->grant));
+        drop_sudo_timestamp(m, &run->grant);
+
+        if (run->grant.action >= 0 && run->grant.action < _JIT_ACTION_MAX &&
+            m->config.policy[run->grant.action].on_expiry == ON_EXPIRY_TERMINATE)
+                logind_terminate_sessions(m, &run->grant, why_of(&run->grant), on_sessions_ended, run);
+        else
+                on_sessions_ended(m, 0, run);
+}
+
+void teardown_run_grant(Manager *m, const char *grant_id) {
+        TeardownRecord t;
+        int r;
+
+        r = store_get_teardown(m->store, grant_id, &t);
+        if (r == -ENOENT)
+                return;
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read the pending teardown of grant %s, retrying: %m", grant_id);
+                store_failed(m);
+                teardown_rearm(m);
+                return;
+        }
+        /* An attempt in flight, or one waiting for its retry: the timer's. */
+        if (t.next_attempt_at > jit_now_realtime())
+                return;
+        teardown_one(m, &t);
+}
+
+void teardown_run_due(Manager *m) {
+        TeardownRecord *due = NULL;
+        size_t n = 0;
+        int r;
+
+        r = store_list_teardowns_due(m->store, jit_now_realtime(), TEARDOWN_BATCH, &due, &n);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot list pending grant teardowns, retrying: %m");
+                store_failed(m);
+        }
+        for (size_t i = 0; i < n; i++)
+                teardown_one(m, &due[i]);
+        free(due);
+        if (n > 0)
+                log_debug("Ran %zu grant teardown(s).", n);
+        teardown_rearm(m);
+}
+
+static int on_teardown_timer(sd_event_source *source, uint64_t usec, void *userdata) {
+        teardown_run_due(userdata);
+        return 0;
+}
+
+static void teardown_rearm(Manager *m) {
+        int64_t next = 0, now = jit_now_realtime();
+        uint64_t usec;
+        int r;
+
+        if (!m->teardown_source)
+                return;
+
+        r = store_next_teardown_due(m->store, &next);
+        if (r == 0) {
+                (void) sd_event_source_set_enabled(m->teardown_source, SD_EVENT_OFF);
+                return;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read when the next grant teardown is due, retrying: %m");
+                next = now + TEARDOWN_STORE_RETRY_SEC;
+        }
+        if (next < m->teardown_backoff_until)
+                next = m->teardown_backoff_until;
+        usec = next <= 0 ? 1 : (uint64_t) next * USEC_PER_SEC;
+
+        r = sd_event_source_set_time(m->teardown_source, usec);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->teardown_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the grant teardown timer: %m");
+}
+
+int teardown_start(Manager *m) {
+        int r;
+
+        r = sd_event_add_time(m->event, &m->teardown_source, CLOCK_REALTIME, UINT64_MAX - 1, 100000, on_teardown_timer,
+                              m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to create the grant teardown timer: %m");
+        (void) sd_event_source_set_enabled(m->teardown_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_priority(m->teardown_source, JITD_PRIORITY_EXPIRY);
+        (void) sd_event_source_set_description(m->teardown_source, "teardown");
+
+        /* What an earlier jitd left undone, leases and backoff or not: it
+         * did not finish, and nothing of it is in flight now. The first
+         * batch now; the timer takes the rest. */
+        r = store_teardowns_all_due(m->store);
+        if (r < 0)
+                log_warning_errno(r, "Cannot reschedule pending grant teardowns: %m");
+        else if (r > 0)
+                log_info("Redoing the teardown of %i grant(s) that an earlier jitd left unfinished.", r);
+        teardown_run_due(m);
+        return 0;
+}
+
+void teardown_stop(Manager *m) {
+        m->teardown_source = sd_event_source_disable_unref(m->teardown_source);
+}
