@@ -29,7 +29,7 @@ E2E_PYTHON=${E2E_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 # runtime libraries jitd/jitctl/pam_jit.so link against (checked with ldd at boot).
 E2E_PACKAGES=(systemd systemd-sysv dbus libpam-systemd openssh-server sudo libpam-modules libpam-runtime
               libjson-c5 libsystemd0 libsqlite3-0 libinih1 libcurl4 libmicrohttpd12 libssl3
-              ca-certificates curl iproute2 procps less libfaketime)
+              ca-certificates curl iproute2 procps less)
 # Test users: engineers need approval (group jit-users), carol approves (jit-admin).
 E2E_ENGINEERS=(alice bob)
 E2E_APPROVERS=(carol)

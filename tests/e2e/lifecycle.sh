@@ -5,23 +5,27 @@
 # grants that ran out while jitd was down, the expiry warning on the user's
 # terminal and `jitctl extend`. Exit 0 pass, 1 fail, 77 skip.
 #
-#   lifecycle.sh --case NAME (--jitd F --jitctl F --pam F | --debs DIR) --source DIR --workdir DIR
+#   lifecycle.sh --case NAME (--jitd F --jitctl F --pam F | --debs DIR) [--fakeclock F]
+#                --source DIR --workdir DIR
+#
+# --fakeclock: the build's fakeclock.so (tests/e2e/fakeclock.c), for clock_jump.
 #
 # Cases: timers, revoke, restart, warning_extend, sudo_timestamp, clock_jump,
 # logout_expiry, logout_revoke, logout_not_ours, sudo_terminate.
 set -euo pipefail
 
-CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
+CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR='' FAKECLOCK=''
 while [ $# -gt 0 ]; do
         case $1 in
         --case) CASE=$2; shift 2 ;;
         --jitd) JITD=$2; shift 2 ;;
         --jitctl) JITCTL=$2; shift 2 ;;
         --pam) PAM=$2; shift 2 ;;
+        --fakeclock) FAKECLOCK=$2; shift 2 ;;
         --source) SOURCE=$2; shift 2 ;;
         --workdir) WORKDIR=$2; shift 2 ;;
         --debs) export E2E_DEBS=$2; shift 2 ;;
-        *) echo "usage: $0 --case NAME (--jitd F --jitctl F --pam F | --debs DIR) --source DIR --workdir DIR" >&2; exit 2 ;;
+        *) echo "usage: $0 --case NAME (--jitd F --jitctl F --pam F | --debs DIR) [--fakeclock F] --source DIR --workdir DIR" >&2; exit 2 ;;
         esac
 done
 if [ -z "$CASE" ] || [ -z "$SOURCE" ] || [ -z "$WORKDIR" ]; then echo "missing arguments" >&2; exit 2; fi
@@ -47,11 +51,14 @@ stage_lifecycle_conf() {   # EXTRA-LINES
         chmod 0644 "$d/90-lifecycle.conf"
 }
 
+# STAGE_EXTRA: a function that stages more for the host (e2e_bind), if set.
+STAGE_EXTRA=
 boot_lifecycle() {   # [EXTRA-CONFIG-LINES]
         e2e_rootfs
         e2e_stage_common
         e2e_stage_jit "$JITD" "$JITCTL" "$PAM"
         stage_lifecycle_conf "${1:-}"
+        [ -z "$STAGE_EXTRA" ] || "$STAGE_EXTRA"
         e2e_boot
         e2e_check_libs
         e2e_start_jitd
@@ -254,37 +261,51 @@ case_sudo_timestamp() {
 }
 
 # The wall clock jumps forward one hour as jitd and pam_jit.so (in sshd) see
-# it: libfaketime in both services, its offset read from a file at every
-# call; the machine's own clock and systemd's are untouched, so no timer
-# fires. The decision alone, comparing the stored deadline with "now", must
-# stop admitting alice.
-FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-FAKETIME_FILE=/run/jit-e2e-faketime
-set_fake_offset() { in_host sh -c "echo '$1' > $FAKETIME_FILE"; }
+# it: both services run with fakeclock.so (tests/e2e/fakeclock.c) preloaded,
+# which shifts only their wall clock by the seconds in a file, read again
+# at once when it changes; their monotonic clocks, the machine's own clock
+# and systemd's are untouched, as in a real jump, so no timer fires. The
+# decision alone, comparing the stored deadline with "now", must stop
+# admitting alice. (Not libfaketime: Debian 12's moves absolute
+# CLOCK_MONOTONIC timerfd deadlines by its offset too, and the jump ends
+# jitd's event loop with EINVAL; see fakeclock.c.)
+FAKECLOCK_HOST=/usr/local/lib/jit-e2e/fakeclock.so
+FAKECLOCK_FILE=/run/jit-e2e-fakeclock
+# Copied and bound like the build's binaries (lib.sh e2e_stage_jit), with
+# the packages too: it is no part of them.
+stage_fakeclock() {
+        install -m 0644 "$FAKECLOCK" "$E2E_WORK/stage/jit/fakeclock.so"
+        e2e_bind "$E2E_WORK/stage/jit/fakeclock.so" "$FAKECLOCK_HOST"
+}
+# Written whole (rename): a reader never sees it empty.
+set_fake_offset() { in_host sh -c "echo '$1' > $FAKECLOCK_FILE.new && mv $FAKECLOCK_FILE.new $FAKECLOCK_FILE"; }
+main_pid() { in_host systemctl show -P MainPID "$1"; }
 case_clock_jump() {
-        local gid exp u t_real t_jitd req
-        boot_lifecycle
-        in_host test -f "$FAKETIME_LIB" || { fail "no $FAKETIME_LIB in the test host (libfaketime)"; return 0; }
+        local gid exp u t_real t_jitd req jitd_pid
+        if [ -z "$FAKECLOCK" ] || [ ! -f "$FAKECLOCK" ]; then
+                fail "no fakeclock.so (--fakeclock '$FAKECLOCK')"; return 0
+        fi
+        STAGE_EXTRA=stage_fakeclock boot_lifecycle
         set_fake_offset +0
         for u in jitd ssh; do
                 in_host mkdir -p "/etc/systemd/system/$u.service.d"
                 in_host sh -c "printf '%s\n' '[Service]' \
-                        'Environment=LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$FAKETIME_FILE' \
-                        'Environment=FAKETIME_NO_CACHE=1 DONT_FAKE_MONOTONIC=1' \
-                        > /etc/systemd/system/$u.service.d/faketime.conf"
+                        'Environment=LD_PRELOAD=$FAKECLOCK_HOST JIT_FAKECLOCK_FILE=$FAKECLOCK_FILE' \
+                        > /etc/systemd/system/$u.service.d/fakeclock.conf"
         done
         in_host systemctl daemon-reload
         in_host systemctl restart jitd.service ssh.service
-        check "jitd runs under libfaketime" sh -c \
-                "nsenter -t $E2E_LEADER -a cat /proc/\$(nsenter -t $E2E_LEADER -a systemctl show -P MainPID jitd.service)/maps | grep -q libfaketime"
-        check "sshd runs under libfaketime" sh -c \
-                "nsenter -t $E2E_LEADER -a cat /proc/\$(nsenter -t $E2E_LEADER -a systemctl show -P MainPID ssh.service)/maps | grep -q libfaketime"
+        check "jitd runs with fakeclock.so" sh -c \
+                "nsenter -t $E2E_LEADER -a cat /proc/\$(nsenter -t $E2E_LEADER -a systemctl show -P MainPID jitd.service)/maps | grep -qF $FAKECLOCK_HOST"
+        check "sshd runs with fakeclock.so" sh -c \
+                "nsenter -t $E2E_LEADER -a cat /proc/\$(nsenter -t $E2E_LEADER -a systemctl show -P MainPID ssh.service)/maps | grep -qF $FAKECLOCK_HOST"
 
         gid=$(admin_grant alice login 30m "e2e: clock jump case") || gid=
         check "30 min login grant for alice ($gid)" matches "$gid" "$GRANT_ID_RE"
         [ -n "$gid" ] || return 0
         exp=$(grant_field "$gid" expires_at)
         check "alice logs in under $gid (no offset)" quiet e2e_ssh alice -- true
+        jitd_pid=$(main_pid jitd.service)
 
         set_fake_offset +1h
         t_real=$(date +%s)
@@ -299,6 +320,8 @@ case_clock_jump() {
                 journal_has ACCESS_DENIED "JIT_USER=alice"
         refute "no expiry timer has fired: the decision alone refused her" \
                 sh -c "nsenter -t $E2E_LEADER -a journalctl -q -b -u jit-expire-$gid.service -o cat | grep -q ."
+        check "jitd lived through the jump (pid $jitd_pid)" \
+                test "$(main_pid jitd.service)" = "$jitd_pid" -a "$(in_host systemctl show -P ActiveState jitd.service)" = active
 }
 
 
