@@ -293,6 +293,24 @@ static JitResult context_init(PamJitContext *ctx, pam_handle_t *pamh, PamJitPhas
         jit_sanitize(pam_item_string(pamh, PAM_TTY), ctx->tty, sizeof(ctx->tty));
         ctx->action = ctx->args.action >= 0 ? ctx->args.action : action_from_service(service);
 
+        /* sudo gates the user who runs it, but with rootpw, targetpw or
+         * runaspw it sets PAM_USER to root or the target user, whom jitd
+         * usually does not cover: asking about PAM_USER would let sudo run
+         * without a grant. sudo always names the invoking user in
+         * PAM_RUSER. (open_session reads PAM_RUSER itself: there it is
+         * required.) */
+        if (ctx->action == JIT_ACTION_SUDO &&
+            (phase == PAM_JIT_PHASE_AUTH || phase == PAM_JIT_PHASE_ACCOUNT)) {
+                const char *ruser = pam_item_string(pamh, PAM_RUSER);
+
+                if (ruser && *ruser) {
+                        if (!jit_user_name_is_valid(ruser))
+                                return JIT_RESULT_USER_UNKNOWN;
+                        ctx->user = ruser;
+                        return JIT_RESULT_ALLOW;
+                }
+        }
+
         r = pam_get_user(pamh, &user, NULL);
         if (r == PAM_CONV_ERR || r == PAM_CONV_AGAIN)
                 return JIT_RESULT_CONV_ERROR;

@@ -41,7 +41,9 @@ typedef struct PamJitContext {
         PamJitPhase phase;
         ModuleArgs args;
         JitAction action;
-        const char *user; /* PAM_USER, checked with jit_user_name_is_valid() */
+        /* Whom jitd is asked about: PAM_USER, or under sudo the invoking
+         * user (PAM_RUSER); checked with jit_user_name_is_valid(). */
+        const char *user;
         /* Sanitised copies: what jitd accepts and what is safe to log. */
         char service[JIT_SERVICE_MAX + 1];
         char rhost[JIT_RHOST_MAX + 1]; /* "" if unset */
