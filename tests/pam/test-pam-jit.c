@@ -945,13 +945,50 @@ static void scenario_trust(void) {
         (void) unlink(test_path("fake.sock"));
         fake_server_stop(fake, test_path("real.sock"));
 
-        /* An untrusted server is "jitd unreachable": failmode=safe opens,
-         * and says so. */
+        /* An untrusted socket or server is an impostor, not an outage:
+         * failmode=safe does not open for it, in any gating phase, and the
+         * refusal is logged as such. */
         fake = fake_server_start(test_path("fake.sock"), FAKE_ALLOW, FAKE_OWNER_FILE_NOBODY);
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        CHECK(log_has(&res, "jitd not trusted: user=alice"));
+        CHECK(log_has(&res, "cause=connect: socket file or server not owned by root"));
+        CHECK(transcript_find(&t, "cannot be reached"));
+        run_result_done(&res);
+        run1("fake-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        run_result_done(&res);
+        {
+                Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
+
+                transcript_reset(&t);
+                pam_run("fake-safe", "alice", NULL, "c1", &t, &step, 1, &res);
+                CHECK(res.ok);
+                check_no_fail_open(journal, &res);
+                run_result_done(&res);
+        }
+        fake_server_stop(fake, test_path("fake.sock"));
+
+        fake = fake_server_start(test_path("fake.sock"), FAKE_ALLOW, FAKE_OWNER_PROCESS_NOBODY);
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        CHECK(log_has(&res, "jitd not trusted: user=alice"));
+        run_result_done(&res);
+        fake_server_stop(fake, test_path("fake.sock"));
+
+        /* A symlink in place of the socket is not root's socket either. */
+        fake = fake_server_start(test_path("real.sock"), FAKE_ALLOW, FAKE_OWNER_ROOT);
+        CHECK_INT(symlink(test_path("real.sock"), test_path("fake.sock")), 0);
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        run_result_done(&res);
+        (void) unlink(test_path("fake.sock"));
+        fake_server_stop(fake, test_path("real.sock"));
+
+        /* Nobody there at all is an outage: failmode=safe still opens. */
         run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
         check_fail_open(journal, &res, "fake-safe");
         run_result_done(&res);
-        fake_server_stop(fake, test_path("fake.sock"));
 
         transcript_reset(&t);
         close(journal);
