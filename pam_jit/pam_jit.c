@@ -33,6 +33,7 @@ static const char *const result_table[_JIT_RESULT_MAX] = {
         [JIT_RESULT_IGNORE] = "ignore",
         [JIT_RESULT_NO_GRANT] = "no-grant",
         [JIT_RESULT_UNREACHABLE] = "unreachable",
+        [JIT_RESULT_UNTRUSTED] = "untrusted",
         [JIT_RESULT_DAEMON_ERROR] = "daemon-error",
         [JIT_RESULT_CONV_ERROR] = "conversation-error",
         [JIT_RESULT_BAD_CONFIG] = "bad-config",
@@ -58,7 +59,8 @@ static const char *const phase_table[_PAM_JIT_PHASE_MAX] = {
  *
  * failmode=safe changes exactly one thing: "jitd unreachable" in a gating
  * phase becomes success. It never touches a "no" from jitd (NO_GRANT),
- * jitd's own errors (DAEMON_ERROR), or a failed conversation. */
+ * jitd's own errors (DAEMON_ERROR), an untrusted socket or server
+ * (UNTRUSTED), or a failed conversation. */
 static int jit_result_to_pam(PamJitPhase phase, JitResult result, FailMode fail_mode) {
         /* Rows: results. Columns: the gating phases, in PamJitPhase order. */
         static const int gating[_JIT_RESULT_MAX][_PAM_JIT_PHASE_GATING_MAX] = {
@@ -67,6 +69,7 @@ static int jit_result_to_pam(PamJitPhase phase, JitResult result, FailMode fail_
                 [JIT_RESULT_IGNORE] =       { PAM_IGNORE,           PAM_IGNORE,           PAM_IGNORE },
                 [JIT_RESULT_NO_GRANT] =     { PAM_AUTH_ERR,         PAM_PERM_DENIED,      PAM_SESSION_ERR },
                 [JIT_RESULT_UNREACHABLE] =  { PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL, PAM_SESSION_ERR },
+                [JIT_RESULT_UNTRUSTED] =    { PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL, PAM_SESSION_ERR },
                 [JIT_RESULT_DAEMON_ERROR] = { PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL, PAM_SESSION_ERR },
                 [JIT_RESULT_CONV_ERROR] =   { PAM_CONV_ERR,         PAM_PERM_DENIED,      PAM_SESSION_ERR },
                 [JIT_RESULT_BAD_CONFIG] =   { PAM_SERVICE_ERR,      PAM_SERVICE_ERR,      PAM_SERVICE_ERR },
@@ -160,6 +163,7 @@ static void log_outcome(const PamJitContext *ctx, JitResult result, int code, co
                 [JIT_RESULT_IGNORE] = "not handled",
                 [JIT_RESULT_NO_GRANT] = "access denied",
                 [JIT_RESULT_UNREACHABLE] = "jitd unavailable",
+                [JIT_RESULT_UNTRUSTED] = "jitd not trusted",
                 [JIT_RESULT_DAEMON_ERROR] = "jitd could not decide",
                 [JIT_RESULT_CONV_ERROR] = "conversation failed",
                 [JIT_RESULT_BAD_CONFIG] = "bad module arguments",
@@ -242,8 +246,23 @@ static void log_fail_open(const PamJitContext *ctx, const JitdAnswer *a) {
                            ctx->args.journal_socket, strerror_r(-r, cause, sizeof(cause)));
 }
 
+/* The client refuses a socket file that is not a root-owned socket, or a
+ * server whose peer credentials are not root's, with -EPERM when it
+ * connects (client.h). Someone else listening where jitd should is an
+ * impostor, not an outage: failmode=safe must not let users in on its
+ * account. */
+static JitResult untrusted_refine(JitResult result, const JitdAnswer *a) {
+        if (result == JIT_RESULT_UNREACHABLE && a && a->failed_step && strcmp(a->failed_step, "connect") == 0 &&
+            a->error == -EPERM)
+                return JIT_RESULT_UNTRUSTED;
+        return result;
+}
+
 static int finish(const PamJitContext *ctx, JitResult result, const JitdAnswer *a, const char *detail) {
-        int code = jit_result_to_pam(ctx->phase, result, ctx->args.fail_mode);
+        int code;
+
+        result = untrusted_refine(result, a);
+        code = jit_result_to_pam(ctx->phase, result, ctx->args.fail_mode);
 
         log_outcome(ctx, result, code, a, detail);
         if (result == JIT_RESULT_UNREACHABLE && code == PAM_SUCCESS)
@@ -292,6 +311,24 @@ static JitResult context_init(PamJitContext *ctx, pam_handle_t *pamh, PamJitPhas
         jit_sanitize(pam_item_string(pamh, PAM_RHOST), ctx->rhost, sizeof(ctx->rhost));
         jit_sanitize(pam_item_string(pamh, PAM_TTY), ctx->tty, sizeof(ctx->tty));
         ctx->action = ctx->args.action >= 0 ? ctx->args.action : action_from_service(service);
+
+        /* sudo gates the user who runs it, but with rootpw, targetpw or
+         * runaspw it sets PAM_USER to root or the target user, whom jitd
+         * usually does not cover: asking about PAM_USER would let sudo run
+         * without a grant. sudo always names the invoking user in
+         * PAM_RUSER. (open_session reads PAM_RUSER itself: there it is
+         * required.) */
+        if (ctx->action == JIT_ACTION_SUDO &&
+            (phase == PAM_JIT_PHASE_AUTH || phase == PAM_JIT_PHASE_ACCOUNT)) {
+                const char *ruser = pam_item_string(pamh, PAM_RUSER);
+
+                if (ruser && *ruser) {
+                        if (!jit_user_name_is_valid(ruser))
+                                return JIT_RESULT_USER_UNKNOWN;
+                        ctx->user = ruser;
+                        return JIT_RESULT_ALLOW;
+                }
+        }
 
         r = pam_get_user(pamh, &user, NULL);
         if (r == PAM_CONV_ERR || r == PAM_CONV_AGAIN)
@@ -382,11 +419,13 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
 
         r = context_init(&ctx, pamh, PAM_JIT_PHASE_ACCOUNT, argc, argv);
         if (r == JIT_RESULT_ALLOW) {
-                r = jitd_check(&ctx, /* create_request= */ true, &a);
+                r = untrusted_refine(jitd_check(&ctx, /* create_request= */ true, &a), &a);
                 if (r == JIT_RESULT_NO_GRANT && !ctx.args.quiet)
                         account_notice(&ctx, &a);
-                else if ((r == JIT_RESULT_UNREACHABLE || r == JIT_RESULT_DAEMON_ERROR) &&
-                         ctx.args.fail_mode == FAIL_MODE_SECURE && !ctx.args.quiet)
+                else if ((r == JIT_RESULT_UNTRUSTED ||
+                          ((r == JIT_RESULT_UNREACHABLE || r == JIT_RESULT_DAEMON_ERROR) &&
+                           ctx.args.fail_mode == FAIL_MODE_SECURE)) &&
+                         !ctx.args.quiet)
                         unavailable_notice(&ctx);
         }
         return finish(&ctx, r, &a, a.breakglass ? "break-glass" : "");

@@ -27,7 +27,8 @@ typedef enum JitResult {
         JIT_RESULT_ALLOW,        /* a live grant (or break-glass); for sessions: recorded */
         JIT_RESULT_IGNORE,       /* jitd's policy does not cover this, or nothing to do */
         JIT_RESULT_NO_GRANT,     /* no live grant: pending, denied, expired, unanswered */
-        JIT_RESULT_UNREACHABLE,  /* jitd absent, timed out, untrusted, another protocol, garbage */
+        JIT_RESULT_UNREACHABLE,  /* jitd absent, timed out, hung up, another protocol, garbage */
+        JIT_RESULT_UNTRUSTED,    /* socket file or server not root's: an impostor, not an outage */
         JIT_RESULT_DAEMON_ERROR, /* jitd answered but could not decide (store down, refused) */
         JIT_RESULT_CONV_ERROR,   /* the conversation failed, or gave no answer */
         JIT_RESULT_BAD_CONFIG,   /* bad module arguments */
@@ -41,7 +42,9 @@ typedef struct PamJitContext {
         PamJitPhase phase;
         ModuleArgs args;
         JitAction action;
-        const char *user; /* PAM_USER, checked with jit_user_name_is_valid() */
+        /* Whom jitd is asked about: PAM_USER, or under sudo the invoking
+         * user (PAM_RUSER); checked with jit_user_name_is_valid(). */
+        const char *user;
         /* Sanitised copies: what jitd accepts and what is safe to log. */
         char service[JIT_SERVICE_MAX + 1];
         char rhost[JIT_RHOST_MAX + 1]; /* "" if unset */

@@ -2,7 +2,8 @@
  * on a private socket, and against fake servers that are down, stopped,
  * untrusted or talking nonsense. One scenario per ctest entry:
  *
- *   test-pam-jit args|account|auth|destinations|session|unavailable|failmode-safe|trust
+ *   test-pam-jit args|account|auth|destinations|session|unavailable|failmode-safe|trust|
+ *                sudo-runas
  *
  * Every check is something an admin or a user would notice: a return code
  * that decides a login, a message that tells the user the request id, a
@@ -944,16 +945,128 @@ static void scenario_trust(void) {
         (void) unlink(test_path("fake.sock"));
         fake_server_stop(fake, test_path("real.sock"));
 
-        /* An untrusted server is "jitd unreachable": failmode=safe opens,
-         * and says so. */
+        /* An untrusted socket or server is an impostor, not an outage:
+         * failmode=safe does not open for it, in any gating phase, and the
+         * refusal is logged as such. */
         fake = fake_server_start(test_path("fake.sock"), FAKE_ALLOW, FAKE_OWNER_FILE_NOBODY);
-        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
-        check_fail_open(journal, &res, "fake-safe");
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        CHECK(log_has(&res, "jitd not trusted: user=alice"));
+        CHECK(log_has(&res, "cause=connect: socket file or server not owned by root"));
+        CHECK(transcript_find(&t, "cannot be reached"));
+        run_result_done(&res);
+        run1("fake-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        run_result_done(&res);
+        {
+                Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
+
+                transcript_reset(&t);
+                pam_run("fake-safe", "alice", NULL, "c1", &t, &step, 1, &res);
+                CHECK(res.ok);
+                check_no_fail_open(journal, &res);
+                run_result_done(&res);
+        }
+        fake_server_stop(fake, test_path("fake.sock"));
+
+        fake = fake_server_start(test_path("fake.sock"), FAKE_ALLOW, FAKE_OWNER_PROCESS_NOBODY);
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        CHECK(log_has(&res, "jitd not trusted: user=alice"));
         run_result_done(&res);
         fake_server_stop(fake, test_path("fake.sock"));
 
+        /* A symlink in place of the socket is not root's socket either. */
+        fake = fake_server_start(test_path("real.sock"), FAKE_ALLOW, FAKE_OWNER_ROOT);
+        CHECK_INT(symlink(test_path("real.sock"), test_path("fake.sock")), 0);
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        run_result_done(&res);
+        (void) unlink(test_path("fake.sock"));
+        fake_server_stop(fake, test_path("real.sock"));
+
+        /* Nobody there at all is an outage: failmode=safe still opens. */
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        check_fail_open(journal, &res, "fake-safe");
+        run_result_done(&res);
+
         transcript_reset(&t);
         close(journal);
+}
+
+/* ---- sudo-runas: sudo gates the invoking user, whatever PAM_USER says ---- */
+
+/* With rootpw, targetpw or runaspw sudo sets PAM_USER to root or the
+ * target user, whom the policy does not cover; PAM_RUSER names the user who
+ * ran sudo. Asking about PAM_USER would let that user's sudo through
+ * (PAM_IGNORE) without a grant. */
+static void scenario_sudo_runas(void) {
+        pid_t jitd = jitd_start();
+        Transcript t = {};
+        RunResult res;
+        char grant[64], id[64], code[16];
+        struct json_object *show;
+        const char *msg;
+
+        /* Without PAM_RUSER, PAM_USER is the one asked about: root is not
+         * covered (this is what sudo with rootpw looked like before). */
+        run1("sudo", "root", PAMTEST_ACCOUNT, PAM_IGNORE, &t, &res);
+        run_result_done(&res);
+
+        pam_run_ruser = "judy";
+
+        /* judy, without a grant, runs sudo with rootpw: refused, not
+         * ignored, and the request is judy's. */
+        run1("sudo", "root", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        msg = transcript_find(&t, "Access to sudo on this host needs approval. Request r");
+        CHECK(msg);
+        parse_account_notice(msg, id, sizeof(id), code, sizeof(code));
+        show = admin_show(id);
+        CHECK_STR(json_string_of(member(show, "request"), "user"), "judy");
+        CHECK_STR(json_string_of(member(show, "request"), "action"), "sudo");
+        json_object_put(show);
+        CHECK(log_has(&res, "access denied: user=judy action=sudo service=sudo"));
+        CHECK_INT(admin_pending_requests("root"), 0);
+        run_result_done(&res);
+
+        run1("wait0", "root", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
+        CHECK(transcript_find(&t, "Try again once it is approved."));
+        CHECK(log_has(&res, "user=judy action=sudo"));
+        run_result_done(&res);
+
+        /* With a sudo grant for judy: both phases let her through. */
+        CHECK_INT(admin_grant("judy", "sudo", grant, sizeof(grant)), 0);
+        run1("sudo", "root", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        CHECK_INT(t.n, 0);
+        CHECK(log_has(&res, "access allowed: user=judy action=sudo"));
+        CHECK(log_has(&res, grant));
+        run_result_done(&res);
+        run1("sudo", "root", PAMTEST_AUTHENTICATE, PAM_SUCCESS, &t, &res);
+        CHECK_INT(t.n, 0);
+        run_result_done(&res);
+
+        /* targetpw with a covered target: still the invoker's grant that
+         * counts. ivan has none, so ivan's sudo -u judy is refused. */
+        pam_run_ruser = "ivan";
+        run1("sudo", "judy", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        CHECK(log_has(&res, "access denied: user=ivan action=sudo"));
+        run_result_done(&res);
+
+        /* A PAM_RUSER that is no user name is refused, not skipped. */
+        pam_run_ruser = "bad\nname";
+        run1("sudo", "root", PAMTEST_ACCOUNT, PAM_USER_UNKNOWN, &t, &res);
+        run_result_done(&res);
+
+        /* Logins are about PAM_USER: PAM_RUSER (a remote user name from
+         * rlogin-era services) changes nothing there. */
+        pam_run_ruser = "judy";
+        run1("sshd", "ivan", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        CHECK(log_has(&res, "access denied: user=ivan action=login"));
+        run_result_done(&res);
+
+        pam_run_ruser = NULL;
+        transcript_reset(&t);
+        jitd_stop(jitd);
 }
 
 static const struct {
@@ -969,6 +1082,7 @@ static const struct {
         { "unavailable", scenario_unavailable, true },
         { "failmode-safe", scenario_failmode_safe, true },
         { "trust", scenario_trust, true },
+        { "sudo-runas", scenario_sudo_runas, true },
 };
 
 int main(int argc, char **argv) {
