@@ -579,16 +579,24 @@ static int method_check(Call *call) {
                 return reply(call, p);
         }
 
-        /* No live grant. Say where the user stands: a pending request, a
-         * recent denial, or nothing (then create a request if asked to). A
-         * recent denial is reported rather than answered with a new request:
-         * retrying the login must not page the approvers again. An explicit
-         * io.jit.Request still creates one. */
+        /* No live grant. Say where the user stands: a pending request (one
+         * per user and action: a retried login does not page the approvers
+         * again), else a new request when asked to create one. Only a
+         * pending request blocks a new one: after a denial or an expiry the
+         * account phase is how a user with "AuthenticationMethods
+         * publickey" alone asks again. Without create_request (the auth
+         * phase, before it asks for a reason) a recent denial is reported. */
         r = store_find_pending_request(call->m->store, user, action, call->now, &req);
         if (r < 0)
                 return reply_store_error(call, r);
         if (r > 0) {
                 have_request = true;
+                state = "pending";
+        } else if (create) {
+                r = request_create(call, user, action, service, rhost, tty, NULL, 0, NULL, &req);
+                if (r < 0)
+                        return reply_store_error(call, r);
+                have_request = created = true;
                 state = "pending";
         } else {
                 uint64_t ttl = call->m->config.request_ttl_sec;
@@ -600,12 +608,6 @@ static int method_check(Call *call) {
                 if (r > 0 && req.state == REQUEST_DENIED) {
                         have_request = true;
                         state = "denied";
-                } else if (create) {
-                        r = request_create(call, user, action, service, rhost, tty, NULL, 0, NULL, &req);
-                        if (r < 0)
-                                return reply_store_error(call, r);
-                        have_request = created = true;
-                        state = "pending";
                 }
         }
 
