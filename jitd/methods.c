@@ -881,21 +881,33 @@ static int method_approve(Call *call) {
         return reply(call, p);
 }
 
+/* An admin denies any request; anyone may withdraw (cancel) their own
+ * pending one, which only takes access away. "cancel": true asks for
+ * exactly that, so "jitctl cancel" never denies someone else's request. */
 static int method_deny(Call *call) {
         const char *id, *approver, *reason;
+        bool cancel = false, own;
+        RequestRecord req;
         DecisionResult res;
         struct json_object *p;
         int r;
 
         if (get_id(call, "request_id", true, 'r', &id) < 0 ||
-            get_string(call, "reason", false, JIT_REASON_MAX, &reason) < 0)
+            get_string(call, "reason", false, JIT_REASON_MAX, &reason) < 0 || get_bool(call, "cancel", &cancel) < 0)
                 return 0;
 
-        if (!caller_is_admin(call))
-                return reply_permission_denied(call, "not-admin");
         approver = caller_name(call);
         if (!approver)
                 return reply_permission_denied(call, "unknown-user");
+        r = store_get_request(call->m->store, id, &req);
+        if (r < 0 && r != -ENOENT)
+                return reply_store_error(call, r);
+        own = r >= 0 && streq_ptr(req.user, approver);
+        if (cancel && !own)
+                /* An unknown id reads the same: nothing of yours to cancel. */
+                return reply_permission_denied(call, "not-owner");
+        if (!own && !caller_is_admin(call))
+                return reply_permission_denied(call, "not-admin");
 
         r = decision_deny(call->m,
                           &(DecisionInput) {
@@ -913,7 +925,7 @@ static int method_deny(Call *call) {
         p = json_object_new_object();
         if (p) {
                 add_string(p, "request_id", res.request.id);
-                add_string(p, "state", request_state_to_string(REQUEST_DENIED));
+                add_string(p, "state", request_state_to_string(res.request.state));
         }
         return reply(call, p);
 }
