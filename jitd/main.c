@@ -433,6 +433,11 @@ static int run(int argc, char *argv[]) {
 
         if (geteuid() != 0)
                 log_warning("Not running as root: group lookups and socket setup may fail.");
+        /* Legal (a missing default config means built-in defaults), but
+         * nothing is gated: say so rather than run as a silent no-op. */
+        if (config_gates_nobody(&m.config))
+                log_warning("Warning: %s (%s%s).", CONFIG_GATES_NOBODY_WARNING, config_file,
+                            access(config_file, F_OK) < 0 ? " is missing" : "");
 
         if (arg_audit_log) {
                 r = audit_open_file(arg_audit_log);

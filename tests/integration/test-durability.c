@@ -197,6 +197,21 @@ static void test_check_config(Jitd *j) {
 
         snprintf(path, sizeof(path), "%s/missing.conf", j->dir);
         CHECK(run_check_config(path, out, sizeof(out)) == 1);
+
+        /* A policy that gates nobody is valid, with a warning line; the
+         * test policy gates someone and gets none. */
+        CHECK(strstr(out, "no user or group needs approval") == NULL);
+        snprintf(path, sizeof(path), "%s/nobody-gated.conf", j->dir);
+        f = fopen(path, "we");
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        fprintf(f, "[jitd]\nsocket = %s/nobody-gated.sock\nstate_directory = %s\n", j->dir, j->dir);
+        fclose(f);
+        CHECK_INT(run_check_config(path, out, sizeof(out)), 0);
+        CHECK(strstr(out, "# warning: no user or group needs approval for any action") != NULL);
+        CHECK_INT(run_check_config(j->config, out, sizeof(out)), 0);
+        CHECK(strstr(out, "no user or group needs approval") == NULL);
 }
 
 /* A restart (SIGTERM) must not refuse the check sshd or sudo has in flight:

@@ -115,6 +115,59 @@ static void test_defaults(void) {
         config_free(&c);
 }
 
+static bool printed_has(const Config *c, const char *needle) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        bool found;
+
+        if (!f)
+                return false;
+        config_print(c, f);
+        fclose(f);
+        found = buf && strstr(buf, needle);
+        free(buf);
+        return found;
+}
+
+/* The built-in defaults gate nobody: legal (the default config may be
+ * missing), but never silent. --check-config prints a warning line (jitd
+ * logs the same at start), and only then. */
+static void test_gates_nobody(void) {
+        static const char warning[] = "# warning: no user or group needs approval for any action";
+        Config c;
+        ConfigError err = {};
+
+        CHECK_INT(config_load(&c, data("no-such-file.conf"), false, &err), 0);
+        CHECK(config_gates_nobody(&c));
+        CHECK(printed_has(&c, warning));
+        config_free(&c);
+
+        /* Exemptions and break-glass alone still gate nobody. */
+        CHECK_INT(config_load(&c,
+                              tmp_file("exempt-only.conf",
+                                       "[login]\nexempt_users = alice\n[breakglass]\nusers = root\n"),
+                              true, &err),
+                  0);
+        CHECK(config_gates_nobody(&c));
+        CHECK(printed_has(&c, warning));
+        config_free(&c);
+
+        /* One action with anyone on it is a policy. */
+        CHECK_INT(config_load(&c, tmp_file("sudo-star.conf", "[sudo]\nusers = *\n"), true, &err), 0);
+        CHECK(!config_gates_nobody(&c));
+        CHECK(!printed_has(&c, warning));
+        config_free(&c);
+        CHECK_INT(config_load(&c, tmp_file("login-group.conf", "[login]\ngroups = staff\n"), true, &err), 0);
+        CHECK(!config_gates_nobody(&c));
+        config_free(&c);
+
+        CHECK_INT(config_load(&c, JIT_SHIPPED_CONFIG, true, &err), 0);
+        CHECK(!config_gates_nobody(&c));
+        CHECK(!printed_has(&c, warning));
+        config_free(&c);
+}
+
 static void test_every_key(void) {
         Config c;
         ConfigError err = {};
@@ -370,6 +423,7 @@ int main(void) {
         }
 
         test_defaults();
+        test_gates_nobody();
         test_every_key();
         test_errors();
         test_check_errors_located();
