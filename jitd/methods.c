@@ -201,7 +201,12 @@ static int reply_conflict(Call *call, const char *state, const char *decided_by,
 }
 
 static int reply_store_error(Call *call, int r) {
-        log_error_errno(r, "Store operation failed: %m");
+        /* Without a store (it could not be opened at start, which was
+         * logged then) every store call fails: not news each time. */
+        if (call->m->store)
+                log_error_errno(r, "Store operation failed: %m");
+        else
+                log_debug("No store: answering %s.", JIT_ERROR_STORE_UNAVAILABLE);
         return reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
 }
 
@@ -1576,21 +1581,26 @@ static const struct {
         const char *name;
         MethodHandler handler;
         bool root_only; /* sshd and sudo (via pam_jit.so) only */
+        /* Answered StoreUnavailable when jitd has no store. Check is not:
+         * users the policy does not cover and break-glass accounts need no
+         * store, and for everyone else its store lookup fails, which it
+         * answers with StoreUnavailable itself. */
+        bool needs_store;
 } method_table[] = {
-        { JIT_METHOD_CHECK, method_check, true },
-        { JIT_METHOD_REQUEST, method_request, false },
-        { JIT_METHOD_WAIT_DECISION, method_wait_decision, false },
-        { JIT_METHOD_OPEN_SESSION, method_open_session, true },
-        { JIT_METHOD_CLOSE_SESSION, method_close_session, true },
-        { JIT_METHOD_STATUS, method_status, false },
-        { JIT_METHOD_LIST, method_list, false },
-        { JIT_METHOD_SHOW, method_show, false },
-        { JIT_METHOD_APPROVE, method_approve, false },
-        { JIT_METHOD_DENY, method_deny, false },
-        { JIT_METHOD_REVOKE, method_revoke, false },
-        { JIT_METHOD_GRANT, method_grant, false },
-        { JIT_METHOD_EXPIRE, method_expire, false },
-        { JIT_METHOD_RESEND, method_resend, false },
+        { JIT_METHOD_CHECK, method_check, true, false },
+        { JIT_METHOD_REQUEST, method_request, false, true },
+        { JIT_METHOD_WAIT_DECISION, method_wait_decision, false, true },
+        { JIT_METHOD_OPEN_SESSION, method_open_session, true, true },
+        { JIT_METHOD_CLOSE_SESSION, method_close_session, true, true },
+        { JIT_METHOD_STATUS, method_status, false, true },
+        { JIT_METHOD_LIST, method_list, false, true },
+        { JIT_METHOD_SHOW, method_show, false, true },
+        { JIT_METHOD_APPROVE, method_approve, false, true },
+        { JIT_METHOD_DENY, method_deny, false, true },
+        { JIT_METHOD_REVOKE, method_revoke, false, true },
+        { JIT_METHOD_GRANT, method_grant, false, true },
+        { JIT_METHOD_EXPIRE, method_expire, false, true },
+        { JIT_METHOD_RESEND, method_resend, false, true },
 };
 
 void methods_dispatch(Manager *m, Connection *c, const char *method, struct json_object *parameters, bool more) {
@@ -1621,6 +1631,10 @@ void methods_dispatch(Manager *m, Connection *c, const char *method, struct json
                 }
 
                 log_debug("uid %u pid %u calls %s.", (unsigned) c->uid, (unsigned) c->pid, method_table[i].name);
+                if (method_table[i].needs_store && !m->store) {
+                        (void) reply_error(&call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
+                        return;
+                }
                 call.now = jit_now_realtime();
                 (void) method_table[i].handler(&call);
                 return;
