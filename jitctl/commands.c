@@ -589,15 +589,20 @@ int verb_approve(JitctlArgs *args, int argc, char **argv) {
         return JITCTL_EXIT_OK;
 }
 
-int verb_deny(JitctlArgs *args, int argc, char **argv) {
+/* deny: an admin's no, or the requester withdrawing their own request
+ * (jitd records that as cancelled). cancel: only the requester's own. */
+static int deny_or_cancel(JitctlArgs *args, int argc, char **argv, bool cancel) {
         static const struct option options[] = {
                 GLOBAL_OPTIONS,
                 { "reason", required_argument, NULL, ARG_REASON },
                 {},
         };
         _cleanup_json_ struct json_object *m = NULL, *p = NULL;
-        CallContext what = { .doing = "denying", .needs = admin_needs };
+        CallContext what = cancel ? (CallContext){ .doing = "cancelling", .needs = "the request to be yours" }
+                                  : (CallContext){ .doing = "denying", .needs = admin_needs };
+        const char *verb = cancel ? "cancel" : "deny";
         const char *id, *reason = NULL;
+        char state[32] = "";
         int c, r;
 
         optind = 0;
@@ -611,13 +616,14 @@ int verb_deny(JitctlArgs *args, int argc, char **argv) {
         }
         if (c < 0)
                 return -c;
-        r = id_argument(argc, argv, "deny", 'r', "request", &id);
+        r = id_argument(argc, argv, verb, 'r', "request", &id);
         if (r)
                 return r;
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", id) < 0 || add_string(p, "reason", reason) < 0)
+        if (!p || add_string(p, "request_id", id) < 0 || add_string(p, "reason", reason) < 0 ||
+            (cancel && json_object_object_add(p, "cancel", json_object_new_boolean(true)) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_DENY, TAKE_PTR(p), &what, &m);
         if (r)
@@ -625,9 +631,19 @@ int verb_deny(JitctlArgs *args, int argc, char **argv) {
 
         if (args->json)
                 jitctl_print_json(reply_parameters(m));
+        else if (field_str(reply_parameters(m), "state", NULL, state, sizeof(state)) && strcmp(state, "cancelled") == 0)
+                printf("Cancelled %s (your own request).\n", id);
         else
                 printf("Denied %s.\n", id);
         return JITCTL_EXIT_OK;
+}
+
+int verb_deny(JitctlArgs *args, int argc, char **argv) {
+        return deny_or_cancel(args, argc, argv, false);
+}
+
+int verb_cancel(JitctlArgs *args, int argc, char **argv) {
+        return deny_or_cancel(args, argc, argv, true);
 }
 
 /* ---- revoke / grant / expire ----------------------------------------- */

@@ -40,6 +40,7 @@ void help(void) {
                "  extend [--action login|sudo] [--duration D] [--reason TEXT] [--wait [SECONDS]]\n"
                "                                       Ask for more time on your live grant\n"
                "  show ID                              One request (r...) or grant (g...) of yours\n"
+               "  cancel REQUEST_ID [--reason TEXT]    Withdraw your own pending request\n"
                "\n"
                "Admin commands:\n"
                "  list [--all|--pending|--active]      Requests and grants (default: pending and active)\n"
@@ -109,7 +110,7 @@ static const struct {
         { "list", verb_list },       { "show", verb_show },     { "approve", verb_approve },
         { "deny", verb_deny },       { "revoke", verb_revoke }, { "grant", verb_grant },
         { "status", verb_status },   { "request", verb_request }, { "expire", verb_expire },
-        { "extend", verb_extend },   { "resend", verb_resend },
+        { "extend", verb_extend },   { "resend", verb_resend }, { "cancel", verb_cancel },
 };
 
 int main(int argc, char **argv) {

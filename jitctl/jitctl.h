@@ -98,6 +98,7 @@ int verb_list(JitctlArgs *args, int argc, char **argv);
 int verb_show(JitctlArgs *args, int argc, char **argv);
 int verb_approve(JitctlArgs *args, int argc, char **argv);
 int verb_deny(JitctlArgs *args, int argc, char **argv);
+int verb_cancel(JitctlArgs *args, int argc, char **argv);
 int verb_revoke(JitctlArgs *args, int argc, char **argv);
 int verb_grant(JitctlArgs *args, int argc, char **argv);
 int verb_status(JitctlArgs *args, int argc, char **argv);

@@ -57,6 +57,7 @@ static const struct {
                                            LOG_INFO },
         [AUDIT_NOTIFICATION_FAILED] = { "notification-failed", JIT_MESSAGE_ID_NOTIFICATION_FAILED, LOG_WARNING },
         [AUDIT_APPROVAL_RECORDED] = { "approval-recorded", JIT_MESSAGE_ID_APPROVAL_RECORDED, LOG_NOTICE },
+        [AUDIT_REQUEST_CANCELLED] = { "request-cancelled", JIT_MESSAGE_ID_REQUEST_CANCELLED, LOG_NOTICE },
 };
 
 const char *audit_event_message_id(AuditEvent e) {
@@ -224,6 +225,11 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
         case AUDIT_REQUEST_DENIED:
                 line_append(l, "%s denied %s's %s request %s on %s", or_unknown(v->approver), user, action,
                             or_unknown(v->request_id), v->host);
+                line_append_reason(l, v);
+                break;
+        case AUDIT_REQUEST_CANCELLED:
+                line_append(l, "%s withdrew their %s request %s on %s", user, action, or_unknown(v->request_id),
+                            v->host);
                 line_append_reason(l, v);
                 break;
         case AUDIT_REQUEST_EXPIRED:

@@ -24,6 +24,7 @@ typedef enum AuditEvent {
         AUDIT_NOTIFICATION_DELIVERED, /* a webhook endpoint accepted a message about a request */
         AUDIT_NOTIFICATION_FAILED,    /* one delivery attempt failed (retried), or delivery gave up */
         AUDIT_APPROVAL_RECORDED,      /* one approver's vote towards a quorum, not granted yet */
+        AUDIT_REQUEST_CANCELLED,      /* the requester withdrew their own pending request */
         _AUDIT_EVENT_MAX,
 } AuditEvent;
 

@@ -950,10 +950,19 @@ static void print_who(FILE *f, const ActionPolicy *ap) {
         }
 }
 
+bool config_gates_nobody(const Config *c) {
+        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++)
+                if (c->policy[act].users.n > 0 || c->policy[act].groups.n > 0)
+                        return false;
+        return true;
+}
+
 void config_print(const Config *c, FILE *f) {
         char a[32], b[32];
 
         fputs("# Effective jitd configuration (built-in defaults, jitd.conf and drop-ins).\n", f);
+        if (config_gates_nobody(c))
+                fputs("# warning: " CONFIG_GATES_NOBODY_WARNING "\n", f);
         for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
                 const ActionPolicy *ap = &c->policy[act];
 

@@ -76,5 +76,14 @@ void config_init_defaults(Config *c);
  * `err`; *c is then freed. */
 int config_load(Config *c, const char *path, bool must_exist, ConfigError *err);
 void config_free(Config *c);
+/* True when no user or group needs approval for any action: every login
+ * and sudo is let through (what the built-in defaults give when
+ * /etc/jitd/jitd.conf is missing). jitd warns about it at start and
+ * --check-config prints a warning line. */
+bool config_gates_nobody(const Config *c);
+/* The one line both say, without a trailing newline. */
+#define CONFIG_GATES_NOBODY_WARNING                                                                        \
+        "no user or group needs approval for any action ([login] and [sudo] users= and groups= are empty): " \
+        "jitd lets every login and sudo through"
 /* The effective policy, human readable (jitd --check-config). */
 void config_print(const Config *c, FILE *f);

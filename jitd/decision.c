@@ -239,6 +239,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         DecisionResult res = {};
         RequestRecord req;
         int64_t now = jit_now_realtime();
+        bool withdrawal;
         int r;
 
         if (!m || !in || !ret || !in->request_id || !in->approver || !jit_user_name_is_valid(in->approver) ||
@@ -250,11 +251,20 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
                 return r;
         res.request = req;
         res.approvals_needed = quorum(m, req.action);
+        /* The requester saying no to their own request is a withdrawal:
+         * recorded as cancelled, not as an approver's denial. */
+        withdrawal = strcmp(req.user, in->approver) == 0;
 
         r = store_transaction_begin(m->store);
         if (r < 0)
                 return r;
-        r = store_deny_request(m->store, req.id, in->approver, in->reason ?: "", now, &req);
+        if (withdrawal)
+                r = store_cancel_request(m->store, req.id, in->approver, in->reason ?: "", now, &req);
+        else
+                r = store_deny_request(m->store, req.id, in->approver, in->reason ?: "", now, &req);
+        /* A withdrawal closes the request for the approvers too: they get
+         * the "denied" message (decided by the requester), as there is no
+         * webhook event of its own for it. */
         if (r >= 0)
                 r = notify_enqueue(m, &req, NOTIFY_EVENT_DENIED, now);
         if (r >= 0)
@@ -267,7 +277,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
                 return r;
         }
 
-        audit_log(AUDIT_REQUEST_DENIED,
+        audit_log(withdrawal ? AUDIT_REQUEST_CANCELLED : AUDIT_REQUEST_DENIED,
                   &(AuditFields) {
                           .request_id = req.id,
                           .user = req.user,
@@ -275,7 +285,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
                           .service = req.service,
                           .rhost = req.rhost,
                           .tty = req.tty,
-                          .approver = in->approver,
+                          .approver = withdrawal ? NULL : in->approver,
                           .reason = in->reason,
                   });
 
@@ -283,7 +293,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         expiry_rearm(m);
         notify_kick(m);
 
-        res.outcome = DECISION_DENIED;
+        res.outcome = withdrawal ? DECISION_CANCELLED : DECISION_DENIED;
         res.request = req;
         *ret = res;
         return 0;

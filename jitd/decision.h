@@ -17,6 +17,7 @@ typedef enum DecisionOutcome {
         DECISION_APPROVED,          /* granted: result->grant is the new grant */
         DECISION_APPROVAL_RECORDED, /* one more vote; the quorum is not reached yet */
         DECISION_DENIED,
+        DECISION_CANCELLED, /* deny by the requester: withdrawn, state cancelled */
 } DecisionOutcome;
 
 typedef struct DecisionInput {

@@ -406,7 +406,7 @@ static int run(int argc, char *argv[]) {
         _cleanup_free_ char *db = NULL;
         const char *config_file = arg_config ? arg_config : JITD_CONFIG_PATH_DEFAULT;
         bool own_socket = false;
-        int listen_fd = -1, r;
+        int listen_fd = -1, store_error = 0, r;
         sigset_t mask;
 
         /* The database and its journal hold who may get root: 0600. */
@@ -434,6 +434,11 @@ static int run(int argc, char *argv[]) {
 
         if (geteuid() != 0)
                 log_warning("Not running as root: group lookups and socket setup may fail.");
+        /* Legal (a missing default config means built-in defaults), but
+         * nothing is gated: say so rather than run as a silent no-op. */
+        if (config_gates_nobody(&m.config))
+                log_warning("Warning: %s (%s%s).", CONFIG_GATES_NOBODY_WARNING, config_file,
+                            access(config_file, F_OK) < 0 ? " is missing" : "");
 
         if (arg_audit_log) {
                 r = audit_open_file(arg_audit_log);
@@ -468,8 +473,11 @@ static int run(int argc, char *argv[]) {
                 goto finish;
         }
 
-        /* The store. A corrupt or unreadable one is fatal: jitd never runs
-         * with an empty store standing in for the real one. */
+        /* The store. jitd never runs with an empty store standing in for
+         * the real one; nor does it exit over a corrupt or unreadable one:
+         * clients would see "unreachable", which failmode=safe lets in.
+         * It stays up without a store and answers StoreUnavailable, a
+         * denial, to everything that needs it. */
         r = database_path(&m.config, &db);
         if (r < 0)
                 goto finish;
@@ -477,14 +485,19 @@ static int run(int argc, char *argv[]) {
                 r = mkdir_parents_and_self(state_directory(&m.config), 0700);
         else
                 r = mkdir_parent(db, 0700);
-        if (r < 0) {
+        if (r < 0)
                 log_error_errno(r, "Failed to create the directory of %s: %m", db);
-                goto finish;
-        }
-        r = store_open(db, &m.store);
+        else
+                r = store_open(db, &m.store);
         if (r < 0) {
-                log_error_errno(r, "Failed to open the database %s: %m", db);
-                goto finish;
+                store_error = r;
+                m.store = NULL;
+                log_error_errno(r,
+                                "DATABASE UNAVAILABLE: cannot use %s: %m. jitd keeps running and refuses every "
+                                "login and sudo that needs approval, and every request and decision "
+                                "(io.jit.StoreUnavailable), until the database is repaired or moved aside and "
+                                "jitd is restarted.",
+                                db);
         }
 
         r = activated_socket(&listen_fd);
@@ -506,37 +519,47 @@ static int run(int argc, char *argv[]) {
                 goto finish;
         }
 
-        /* Before expiry starts: grants that ended while jitd was down have
-         * sessions to end and timers to remove. */
-        open_system_bus(&m);
+        /* Expiry, timers, webhooks and review pages all work on the store;
+         * without one there is nothing for them to do. */
+        if (m.store) {
+                /* Before expiry starts: grants that ended while jitd was
+                 * down have sessions to end and timers to remove. */
+                open_system_bus(&m);
 
-        /* Grant teardowns an earlier jitd left unfinished (a crash between
-         * ending a grant and ending its sessions), then whatever fell due
-         * while jitd was down. */
-        r = teardown_start(&m);
-        if (r < 0)
-                goto finish;
+                /* Grant teardowns an earlier jitd left unfinished (a crash
+                 * between ending a grant and ending its sessions), then
+                 * whatever fell due while jitd was down. */
+                r = teardown_start(&m);
+                if (r < 0)
+                        goto finish;
 
-        r = expiry_start(&m);
-        if (r < 0)
-                goto finish;
+                r = expiry_start(&m);
+                if (r < 0)
+                        goto finish;
 
-        r = systemd_timers_start(&m);
-        if (r < 0)
-                goto finish;
+                r = systemd_timers_start(&m);
+                if (r < 0)
+                        goto finish;
 
-        /* Webhooks and the review server; messages left in the outbox by
-         * an earlier run go out now. */
-        r = notify_start(&m);
-        if (r < 0)
-                goto finish;
+                /* Webhooks and the review server; messages left in the
+                 * outbox by an earlier run go out now. */
+                r = notify_start(&m);
+                if (r < 0)
+                        goto finish;
+        }
 
         if (own_socket)
                 log_info("jitd %s ready on %s.", JITD_VERSION, socket_path(&m.config));
         else
                 log_info("jitd %s ready on the socket systemd passed.", JITD_VERSION);
-        (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %s",
-                          own_socket ? socket_path(&m.config) : "the socket systemd passed");
+        if (m.store)
+                (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %s",
+                                  own_socket ? socket_path(&m.config) : "the socket systemd passed");
+        else
+                (void) sd_notifyf(false,
+                                  "READY=1\nSTATUS=DATABASE UNAVAILABLE (%s: %s): refusing every login and sudo "
+                                  "that needs approval",
+                                  db, strerror(-store_error));
 
         r = sd_event_loop(m.event);
         if (r < 0)

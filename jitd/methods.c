@@ -203,7 +203,12 @@ static int reply_conflict(Call *call, const char *state, const char *decided_by,
 }
 
 static int reply_store_error(Call *call, int r) {
-        log_error_errno(r, "Store operation failed: %m");
+        /* Without a store (it could not be opened at start, which was
+         * logged then) every store call fails: not news each time. */
+        if (call->m->store)
+                log_error_errno(r, "Store operation failed: %m");
+        else
+                log_debug("No store: answering %s.", JIT_ERROR_STORE_UNAVAILABLE);
         return reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
 }
 
@@ -581,16 +586,24 @@ static int method_check(Call *call) {
                 return reply(call, p);
         }
 
-        /* No live grant. Say where the user stands: a pending request, a
-         * recent denial, or nothing (then create a request if asked to). A
-         * recent denial is reported rather than answered with a new request:
-         * retrying the login must not page the approvers again. An explicit
-         * io.jit.Request still creates one. */
+        /* No live grant. Say where the user stands: a pending request (one
+         * per user and action: a retried login does not page the approvers
+         * again), else a new request when asked to create one. Only a
+         * pending request blocks a new one: after a denial or an expiry the
+         * account phase is how a user with "AuthenticationMethods
+         * publickey" alone asks again. Without create_request (the auth
+         * phase, before it asks for a reason) a recent denial is reported. */
         r = store_find_pending_request(call->m->store, user, action, call->now, &req);
         if (r < 0)
                 return reply_store_error(call, r);
         if (r > 0) {
                 have_request = true;
+                state = "pending";
+        } else if (create) {
+                r = request_create(call, user, action, service, rhost, tty, NULL, 0, NULL, &req);
+                if (r < 0)
+                        return reply_store_error(call, r);
+                have_request = created = true;
                 state = "pending";
         } else {
                 uint64_t ttl = call->m->config.request_ttl_sec;
@@ -602,12 +615,6 @@ static int method_check(Call *call) {
                 if (r > 0 && req.state == REQUEST_DENIED) {
                         have_request = true;
                         state = "denied";
-                } else if (create) {
-                        r = request_create(call, user, action, service, rhost, tty, NULL, 0, NULL, &req);
-                        if (r < 0)
-                                return reply_store_error(call, r);
-                        have_request = created = true;
-                        state = "pending";
                 }
         }
 
@@ -881,21 +888,33 @@ static int method_approve(Call *call) {
         return reply(call, p);
 }
 
+/* An admin denies any request; anyone may withdraw (cancel) their own
+ * pending one, which only takes access away. "cancel": true asks for
+ * exactly that, so "jitctl cancel" never denies someone else's request. */
 static int method_deny(Call *call) {
         const char *id, *approver, *reason;
+        bool cancel = false, own;
+        RequestRecord req;
         DecisionResult res;
         struct json_object *p;
         int r;
 
         if (get_id(call, "request_id", true, 'r', &id) < 0 ||
-            get_string(call, "reason", false, JIT_REASON_MAX, &reason) < 0)
+            get_string(call, "reason", false, JIT_REASON_MAX, &reason) < 0 || get_bool(call, "cancel", &cancel) < 0)
                 return 0;
 
-        if (!caller_is_admin(call))
-                return reply_permission_denied(call, "not-admin");
         approver = caller_name(call);
         if (!approver)
                 return reply_permission_denied(call, "unknown-user");
+        r = store_get_request(call->m->store, id, &req);
+        if (r < 0 && r != -ENOENT)
+                return reply_store_error(call, r);
+        own = r >= 0 && streq_ptr(req.user, approver);
+        if (cancel && !own)
+                /* An unknown id reads the same: nothing of yours to cancel. */
+                return reply_permission_denied(call, "not-owner");
+        if (!own && !caller_is_admin(call))
+                return reply_permission_denied(call, "not-admin");
 
         r = decision_deny(call->m,
                           &(DecisionInput) {
@@ -913,7 +932,7 @@ static int method_deny(Call *call) {
         p = json_object_new_object();
         if (p) {
                 add_string(p, "request_id", res.request.id);
-                add_string(p, "state", request_state_to_string(REQUEST_DENIED));
+                add_string(p, "state", request_state_to_string(res.request.state));
         }
         return reply(call, p);
 }
@@ -1566,21 +1585,26 @@ static const struct {
         const char *name;
         MethodHandler handler;
         bool root_only; /* sshd and sudo (via pam_jit.so) only */
+        /* Answered StoreUnavailable when jitd has no store. Check is not:
+         * users the policy does not cover and break-glass accounts need no
+         * store, and for everyone else its store lookup fails, which it
+         * answers with StoreUnavailable itself. */
+        bool needs_store;
 } method_table[] = {
-        { JIT_METHOD_CHECK, method_check, true },
-        { JIT_METHOD_REQUEST, method_request, false },
-        { JIT_METHOD_WAIT_DECISION, method_wait_decision, false },
-        { JIT_METHOD_OPEN_SESSION, method_open_session, true },
-        { JIT_METHOD_CLOSE_SESSION, method_close_session, true },
-        { JIT_METHOD_STATUS, method_status, false },
-        { JIT_METHOD_LIST, method_list, false },
-        { JIT_METHOD_SHOW, method_show, false },
-        { JIT_METHOD_APPROVE, method_approve, false },
-        { JIT_METHOD_DENY, method_deny, false },
-        { JIT_METHOD_REVOKE, method_revoke, false },
-        { JIT_METHOD_GRANT, method_grant, false },
-        { JIT_METHOD_EXPIRE, method_expire, false },
-        { JIT_METHOD_RESEND, method_resend, false },
+        { JIT_METHOD_CHECK, method_check, true, false },
+        { JIT_METHOD_REQUEST, method_request, false, true },
+        { JIT_METHOD_WAIT_DECISION, method_wait_decision, false, true },
+        { JIT_METHOD_OPEN_SESSION, method_open_session, true, true },
+        { JIT_METHOD_CLOSE_SESSION, method_close_session, true, true },
+        { JIT_METHOD_STATUS, method_status, false, true },
+        { JIT_METHOD_LIST, method_list, false, true },
+        { JIT_METHOD_SHOW, method_show, false, true },
+        { JIT_METHOD_APPROVE, method_approve, false, true },
+        { JIT_METHOD_DENY, method_deny, false, true },
+        { JIT_METHOD_REVOKE, method_revoke, false, true },
+        { JIT_METHOD_GRANT, method_grant, false, true },
+        { JIT_METHOD_EXPIRE, method_expire, false, true },
+        { JIT_METHOD_RESEND, method_resend, false, true },
 };
 
 void methods_dispatch(Manager *m, Connection *c, const char *method, struct json_object *parameters, bool more) {
@@ -1611,6 +1635,10 @@ void methods_dispatch(Manager *m, Connection *c, const char *method, struct json
                 }
 
                 log_debug("uid %u pid %u calls %s.", (unsigned) c->uid, (unsigned) c->pid, method_table[i].name);
+                if (method_table[i].needs_store && !m->store) {
+                        (void) reply_error(&call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
+                        return;
+                }
                 call.now = jit_now_realtime();
                 (void) method_table[i].handler(&call);
                 return;

@@ -341,7 +341,8 @@ static const char *const statement_sql[_STMT_MAX] = {
                                  " grant_id = ?4"
                                  " WHERE id = ?1 AND state = 'pending' AND expires_at > ?2"
                                  " RETURNING user, action, reason, extends_grant_id",
-        [STMT_DENY_REQUEST] = "UPDATE requests SET state = 'denied', decided_at = ?2, decided_by = ?3,"
+        /* Denied by an approver, or cancelled (withdrawn) by the requester. */
+        [STMT_DENY_REQUEST] = "UPDATE requests SET state = ?5, decided_at = ?2, decided_by = ?3,"
                               " decision_reason = ?4"
                               " WHERE id = ?1 AND state = 'pending' AND expires_at > ?2"
                               " RETURNING " REQUEST_COLUMNS,
@@ -1406,20 +1407,20 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
         return 0;
 }
 
-int store_deny_request(Store *s, const char *request_id, const char *approver, const char *reason, int64_t now,
-                       RequestRecord *ret) {
+static int store_close_request(Store *s, const char *request_id, RequestState state, const char *by,
+                               const char *reason, int64_t now, RequestRecord *ret) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         RequestRecord r;
         int k;
 
-        if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !arg_ok(approver, JIT_USER_MAX, true) ||
-            !arg_ok(reason, JIT_REASON_MAX, false))
+        if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !arg_ok(by, JIT_USER_MAX, true) ||
+            !arg_ok(reason, JIT_REASON_MAX, false) || (state != REQUEST_DENIED && state != REQUEST_CANCELLED))
                 return -EINVAL;
         k = store_stmt(s, STMT_DENY_REQUEST, &st);
         if (k < 0)
                 return k;
-        if (bind_text(st, 1, request_id) < 0 || bind_int(st, 2, now) < 0 || bind_text(st, 3, approver) < 0 ||
-            bind_text(st, 4, reason ?: "") < 0)
+        if (bind_text(st, 1, request_id) < 0 || bind_int(st, 2, now) < 0 || bind_text(st, 3, by) < 0 ||
+            bind_text(st, 4, reason ?: "") < 0 || bind_text(st, 5, request_state_to_string(state)) < 0)
                 return -ENOMEM;
         k = stmt_next(st);
         if (k < 0)
@@ -1439,6 +1440,16 @@ int store_deny_request(Store *s, const char *request_id, const char *approver, c
         if (ret)
                 *ret = r;
         return 0;
+}
+
+int store_deny_request(Store *s, const char *request_id, const char *approver, const char *reason, int64_t now,
+                       RequestRecord *ret) {
+        return store_close_request(s, request_id, REQUEST_DENIED, approver, reason, now, ret);
+}
+
+int store_cancel_request(Store *s, const char *request_id, const char *requester, const char *reason, int64_t now,
+                         RequestRecord *ret) {
+        return store_close_request(s, request_id, REQUEST_CANCELLED, requester, reason, now, ret);
 }
 
 int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, int64_t now,

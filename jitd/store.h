@@ -132,6 +132,10 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
                           GrantRecord *grant);
 int store_deny_request(Store *s, const char *request_id, const char *approver, const char *reason,
                        int64_t now, RequestRecord *ret);
+/* The same for a withdrawal by the requester: pending -> cancelled, with
+ * decided_by the requester. */
+int store_cancel_request(Store *s, const char *request_id, const char *requester, const char *reason,
+                         int64_t now, RequestRecord *ret);
 /* Break-glass grant without a request. */
 int store_insert_grant(Store *s, const GrantRecord *g);
 

@@ -144,13 +144,65 @@ static void test_denied_is_reported(Jitd *j) {
         json_object_put(reply);
         CHECK(audit_has(j, "request-denied", "JIT_REASON", "not today"));
 
-        /* Retrying the login reports the denial instead of paging the
-         * approvers again. */
-        CHECK_INT(call(j, JIT_METHOD_CHECK, check_params("daemon", "sudo", true), &reply), 0);
+        /* Without create_request (the auth phase, before it asks for a
+         * reason) the denial is reported, with who decided. */
+        CHECK_INT(call(j, JIT_METHOD_CHECK, check_params("daemon", "sudo", false), &reply), 0);
         CHECK_ERROR(reply, JIT_ERROR_NO_GRANT);
         CHECK_STR(reply_string(reply, "state"), "denied");
         CHECK_STR(reply_string(reply, "request_id"), request_id);
+        CHECK_STR(reply_string(reply, "decided_by"), "root");
         CHECK(!reply_bool(reply, "created"));
+        json_object_put(reply);
+}
+
+/* A denial does not lock the user out for request_ttl: the account phase
+ * (create_request) files a new request at the next login, since only a
+ * pending one blocks it; the next attempts find that one. With
+ * "AuthenticationMethods publickey" alone this is the only way to ask. */
+static void test_new_request_after_denial(Jitd *j) {
+        struct json_object *reply;
+        char denied_id[JIT_ID_MAX], new_id[JIT_ID_MAX] = "";
+
+        CHECK_INT(create_request(j, "daemon", "sudo", denied_id, sizeof(denied_id)), 0);
+        CHECK_INT(call(j, JIT_METHOD_DENY, params("request_id", denied_id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        json_object_put(reply);
+
+        CHECK_INT(call(j, JIT_METHOD_CHECK, check_params("daemon", "sudo", true), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_NO_GRANT);
+        CHECK_STR(reply_string(reply, "state"), "pending");
+        CHECK(reply_bool(reply, "created"));
+        CHECK(reply_string(reply, "request_id") && jit_id_is_valid(reply_string(reply, "request_id"), 'r'));
+        CHECK(reply_string(reply, "request_id") && strcmp(reply_string(reply, "request_id"), denied_id) != 0);
+        CHECK(reply_string(reply, "match_code") != NULL);
+        if (reply_string(reply, "request_id"))
+                snprintf(new_id, sizeof(new_id), "%s", reply_string(reply, "request_id"));
+        json_object_put(reply);
+        CHECK(audit_has(j, "request-created", "JIT_REQUEST_ID", new_id));
+        CHECK(audit_has(j, "access-denied", "JIT_REQUEST_ID", new_id));
+
+        /* Pending ones are still de-duplicated. */
+        CHECK_INT(call(j, JIT_METHOD_CHECK, check_params("daemon", "sudo", true), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_NO_GRANT);
+        CHECK_STR(reply_string(reply, "state"), "pending");
+        CHECK(!reply_bool(reply, "created"));
+        CHECK_STR(reply_string(reply, "request_id"), new_id);
+        json_object_put(reply);
+
+        /* The denied one stays denied; the new one is what approvers see. */
+        CHECK_INT(call(j, JIT_METHOD_SHOW, params("id", denied_id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_APPROVE, params("request_id", new_id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "approved");
+        json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_CHECK, check_params("daemon", "sudo", true), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "decision"), "allow");
+        json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_REVOKE, params("user", "daemon", "action", "sudo", NULL), &reply), 0);
+        CHECK_OK(reply);
         json_object_put(reply);
 }
 
@@ -320,6 +372,7 @@ int main(void) {
         test_ignore_and_breakglass(&j);
         test_request_approve_revoke(&j);
         test_denied_is_reported(&j);
+        test_new_request_after_denial(&j);
         test_sessions(&j);
         test_breakglass_grant(&j);
         test_envelope(&j);

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -106,24 +107,49 @@ static int overwrite(const char *path, off_t offset, size_t size) {
         return 0;
 }
 
-/* Either jitd refuses to start, or it starts and never says "allow" for a
- * grant it cannot read. */
-static void expect_never_allow(Jitd *j, const char *what) {
+/* jitd must start anyway (if it exited, clients would see "unreachable",
+ * which failmode=safe lets in) and answer StoreUnavailable to everything
+ * that needs the store, never "allow" for a grant it cannot read. */
+static void expect_store_unavailable(Jitd *j, const char *what) {
         struct json_object *reply = NULL;
         int status = 0, r;
 
         fprintf(stderr, "-- corrupt database: %s\n", what);
         r = jitd_start(j, &status);
-        if (r == -ECHILD) {
-                CHECK(status != 0);
+        CHECK_INT(r, 0);
+        if (r < 0) {
+                fprintf(stderr, "   jitd exited with status %d\n", status);
                 return;
         }
-        CHECK_INT(r, 0);
-        r = call(j, JIT_METHOD_CHECK, params("user", "nobody", "action", "sudo", "service", "sudo", NULL), &reply);
-        CHECK(r < 0 || reply_error(reply) != NULL);
-        if (reply_error(reply))
-                fprintf(stderr, "   Check answered %s\n", reply_error(reply));
+        CHECK_INT(call(j, JIT_METHOD_CHECK,
+                       params_add_bool(params("user", "nobody", "action", "sudo", "service", "sudo", NULL),
+                                       "create_request", true),
+                       &reply),
+                  0);
+        CHECK_ERROR(reply, JIT_ERROR_STORE_UNAVAILABLE);
         json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_REQUEST, params("user", "nobody", "action", "sudo", NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_STORE_UNAVAILABLE);
+        json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_LIST, params(NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_STORE_UNAVAILABLE);
+        json_object_put(reply);
+        /* What needs no store still works: a user the policy does not
+         * cover, a break-glass account. */
+        CHECK_INT(call(j, JIT_METHOD_CHECK, params("user", "daemon", "action", "login", "service", "sshd", NULL),
+                       &reply),
+                  0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "decision"), "ignore");
+        json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_CHECK, params("user", "bin", "action", "sudo", "service", "sudo", NULL),
+                       &reply),
+                  0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "decision"), "allow");
+        json_object_put(reply);
+        /* Still up after all that. */
+        CHECK(waitpid(j->pid, &status, WNOHANG) == 0);
         jitd_crash(j);
 }
 
@@ -149,16 +175,74 @@ static void test_corrupt_database(Jitd *j) {
         (void) unlink(shm);
         CHECK_INT(stat(j->db, &st), 0);
         CHECK_INT(overwrite(j->db, 100, (size_t) st.st_size > 8192 ? (size_t) st.st_size - 100 : 8192), 0);
-        expect_never_allow(j, "pages overwritten");
+        expect_store_unavailable(j, "pages overwritten");
         CHECK(run_check_config(j->config, out, sizeof(out)) != 0);
 
         /* Not a database at all. */
         CHECK_INT(overwrite(j->db, 0, 16384), 0);
         (void) unlink(wal);
         (void) unlink(shm);
-        expect_never_allow(j, "garbage file");
+        expect_store_unavailable(j, "garbage file");
         CHECK(run_check_config(j->config, out, sizeof(out)) != 0);
         CHECK(strstr(out, j->db) != NULL);
+}
+
+/* The store going bad under a running jitd (a disk error, someone writing
+ * to the file) also denies: the grant it can no longer read is no grant.
+ * Another connection writes to the file afterwards, as sqlite3(1) in an
+ * admin's hands would, so jitd's cached pages are stale and it has to read
+ * the damaged ones. */
+static void test_corrupt_while_running(Jitd *j) {
+        struct json_object *reply = NULL;
+        char request_id[JIT_ID_MAX];
+        sqlite3 *db = NULL;
+        struct stat st;
+
+        char path[256];
+
+        fprintf(stderr, "-- the database goes bad while jitd runs\n");
+        /* A fresh store (the test before left a broken one). */
+        (void) unlink(j->db);
+        snprintf(path, sizeof(path), "%s-wal", j->db);
+        (void) unlink(path);
+        snprintf(path, sizeof(path), "%s-shm", j->db);
+        (void) unlink(path);
+        CHECK_INT(jitd_start(j, NULL), 0);
+        CHECK_INT(create_request(j, "nobody", "sudo", request_id, sizeof(request_id)), 0);
+        CHECK_INT(call(j, JIT_METHOD_APPROVE, params("request_id", request_id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_CHECK, params("user", "nobody", "action", "sudo", "service", "sudo", NULL),
+                       &reply),
+                  0);
+        CHECK_STR(reply_string(reply, "decision"), "allow");
+        json_object_put(reply);
+
+        /* Everything into the main file, then every page but the first
+         * (the header and the schema) scribbled over. */
+        CHECK_INT(sqlite3_open_v2(j->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        CHECK_INT(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL), SQLITE_OK);
+        CHECK_INT(stat(j->db, &st), 0);
+        CHECK(st.st_size > 4096);
+        CHECK_INT(overwrite(j->db, 4096, (size_t) st.st_size - 4096), 0);
+        CHECK_INT(sqlite3_exec(db, "PRAGMA user_version = 4", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+
+        CHECK_INT(call(j, JIT_METHOD_CHECK,
+                       params_add_bool(params("user", "nobody", "action", "sudo", "service", "sudo", NULL),
+                                       "create_request", true),
+                       &reply),
+                  0);
+        CHECK(reply_error(reply) != NULL);
+        CHECK_ERROR(reply, JIT_ERROR_STORE_UNAVAILABLE);
+        json_object_put(reply);
+        /* Still up, and still saying no. */
+        CHECK_INT(call(j, JIT_METHOD_CHECK, params("user", "nobody", "action", "sudo", "service", "sudo", NULL),
+                       &reply),
+                  0);
+        CHECK_ERROR(reply, JIT_ERROR_STORE_UNAVAILABLE);
+        json_object_put(reply);
+        jitd_crash(j);
 }
 
 static void test_check_config(Jitd *j) {
@@ -197,6 +281,21 @@ static void test_check_config(Jitd *j) {
 
         snprintf(path, sizeof(path), "%s/missing.conf", j->dir);
         CHECK(run_check_config(path, out, sizeof(out)) == 1);
+
+        /* A policy that gates nobody is valid, with a warning line; the
+         * test policy gates someone and gets none. */
+        CHECK(strstr(out, "no user or group needs approval") == NULL);
+        snprintf(path, sizeof(path), "%s/nobody-gated.conf", j->dir);
+        f = fopen(path, "we");
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        fprintf(f, "[jitd]\nsocket = %s/nobody-gated.sock\nstate_directory = %s\n", j->dir, j->dir);
+        fclose(f);
+        CHECK_INT(run_check_config(path, out, sizeof(out)), 0);
+        CHECK(strstr(out, "# warning: no user or group needs approval for any action") != NULL);
+        CHECK_INT(run_check_config(j->config, out, sizeof(out)), 0);
+        CHECK(strstr(out, "no user or group needs approval") == NULL);
 }
 
 /* A restart (SIGTERM) must not refuse the check sshd or sudo has in flight:
@@ -255,6 +354,7 @@ int main(void) {
         test_sigterm_answers_accepted_calls(&j);
         test_check_config(&j);
         test_corrupt_database(&j);
+        test_corrupt_while_running(&j);
 
         jitd_cleanup(&j);
         return test_result("integration-durability");

@@ -1,8 +1,10 @@
 /* Identity comes from SO_PEERCRED only. An unprivileged user (daemon) may
- * not Check, approve, deny, grant, revoke, expire, resend, list or manage
- * sessions, may see and request only for themselves; an admin by group (nobody, in nogroup) may approve others'
+ * not Check, approve, deny others' requests, grant, revoke, expire, resend,
+ * list or manage sessions, may see, request and withdraw only for
+ * themselves; an admin by group (nobody, in nogroup) may approve others'
  * requests but never their own. */
 
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -112,12 +114,8 @@ static void test_plain_user(Jitd *j) {
         CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
         json_object_put(reply);
 
-        /* Nor deny one, not even their own, nor remind the approvers of it. */
-        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_DENY, params("request_id", request_id, "reason", "never mind", NULL),
-                          &reply),
-                  0);
-        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
-        json_object_put(reply);
+        /* Nor remind the approvers of it (withdrawing it is theirs to do:
+         * test_user_withdraws_own_request). */
         CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_RESEND, params("request_id", request_id, NULL), &reply), 0);
         CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
         json_object_put(reply);
@@ -183,6 +181,14 @@ static void test_plain_user(Jitd *j) {
         json_object_put(reply);
 }
 
+static const char *member_string(struct json_object *reply, const char *object, const char *key) {
+        struct json_object *o = reply_member(reply, object), *v = NULL;
+
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
 static void test_admin_not_own_request(Jitd *j) {
         struct json_object *reply = NULL;
         char request_id[JIT_ID_MAX] = "";
@@ -224,7 +230,8 @@ static void test_admin_not_own_request(Jitd *j) {
         json_object_put(reply);
 
         /* Withdrawing one's own request can only take access away: an
-         * admin may deny it, and the record names them as the decider. */
+         * admin may deny it, and it ends cancelled, not denied, with them
+         * recorded as who decided. */
         CHECK_INT(call_as(j, AS_NOBODY, JIT_METHOD_REQUEST,
                           params("action", "login", "reason", "changed my mind", NULL), &reply),
                   0);
@@ -237,9 +244,105 @@ static void test_admin_not_own_request(Jitd *j) {
                           &reply),
                   0);
         CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "cancelled");
+        json_object_put(reply);
+        CHECK(audit_has(j, "request-cancelled", "JIT_REQUEST_ID", request_id));
+        CHECK(audit_has(j, "request-cancelled", "JIT_REASON", "withdrawn"));
+        CHECK(!audit_has(j, "request-denied", "JIT_REQUEST_ID", request_id));
+        CHECK_INT(call(j, JIT_METHOD_SHOW, params("id", request_id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_STR(member_string(reply, "request", "state"), "cancelled");
+        CHECK_STR(member_string(reply, "request", "decided_by"), "nobody");
+        json_object_put(reply);
+}
+
+static int request_as(Jitd *j, uid_t uid, gid_t gid, const char *action, char *ret_id, size_t size) {
+        struct json_object *reply = NULL;
+        int r;
+
+        ret_id[0] = 0;
+        r = call_as(j, uid, gid, JIT_METHOD_REQUEST, params("action", action, NULL), &reply);
+        if (r >= 0 && reply_string(reply, "request_id"))
+                snprintf(ret_id, size, "%s", reply_string(reply, "request_id"));
+        json_object_put(reply);
+        return ret_id[0] ? 0 : -EIO;
+}
+
+/* A plain user may withdraw their own pending request (jitctl cancel, or
+ * jitctl deny on it), and only that: not someone else's, not one that is
+ * no longer pending. It ends cancelled, and a login waiting on it hears so. */
+static void test_user_withdraws_own_request(Jitd *j) {
+        struct json_object *reply = NULL;
+        char mine[JIT_ID_MAX], theirs[JIT_ID_MAX];
+
+        /* Earlier tests left grants; with one, Request answers "approved". */
+        CHECK_INT(call(j, JIT_METHOD_REVOKE, params("user", "daemon", NULL), &reply), 0);
+        json_object_put(reply);
+        CHECK_INT(call(j, JIT_METHOD_REVOKE, params("user", "nobody", NULL), &reply), 0);
+        json_object_put(reply);
+
+        CHECK_INT(request_as(j, AS_DAEMON, "sudo", mine, sizeof(mine)), 0);
+        CHECK_INT(request_as(j, AS_NOBODY, "sudo", theirs, sizeof(theirs)), 0);
+
+        /* Not someone else's: as a denial (not an admin) or a cancel. */
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_DENY, params("request_id", theirs, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        CHECK_STR(reply_string(reply, "reason"), "not-admin");
+        json_object_put(reply);
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_DENY,
+                          params_add_bool(params("request_id", theirs, NULL), "cancel", true), &reply),
+                  0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        CHECK_STR(reply_string(reply, "reason"), "not-owner");
+        json_object_put(reply);
+        /* An admin's cancel is for their own requests only, too. */
+        CHECK_INT(call_as(j, AS_NOBODY, JIT_METHOD_DENY,
+                          params_add_bool(params("request_id", mine, NULL), "cancel", true), &reply),
+                  0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        CHECK_STR(reply_string(reply, "reason"), "not-owner");
+        json_object_put(reply);
+
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_DENY,
+                          params_add_bool(params("request_id", mine, "reason", "fixed it myself", NULL), "cancel",
+                                          true),
+                          &reply),
+                  0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "cancelled");
+        json_object_put(reply);
+        CHECK(audit_has(j, "request-cancelled", "JIT_REQUEST_ID", mine));
+        CHECK(audit_has(j, "request-cancelled", "JIT_USER", "daemon"));
+
+        /* What a waiting login or sudo is told: cancelled, not approved. */
+        CHECK_INT(call(j, JIT_METHOD_WAIT_DECISION, params("request_id", mine, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "cancelled");
+        json_object_put(reply);
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_SHOW, params("id", mine, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_STR(member_string(reply, "request", "state"), "cancelled");
+        CHECK_STR(member_string(reply, "request", "decision_reason"), "fixed it myself");
+        json_object_put(reply);
+
+        /* Once closed it stays closed: a second withdrawal is a conflict. */
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_DENY, params("request_id", mine, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_CONFLICT);
+        CHECK_STR(reply_string(reply, "state"), "cancelled");
+        json_object_put(reply);
+
+        /* jitctl deny by the requester is the same withdrawal. */
+        CHECK_INT(request_as(j, AS_DAEMON, "sudo", mine, sizeof(mine)), 0);
+        CHECK_INT(call_as(j, AS_DAEMON, JIT_METHOD_DENY, params("request_id", mine, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "cancelled");
+        json_object_put(reply);
+
+        /* The other user's request is untouched; an admin still denies it. */
+        CHECK_INT(call(j, JIT_METHOD_DENY, params("request_id", theirs, NULL), &reply), 0);
+        CHECK_OK(reply);
         CHECK_STR(reply_string(reply, "state"), "denied");
         json_object_put(reply);
-        CHECK(audit_has(j, "request-denied", "JIT_APPROVER", "nobody"));
 }
 
 int main(void) {
@@ -257,6 +360,7 @@ int main(void) {
 
         test_plain_user(&j);
         test_admin_not_own_request(&j);
+        test_user_withdraws_own_request(&j);
 
         CHECK_INT(jitd_stop(&j), 0);
         jitd_cleanup(&j);

@@ -498,6 +498,7 @@ static void test_plain_user(Jitd *j) {
                         { { "list", "--all", "--json", NULL }, "permission denied: listing" },
                         { { "approve", "REQUEST", NULL }, "permission denied: approving needs membership in the admin group" },
                         { { "deny", "REQUEST", "--reason", "mine now", NULL }, "permission denied: denying needs" },
+                        { { "cancel", "REQUEST", NULL }, "permission denied: cancelling needs the request to be yours" },
                         { { "revoke", "GRANT", NULL }, "permission denied: revoking needs" },
                         { { "revoke", "--user", "nobody", NULL }, "permission denied: revoking needs" },
                         { { "grant", "--user", "daemon", "--action", "sudo", "--duration", "1h", "--reason", "me", NULL },
@@ -560,6 +561,48 @@ static void test_plain_user(Jitd *j) {
                 CHECK_STR(json_str(r, "state"), "pending");
         }
         json_object_put(o);
+        run_done(&run);
+}
+
+/* jitctl cancel: a plain user withdraws their own pending request; list
+ * and show call it cancelled, and it cannot be cancelled twice. */
+static void test_cancel_own_request(Jitd *j) {
+        char mine[JIT_ID_MAX] = "";
+        struct json_object *o;
+        Run run;
+
+        /* daemon may hold a grant from earlier tests: Request would say
+         * "approved" and file nothing. */
+        run = JITCTL(j, "revoke", "--user", "daemon");
+        run_done(&run);
+        run = JITCTL_AS_DAEMON(j, "request", "--json", "--action", "sudo", "--reason", "to be withdrawn");
+        o = parse_json(&run);
+        copy_id(mine, json_str(o, "request_id"));
+        json_object_put(o);
+        run_done(&run);
+        CHECK(mine[0] == 'r');
+
+        run = JITCTL_AS_DAEMON(j, "cancel", mine, "--reason", "not needed any more");
+        CHECK_OUT(run, EXIT_OK, "Cancelled");
+        CHECK(strstr(run.out, mine) != NULL);
+        run_done(&run);
+
+        run = JITCTL_AS_DAEMON(j, "show", mine);
+        CHECK_OUT(run, EXIT_OK, "cancelled");
+        CHECK(strstr(run.out, "not needed any more") != NULL);
+        run_done(&run);
+        run = JITCTL(j, "list", "--all");
+        CHECK_OUT(run, EXIT_OK, mine);
+        {
+                const char *line = strstr(run.out, mine), *end = line ? strchr(line, '\n') : NULL;
+
+                CHECK(line && end && memmem(line, (size_t) (end - line), "cancelled", 9) != NULL);
+        }
+        run_done(&run);
+
+        /* Closed is closed: a second cancel is a conflict (6). */
+        run = JITCTL_AS_DAEMON(j, "cancel", mine);
+        CHECK_ERR(run, EXIT_CONFLICT, "is no longer pending (cancelled by daemon)");
         run_done(&run);
 }
 
@@ -629,6 +672,7 @@ int main(void) {
         test_as_root(&j);
         test_unknown_ids(&j);
         test_plain_user(&j);
+        test_cancel_own_request(&j);
         test_usage(&j);
         test_unreachable(&j);
 

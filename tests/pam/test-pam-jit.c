@@ -902,6 +902,34 @@ static void scenario_failmode_safe(void) {
         CHECK_INT(kill(jitd, SIGCONT), 0);
         jitd_stop(jitd);
 
+        /* A corrupt store is not an outage: jitd stays up and answers
+         * StoreUnavailable, which denies even with failmode=safe. */
+        (void) unlink(test_path("jitd.db-wal"));
+        (void) unlink(test_path("jitd.db-shm"));
+        {
+                FILE *f = fopen(test_path("jitd.db"), "we");
+
+                CHECK(f != NULL);
+                if (f) {
+                        fputs("this is not an SQLite database, it is garbage\n", f);
+                        fclose(f);
+                }
+                (void) chmod(test_path("jitd.db"), 0600);
+        }
+        jitd = jitd_start();
+        run1("fast-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        CHECK(log_has(&res, "io.jit.StoreUnavailable"));
+        run_result_done(&res);
+        run1("fast-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        run_result_done(&res);
+        /* A user the policy does not cover needs no store. */
+        run1("fast-safe", "dave", PAMTEST_ACCOUNT, PAM_IGNORE, &t, &res);
+        run_result_done(&res);
+        CHECK(kill(jitd, 0) == 0);
+        jitd_stop(jitd);
+
         transcript_reset(&t);
         close(journal);
 }

@@ -115,6 +115,59 @@ static void test_defaults(void) {
         config_free(&c);
 }
 
+static bool printed_has(const Config *c, const char *needle) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        bool found;
+
+        if (!f)
+                return false;
+        config_print(c, f);
+        fclose(f);
+        found = buf && strstr(buf, needle);
+        free(buf);
+        return found;
+}
+
+/* The built-in defaults gate nobody: legal (the default config may be
+ * missing), but never silent. --check-config prints a warning line (jitd
+ * logs the same at start), and only then. */
+static void test_gates_nobody(void) {
+        static const char warning[] = "# warning: no user or group needs approval for any action";
+        Config c;
+        ConfigError err = {};
+
+        CHECK_INT(config_load(&c, data("no-such-file.conf"), false, &err), 0);
+        CHECK(config_gates_nobody(&c));
+        CHECK(printed_has(&c, warning));
+        config_free(&c);
+
+        /* Exemptions and break-glass alone still gate nobody. */
+        CHECK_INT(config_load(&c,
+                              tmp_file("exempt-only.conf",
+                                       "[login]\nexempt_users = alice\n[breakglass]\nusers = root\n"),
+                              true, &err),
+                  0);
+        CHECK(config_gates_nobody(&c));
+        CHECK(printed_has(&c, warning));
+        config_free(&c);
+
+        /* One action with anyone on it is a policy. */
+        CHECK_INT(config_load(&c, tmp_file("sudo-star.conf", "[sudo]\nusers = *\n"), true, &err), 0);
+        CHECK(!config_gates_nobody(&c));
+        CHECK(!printed_has(&c, warning));
+        config_free(&c);
+        CHECK_INT(config_load(&c, tmp_file("login-group.conf", "[login]\ngroups = staff\n"), true, &err), 0);
+        CHECK(!config_gates_nobody(&c));
+        config_free(&c);
+
+        CHECK_INT(config_load(&c, JIT_SHIPPED_CONFIG, true, &err), 0);
+        CHECK(!config_gates_nobody(&c));
+        CHECK(!printed_has(&c, warning));
+        config_free(&c);
+}
+
 static void test_every_key(void) {
         Config c;
         ConfigError err = {};
@@ -253,6 +306,91 @@ static void test_errors(void) {
         expect_error(fifo, true, -EINVAL, "fifo.conf", "not a regular file");
 }
 
+/* A file of `n` lines "prefix<i>\n" after a `head`. */
+static const char *tmp_lines(const char *name, const char *head, const char *prefix, unsigned n) {
+        size_t size = strlen(head) + (size_t) n * (strlen(prefix) + 12) + 1, len;
+        char *text = malloc(size);
+        const char *path;
+
+        CHECK(text != NULL);
+        if (!text)
+                return tmp_file(name, "");
+        len = (size_t) snprintf(text, size, "%s", head);
+        for (unsigned i = 0; i < n; i++)
+                len += (size_t) snprintf(text + len, size - len, "%s%u\n", prefix, i);
+        path = tmp_file(name, text);
+        free(text);
+        return path;
+}
+
+/* The limits and value checks that only a hand-made file reaches, each
+ * named by file:line (by file, where the problem is the file itself). */
+static void test_error_limits(void) {
+        char name[JIT_USER_MAX + 2], text[256];
+
+        expect_error(tmp_file("onexp.conf", "[login]\non_expiry = terminate\n[sudo]\non_expiry = logout\n"), true,
+                     -EINVAL, "onexp.conf:4:", "[sudo] on_expiry: 'logout' is not 'terminate' or 'keep'");
+        expect_error(tmp_file("sockdir.conf", "[jitd]\nsocket = /run/jitd/\n"), true, -EINVAL, "sockdir.conf:2:",
+                     "[jitd] socket must name a socket, not a directory");
+
+        /* A user name one byte over the limit; exactly at it is fine. */
+        memset(name, 'a', sizeof name - 1);
+        name[sizeof name - 1] = 0;
+        snprintf(text, sizeof text, "[login]\n\nusers = alice %s\n", name);
+        expect_error(tmp_file("longname.conf", text), true, -EINVAL, "longname.conf:3:",
+                     "[login] users: name longer than 64 bytes");
+        name[JIT_USER_MAX] = 0;
+        snprintf(text, sizeof text, "[login]\nusers = %s\n", name);
+        {
+                Config c;
+                ConfigError err = {};
+
+                CHECK_INT(config_load(&c, tmp_file("maxname.conf", text), true, &err), 0);
+                config_free(&c);
+        }
+
+        /* Lists hold 1024 entries; lines of one file add up. */
+        expect_error(tmp_lines("biglist.conf", "[sudo]\n", "users = u", 1025), true, -EINVAL, "biglist.conf:1026:",
+                     "[sudo] users: more than 1024 entries");
+        {
+                Config c;
+                ConfigError err = {};
+
+                CHECK_INT(config_load(&c, tmp_lines("fulllist.conf", "[sudo]\n", "users = u", 1024), true, &err), 0);
+                CHECK_INT(c.policy[JIT_ACTION_SUDO].users.n, 1024);
+                config_free(&c);
+        }
+
+        /* 10000 lines per file. */
+        expect_error(tmp_lines("manylines.conf", "", "# comment ", 10001), true, -EINVAL, "manylines.conf:10001:",
+                     "more than 10000 lines");
+
+        /* 128 drop-ins. */
+        {
+                char dir[512], path[600];
+
+                tmp_file("dropins.conf", "[login]\nusers = alice\n");
+                snprintf(dir, sizeof dir, "%s/dropins.conf.d", tmpdir);
+                CHECK_INT(mkdir(dir, 0755), 0);
+                for (unsigned i = 0; i < 129; i++) {
+                        snprintf(path, sizeof path, "dropins.conf.d/%03u.conf", i);
+                        tmp_file(path, "# empty\n");
+                }
+                snprintf(path, sizeof path, "%s/dropins.conf", tmpdir);
+                expect_error(path, true, -EINVAL, "dropins.conf.d:", "more than 128 drop-in files");
+        }
+
+        /* Not owned by root (nor by us): someone else could exempt
+         * themselves. Only root can hand a file to another uid. */
+        if (geteuid() == 0) {
+                const char *path = tmp_file("owner.conf", "[login]\nusers = alice\n");
+
+                CHECK_INT(chown(path, 1, 1), 0);
+                expect_error(path, true, -EINVAL, "owner.conf:", "owned by uid 1, not root; refusing it");
+        } else
+                fprintf(stderr, "test_config: not root, the owner check is not tested\n");
+}
+
 /* Checks made after parsing (across keys, or of the files keys name)
  * name the file:line of the key, like every other error. */
 static void test_check_errors_located(void) {
@@ -370,8 +508,10 @@ int main(void) {
         }
 
         test_defaults();
+        test_gates_nobody();
         test_every_key();
         test_errors();
+        test_error_limits();
         test_check_errors_located();
         test_dropins();
         test_shipped_config();
