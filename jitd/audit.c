@@ -143,6 +143,24 @@ static const char *audit_host_name(void) {
         return host;
 }
 
+/* A grant's deadline as a human time. Check writes the same grant's
+ * deadline entry after entry, so the last one is kept: localtime_r()
+ * never reloads the time zone in a running process, so the text for a
+ * given time cannot change. */
+static void audit_format_expires(int64_t t, char *buf, size_t size) {
+        static int64_t last_t;
+        static char last[64];
+        size_t n;
+
+        if (last_t == 0 || t != last_t) {
+                jit_format_time(t, last, sizeof(last));
+                last_t = t;
+        }
+        n = strnlen(last, size - 1);
+        memcpy(buf, last, n);
+        buf[n] = 0;
+}
+
 static void audit_values_fill(const AuditFields *f, AuditValues *v) {
         sanitize_field(f->request_id, v->request_id, sizeof(v->request_id));
         sanitize_field(f->grant_id, v->grant_id, sizeof(v->grant_id));
@@ -159,7 +177,7 @@ static void audit_values_fill(const AuditFields *f, AuditValues *v) {
         sanitize_field(f->notification, v->notification, sizeof(v->notification));
         sanitize_field(f->webhook_id, v->webhook_id, sizeof(v->webhook_id));
         if (f->expires > 0)
-                jit_format_time(f->expires, v->expires, sizeof(v->expires));
+                audit_format_expires(f->expires, v->expires, sizeof(v->expires));
         else
                 v->expires[0] = 0;
 
@@ -184,6 +202,27 @@ static void _printf_(2, 3) line_append(Line *l, const char *format, ...) {
                 l->n += (size_t) k < sizeof(l->buf) - l->n ? (size_t) k : sizeof(l->buf) - l->n - 1;
 }
 
+/* The strings, up to a NULL, appended as they are: for the entries Check
+ * writes on every call, where vsnprintf() per piece was a third of the
+ * cost of an entry. Cut like line_append() when the line is full. */
+static void line_append_strings(Line *l, ...) __attribute__((sentinel));
+static void line_append_strings(Line *l, ...) {
+        va_list ap;
+        const char *s;
+
+        va_start(ap, l);
+        while ((s = va_arg(ap, const char *))) {
+                size_t room = sizeof(l->buf) - 1 - l->n, k = strlen(s);
+
+                if (k > room)
+                        k = room;
+                memcpy(l->buf + l->n, s, k);
+                l->n += k;
+        }
+        va_end(ap);
+        l->buf[l->n] = 0;
+}
+
 static const char *or_unknown(const char *s) {
         return s[0] ? s : "?";
 }
@@ -191,11 +230,11 @@ static const char *or_unknown(const char *s) {
 /* " via sshd from 10.0.0.1 on pts/0", leaving out what is not set. */
 static void line_append_origin(Line *l, const AuditValues *v) {
         if (v->service[0])
-                line_append(l, " via %s", v->service);
+                line_append_strings(l, " via ", v->service, NULL);
         if (v->rhost[0])
-                line_append(l, " from %s", v->rhost);
+                line_append_strings(l, " from ", v->rhost, NULL);
         if (v->tty[0])
-                line_append(l, " on %s", v->tty);
+                line_append_strings(l, " on ", v->tty, NULL);
 }
 
 static void line_append_reason(Line *l, const AuditValues *v) {
@@ -243,16 +282,17 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                 line_append_reason(l, v);
                 break;
         case AUDIT_ACCESS_ALLOWED:
-                line_append(l, "%s for %s allowed on %s", action, user, v->host);
+                line_append_strings(l, action, " for ", user, " allowed on ", v->host, NULL);
                 line_append_origin(l, v);
-                line_append(l, " under grant %s until %s", or_unknown(v->grant_id), or_unknown(v->expires));
+                line_append_strings(l, " under grant ", or_unknown(v->grant_id), " until ",
+                                    or_unknown(v->expires), NULL);
                 break;
         case AUDIT_ACCESS_DENIED:
-                line_append(l, "%s for %s denied on %s", action, user, v->host);
+                line_append_strings(l, action, " for ", user, " denied on ", v->host, NULL);
                 line_append_origin(l, v);
-                line_append(l, ": no live grant");
+                line_append_strings(l, ": no live grant", NULL);
                 if (v->request_id[0])
-                        line_append(l, " (request %s)", v->request_id);
+                        line_append_strings(l, " (request ", v->request_id, ")", NULL);
                 break;
         case AUDIT_FAIL_OPEN:
                 line_append(l, "%s for %s allowed on %s WITHOUT a decision from jitd (fail-open)", action, user,
