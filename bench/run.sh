@@ -21,8 +21,9 @@
 #   JOURNAL=auto|private|none|host
 #                        private: run everything in a private mount namespace
 #                        with its own systemd-journald, so jitd's audit entry
-#                        and the module's syslog line per decision are really
-#                        written, as on a production host, without flooding
+#                        per decision (and the module's syslog lines, which
+#                        it writes for allowed decisions only with debug) are
+#                        really written, as on a production host, without flooding
 #                        the host's journal. none: no journald (entries go
 #                        nowhere: optimistic numbers). host: the host's own
 #                        journald (about a million entries). auto: private

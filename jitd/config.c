@@ -1022,7 +1022,8 @@ void config_print(const Config *c, FILE *f) {
                 print_list(f, "exempt_users", &ap->exempt_users, false);
                 fprintf(f, "default_duration = %s\n", jit_format_duration(ap->default_duration_sec, a, sizeof a));
                 fprintf(f, "max_duration = %s\n", jit_format_duration(ap->max_duration_sec, a, sizeof a));
-                fprintf(f, "on_expiry = %s\n", on_expiry_to_string(ap->on_expiry));
+                /* Validated at parse time; the fallback only keeps gcc -O2 -Werror quiet. */
+                fprintf(f, "on_expiry = %s\n", on_expiry_to_string(ap->on_expiry) ?: "?");
                 config_notify_print_action(c, act, f);
         }
 

@@ -514,7 +514,7 @@ static int method_check(Call *call) {
         bool create = false, have_request = false, created = false;
         const char *state = "none";
         RequestRecord req = {};
-        GrantRecord g = {};
+        LiveGrant g;
         PolicyVerdict v;
         struct json_object *p;
         int r;
@@ -560,7 +560,7 @@ static int method_check(Call *call) {
                 return reply(call, p);
         }
 
-        r = store_find_live_grant(call->m->store, user, action, call->now, &g);
+        r = store_check_live_grant(call->m->store, user, action, call->now, &g);
         if (r < 0)
                 return reply_store_error(call, r);
         if (r > 0) {

@@ -267,6 +267,7 @@ typedef enum StatementId {
         STMT_COMMIT,
         STMT_ROLLBACK,
         STMT_FIND_LIVE_GRANT,
+        STMT_CHECK_LIVE_GRANT,
         STMT_FIND_PENDING_REQUEST,
         STMT_FIND_RECENT_REQUEST,
         STMT_INSERT_REQUEST,
@@ -321,6 +322,12 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_FIND_LIVE_GRANT] = "SELECT " GRANT_COLUMNS " FROM grants"
                                  " WHERE user = ?1 AND action = ?2 AND state = 'active' AND expires_at > ?3"
                                  " ORDER BY expires_at DESC LIMIT 1",
+        /* The same query for io.jit.Check, reading only what its answer
+         * and audit entry use: every text column read is copied and freed
+         * by SQLite, on each of the most frequent calls. */
+        [STMT_CHECK_LIVE_GRANT] = "SELECT id, request_id, expires_at, approver, breakglass FROM grants"
+                                  " WHERE user = ?1 AND action = ?2 AND state = 'active' AND expires_at > ?3"
+                                  " ORDER BY expires_at DESC LIMIT 1",
         [STMT_FIND_PENDING_REQUEST] = "SELECT " REQUEST_COLUMNS " FROM requests"
                                       " WHERE user = ?1 AND action = ?2 AND state = 'pending' AND expires_at > ?3"
                                       " ORDER BY created_at DESC, rowid DESC LIMIT 1",
@@ -1131,6 +1138,33 @@ int store_find_live_grant(Store *s, const char *user, JitAction action, int64_t 
         k = read_grant(st, &g);
         if (k < 0)
                 return k;
+        if (ret)
+                *ret = g;
+        return 1;
+}
+
+int store_check_live_grant(Store *s, const char *user, JitAction action, int64_t now, LiveGrant *ret) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        LiveGrant g = {};
+        int64_t breakglass;
+        int k;
+
+        if (!s || !arg_ok(user, JIT_USER_MAX, true) || !action_to_string(action))
+                return -EINVAL;
+        k = store_stmt(s, STMT_CHECK_LIVE_GRANT, &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, user) < 0 || bind_text(st, 2, action_to_string(action)) < 0 ||
+            bind_int(st, 3, now) < 0)
+                return -ENOMEM;
+        k = stmt_next(st);
+        if (k <= 0)
+                return k;
+        if (COL_STR(st, 0, g.id, true) < 0 || COL_STR(st, 1, g.request_id, false) < 0 ||
+            column_int(st, 2, &g.expires_at) < 0 || COL_STR(st, 3, g.approver, false) < 0 ||
+            column_int(st, 4, &breakglass) < 0 || (breakglass != 0 && breakglass != 1))
+                return -EIO;
+        g.breakglass = breakglass == 1;
         if (ret)
                 *ret = g;
         return 1;

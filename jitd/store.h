@@ -107,6 +107,16 @@ int store_schema_version(Store *s);
 /* The hot path: the live grant (state active, expires_at > now) for
  * user+action with the latest deadline. 1 found, 0 none, <0 error. */
 int store_find_live_grant(Store *s, const char *user, JitAction action, int64_t now, GrantRecord *ret);
+/* What io.jit.Check needs of the live grant store_find_live_grant() would
+ * return (same rows, same deadline comparison), without the rest. */
+typedef struct LiveGrant {
+        char id[JIT_ID_MAX];
+        char request_id[JIT_ID_MAX]; /* "" for break-glass */
+        int64_t expires_at;
+        char approver[JIT_USER_MAX + 1];
+        bool breakglass;
+} LiveGrant;
+int store_check_live_grant(Store *s, const char *user, JitAction action, int64_t now, LiveGrant *ret);
 /* The newest request for user+action that is still pending at `now`. */
 int store_find_pending_request(Store *s, const char *user, JitAction action, int64_t now, RequestRecord *ret);
 /* The newest request for user+action decided at/after `since` (e.g. a recent

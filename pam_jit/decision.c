@@ -306,6 +306,7 @@ static JitResult check_reply(struct json_object *reply, JitdAnswer *a) {
         a->expires_at = read_time(params, "expires_at");
         a->breakglass = read_flag(params, "breakglass");
         a->state = JITD_STATE_APPROVED;
+        a->allow_audited = true;
         return JIT_RESULT_ALLOW;
 }
 

@@ -32,6 +32,9 @@ typedef struct JitdAnswer {
         bool created;                    /* Check/Request: this call created the request */
         bool breakglass;
         bool wait_timed_out; /* WaitDecision: our wait= ran out first */
+        /* Check said "allow": jitd has written this access's
+         * access-allowed (or breakglass) audit entry before replying. */
+        bool allow_audited;
 
         /* Check/Request: where the pending request was announced, names
          * sanitised. have_destinations is false if jitd did not say; both

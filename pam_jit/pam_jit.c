@@ -154,8 +154,14 @@ static const char *dash(const char *s) {
         return s && *s ? s : "-";
 }
 
-/* Every call ends with one line in this one shape (ignored ones only with
- * debug), so admins can grep and parse it. */
+/* Every call ends with one line in this one shape, so admins can grep and
+ * parse it; ignored calls, and allows that jitd's Check has already
+ * audited, only with debug. jitd writes an access-allowed entry (every
+ * field of this line and more) before it answers "allow"; a second line
+ * per login or sudo, through syslog and journald again, was most of the
+ * module's own cost per decision. Denials, errors, break-glass, every
+ * fail-open, approvals waited for and the session phases are always
+ * logged. */
 static void log_outcome(const PamJitContext *ctx, JitResult result, int code, const JitdAnswer *a,
                         const char *detail) {
         static const char *const event_table[_JIT_RESULT_MAX] = {
@@ -177,6 +183,8 @@ static void log_outcome(const PamJitContext *ctx, JitResult result, int code, co
         switch (result) {
         case JIT_RESULT_ALLOW:
                 prio = a && a->breakglass ? LOG_NOTICE : LOG_INFO;
+                if (prio == LOG_INFO && a && a->allow_audited && !ctx->args.debug)
+                        return;
                 if (ctx->phase == PAM_JIT_PHASE_OPEN_SESSION)
                         event = "session registered";
                 else if (ctx->phase == PAM_JIT_PHASE_CLOSE_SESSION)

@@ -5,6 +5,7 @@
  * Revoke. Plus the protocol's envelope: version mismatch, unknown methods,
  * bad parameters. */
 
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,29 @@ static struct json_object *check_params(const char *user, const char *action, bo
         return params_add_bool(params("user", user, "action", action, "service", "sudo", "tty", "pts/1", "rhost",
                                       "10.0.0.7", NULL),
                                "create_request", create);
+}
+
+/* The MESSAGE of an audit entry, with this host's name in it. */
+static bool audit_has_message(Jitd *j, const char *event, const char *format, ...) _printf_(3, 4);
+static bool audit_has_message(Jitd *j, const char *event, const char *format, ...) {
+        char host[256] = "", clean[256], expected[1024], with_host[1024];
+        va_list ap;
+
+        if (gethostname(host, sizeof(host) - 1) < 0 || !host[0])
+                snprintf(host, sizeof(host), "localhost");
+        jit_sanitize(host, clean, sizeof(clean));
+        va_start(ap, format);
+        vsnprintf(expected, sizeof(expected), format, ap);
+        va_end(ap);
+        /* "@" in the expected text stands for the host name. */
+        {
+                const char *at = strchr(expected, '@');
+
+                if (!at)
+                        return audit_has(j, event, "MESSAGE", expected);
+                snprintf(with_host, sizeof(with_host), "%.*s%s%s", (int) (at - expected), expected, clean, at + 1);
+        }
+        return audit_has(j, event, "MESSAGE", with_host);
 }
 
 static void test_ignore_and_breakglass(Jitd *j) {
@@ -49,6 +73,8 @@ static void test_request_approve_revoke(Jitd *j) {
         CHECK(!reply_string(reply, "request_id"));
         json_object_put(reply);
         CHECK(audit_has(j, "access-denied", "JIT_USER", "nobody"));
+        CHECK(audit_has_message(j, "access-denied", "sudo for nobody denied on @ via sudo from 10.0.0.7 on pts/1: "
+                                                    "no live grant"));
 
         /* The account phase asks for a request to be filed. */
         CHECK_INT(call(j, JIT_METHOD_CHECK, check_params("nobody", "sudo", true), &reply), 0);
@@ -74,6 +100,10 @@ static void test_request_approve_revoke(Jitd *j) {
         CHECK(!reply_bool(reply, "created"));
         CHECK_STR(reply_string(reply, "request_id"), request_id);
         json_object_put(reply);
+        CHECK(audit_has_message(j, "access-denied",
+                                "sudo for nobody denied on @ via sudo from 10.0.0.7 on pts/1: no live grant "
+                                "(request %s)",
+                                request_id));
 
         CHECK_INT(call(j, JIT_METHOD_APPROVE, params("request_id", request_id, NULL), &reply), 0);
         CHECK_OK(reply);
@@ -91,6 +121,15 @@ static void test_request_approve_revoke(Jitd *j) {
         CHECK_STR(reply_string(reply, "decision"), "allow");
         CHECK_STR(reply_string(reply, "grant_id"), grant_id);
         CHECK(!reply_bool(reply, "breakglass"));
+        {
+                char until[64];
+
+                jit_format_time(reply_int(reply, "expires_at"), until, sizeof(until));
+                CHECK(audit_has_message(j, "access-allowed",
+                                        "sudo for nobody allowed on @ via sudo from 10.0.0.7 on pts/1 under grant %s "
+                                        "until %s",
+                                        grant_id, until));
+        }
         json_object_put(reply);
         CHECK(audit_has(j, "access-allowed", "JIT_GRANT_ID", grant_id));
         CHECK(audit_has(j, "access-allowed", "JIT_TTY", "pts/1"));

@@ -31,6 +31,7 @@
 static const Profile profiles[] = {
         { "sshd", "socket=@/io.jit timeout=2000 reason=none wait=5 debug" },
         { "sudo", "socket=@/io.jit timeout=2000 reason=optional wait=5" },
+        { "sudo-debug", "socket=@/io.jit timeout=2000 action=sudo debug" },
         { "quiet", "socket=@/io.jit action=login quiet" },
         { "reason-required", "socket=@/io.jit action=login reason=required wait=5" },
         { "wait2", "socket=@/io.jit action=login reason=none wait=2" },
@@ -200,9 +201,10 @@ static void scenario_account(void) {
         /* The sshd stack has `debug`: jitd's answer is logged too. */
         CHECK(log_has(&res, "jitd Check: result=allow state="));
         run_result_done(&res);
-        /* Without `debug`, only the decision. */
+        /* Without `debug`, an allowed decision is not logged by the module
+         * at all: jitd's access-allowed audit entry records it. */
         run1("fast", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
-        CHECK(log_has(&res, "access allowed: user=alice action=login"));
+        CHECK(!log_has(&res, "access allowed"));
         CHECK(!log_has(&res, "jitd Check:"));
         run_result_done(&res);
 
@@ -244,6 +246,10 @@ static void scenario_account(void) {
         /* A grant is per action: sudo for frank is not a login for frank. */
         CHECK_INT(admin_grant("frank", "sudo", grant, sizeof(grant)), 0);
         run1("sudo", "frank", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        CHECK(!log_has(&res, "access allowed"));
+        run_result_done(&res);
+        run1("sudo-debug", "frank", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        CHECK(log_has(&res, "access allowed: user=frank action=sudo"));
         CHECK(log_has(&res, grant));
         run_result_done(&res);
         run1("sshd", "frank", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);

@@ -489,6 +489,31 @@ static void test_refuse_bad_files(void) {
         CHECK_INT(store_open(NULL, &s), -EINVAL);
 }
 
+/* io.jit.Check's narrow query must find exactly what the full one finds. */
+static void check_live_agrees(Store *s, const char *user, JitAction action, int64_t now) {
+        GrantRecord full = {};
+        LiveGrant brief = {};
+        int a = store_find_live_grant(s, user, action, now, &full);
+        int b = store_check_live_grant(s, user, action, now, &brief);
+
+        CHECK_INT(b, a);
+        if (a <= 0 || b <= 0)
+                return;
+        CHECK_STR(brief.id, full.id);
+        CHECK_STR(brief.request_id, full.request_id);
+        CHECK_STR(brief.approver, full.approver);
+        CHECK_INT(brief.expires_at, full.expires_at);
+        CHECK_INT(brief.breakglass, full.breakglass);
+}
+
+static void check_live_agrees_around(Store *s, int64_t T) {
+        for (int64_t d = -2; d <= 2; d++) {
+                check_live_agrees(s, "alice", JIT_ACTION_LOGIN, T + d);
+                check_live_agrees(s, "alice", JIT_ACTION_SUDO, T + d);
+                check_live_agrees(s, "ALICE", JIT_ACTION_LOGIN, T + d);
+        }
+}
+
 static void test_live_grant_boundaries(void) {
         Store *s = open_fresh("boundaries.db");
         GrantRecord g, got;
@@ -501,6 +526,17 @@ static void test_live_grant_boundaries(void) {
 
         CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T - 1, &got), 1);
         CHECK_STR(got.id, "g0000000000000100");
+        check_live_agrees_around(s, T);
+        {
+                LiveGrant lg;
+
+                CHECK_INT(store_check_live_grant(s, "alice", JIT_ACTION_LOGIN, T, &lg), 0);
+                CHECK_INT(store_check_live_grant(s, "alice", JIT_ACTION_LOGIN, T - 1, &lg), 1);
+                CHECK_STR(lg.id, "g0000000000000100");
+                CHECK_INT(lg.expires_at, T);
+                CHECK_INT(store_check_live_grant(s, NULL, JIT_ACTION_LOGIN, T, &lg), -EINVAL);
+                CHECK_INT(store_check_live_grant(s, "alice", _JIT_ACTION_MAX, T, &lg), -EINVAL);
+        }
         CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T, &got), 0); /* the deadline itself: over */
         CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T + 1, &got), 0);
         /* Per action and per user. */
@@ -516,6 +552,7 @@ static void test_live_grant_boundaries(void) {
         /* With two live grants, the one lasting longest wins. */
         CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T - 1, &got), 1);
         CHECK_STR(got.id, "g0000000000000101");
+        check_live_agrees_around(s, T);
 
         /* Revoked grants are not live, whatever their deadline. */
         CHECK_INT(store_end_grant(s, "g0000000000000101", GRANT_REVOKED, "carol", T - 5, &got), 0);
@@ -525,6 +562,7 @@ static void test_live_grant_boundaries(void) {
         CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T, &got), 0);
         CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T - 1, &got), 1);
         CHECK_STR(got.id, "g0000000000000100");
+        check_live_agrees_around(s, T);
 
         /* Pending requests follow the same rule. */
         RequestRecord r = make_request("r0000000000000100", "alice", JIT_ACTION_SUDO, T - 100, T), rr;
@@ -1030,6 +1068,24 @@ static void test_field_caps(void) {
                   SQLITE_OK);
         CHECK_INT(store_find_live_grant(s, "bob", JIT_ACTION_SUDO, T, &gg), -EIO);
         CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
+        {
+                /* Check reads fewer columns, with the same checks on each. */
+                LiveGrant lg;
+
+                CHECK_INT(sql_exec(s, "UPDATE grants SET reason = '', approver = printf('%.*c', 600, 'a')"
+                                      " WHERE id = 'g0000000000000502'"),
+                          SQLITE_OK);
+                CHECK_INT(store_check_live_grant(s, "bob", JIT_ACTION_SUDO, T, &lg), -EIO);
+                CHECK_INT(sql_exec(s, "PRAGMA ignore_check_constraints = ON;"
+                                      "UPDATE grants SET approver = '', breakglass = 7"
+                                      " WHERE id = 'g0000000000000502';"
+                                      "PRAGMA ignore_check_constraints = OFF;"),
+                          SQLITE_OK);
+                CHECK_INT(store_check_live_grant(s, "bob", JIT_ACTION_SUDO, T, &lg), -EIO);
+                CHECK_INT(sql_exec(s, "UPDATE grants SET breakglass = 0, reason = printf('%.*c', 600, 'r')"
+                                      " WHERE id = 'g0000000000000502'"),
+                          SQLITE_OK);
+        }
         CHECK_INT(sql_exec(s, "UPDATE grants SET reason = 'a' || char(0) || 'b' WHERE id = 'g0000000000000502'"),
                   SQLITE_OK);
         CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
