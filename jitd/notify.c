@@ -179,6 +179,8 @@ typedef struct Job {
         RequestRecord request;
         GrantRecord grant;
         bool have_grant;
+        GrantRecord extended; /* an extension request: the grant it extends */
+        bool have_extended;
         /* Minted for this attempt; the tokens are secret until sent. */
         char tokens[WEBHOOK_LINKS_MAX][REVIEW_TOKEN_STRING_MAX];
         char approvers[WEBHOOK_LINKS_MAX][JIT_USER_MAX + 1];
@@ -253,6 +255,14 @@ static int job_build_body(Notifier *nf, Job *j, char **ret, size_t *ret_size) {
                                                               : nf->m->config.policy[r->action].default_duration_sec,
                 .match_code = r->match_code,
                 .request_expires_at = r->expires_at,
+                .extends_grant_id = r->extends_grant_id,
+                /* Its deadline while it runs; once an approval replaced
+                 * it, the deadline it had. */
+                .extends_grant_expires_at = j->have_extended && (j->extended.state == GRANT_ACTIVE ||
+                                                                 j->row.event == WEBHOOK_EVENT_REQUEST_APPROVED)
+                                                    ? j->extended.expires_at
+                                                    : 0,
+                .max_duration_sec = nf->m->config.policy[r->action].max_duration_sec,
                 .links = links,
                 .n_links = j->n_links,
         };
@@ -603,6 +613,9 @@ static void notify_scan(Notifier *nf) {
                 }
                 if (j->request.grant_id[0] && store_get_grant(m->store, j->request.grant_id, &j->grant) >= 0)
                         j->have_grant = true;
+                if (j->request.extends_grant_id[0] &&
+                    store_get_grant(m->store, j->request.extends_grant_id, &j->extended) >= 0)
+                        j->have_extended = true;
                 j->row = *row;
                 j->endpoint = w;
                 job_pick_approvers(nf, j);

@@ -54,6 +54,10 @@ typedef struct ReviewPageView {
         const char *csrf_token;  /* bound to the link (and approver) */
         unsigned approvals;      /* quorum progress; approvals_needed <= 1 hides it */
         unsigned approvals_needed;
+        /* An extension (jitctl extend): the grant it asks more time for and
+         * that grant's deadline as it stands (0: unknown or ended). */
+        const char *extends_grant_id;
+        int64_t extends_grant_expires_at;
 } ReviewPageView;
 
 typedef enum ReviewOutcomeKind {

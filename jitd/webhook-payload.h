@@ -62,6 +62,16 @@ typedef struct WebhookEvent {
         const char *match_code;
         int64_t request_expires_at; /* a pending request expires unanswered then */
 
+        /* An extension (jitctl extend): the live grant it asks more time
+         * for, that grant's deadline as it stands (0: unknown), and the
+         * action's max_duration. Approved, the new grant ends the approved
+         * duration after that deadline (after the approval if the grant
+         * has ended by then), never later than max_duration after the
+         * approval; see expiry_extension_deadline(). */
+        const char *extends_grant_id;
+        int64_t extends_grant_expires_at;
+        uint64_t max_duration_sec;
+
         const WebhookReviewLink *links;
         size_t n_links;
 
