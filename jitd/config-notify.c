@@ -430,6 +430,7 @@ static void webhook_config_done(WebhookConfig *w) {
         free(w->url_at);
         free(w->secret_file_at);
         free(w->ca_file_at);
+        free(w->approvers_at);
         *w = (WebhookConfig){};
 }
 
@@ -472,8 +473,10 @@ NotifyConfig *notify_config_free(NotifyConfig *n) {
         for (size_t i = 0; i < n->n_webhooks; i++)
                 webhook_config_done(&n->webhooks[i]);
         free(n->webhooks);
-        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++)
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
                 list_clear(&n->approvers[a]);
+                free(n->approvers_at[a]);
+        }
         free(n);
         return NULL;
 }
@@ -636,6 +639,9 @@ static int webhook_set(NotifyConfig *n, WebhookConfig *w, const char *name, cons
         }
         if (strcmp(name, "approvers") == 0) {
                 w->approvers_set = true;
+                r = set_where(&w->approvers_at, where);
+                if (r < 0)
+                        return r;
                 return parse_list(&w->approvers, &w->approvers_file, file, value, webhook_approver_ok, key, error,
                                   error_size);
         }
@@ -754,9 +760,13 @@ int config_notify_set(NotifyConfig *n, const char *section, const char *name, co
         if (action < 0 || action >= _JIT_ACTION_MAX)
                 return fail(error, error_size, "unknown section [%s]", section);
         snprintf(key, sizeof(key), "[%s] %s", section, name);
-        if (strcmp(name, "approvers") == 0)
+        if (strcmp(name, "approvers") == 0) {
+                int r = set_where(&n->approvers_at[action], where);
+                if (r < 0)
+                        return r;
                 return parse_list(&n->approvers[action], &n->approvers_file[action], file, value, approver_name_ok, key,
                                   error, error_size);
+        }
         if (strcmp(name, "quorum") == 0)
                 return parse_unsigned_range(&n->quorum[action], value, 1, CONFIG_QUORUM_MAX, key, error, error_size);
         return fail(error, error_size, "unknown key '%s' in section [%s]", name, section);
@@ -799,6 +809,34 @@ static int review_links_check(const ReviewConfig *rc, bool links_sent, char *err
                     "the network in the clear. Use https (public_url= behind a TLS proxy, or tls_cert= and "
                     "tls_key=), or set allow_http = yes",
                     at(rc->public_url ? rc->public_url_at : rc->listen_at), shown(base, buf, sizeof(buf)));
+}
+
+/* A message carries at most WEBHOOK_LINKS_MAX review links (the body
+ * cap and Slack's block limits); an approver beyond them would silently
+ * get none, so a configuration that needs more is refused, at the line
+ * that made the list. Counted as the notifier picks links, for a requester
+ * who is not an approver (the most links). */
+static int webhook_links_check(const NotifyConfig *n, const WebhookConfig *w, char *error, size_t error_size) {
+        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
+                size_t links = 0;
+                bool shared;
+
+                if (!w->actions[act] || !w->events[WEBHOOK_EVENT_REQUEST_CREATED])
+                        continue;
+                for (size_t k = 0; k < n->approvers[act].n; k++)
+                        if (webhook_config_links_for(n, w, act, n->approvers[act].items[k]))
+                                links++;
+                shared = webhook_config_links_for(n, w, act, "");
+                if (links + shared <= WEBHOOK_LINKS_MAX)
+                        continue;
+                return fail(error, error_size,
+                            "%s: [webhook %s] would carry %zu review links for a %s request (%zu approvers%s), more "
+                            "than the %u a message can hold: split the approvers over several endpoints with "
+                            "[webhook NAME] approvers=, or use one shared link behind identity_header=",
+                            at(w->approvers_set ? w->approvers_at : n->approvers_at[act]), w->name, links + shared,
+                            jit_action_to_string(act), links, shared ? " and the shared link" : "", WEBHOOK_LINKS_MAX);
+        }
+        return 0;
 }
 
 int config_notify_check(const Config *c, char *error, size_t error_size) {
@@ -868,6 +906,9 @@ int config_notify_check(const Config *c, char *error, size_t error_size) {
                                             "%s: [webhook %s] approver '%s' is not in [login] or [sudo] approvers=",
                                             w->defined_at, w->name, a);
                 }
+                r = webhook_links_check(n, w, error, error_size);
+                if (r < 0)
+                        return r;
         }
         return review_links_check(&n->review, n->n_webhooks > 0, error, error_size);
 }

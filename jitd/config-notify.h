@@ -44,7 +44,7 @@ typedef struct WebhookConfig {
          * list, for errors and list replacement (see config.c); where the
          * keys checked after parsing were last set ("file:line"). */
         char *defined_at;
-        char *url_at, *secret_file_at, *ca_file_at;
+        char *url_at, *secret_file_at, *ca_file_at, *approvers_at;
         unsigned approvers_file, actions_file, events_file;
 } WebhookConfig;
 
@@ -77,6 +77,7 @@ typedef struct NotifyConfig {
         StringList approvers[_JIT_ACTION_MAX];
         unsigned quorum[_JIT_ACTION_MAX];
         unsigned approvers_file[_JIT_ACTION_MAX];
+        char *approvers_at[_JIT_ACTION_MAX]; /* "file:line" of approvers=; NULL: not set */
 } NotifyConfig;
 
 NotifyConfig *notify_config_new(void);

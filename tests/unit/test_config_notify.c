@@ -273,6 +273,55 @@ static void test_review_links_over_http(void) {
         config_free(&c);
 }
 
+/* A message holds at most WEBHOOK_LINKS_MAX review links; a configuration
+ * that would leave approvers without one is refused where the list is. */
+static void test_links_cap(void) {
+        static const char hook[] = "[webhook chat]\nurl = https://x.example/\nformat = slack\n";
+        char names16[256] = "", conf[1024];
+        Config c;
+        ConfigError err = {};
+
+        for (unsigned i = 1; i <= WEBHOOK_LINKS_MAX; i++)
+                snprintf(names16 + strlen(names16), sizeof(names16) - strlen(names16), " a%02u", i);
+
+        /* Exactly the cap: every approver gets a link. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s\n%s", names16, hook);
+        CHECK_INT(config_load(&c, tmp_file("cap.conf", conf), true, &err), 0);
+        config_free(&c);
+
+        /* One more, on a line of its own: that line is named. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s\napprovers = zed\n%s", names16, hook);
+        expect_error(conf, "bad.conf:3: [webhook chat] would carry 17 review links for a login request (17 approvers), "
+                           "more than the 16");
+
+        /* The shared link counts too: it was the one silently dropped. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s\n%s[review]\nidentity_header = X-Remote-User\n", names16,
+                 hook);
+        expect_error(conf, "bad.conf:2: [webhook chat] would carry 17 review links for a login request (16 approvers "
+                           "and the shared link)");
+
+        /* A webhook's own approvers= list is checked, at its line. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s zed\n%sapprovers =%s zed\n", names16, hook, names16);
+        expect_error(conf, "bad.conf:6: [webhook chat] would carry 17");
+
+        /* Split over endpoints, or not sent for that action: fine. */
+        snprintf(conf, sizeof(conf),
+                 "[login]\napprovers =%s zed\n%sapprovers =%s\n"
+                 "[webhook zed]\nurl = https://x.example/\nformat = slack\napprovers = zed\n"
+                 "[webhook audit]\nurl = https://x.example/\nformat = slack\nactions = sudo\n",
+                 names16, hook, names16);
+        if (config_load(&c, tmp_file("split.conf", conf), true, &err) < 0) {
+                fprintf(stderr, "refused: %s\n", err.message);
+                test_failures++;
+        } else
+                config_free(&c);
+
+        /* An endpoint that never gets the created event carries no links. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s zed\n%sevents = approved denied\n", names16, hook);
+        CHECK_INT(config_load(&c, tmp_file("outcomes.conf", conf), true, &err), 0);
+        config_free(&c);
+}
+
 int main(void) {
         snprintf(tmpdir, sizeof(tmpdir), "/tmp/jit-config-notify.XXXXXX");
         if (!mkdtemp(tmpdir)) {
@@ -286,6 +335,7 @@ int main(void) {
         test_mistakes();
         test_secret_files_checked();
         test_review_links_over_http();
+        test_links_cap();
 
         {
                 char cmd[300];
