@@ -462,6 +462,10 @@ NotifyConfig *notify_config_free(NotifyConfig *n) {
         free(n->review.tls_cert);
         free(n->review.tls_key);
         free(n->review.identity_header);
+        free(n->review.identity_secret_file);
+        free(n->review.identity_secret_header);
+        free(n->review.identity_header_at);
+        free(n->review.identity_secret_file_at);
         list_clear(&n->review.trusted_proxies);
         free(n->review.key_file);
         free(n->review.tls_cert_at);
@@ -699,7 +703,25 @@ static int review_set(NotifyConfig *n, const char *name, const char *value, unsi
                 if (!header_name_ok(value))
                         return fail(error, error_size, "%s: '%s' is not an HTTP header name", key,
                                     shown(value, buf, sizeof(buf)));
-                return set_string(&rc->identity_header, value);
+                r = set_where(&rc->identity_header_at, where);
+                return r < 0 ? r : set_string(&rc->identity_header, value);
+        }
+        if (strcmp(name, "identity_secret_file") == 0) {
+                r = parse_path(&rc->identity_secret_file, value, true, key, error, error_size);
+                return r < 0 ? r : set_where(&rc->identity_secret_file_at, where);
+        }
+        if (strcmp(name, "identity_secret_header") == 0) {
+                if (*value == '\0') {
+                        free(rc->identity_secret_header);
+                        rc->identity_secret_header = NULL;
+                        return 0;
+                }
+                if (!header_name_ok(value))
+                        return fail(error, error_size, "%s: '%s' is not an HTTP header name", key,
+                                    shown(value, buf, sizeof(buf)));
+                if (rc->identity_header && strcasecmp(value, rc->identity_header) == 0)
+                        return fail(error, error_size, "%s: must differ from identity_header", key);
+                return set_string(&rc->identity_secret_header, value);
         }
         if (strcmp(name, "trusted_proxies") == 0) {
                 r = parse_list(&rc->trusted_proxies, &rc->trusted_proxies_file, file, value, numeric_address_ok, key,
@@ -863,6 +885,20 @@ int config_notify_check(const Config *c, char *error, size_t error_size) {
                             rc->max_connections, other);
         }
 
+        /* The review server listens on loopback by default, where any
+         * local user can connect: the trusted proxy's address proves
+         * nothing, its secret does. */
+        if (n->review.identity_header && !n->review.identity_secret_file)
+                return fail(error, error_size,
+                            "%s: [review] identity_header= needs identity_secret_file= (a secret the proxy sends in "
+                            "%s, so that nobody who reaches the review server directly can name an approver)",
+                            at(n->review.identity_header_at),
+                            n->review.identity_secret_header ?: HTTP_PROXY_SECRET_HEADER_DEFAULT);
+        if (n->review.identity_header && n->review.identity_secret_header &&
+            strcasecmp(n->review.identity_header, n->review.identity_secret_header) == 0)
+                return fail(error, error_size, "%s: [review] identity_secret_header must differ from identity_header",
+                            at(n->review.identity_header_at));
+
         for (size_t i = 0; i < n->n_webhooks; i++) {
                 const WebhookConfig *w = &n->webhooks[i];
                 bool any_action = false, any_event = false;
@@ -985,6 +1021,9 @@ void config_notify_print(const Config *c, FILE *f) {
                 fprintf(f, "tls_cert = %s\ntls_key = %s\n", rc->tls_cert, rc->tls_key ?: "");
         fprintf(f, "allow_http = %s\n", rc->allow_http ? "yes" : "no");
         fprintf(f, "identity_header = %s\n", rc->identity_header ?: "");
+        if (rc->identity_secret_file)
+                fprintf(f, "identity_secret_file = %s\n", rc->identity_secret_file);
+        fprintf(f, "identity_secret_header = %s\n", rc->identity_secret_header ?: HTTP_PROXY_SECRET_HEADER_DEFAULT);
         print_list(f, "trusted_proxies", &rc->trusted_proxies);
         fprintf(f, "max_connections = %u\nmax_connections_per_ip = %u\n", rc->max_connections,
                 rc->max_connections_per_ip);
@@ -1073,6 +1112,20 @@ int config_notify_verify_files(const Config *c, FILE *f) {
                 if (w->url && strncasecmp(w->url, "http://", 7) == 0)
                         fprintf(f, "# warning: %s: [webhook %s] sends to plain http (allowed for loopback only)\n",
                                 at(w->url_at), w->name);
+        }
+
+        if (n->review.identity_secret_file) {
+                char error[256] = "";
+                char *secret = NULL;
+                size_t size = 0;
+                int r = http_proxy_secret_load(n->review.identity_secret_file, &secret, &size, error, sizeof(error));
+
+                erase_and_free(secret, size);
+                if (r < 0) {
+                        fprintf(f, "%s: [review] identity_secret_file %s: %s\n", at(n->review.identity_secret_file_at),
+                                n->review.identity_secret_file, error[0] ? error : strerror(-r));
+                        ret = r;
+                }
         }
 
         if (n->n_webhooks > 0 && n->review.listen) {

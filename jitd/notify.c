@@ -70,6 +70,8 @@ struct Notifier {
         ReviewKey key;
         WebhookSecret *secrets; /* one per configured webhook; size 0: none */
         size_t n_secrets;
+        char *proxy_secret; /* [review] identity_secret_file's content */
+        size_t proxy_secret_size;
         char *public_url;       /* the base of every link, without trailing slash */
         char hostname[HOST_NAME_MAX + 1];
 
@@ -724,6 +726,9 @@ static int review_server_start(Notifier *nf) {
                                     .identity_header = rc->identity_header,
                                     .trusted_proxies = n_proxies > 0 ? proxies : NULL,
                                     .n_trusted_proxies = n_proxies,
+                                    .identity_secret_header = rc->identity_secret_header,
+                                    .identity_secret = nf->proxy_secret,
+                                    .identity_secret_size = nf->proxy_secret_size,
                                     .priority = JITD_PRIORITY_USER,
                                     .log = on_http_log,
                             },
@@ -753,6 +758,20 @@ static int load_secrets(Notifier *nf) {
                 k = webhook_secret_load(w->secret_file, &nf->secrets[i], error, sizeof(error));
                 if (k < 0)
                         return log_error_errno(k, "[webhook %s] secret_file %s: %s", w->name, w->secret_file,
+                                               error[0] ? error : strerror(-k));
+        }
+
+        if (n->review.identity_header) {
+                char error[256] = "";
+                int k;
+
+                /* config_notify_check() refuses identity_header without it. */
+                if (!n->review.identity_secret_file)
+                        return log_error_errno(-EINVAL, "[review] identity_header needs identity_secret_file.");
+                k = http_proxy_secret_load(n->review.identity_secret_file, &nf->proxy_secret, &nf->proxy_secret_size,
+                                           error, sizeof(error));
+                if (k < 0)
+                        return log_error_errno(k, "[review] identity_secret_file %s: %s", n->review.identity_secret_file,
                                                error[0] ? error : strerror(-k));
         }
         return 0;
@@ -843,6 +862,7 @@ void notify_stop(Manager *m) {
         nf->kick = sd_event_source_disable_unref(nf->kick);
         for (size_t i = 0; i < nf->n_secrets; i++)
                 webhook_secret_erase(&nf->secrets[i]);
+        erase_and_free(nf->proxy_secret, nf->proxy_secret_size);
         free(nf->secrets);
         review_key_erase(&nf->key);
         free(nf->public_url);

@@ -386,6 +386,7 @@ unsigned review_outcome_http_status(ReviewOutcomeKind k) {
         case REVIEW_OUTCOME_OWN_REQUEST:
         case REVIEW_OUTCOME_NOT_APPROVER:
         case REVIEW_OUTCOME_FORM_INVALID:
+        case REVIEW_OUTCOME_PROXY_REQUIRED:
                 return 403;
         case REVIEW_OUTCOME_DURATION_TOO_LONG:
                 return 400;
@@ -437,6 +438,7 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
                 [REVIEW_OUTCOME_NOT_APPROVER] = { "Not allowed", "bad" },
                 [REVIEW_OUTCOME_FORM_INVALID] = { "Form no longer valid", "bad" },
                 [REVIEW_OUTCOME_DURATION_TOO_LONG] = { "Duration too long", "bad" },
+                [REVIEW_OUTCOME_PROXY_REQUIRED] = { "Sign in first", "bad" },
                 [REVIEW_OUTCOME_ERROR] = { "Something went wrong", "bad" },
         };
         bool has_request;
@@ -513,6 +515,10 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
                 break;
         case REVIEW_OUTCOME_NOT_APPROVER:
                 page_puts(&p, "You are not one of the approvers for this request.");
+                break;
+        case REVIEW_OUTCOME_PROXY_REQUIRED:
+                page_puts(&p, "This server answers only through its sign-in proxy. Open the review link "
+                              "from the notification you received.");
                 break;
         case REVIEW_OUTCOME_FORM_INVALID:
                 page_puts(&p, "This form is no longer valid. Nothing changed. Open the review link again "

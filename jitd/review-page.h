@@ -74,6 +74,7 @@ typedef enum ReviewOutcomeKind {
         REVIEW_OUTCOME_NOT_APPROVER,      /* trusted-header identity missing or not an approver */
         REVIEW_OUTCOME_FORM_INVALID,      /* missing/wrong CSRF token or malformed form */
         REVIEW_OUTCOME_DURATION_TOO_LONG,
+        REVIEW_OUTCOME_PROXY_REQUIRED,    /* identity_header mode: not sent through the proxy */
         REVIEW_OUTCOME_ERROR,
         _REVIEW_OUTCOME_MAX,
         _REVIEW_OUTCOME_INVALID = -1,
