@@ -2,7 +2,8 @@
 # bench/notify-run.sh -- approver-notification latencies against a real jitd
 # (Release build): a request's webhook message reaching a loopback receiver,
 # an approval posted on the review page releasing a waiting WaitDecision (the
-# call pam_jit's auth phase waits in), and 1,000 requests at once until every
+# call pam_jit's auth phase waits in) and a waiting pam_authenticate() through
+# libpam and pam_jit.so, and 1,000 requests at once until every
 # message is delivered, with jitd's resident memory. Each measurement gets a
 # fresh jitd, database and state directory on disk (synchronous=FULL: every
 # commit is an fsync). Prints a Markdown table. Run as root:
@@ -11,7 +12,7 @@
 #
 # Knobs (environment):
 #   BUILD=DIR              build directory (default: build-bench-notify)
-#   CREATED=500 APPROVE=300 BURST=1000 WARMUP=20   samples per measurement
+#   CREATED=500 APPROVE=300 APPROVE_PAM=300 BURST=1000 WARMUP=20   samples
 #   RESULTS=FILE           also write the Markdown table there
 set -euo pipefail
 
@@ -19,6 +20,7 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$SRC/build-bench-notify}
 CREATED=${CREATED:-500}
 APPROVE=${APPROVE:-300}
+APPROVE_PAM=${APPROVE_PAM:-$APPROVE}
 BURST=${BURST:-1000}
 WARMUP=${WARMUP:-20}
 RESULTS=${RESULTS:-}
@@ -35,7 +37,7 @@ if [ ! -f "$BUILD/CMakeCache.txt" ] || ! grep -q '^CMAKE_BUILD_TYPE:STRING=Relea
         cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DJIT_BUILD_BENCH=ON -DJIT_BUILD_TESTS=OFF >/dev/null
 fi
 log "building"
-cmake --build "$BUILD" --target jitd notify_bench -j "$(nproc)" >/dev/null
+cmake --build "$BUILD" --target jitd notify_bench pam_jit -j "$(nproc)" >/dev/null
 
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/jit-notify-bench.XXXXXX")
 JITD_PID=
@@ -103,12 +105,13 @@ run() {   # MODE ITERATIONS
         start_jitd "$port"
         log "$1: $2 requests"
         "$BUILD/bench/notify_bench" --socket "$SOCKET" --port "$port" --mode "$1" --iterations "$2" \
-                --warmup "$WARMUP" --pid "$JITD_PID" | tee -a "$OUT" >&2
+                --warmup "$WARMUP" --pid "$JITD_PID" --pam-module "$BUILD/pam_jit/pam_jit.so" | tee -a "$OUT" >&2
         stop_jitd
 }
 
 run created "$CREATED"
 run approve "$APPROVE"
+run approve-pam "$APPROVE_PAM"
 run burst "$BURST"
 
 field() { sed -n "s/.*measure=$1 .*$2=\([0-9.]*\).*/\1/p" "$OUT"; }
@@ -117,7 +120,7 @@ us_ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
 {
         echo "| measurement | n | p50 | p99 | max |"
         echo "|---|---|---|---|---|"
-        for m in request_to_webhook post_to_waitdecision post_to_result_page; do
+        for m in request_to_webhook post_to_waitdecision post_to_pam_auth post_to_result_page; do
                 printf '| %s | %s | %s ms | %s ms | %s ms |\n' "$m" "$(field "$m" n)" "$(us_ms "$(field "$m" p50_us)")" \
                         "$(us_ms "$(field "$m" p99_us)")" "$(us_ms "$(field "$m" max_us)")"
         done

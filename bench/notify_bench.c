@@ -6,6 +6,10 @@
  *   approve  the approver's POST on the review page -> the requester's
  *            io.jit.WaitDecision (what pam_jit waits on) returns: per
  *            request; also POST -> the result page
+ *   approve-pam  the same POST -> a real pam_authenticate() through libpam
+ *            and pam_jit.so (--pam-module), waiting as sudo's auth phase
+ *            does, returns PAM_SUCCESS; needs root (the module trusts only
+ *            a root-owned socket and a root peer)
  *   burst    N requests created at once: until every message is received;
  *            jitd's resident memory before and after
  *
@@ -22,11 +26,15 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <limits.h>
 #include <pthread.h>
+#include <security/pam_appl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench-util.h"
@@ -46,6 +54,7 @@ static uint64_t arg_iterations = 200;
 static uint64_t arg_warmup = 20;
 static uint64_t arg_pid;
 static char arg_tag[16] = "b";
+static const char *arg_pam_module;
 
 /* ---- the receiver ---- */
 
@@ -459,6 +468,223 @@ static int mode_approve(void) {
         return r;
 }
 
+/* ---- approve, through libpam ---- */
+
+/* One PAM auth call waiting for its decision, run in a thread of its own:
+ * pam_jit asks for the reason, files the request, announces its id in a
+ * PAM_TEXT_INFO notice, then waits (WaitDecision, as for sshd and sudo). */
+typedef struct PamWaiter {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        const char *user;
+        const char *confdir;
+        char request_id[JIT_ID_MAX]; /* from the notice; "" until then */
+        bool done;
+        int result;            /* pam_authenticate()'s */
+        uint64_t released_nsec; /* when it returned */
+} PamWaiter;
+
+static int pam_conversation(int n, const struct pam_message **msg, struct pam_response **resp, void *userdata) {
+        PamWaiter *w = userdata;
+        struct pam_response *r;
+
+        if (n <= 0 || n > PAM_MAX_NUM_MSG)
+                return PAM_CONV_ERR;
+        r = calloc((size_t) n, sizeof(*r));
+        if (!r)
+                return PAM_BUF_ERR;
+        for (int i = 0; i < n; i++) {
+                const char *p;
+
+                switch (msg[i]->msg_style) {
+                case PAM_PROMPT_ECHO_ON: /* "Reason for access ...", or "Press Enter" for logins */
+                        r[i].resp = strdup("benchmark");
+                        if (!r[i].resp) {
+                                for (int k = 0; k < i; k++)
+                                        free(r[k].resp);
+                                free(r);
+                                return PAM_BUF_ERR;
+                        }
+                        break;
+                case PAM_TEXT_INFO:
+                case PAM_ERROR_MSG:
+                        /* "Request r... sent to ...; match code ... Waiting up to ..." */
+                        p = msg[i]->msg ? strstr(msg[i]->msg, "Request r") : NULL;
+                        if (p) {
+                                char id[JIT_ID_MAX] = "";
+
+                                if (sscanf(p + strlen("Request "), "%31[a-z0-9]", id) == 1) {
+                                        pthread_mutex_lock(&w->lock);
+                                        snprintf(w->request_id, sizeof(w->request_id), "%s", id);
+                                        pthread_cond_broadcast(&w->cond);
+                                        pthread_mutex_unlock(&w->lock);
+                                }
+                        }
+                        break;
+                default:
+                        for (int k = 0; k < i; k++)
+                                free(r[k].resp);
+                        free(r);
+                        return PAM_CONV_ERR;
+                }
+        }
+        *resp = r;
+        return PAM_SUCCESS;
+}
+
+static void *pam_waiter_main(void *userdata) {
+        PamWaiter *w = userdata;
+        const struct pam_conv conv = { .conv = pam_conversation, .appdata_ptr = w };
+        pam_handle_t *h = NULL;
+        int r;
+
+        r = pam_start_confdir("sudo", w->user, &conv, w->confdir, &h);
+        if (r == PAM_SUCCESS)
+                r = pam_set_item(h, PAM_RHOST, "127.0.0.1");
+        if (r == PAM_SUCCESS)
+                r = pam_set_item(h, PAM_TTY, "/dev/pts/0");
+        if (r == PAM_SUCCESS)
+                r = pam_authenticate(h, 0);
+        pthread_mutex_lock(&w->lock);
+        w->released_nsec = bench_now_nsec();
+        w->result = r;
+        w->done = true;
+        pthread_cond_broadcast(&w->cond);
+        pthread_mutex_unlock(&w->lock);
+        if (h)
+                pam_end(h, r);
+        return NULL;
+}
+
+/* Wait until `pred` holds for w (under its lock) or the timeout passes. */
+static bool pam_waiter_until(PamWaiter *w, bool (*pred)(const PamWaiter *), uint64_t timeout_nsec) {
+        struct timespec deadline;
+        bool ok;
+
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += (time_t) (timeout_nsec / 1000000000ULL);
+        pthread_mutex_lock(&w->lock);
+        while (!(ok = pred(w)))
+                if (pthread_cond_timedwait(&w->cond, &w->lock, &deadline) != 0) {
+                        ok = pred(w);
+                        break;
+                }
+        pthread_mutex_unlock(&w->lock);
+        return ok;
+}
+
+static bool waiter_has_id(const PamWaiter *w) {
+        return w->request_id[0] || w->done;
+}
+
+static bool waiter_done(const PamWaiter *w) {
+        return w->done;
+}
+
+/* A confdir with one service, "sudo" (pam_jit takes the action from the
+ * service name): auth through pam_jit.so on this jitd's socket. */
+static int pam_confdir_make(char *dir, size_t size) {
+        char path[PATH_MAX + 8];
+        FILE *f;
+
+        snprintf(dir, size, "%s/jit-notify-bench-pam.XXXXXX", getenv("TMPDIR") ?: "/tmp");
+        if (!mkdtemp(dir))
+                return -errno;
+        snprintf(path, sizeof(path), "%s/sudo", dir);
+        f = fopen(path, "we");
+        if (!f)
+                return -errno;
+        fprintf(f, "auth required %s socket=%s wait=%u reason=optional\n", arg_pam_module, arg_socket,
+                (unsigned) (CALL_TIMEOUT_USEC / 1000000ULL));
+        return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static void pam_confdir_remove(const char *dir) {
+        char path[PATH_MAX + 8];
+
+        snprintf(path, sizeof(path), "%s/sudo", dir);
+        (void) unlink(path);
+        (void) rmdir(dir);
+}
+
+/* Like mode_approve, but the waiter is pam_authenticate() through libpam
+ * and pam_jit.so: the time from the approver's POST until the PAM call
+ * returns PAM_SUCCESS, the module's own WaitDecision handling and its
+ * "Approved by ..." notice included. The POST goes out only after the
+ * webhook message arrived and the page was fetched, by which time the
+ * module (which announces the request right before it waits) is waiting. */
+static int mode_approve_pam(void) {
+        SampleBuffer released = {};
+        CURL *curl = curl_easy_init();
+        char confdir[PATH_MAX];
+        int r;
+
+        if (!curl)
+                return -ENOMEM;
+        if (!arg_pam_module) {
+                fprintf(stderr, "notify_bench approve-pam: needs --pam-module PATH (pam_jit.so)\n");
+                curl_easy_cleanup(curl);
+                return -EINVAL;
+        }
+        r = pam_confdir_make(confdir, sizeof(confdir));
+        if (r < 0) {
+                curl_easy_cleanup(curl);
+                return r;
+        }
+        for (unsigned i = 0; i < arg_warmup + arg_iterations; i++) {
+                PamWaiter w = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+                                .confdir = confdir, .result = PAM_SYSTEM_ERR };
+                char user[32], link[256], csrf[64], form[160];
+                pthread_t thread;
+                uint64_t t0;
+                Body body;
+                char *q;
+
+                snprintf(user, sizeof(user), "%sp%06u", arg_tag, i);
+                w.user = user;
+                if (pthread_create(&thread, NULL, pam_waiter_main, &w) != 0) {
+                        r = -EAGAIN;
+                        break;
+                }
+                r = 0;
+                if (!pam_waiter_until(&w, waiter_has_id, CALL_TIMEOUT_USEC * 1000ULL) || !w.request_id[0])
+                        r = -ETIMEDOUT;
+                if (r >= 0 && (!receiver_wait(w.request_id, link, sizeof(link)) || !link[0]))
+                        r = -ETIMEDOUT;
+                if (r >= 0) {
+                        r = http(curl, link, NULL, &body);
+                        q = body.p ? strstr(body.p, "name=\"csrf\" value=\"") : NULL;
+                        r = r == 200 && q && sscanf(q + 19, "%63[A-Za-z0-9_-]", csrf) == 1 ? 0 : -EBADMSG;
+                        free(body.p);
+                }
+                if (r >= 0) {
+                        snprintf(form, sizeof(form), "csrf=%s&decision=approve&duration=600", csrf);
+                        t0 = bench_now_nsec();
+                        r = http(curl, link, form, &body);
+                        free(body.p);
+                        r = r == 200 ? 0 : -EBADMSG;
+                }
+                /* Whatever happened, the thread ends by the module's wait=. */
+                if (r >= 0 && !pam_waiter_until(&w, waiter_done, CALL_TIMEOUT_USEC * 1000ULL + 5000000000ULL))
+                        r = -ETIMEDOUT;
+                pthread_join(thread, NULL);
+                if (r >= 0 && w.result != PAM_SUCCESS) {
+                        fprintf(stderr, "notify_bench approve-pam: pam_authenticate: %s\n", pam_strerror(NULL, w.result));
+                        r = -EBADMSG;
+                }
+                if (r < 0)
+                        break;
+                if (i >= arg_warmup)
+                        sample_buffer_add(&released, w.released_nsec - t0);
+        }
+        pam_confdir_remove(confdir);
+        curl_easy_cleanup(curl);
+        if (r >= 0)
+                print_stats("post_to_pam_auth", &released);
+        sample_buffer_done(&released);
+        return r;
+}
+
 /* ---- burst ---- */
 
 static int mode_burst(void) {
@@ -507,7 +733,8 @@ int main(int argc, char **argv) {
                 { "socket", required_argument, NULL, 's' }, { "port", required_argument, NULL, 'p' },
                 { "mode", required_argument, NULL, 'm' },   { "iterations", required_argument, NULL, 'n' },
                 { "warmup", required_argument, NULL, 'w' }, { "pid", required_argument, NULL, 'P' },
-                { "tag", required_argument, NULL, 't' },    {},
+                { "tag", required_argument, NULL, 't' },    { "pam-module", required_argument, NULL, 'M' },
+                {},
         };
         int c, r;
 
@@ -538,12 +765,15 @@ int main(int argc, char **argv) {
                 case 't':
                         snprintf(arg_tag, sizeof(arg_tag), "%s", optarg);
                         break;
+                case 'M':
+                        arg_pam_module = optarg;
+                        break;
                 default:
                         return EXIT_FAILURE;
                 }
         if (!arg_socket || arg_port == 0) {
-                fprintf(stderr, "usage: notify_bench --socket PATH --port PORT [--mode created|approve|burst] "
-                                "[--iterations N] [--warmup N] [--pid JITD_PID] [--tag X]\n");
+                fprintf(stderr, "usage: notify_bench --socket PATH --port PORT [--mode created|approve|approve-pam|burst] "
+                                "[--iterations N] [--warmup N] [--pid JITD_PID] [--tag X] [--pam-module PATH]\n");
                 return EXIT_FAILURE;
         }
 
@@ -559,6 +789,8 @@ int main(int argc, char **argv) {
                 r = mode_created();
         else if (strcmp(arg_mode, "approve") == 0)
                 r = mode_approve();
+        else if (strcmp(arg_mode, "approve-pam") == 0)
+                r = mode_approve_pam();
         else if (strcmp(arg_mode, "burst") == 0)
                 r = mode_burst();
         else

@@ -430,6 +430,7 @@ static void webhook_config_done(WebhookConfig *w) {
         free(w->url_at);
         free(w->secret_file_at);
         free(w->ca_file_at);
+        free(w->approvers_at);
         *w = (WebhookConfig){};
 }
 
@@ -461,6 +462,10 @@ NotifyConfig *notify_config_free(NotifyConfig *n) {
         free(n->review.tls_cert);
         free(n->review.tls_key);
         free(n->review.identity_header);
+        free(n->review.identity_secret_file);
+        free(n->review.identity_secret_header);
+        free(n->review.identity_header_at);
+        free(n->review.identity_secret_file_at);
         list_clear(&n->review.trusted_proxies);
         free(n->review.key_file);
         free(n->review.tls_cert_at);
@@ -472,8 +477,10 @@ NotifyConfig *notify_config_free(NotifyConfig *n) {
         for (size_t i = 0; i < n->n_webhooks; i++)
                 webhook_config_done(&n->webhooks[i]);
         free(n->webhooks);
-        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++)
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
                 list_clear(&n->approvers[a]);
+                free(n->approvers_at[a]);
+        }
         free(n);
         return NULL;
 }
@@ -636,6 +643,9 @@ static int webhook_set(NotifyConfig *n, WebhookConfig *w, const char *name, cons
         }
         if (strcmp(name, "approvers") == 0) {
                 w->approvers_set = true;
+                r = set_where(&w->approvers_at, where);
+                if (r < 0)
+                        return r;
                 return parse_list(&w->approvers, &w->approvers_file, file, value, webhook_approver_ok, key, error,
                                   error_size);
         }
@@ -693,7 +703,25 @@ static int review_set(NotifyConfig *n, const char *name, const char *value, unsi
                 if (!header_name_ok(value))
                         return fail(error, error_size, "%s: '%s' is not an HTTP header name", key,
                                     shown(value, buf, sizeof(buf)));
-                return set_string(&rc->identity_header, value);
+                r = set_where(&rc->identity_header_at, where);
+                return r < 0 ? r : set_string(&rc->identity_header, value);
+        }
+        if (strcmp(name, "identity_secret_file") == 0) {
+                r = parse_path(&rc->identity_secret_file, value, true, key, error, error_size);
+                return r < 0 ? r : set_where(&rc->identity_secret_file_at, where);
+        }
+        if (strcmp(name, "identity_secret_header") == 0) {
+                if (*value == '\0') {
+                        free(rc->identity_secret_header);
+                        rc->identity_secret_header = NULL;
+                        return 0;
+                }
+                if (!header_name_ok(value))
+                        return fail(error, error_size, "%s: '%s' is not an HTTP header name", key,
+                                    shown(value, buf, sizeof(buf)));
+                if (rc->identity_header && strcasecmp(value, rc->identity_header) == 0)
+                        return fail(error, error_size, "%s: must differ from identity_header", key);
+                return set_string(&rc->identity_secret_header, value);
         }
         if (strcmp(name, "trusted_proxies") == 0) {
                 r = parse_list(&rc->trusted_proxies, &rc->trusted_proxies_file, file, value, numeric_address_ok, key,
@@ -754,9 +782,13 @@ int config_notify_set(NotifyConfig *n, const char *section, const char *name, co
         if (action < 0 || action >= _JIT_ACTION_MAX)
                 return fail(error, error_size, "unknown section [%s]", section);
         snprintf(key, sizeof(key), "[%s] %s", section, name);
-        if (strcmp(name, "approvers") == 0)
+        if (strcmp(name, "approvers") == 0) {
+                int r = set_where(&n->approvers_at[action], where);
+                if (r < 0)
+                        return r;
                 return parse_list(&n->approvers[action], &n->approvers_file[action], file, value, approver_name_ok, key,
                                   error, error_size);
+        }
         if (strcmp(name, "quorum") == 0)
                 return parse_unsigned_range(&n->quorum[action], value, 1, CONFIG_QUORUM_MAX, key, error, error_size);
         return fail(error, error_size, "unknown key '%s' in section [%s]", name, section);
@@ -801,6 +833,34 @@ static int review_links_check(const ReviewConfig *rc, bool links_sent, char *err
                     at(rc->public_url ? rc->public_url_at : rc->listen_at), shown(base, buf, sizeof(buf)));
 }
 
+/* A message carries at most WEBHOOK_LINKS_MAX review links (the body
+ * cap and Slack's block limits); an approver beyond them would silently
+ * get none, so a configuration that needs more is refused, at the line
+ * that made the list. Counted as the notifier picks links, for a requester
+ * who is not an approver (the most links). */
+static int webhook_links_check(const NotifyConfig *n, const WebhookConfig *w, char *error, size_t error_size) {
+        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
+                size_t links = 0;
+                bool shared;
+
+                if (!w->actions[act] || !w->events[WEBHOOK_EVENT_REQUEST_CREATED])
+                        continue;
+                for (size_t k = 0; k < n->approvers[act].n; k++)
+                        if (webhook_config_links_for(n, w, act, n->approvers[act].items[k]))
+                                links++;
+                shared = webhook_config_links_for(n, w, act, "");
+                if (links + shared <= WEBHOOK_LINKS_MAX)
+                        continue;
+                return fail(error, error_size,
+                            "%s: [webhook %s] would carry %zu review links for a %s request (%zu approvers%s), more "
+                            "than the %u a message can hold: split the approvers over several endpoints with "
+                            "[webhook NAME] approvers=, or use one shared link behind identity_header=",
+                            at(w->approvers_set ? w->approvers_at : n->approvers_at[act]), w->name, links + shared,
+                            jit_action_to_string(act), links, shared ? " and the shared link" : "", WEBHOOK_LINKS_MAX);
+        }
+        return 0;
+}
+
 int config_notify_check(const Config *c, char *error, size_t error_size) {
         const NotifyConfig *n = c->notify;
         char buf[80];
@@ -824,6 +884,20 @@ int config_notify_check(const Config *c, char *error, size_t error_size) {
                             at(rc->max_connections_per_ip_at ?: rc->max_connections_at), rc->max_connections_per_ip,
                             rc->max_connections, other);
         }
+
+        /* The review server listens on loopback by default, where any
+         * local user can connect: the trusted proxy's address proves
+         * nothing, its secret does. */
+        if (n->review.identity_header && !n->review.identity_secret_file)
+                return fail(error, error_size,
+                            "%s: [review] identity_header= needs identity_secret_file= (a secret the proxy sends in "
+                            "%s, so that nobody who reaches the review server directly can name an approver)",
+                            at(n->review.identity_header_at),
+                            n->review.identity_secret_header ?: HTTP_PROXY_SECRET_HEADER_DEFAULT);
+        if (n->review.identity_header && n->review.identity_secret_header &&
+            strcasecmp(n->review.identity_header, n->review.identity_secret_header) == 0)
+                return fail(error, error_size, "%s: [review] identity_secret_header must differ from identity_header",
+                            at(n->review.identity_header_at));
 
         for (size_t i = 0; i < n->n_webhooks; i++) {
                 const WebhookConfig *w = &n->webhooks[i];
@@ -868,6 +942,9 @@ int config_notify_check(const Config *c, char *error, size_t error_size) {
                                             "%s: [webhook %s] approver '%s' is not in [login] or [sudo] approvers=",
                                             w->defined_at, w->name, a);
                 }
+                r = webhook_links_check(n, w, error, error_size);
+                if (r < 0)
+                        return r;
         }
         return review_links_check(&n->review, n->n_webhooks > 0, error, error_size);
 }
@@ -944,6 +1021,9 @@ void config_notify_print(const Config *c, FILE *f) {
                 fprintf(f, "tls_cert = %s\ntls_key = %s\n", rc->tls_cert, rc->tls_key ?: "");
         fprintf(f, "allow_http = %s\n", rc->allow_http ? "yes" : "no");
         fprintf(f, "identity_header = %s\n", rc->identity_header ?: "");
+        if (rc->identity_secret_file)
+                fprintf(f, "identity_secret_file = %s\n", rc->identity_secret_file);
+        fprintf(f, "identity_secret_header = %s\n", rc->identity_secret_header ?: HTTP_PROXY_SECRET_HEADER_DEFAULT);
         print_list(f, "trusted_proxies", &rc->trusted_proxies);
         fprintf(f, "max_connections = %u\nmax_connections_per_ip = %u\n", rc->max_connections,
                 rc->max_connections_per_ip);
@@ -1032,6 +1112,20 @@ int config_notify_verify_files(const Config *c, FILE *f) {
                 if (w->url && strncasecmp(w->url, "http://", 7) == 0)
                         fprintf(f, "# warning: %s: [webhook %s] sends to plain http (allowed for loopback only)\n",
                                 at(w->url_at), w->name);
+        }
+
+        if (n->review.identity_secret_file) {
+                char error[256] = "";
+                char *secret = NULL;
+                size_t size = 0;
+                int r = http_proxy_secret_load(n->review.identity_secret_file, &secret, &size, error, sizeof(error));
+
+                erase_and_free(secret, size);
+                if (r < 0) {
+                        fprintf(f, "%s: [review] identity_secret_file %s: %s\n", at(n->review.identity_secret_file_at),
+                                n->review.identity_secret_file, error[0] ? error : strerror(-r));
+                        ret = r;
+                }
         }
 
         if (n->n_webhooks > 0 && n->review.listen) {

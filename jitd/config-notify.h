@@ -44,7 +44,7 @@ typedef struct WebhookConfig {
          * list, for errors and list replacement (see config.c); where the
          * keys checked after parsing were last set ("file:line"). */
         char *defined_at;
-        char *url_at, *secret_file_at, *ca_file_at;
+        char *url_at, *secret_file_at, *ca_file_at, *approvers_at;
         unsigned approvers_file, actions_file, events_file;
 } WebhookConfig;
 
@@ -56,6 +56,8 @@ typedef struct ReviewConfig {
         char *tls_cert;
         char *tls_key;
         char *identity_header; /* NULL: off */
+        char *identity_secret_file;   /* what the proxy proves itself with; required with identity_header */
+        char *identity_secret_header; /* NULL: HTTP_PROXY_SECRET_HEADER_DEFAULT */
         StringList trusted_proxies;
         unsigned max_connections;
         unsigned max_connections_per_ip;
@@ -67,6 +69,7 @@ typedef struct ReviewConfig {
         /* "file:line" of the keys checked after parsing; NULL: not set. */
         char *tls_cert_at, *tls_key_at, *max_connections_at, *max_connections_per_ip_at;
         char *listen_at, *public_url_at;
+        char *identity_header_at, *identity_secret_file_at;
 } ReviewConfig;
 
 typedef struct NotifyConfig {
@@ -77,6 +80,7 @@ typedef struct NotifyConfig {
         StringList approvers[_JIT_ACTION_MAX];
         unsigned quorum[_JIT_ACTION_MAX];
         unsigned approvers_file[_JIT_ACTION_MAX];
+        char *approvers_at[_JIT_ACTION_MAX]; /* "file:line" of approvers=; NULL: not set */
 } NotifyConfig;
 
 NotifyConfig *notify_config_new(void);

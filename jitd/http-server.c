@@ -61,6 +61,9 @@ struct HttpServer {
         char *identity_header;
         TrustedAddress trusted[HTTP_TRUSTED_PROXIES_MAX];
         size_t n_trusted;
+        char *identity_secret_header;
+        char *identity_secret;
+        size_t identity_secret_size;
         char *cert_pem;
         char *key_pem;
         size_t key_size;
@@ -344,6 +347,20 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
         return MHD_YES;
 }
 
+/* identity_header mode: did the proxy send its secret, exactly once? The
+ * comparison takes the same time wherever the first difference is; only
+ * the length may show, and a wrong length is refused all the same. */
+static bool proxy_secret_ok(HttpServer *s, struct MHD_Connection *connection) {
+        HeaderCount h = { .name = s->identity_secret_header };
+
+        if (!s->identity_header)
+                return true;
+        MHD_get_connection_values(connection, MHD_HEADER_KIND, count_header, &h);
+        if (h.count != 1 || !h.value || strlen(h.value) != s->identity_secret_size)
+                return false;
+        return memeq_consttime(h.value, s->identity_secret, s->identity_secret_size);
+}
+
 /* The trusted header's value, or NULL if it must not be believed. */
 static const char *trusted_identity(HttpServer *s, struct MHD_Connection *connection, const struct in6_addr *peer,
                                     bool peer_ok) {
@@ -431,6 +448,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                         return respond(connection, req, 404, NULL, 0);
                 if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
                         return respond(connection, req, 405, NULL, 0);
+                /* Behind the SSO proxy, only the proxy is served: a local
+                 * user connecting to the listener directly could name any
+                 * approver in the identity header. */
+                if (!proxy_secret_ok(s, connection)) {
+                        ReviewOutcome o = { .kind = REVIEW_OUTCOME_PROXY_REQUIRED };
+                        char *body = NULL;
+                        size_t size = 0;
+
+                        if (review_page_render_outcome(&o, &body, &size) < 0)
+                                return MHD_NO;
+                        return respond(connection, req, 403, body, size);
+                }
 
                 if (post) {
                         const char *cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
@@ -639,6 +668,8 @@ HttpServer *http_server_free(HttpServer *s) {
                 MHD_stop_daemon(s->daemon); /* closes the listening socket */
         sd_event_unref(s->event);
         free(s->identity_header);
+        free(s->identity_secret_header);
+        erase_and_free(s->identity_secret, s->identity_secret_size);
         free(s->cert_pem);
         erase_and_free(s->key_pem, s->key_size);
         free(s);
@@ -704,6 +735,12 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
                 return -EINVAL;
         if (settings->identity_header && (!*settings->identity_header || strlen(settings->identity_header) > 64))
                 return -EINVAL;
+        if (settings->identity_header &&
+            (!settings->identity_secret || settings->identity_secret_size < HTTP_PROXY_SECRET_MIN ||
+             settings->identity_secret_size > HTTP_PROXY_SECRET_MAX ||
+             (settings->identity_secret_header &&
+              (!*settings->identity_secret_header || strlen(settings->identity_secret_header) > 64))))
+                return -EINVAL;
         if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES)
                 return -EOPNOTSUPP;
 
@@ -721,10 +758,15 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
 
         if (settings->identity_header) {
                 s->identity_header = strdup(settings->identity_header);
-                if (!s->identity_header) {
+                s->identity_secret_header = strdup(settings->identity_secret_header ?: HTTP_PROXY_SECRET_HEADER_DEFAULT);
+                s->identity_secret = malloc(settings->identity_secret_size + 1);
+                if (!s->identity_header || !s->identity_secret_header || !s->identity_secret) {
                         http_server_free(s);
                         return -ENOMEM;
                 }
+                memcpy(s->identity_secret, settings->identity_secret, settings->identity_secret_size);
+                s->identity_secret[settings->identity_secret_size] = 0;
+                s->identity_secret_size = settings->identity_secret_size;
         }
         for (size_t i = 0; i < settings->n_trusted_proxies; i++)
                 if (parse_numeric_address(settings->trusted_proxies[i], &s->trusted[s->n_trusted++].address) < 0) {
@@ -838,5 +880,50 @@ int http_server_local_port(HttpServer *s, uint16_t *ret) {
                 *ret = ntohs(sa.in6.sin6_port);
         else
                 return -EAFNOSUPPORT;
+        return 0;
+}
+
+int http_proxy_secret_load(const char *path, char **ret, size_t *ret_size, char *error, size_t error_size) {
+        char *text = NULL, *copy;
+        const char *p;
+        size_t size = 0, n;
+        int r;
+
+        if (!path || !ret || !ret_size)
+                return -EINVAL;
+        if (error && error_size > 0)
+                error[0] = 0;
+        r = read_private_file(path, HTTP_PROXY_SECRET_FILE_MAX, &text, &size, error, error_size);
+        if (r < 0)
+                return r;
+
+        p = text;
+        n = size;
+        strip_ascii_whitespace(&p, &n);
+        r = 0;
+        if (n < HTTP_PROXY_SECRET_MIN || n > HTTP_PROXY_SECRET_MAX)
+                r = -EINVAL;
+        for (size_t i = 0; r == 0 && i < n; i++)
+                if (p[i] < 0x21 || p[i] > 0x7e)
+                        r = -EINVAL;
+        if (r < 0) {
+                if (error && error_size > 0)
+                        snprintf(error, error_size,
+                                 "%s: the proxy secret must be %u to %u printable ASCII characters without blanks",
+                                 path, HTTP_PROXY_SECRET_MIN, HTTP_PROXY_SECRET_MAX);
+                erase_and_free(text, size);
+                return r;
+        }
+
+        copy = malloc(n + 1);
+        if (!copy) {
+                erase_and_free(text, size);
+                return -ENOMEM;
+        }
+        memcpy(copy, p, n);
+        copy[n] = 0;
+        erase_and_free(text, size);
+        *ret = copy;
+        *ret_size = n;
         return 0;
 }

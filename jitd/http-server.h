@@ -24,6 +24,10 @@ typedef struct HttpServer HttpServer;
 #define HTTP_POST_BODY_MAX (64U * 1024U)
 #define HTTP_IDENTITY_MAX 64U
 #define HTTP_TRUSTED_PROXIES_MAX 16U
+#define HTTP_PROXY_SECRET_MIN 16U
+#define HTTP_PROXY_SECRET_MAX 1024U
+#define HTTP_PROXY_SECRET_FILE_MAX 4096U
+#define HTTP_PROXY_SECRET_HEADER_DEFAULT "X-Jit-Proxy-Secret"
 
 typedef struct HttpServerSettings {
         /* Where to listen: an already bound and listening socket (socket
@@ -47,10 +51,20 @@ typedef struct HttpServerSettings {
          * approver's identity. It is believed only on connections from the
          * listed numeric addresses (NULL/0 entries: loopback only), only if
          * it occurs once, and only if it is clean text of at most
-         * HTTP_IDENTITY_MAX bytes. NULL: the header is ignored. */
+         * HTTP_IDENTITY_MAX bytes. NULL: the header is ignored.
+         *
+         * Peer addresses alone cannot tell the proxy from a local user
+         * connecting to a loopback listener directly, so with an identity
+         * header the proxy must also send identity_secret in the
+         * identity_secret_header (NULL: HTTP_PROXY_SECRET_HEADER_DEFAULT);
+         * every request without it, exactly once and equal, is refused
+         * with 403 before any handler runs. Required with identity_header. */
         const char *identity_header;
         const char *const *trusted_proxies;
         size_t n_trusted_proxies;
+        const char *identity_secret_header;
+        const char *identity_secret; /* copied; wiped when the server is freed */
+        size_t identity_secret_size;
 
         int64_t priority; /* sd-event priority of the server's sources */
 
@@ -98,6 +112,12 @@ static inline void http_server_freep(HttpServer **s) {
         http_server_free(*s);
 }
 int http_server_local_port(HttpServer *s, uint16_t *ret);
+
+/* Read the proxy secret ([review] identity_secret_file): a private file
+ * (read_private_file() rules) holding HTTP_PROXY_SECRET_MIN to _MAX
+ * printable ASCII characters without blanks (a header value), blanks and
+ * line ends around it ignored. *ret is released with erase_and_free(). */
+int http_proxy_secret_load(const char *path, char **ret, size_t *ret_size, char *error, size_t error_size);
 bool http_server_tls_supported(void);
 
 /* Parse application/x-www-form-urlencoded text into the four review

@@ -70,6 +70,8 @@ struct Notifier {
         ReviewKey key;
         WebhookSecret *secrets; /* one per configured webhook; size 0: none */
         size_t n_secrets;
+        char *proxy_secret; /* [review] identity_secret_file's content */
+        size_t proxy_secret_size;
         char *public_url;       /* the base of every link, without trailing slash */
         char hostname[HOST_NAME_MAX + 1];
 
@@ -168,6 +170,8 @@ typedef struct Job {
         RequestRecord request;
         GrantRecord grant;
         bool have_grant;
+        GrantRecord extended; /* an extension request: the grant it extends */
+        bool have_extended;
         /* Minted for this attempt; the tokens are secret until sent. */
         char tokens[WEBHOOK_LINKS_MAX][REVIEW_TOKEN_STRING_MAX];
         char approvers[WEBHOOK_LINKS_MAX][JIT_USER_MAX + 1];
@@ -242,6 +246,14 @@ static int job_build_body(Notifier *nf, Job *j, char **ret, size_t *ret_size) {
                                                               : nf->m->config.policy[r->action].default_duration_sec,
                 .match_code = r->match_code,
                 .request_expires_at = r->expires_at,
+                .extends_grant_id = r->extends_grant_id,
+                /* Its deadline while it runs; once an approval replaced
+                 * it, the deadline it had. */
+                .extends_grant_expires_at = j->have_extended && (j->extended.state == GRANT_ACTIVE ||
+                                                                 j->row.event == WEBHOOK_EVENT_REQUEST_APPROVED)
+                                                    ? j->extended.expires_at
+                                                    : 0,
+                .max_duration_sec = nf->m->config.policy[r->action].max_duration_sec,
                 .links = links,
                 .n_links = j->n_links,
         };
@@ -592,6 +604,9 @@ static void notify_scan(Notifier *nf) {
                 }
                 if (j->request.grant_id[0] && store_get_grant(m->store, j->request.grant_id, &j->grant) >= 0)
                         j->have_grant = true;
+                if (j->request.extends_grant_id[0] &&
+                    store_get_grant(m->store, j->request.extends_grant_id, &j->extended) >= 0)
+                        j->have_extended = true;
                 j->row = *row;
                 j->endpoint = w;
                 job_pick_approvers(nf, j);
@@ -700,6 +715,9 @@ static int review_server_start(Notifier *nf) {
                                     .identity_header = rc->identity_header,
                                     .trusted_proxies = n_proxies > 0 ? proxies : NULL,
                                     .n_trusted_proxies = n_proxies,
+                                    .identity_secret_header = rc->identity_secret_header,
+                                    .identity_secret = nf->proxy_secret,
+                                    .identity_secret_size = nf->proxy_secret_size,
                                     .priority = JITD_PRIORITY_USER,
                                     .log = on_http_log,
                             },
@@ -729,6 +747,20 @@ static int load_secrets(Notifier *nf) {
                 k = webhook_secret_load(w->secret_file, &nf->secrets[i], error, sizeof(error));
                 if (k < 0)
                         return log_error_errno(k, "[webhook %s] secret_file %s: %s", w->name, w->secret_file,
+                                               error[0] ? error : strerror(-k));
+        }
+
+        if (n->review.identity_header) {
+                char error[256] = "";
+                int k;
+
+                /* config_notify_check() refuses identity_header without it. */
+                if (!n->review.identity_secret_file)
+                        return log_error_errno(-EINVAL, "[review] identity_header needs identity_secret_file.");
+                k = http_proxy_secret_load(n->review.identity_secret_file, &nf->proxy_secret, &nf->proxy_secret_size,
+                                           error, sizeof(error));
+                if (k < 0)
+                        return log_error_errno(k, "[review] identity_secret_file %s: %s", n->review.identity_secret_file,
                                                error[0] ? error : strerror(-k));
         }
         return 0;
@@ -819,6 +851,7 @@ void notify_stop(Manager *m) {
         nf->kick = sd_event_source_disable_unref(nf->kick);
         for (size_t i = 0; i < nf->n_secrets; i++)
                 webhook_secret_erase(&nf->secrets[i]);
+        erase_and_free(nf->proxy_secret, nf->proxy_secret_size);
         free(nf->secrets);
         review_key_erase(&nf->key);
         free(nf->public_url);

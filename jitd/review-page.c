@@ -257,6 +257,7 @@ int review_page_render(const ReviewPageView *v, char **ret, size_t *ret_size) {
         uint64_t choices[REVIEW_DURATION_CHOICES_MAX];
         size_t n_choices, selected = 0;
         char title[128];
+        bool extension;
         Page p;
         int r;
 
@@ -267,14 +268,24 @@ int review_page_render(const ReviewPageView *v, char **ret, size_t *ret_size) {
         if (r < 0)
                 return r;
 
-        snprintf(title, sizeof(title), "Review access request %.40s", v->request_id);
+        extension = v->extends_grant_id && *v->extends_grant_id;
+        snprintf(title, sizeof(title), "Review %s request %.40s", extension ? "extension" : "access", v->request_id);
         page_head(&p, title);
 
-        page_puts(&p, "<h1>Access request</h1>\n<section class=\"card\"><p class=\"lead\"><strong>");
+        page_printf(&p, "<h1>%s request</h1>\n<section class=\"card\"><p class=\"lead\"><strong>",
+                    extension ? "Extension" : "Access");
         page_text(&p, v->user, JIT_USER_MAX);
-        page_printf(&p, "</strong> asks for <strong>%s</strong> on <strong>", action_name(v->action));
-        page_text(&p, v->host, HOST_MAX);
-        page_puts(&p, "</strong> for <strong>");
+        if (extension) {
+                page_printf(&p, "</strong> asks to extend <strong>%s</strong> grant <strong>", action_name(v->action));
+                page_text(&p, v->extends_grant_id, JIT_ID_MAX);
+                page_puts(&p, "</strong> on <strong>");
+                page_text(&p, v->host, HOST_MAX);
+                page_puts(&p, "</strong> by <strong>");
+        } else {
+                page_printf(&p, "</strong> asks for <strong>%s</strong> on <strong>", action_name(v->action));
+                page_text(&p, v->host, HOST_MAX);
+                page_puts(&p, "</strong> for <strong>");
+        }
         if (v->requested_duration_sec > 0)
                 page_duration(&p, v->requested_duration_sec);
         else
@@ -293,7 +304,26 @@ int review_page_render(const ReviewPageView *v, char **ret, size_t *ret_size) {
         page_time_fact(&p, "Asked at", v->created_at);
         page_time_fact(&p, "Expires unanswered", v->expires_at);
         page_fact(&p, "Request", v->request_id, JIT_ID_MAX);
+        if (extension) {
+                page_fact(&p, "Extends grant", v->extends_grant_id, JIT_ID_MAX);
+                page_time_fact(&p, "Grant ends", v->extends_grant_expires_at);
+        }
         page_puts(&p, "</dl>");
+        if (extension) {
+                /* What approving does: expiry_extension_deadline(). */
+                page_puts(&p, "<p class=\"note\">An extension: approved, the new grant ends the chosen time after "
+                              "the current grant ends");
+                if (v->extends_grant_expires_at > 0) {
+                        char buf[64];
+
+                        page_puts(&p, " (");
+                        page_text(&p, jit_format_time(v->extends_grant_expires_at, buf, sizeof(buf)), sizeof(buf));
+                        page_puts(&p, ")");
+                }
+                page_puts(&p, ", or after the approval if it has ended by then, and never later than ");
+                page_duration(&p, v->max_duration_sec > 0 ? v->max_duration_sec : 3600);
+                page_puts(&p, " after the approval. The current grant ends then; its sessions carry on.</p>");
+        }
         if (v->approvals_needed > 1)
                 page_printf(&p,
                             "<p class=\"note\">Needs %u different approvers; %u so far.</p>",
@@ -313,8 +343,9 @@ int review_page_render(const ReviewPageView *v, char **ret, size_t *ret_size) {
                       "<input type=\"hidden\" name=\"" REVIEW_FIELD_CSRF "\" value=\"");
         page_text(&p, v->csrf_token, 128);
         page_puts(&p, "\"><input type=\"hidden\" name=\"" REVIEW_FIELD_DECISION "\" value=\"" REVIEW_DECISION_APPROVE
-                      "\"><label for=\"duration\">Grant access for</label>"
-                      "<select id=\"duration\" name=\"" REVIEW_FIELD_DURATION "\">");
+                      "\"><label for=\"duration\">");
+        page_puts(&p, extension ? "Extend by" : "Grant access for");
+        page_puts(&p, "</label><select id=\"duration\" name=\"" REVIEW_FIELD_DURATION "\">");
         for (size_t i = 0; i < n_choices; i++) {
                 page_printf(&p, "<option value=\"%" PRIu64 "\"%s>", choices[i], i == selected ? " selected" : "");
                 page_duration(&p, choices[i]);
@@ -355,6 +386,7 @@ unsigned review_outcome_http_status(ReviewOutcomeKind k) {
         case REVIEW_OUTCOME_OWN_REQUEST:
         case REVIEW_OUTCOME_NOT_APPROVER:
         case REVIEW_OUTCOME_FORM_INVALID:
+        case REVIEW_OUTCOME_PROXY_REQUIRED:
                 return 403;
         case REVIEW_OUTCOME_DURATION_TOO_LONG:
                 return 400;
@@ -406,6 +438,7 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
                 [REVIEW_OUTCOME_NOT_APPROVER] = { "Not allowed", "bad" },
                 [REVIEW_OUTCOME_FORM_INVALID] = { "Form no longer valid", "bad" },
                 [REVIEW_OUTCOME_DURATION_TOO_LONG] = { "Duration too long", "bad" },
+                [REVIEW_OUTCOME_PROXY_REQUIRED] = { "Sign in first", "bad" },
                 [REVIEW_OUTCOME_ERROR] = { "Something went wrong", "bad" },
         };
         bool has_request;
@@ -482,6 +515,10 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
                 break;
         case REVIEW_OUTCOME_NOT_APPROVER:
                 page_puts(&p, "You are not one of the approvers for this request.");
+                break;
+        case REVIEW_OUTCOME_PROXY_REQUIRED:
+                page_puts(&p, "This server answers only through its sign-in proxy. Open the review link "
+                              "from the notification you received.");
                 break;
         case REVIEW_OUTCOME_FORM_INVALID:
                 page_puts(&p, "This form is no longer valid. Nothing changed. Open the review link again "

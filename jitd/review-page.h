@@ -54,6 +54,10 @@ typedef struct ReviewPageView {
         const char *csrf_token;  /* bound to the link (and approver) */
         unsigned approvals;      /* quorum progress; approvals_needed <= 1 hides it */
         unsigned approvals_needed;
+        /* An extension (jitctl extend): the grant it asks more time for and
+         * that grant's deadline as it stands (0: unknown or ended). */
+        const char *extends_grant_id;
+        int64_t extends_grant_expires_at;
 } ReviewPageView;
 
 typedef enum ReviewOutcomeKind {
@@ -70,6 +74,7 @@ typedef enum ReviewOutcomeKind {
         REVIEW_OUTCOME_NOT_APPROVER,      /* trusted-header identity missing or not an approver */
         REVIEW_OUTCOME_FORM_INVALID,      /* missing/wrong CSRF token or malformed form */
         REVIEW_OUTCOME_DURATION_TOO_LONG,
+        REVIEW_OUTCOME_PROXY_REQUIRED,    /* identity_header mode: not sent through the proxy */
         REVIEW_OUTCOME_ERROR,
         _REVIEW_OUTCOME_MAX,
         _REVIEW_OUTCOME_INVALID = -1,

@@ -153,12 +153,21 @@ int review_on_view(HttpServer *s, const HttpReviewRequest *req, HttpReply *reply
         Review rv = { .m = userdata };
         const ActionPolicy *ap;
         char csrf[REVIEW_CSRF_STRING_MAX];
+        GrantRecord extended = {};
         ReviewOutcomeKind kind;
         int r;
 
         kind = review_lookup(&rv, req);
         if (kind != _REVIEW_OUTCOME_INVALID)
                 return reply_outcome(&rv, kind, reply);
+
+        /* An extension: the approver sees which grant and until when it
+         * runs now; an ended one shows no end (the time counts from the
+         * approval then). */
+        if (rv.request.extends_grant_id[0] &&
+            (store_get_grant(rv.m->store, rv.request.extends_grant_id, &extended) < 0 ||
+             extended.state != GRANT_ACTIVE))
+                extended.expires_at = 0;
 
         r = review_csrf_token(notify_review_key(rv.m), req->token, rv.shared ? rv.approver : NULL, csrf);
         if (r < 0)
@@ -184,6 +193,8 @@ int review_on_view(HttpServer *s, const HttpReviewRequest *req, HttpReply *reply
                                        .csrf_token = csrf,
                                        .approvals = rv.approvals,
                                        .approvals_needed = rv.approvals_needed,
+                                       .extends_grant_id = rv.request.extends_grant_id,
+                                       .extends_grant_expires_at = extended.expires_at,
                                },
                                &reply->body, &reply->size);
         explicit_bzero(csrf, sizeof(csrf));

@@ -1,7 +1,10 @@
 /* Webhook bodies for the three formats. All three carry the same facts:
  * request id, user, host, action, service, source address, tty, reason,
  * requested duration, match code, pending-request expiry and the review
- * link(s), plus the outcome for decision events.
+ * link(s), plus the outcome for decision events; an extension request
+ * also names the grant it extends and that grant's deadline, and what
+ * approving it does (expiry_extension_deadline() is the rule stated).
+ * Outcome messages repeat every fact: they are often read alone.
  *
  * Hostile text: every user-controlled string is first run through
  * jit_sanitize() into a buffer of the protocol's cap (control characters,
@@ -102,6 +105,10 @@ typedef struct Facts {
         char decided_by[JIT_USER_MAX + 1];
         char decision_reason[JIT_REASON_MAX + 1];
         char approvers[WEBHOOK_LINKS_MAX][JIT_USER_MAX + 1];
+        char extends[JIT_ID_MAX]; /* "" unless an extension */
+        char extends_iso[32];
+        char extends_human[64];
+        char max_duration[32];    /* "" if unknown */
         const char *action;
         char requested[32]; /* "1h30m", or "policy default" */
         char granted[32];
@@ -161,6 +168,7 @@ static int facts_init(Facts *f, const WebhookEvent *e) {
         jit_sanitize(e->match_code, f->match_code, sizeof(f->match_code));
         jit_sanitize(e->decided_by, f->decided_by, sizeof(f->decided_by));
         jit_sanitize(e->decision_reason, f->decision_reason, sizeof(f->decision_reason));
+        jit_sanitize(e->extends_grant_id, f->extends, sizeof(f->extends));
         for (size_t i = 0; i < e->n_links; i++)
                 jit_sanitize(e->links[i].approver, f->approvers[i], sizeof(f->approvers[i]));
 
@@ -181,6 +189,13 @@ static int facts_init(Facts *f, const WebhookEvent *e) {
                 jit_format_time(e->request_expires_at, when, sizeof(when));
                 snprintf(f->expires_human, sizeof(f->expires_human), "%s", when);
         }
+        if (f->extends[0] && e->extends_grant_expires_at > 0) {
+                webhook_format_iso8601(e->extends_grant_expires_at, f->extends_iso, sizeof(f->extends_iso));
+                jit_format_time(e->extends_grant_expires_at, when, sizeof(when));
+                snprintf(f->extends_human, sizeof(f->extends_human), "%s", when);
+        }
+        if (e->max_duration_sec > 0)
+                jit_format_duration(e->max_duration_sec, f->max_duration, sizeof(f->max_duration));
         if (e->grant_expires_at > 0) {
                 webhook_format_iso8601(e->grant_expires_at, f->grant_iso, sizeof(f->grant_iso));
                 jit_format_time(e->grant_expires_at, when, sizeof(when));
@@ -345,6 +360,9 @@ static struct json_object *build_generic(Builder *b, const Facts *f) {
         b_string(b, data, "match_code", f->match_code);
         if (e->request_expires_at > 0)
                 b_string(b, data, "request_expires_at", f->expires_iso);
+        b_string(b, data, "extends_grant_id", f->extends);
+        if (f->extends_iso[0])
+                b_string(b, data, "extends_grant_expires_at", f->extends_iso);
 
         for (size_t i = 0; i < e->n_links; i++) {
                 struct json_object *l = b_object(b);
@@ -423,9 +441,75 @@ static struct json_object *slack_section(Builder *b, Text *t) {
         return o;
 }
 
+/* The facts every Slack message carries, whatever the event: the
+ * requester's reason and Slack's maximum of ten fields. */
+static void slack_facts(Builder *b, struct json_object *blocks, const Facts *f) {
+        const WebhookEvent *e = f->event;
+        _cleanup_(text_done) Text reason = {}, expiry = {};
+        struct json_object *fields_block = b_object(b), *fields = b_array(b);
+
+        text_plain(&reason, "*Reason*\n");
+        text_mrkdwn(&reason, f->reason[0] ? f->reason : "(none given)");
+        b_append(b, blocks, slack_section(b, &reason));
+
+        /* Exactly SLACK_FIELDS_MAX fields. */
+        slack_field(b, fields, "User", f->user, false);
+        slack_field(b, fields, "Action", f->action, false);
+        slack_field(b, fields, "Host", f->host, false);
+        slack_field(b, fields, "Service", f->service, false);
+        slack_field(b, fields, "From", f->rhost, false);
+        slack_field(b, fields, "TTY", f->tty, false);
+        slack_field(b, fields, "Duration", f->requested, false);
+        slack_field(b, fields, "Match code", f->match_code, true);
+        slack_field(b, fields, "Request", f->request_id, true);
+        text_printf(&expiry, "*%s*\n", e->type == WEBHOOK_EVENT_REQUEST_CREATED ? "Expires unanswered"
+                                       : e->type == WEBHOOK_EVENT_REQUEST_EXPIRED ? "Expired unanswered"
+                                                                                  : "Request expiry");
+        if (e->request_expires_at > 0)
+                text_slack_date(&expiry, e->request_expires_at, f->expires_human);
+        else
+                text_plain(&expiry, "-");
+        b_append(b, fields, slack_text(b, "mrkdwn", &expiry));
+
+        b_string(b, fields_block, "type", "section");
+        b_add(b, fields_block, "fields", fields);
+        b_append(b, blocks, fields_block);
+}
+
+/* What an extension is: the grant it extends, that grant's deadline, and
+ * (while it is pending) what approving it does. */
+static void slack_extension(Builder *b, struct json_object *blocks, const Facts *f) {
+        const WebhookEvent *e = f->event;
+        _cleanup_(text_done) Text t = {};
+
+        if (!f->extends[0])
+                return;
+        text_plain(&t, ":arrows_counterclockwise: *Extension* of grant `");
+        text_mrkdwn(&t, f->extends);
+        text_plain(&t, "`");
+        if (e->extends_grant_expires_at > 0) {
+                text_plain(&t, e->type == WEBHOOK_EVENT_REQUEST_APPROVED ? ", which was to end " : ", which ends ");
+                text_slack_date(&t, e->extends_grant_expires_at, f->extends_human);
+        }
+        text_plain(&t, ".");
+        if (e->type == WEBHOOK_EVENT_REQUEST_CREATED) {
+                text_plain(&t, " Approved, the new grant ends the approved duration after that deadline (after the "
+                               "approval if the grant has ended by then)");
+                if (f->max_duration[0]) {
+                        text_plain(&t, ", never later than ");
+                        text_mrkdwn(&t, f->max_duration);
+                        text_plain(&t, " after the approval");
+                }
+                text_plain(&t, "; the old grant ends then and its sessions carry on under the new one.");
+        } else if (e->type == WEBHOOK_EVENT_REQUEST_APPROVED)
+                text_plain(&t, " The new grant replaces it; its sessions carry on.");
+        b_append(b, blocks, slack_section(b, &t));
+}
+
 static struct json_object *build_slack(Builder *b, const Facts *f) {
         const WebhookEvent *e = f->event;
         _cleanup_(text_done) Text fallback = {}, summary = {}, reason = {}, context = {};
+        const char *kind = f->extends[0] ? "Extension request" : "Access request";
         struct json_object *root, *blocks;
 
         root = b_object(b);
@@ -435,58 +519,45 @@ static struct json_object *build_slack(Builder *b, const Facts *f) {
          * plain text for notifications and for clients without blocks. */
         switch (e->type) {
         case WEBHOOK_EVENT_REQUEST_CREATED: {
-                struct json_object *header = b_object(b), *fields_block = b_object(b), *fields = b_array(b);
+                struct json_object *header = b_object(b);
 
-                text_plain(&fallback, "Access request ");
+                text_printf(&fallback, "%s ", kind);
                 text_mrkdwn(&fallback, f->request_id);
                 text_plain(&fallback, ": ");
                 text_mrkdwn(&fallback, f->user);
-                text_printf(&fallback, " asks for %s on ", f->action);
+                if (f->extends[0]) {
+                        text_printf(&fallback, " asks to extend %s grant ", f->action);
+                        text_mrkdwn(&fallback, f->extends);
+                        text_plain(&fallback, " on ");
+                } else
+                        text_printf(&fallback, " asks for %s on ", f->action);
                 text_mrkdwn(&fallback, f->host);
                 text_plain(&fallback, " (match code ");
                 text_mrkdwn(&fallback, f->match_code);
                 text_plain(&fallback, ")");
 
                 b_string(b, header, "type", "header");
-                b_add(b, header, "text", slack_plain(b, "Access request"));
+                b_add(b, header, "text", slack_plain(b, kind));
                 b_append(b, blocks, header);
 
                 text_plain(&summary, "*");
                 text_mrkdwn(&summary, f->user);
-                text_printf(&summary, "* asks for *%s* on *", f->action);
-                text_mrkdwn(&summary, f->host);
-                text_plain(&summary, "* for *");
+                if (f->extends[0]) {
+                        text_printf(&summary, "* asks to extend *%s* grant `", f->action);
+                        text_mrkdwn(&summary, f->extends);
+                        text_plain(&summary, "` on *");
+                        text_mrkdwn(&summary, f->host);
+                        text_plain(&summary, "* by *");
+                } else {
+                        text_printf(&summary, "* asks for *%s* on *", f->action);
+                        text_mrkdwn(&summary, f->host);
+                        text_plain(&summary, "* for *");
+                }
                 text_mrkdwn(&summary, f->requested);
                 text_plain(&summary, "*.");
                 b_append(b, blocks, slack_section(b, &summary));
-
-                text_plain(&reason, "*Reason*\n");
-                text_mrkdwn(&reason, f->reason[0] ? f->reason : "(none given)");
-                b_append(b, blocks, slack_section(b, &reason));
-
-                /* Exactly SLACK_FIELDS_MAX fields. */
-                slack_field(b, fields, "User", f->user, false);
-                slack_field(b, fields, "Action", f->action, false);
-                slack_field(b, fields, "Host", f->host, false);
-                slack_field(b, fields, "Service", f->service, false);
-                slack_field(b, fields, "From", f->rhost, false);
-                slack_field(b, fields, "TTY", f->tty, false);
-                slack_field(b, fields, "Duration", f->requested, false);
-                slack_field(b, fields, "Match code", f->match_code, true);
-                slack_field(b, fields, "Request", f->request_id, true);
-                {
-                        _cleanup_(text_done) Text t = {};
-
-                        text_plain(&t, "*Expires unanswered*\n");
-                        if (e->request_expires_at > 0)
-                                text_slack_date(&t, e->request_expires_at, f->expires_human);
-                        else
-                                text_plain(&t, "-");
-                        b_append(b, fields, slack_text(b, "mrkdwn", &t));
-                }
-                b_string(b, fields_block, "type", "section");
-                b_add(b, fields_block, "fields", fields);
-                b_append(b, blocks, fields_block);
+                slack_extension(b, blocks, f);
+                slack_facts(b, blocks, f);
 
                 if (e->n_links > 0) {
                         struct json_object *actions = b_object(b), *elements = b_array(b);
@@ -550,6 +621,8 @@ static struct json_object *build_slack(Builder *b, const Facts *f) {
                 }
                 text_plain(&summary, ".");
                 b_append(b, blocks, slack_section(b, &summary));
+                slack_extension(b, blocks, f);
+                slack_facts(b, blocks, f);
                 break;
 
         case WEBHOOK_EVENT_REQUEST_DENIED:
@@ -569,10 +642,12 @@ static struct json_object *build_slack(Builder *b, const Facts *f) {
                 text_plain(&summary, "*.");
                 b_append(b, blocks, slack_section(b, &summary));
                 if (f->decision_reason[0]) {
-                        text_plain(&reason, "*Reason*\n");
+                        text_plain(&reason, "*Denial reason*\n");
                         text_mrkdwn(&reason, f->decision_reason);
                         b_append(b, blocks, slack_section(b, &reason));
                 }
+                slack_extension(b, blocks, f);
+                slack_facts(b, blocks, f);
                 break;
 
         case WEBHOOK_EVENT_REQUEST_EXPIRED:
@@ -587,6 +662,8 @@ static struct json_object *build_slack(Builder *b, const Facts *f) {
                 text_mrkdwn(&summary, f->host);
                 text_plain(&summary, "* in time.");
                 b_append(b, blocks, slack_section(b, &summary));
+                slack_extension(b, blocks, f);
+                slack_facts(b, blocks, f);
                 break;
 
         default:
@@ -605,12 +682,6 @@ static struct json_object *build_slack(Builder *b, const Facts *f) {
                 text_plain(&context, "` · match code `");
                 text_mrkdwn(&context, or_dash(f->match_code));
                 text_plain(&context, "`");
-                if (e->type != WEBHOOK_EVENT_REQUEST_CREATED) {
-                        text_plain(&context, " · requested ");
-                        text_mrkdwn(&context, f->requested);
-                        text_plain(&context, " via ");
-                        text_mrkdwn(&context, or_dash(f->service));
-                }
                 b_string(b, ctx, "type", "context");
                 b_append(b, elements, slack_text(b, "mrkdwn", &context));
                 b_add(b, ctx, "elements", elements);
@@ -674,11 +745,20 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
 
         switch (e->type) {
         case WEBHOOK_EVENT_REQUEST_CREATED:
-                text_plain(&heading, "Access request");
                 text_plain(&summary, f->user);
-                text_printf(&summary, " asks for %s on ", f->action);
-                text_plain(&summary, f->host);
-                text_plain(&summary, " for ");
+                if (f->extends[0]) {
+                        text_plain(&heading, "Extension request");
+                        text_printf(&summary, " asks to extend %s grant ", f->action);
+                        text_plain(&summary, f->extends);
+                        text_plain(&summary, " on ");
+                        text_plain(&summary, f->host);
+                        text_plain(&summary, " by ");
+                } else {
+                        text_plain(&heading, "Access request");
+                        text_printf(&summary, " asks for %s on ", f->action);
+                        text_plain(&summary, f->host);
+                        text_plain(&summary, " for ");
+                }
                 text_plain(&summary, f->requested);
                 text_plain(&summary, ".");
                 break;
@@ -730,13 +810,44 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
         teams_fact(b, facts, "Duration", f->requested);
         teams_fact(b, facts, "Match code", f->match_code);
         teams_fact(b, facts, "Request", f->request_id);
-        if (e->type == WEBHOOK_EVENT_REQUEST_CREATED)
-                teams_fact(b, facts, "Expires unanswered", f->expires_human);
+        teams_fact(b, facts,
+                   e->type == WEBHOOK_EVENT_REQUEST_CREATED   ? "Expires unanswered"
+                   : e->type == WEBHOOK_EVENT_REQUEST_EXPIRED ? "Expired unanswered"
+                                                              : "Request expiry",
+                   f->expires_human);
+        if (f->extends[0]) {
+                _cleanup_(text_done) Text t = {};
+
+                text_plain(&t, f->extends);
+                if (f->extends_human[0]) {
+                        text_plain(&t, e->type == WEBHOOK_EVENT_REQUEST_APPROVED ? " (was to end " : " (ends ");
+                        text_plain(&t, f->extends_human);
+                        text_plain(&t, ")");
+                }
+                teams_fact(b, facts, "Extends grant", t.failed || !t.s ? "" : t.s);
+                b->failed |= t.failed;
+        }
         if (e->type == WEBHOOK_EVENT_REQUEST_DENIED && f->decision_reason[0])
                 teams_fact(b, facts, "Denial reason", f->decision_reason);
         b_string(b, factset, "type", "FactSet");
         b_add(b, factset, "facts", facts);
         b_append(b, body, factset);
+
+        if (f->extends[0] && e->type == WEBHOOK_EVENT_REQUEST_CREATED) {
+                _cleanup_(text_done) Text t = {};
+
+                text_plain(&t, "An extension: approved, the new grant ends the approved duration after the end of grant ");
+                text_plain(&t, f->extends);
+                text_plain(&t, " (after the approval if that grant has ended by then)");
+                if (f->max_duration[0]) {
+                        text_plain(&t, ", never later than ");
+                        text_plain(&t, f->max_duration);
+                        text_plain(&t, " after the approval");
+                }
+                text_plain(&t, "; the old grant ends then and its sessions carry on under the new one.");
+                b->failed |= t.failed;
+                b_append(b, body, teams_text_block(b, t.failed || !t.s ? "" : t.s, false));
+        }
 
         if (e->n_links == 0 && e->type == WEBHOOK_EVENT_REQUEST_CREATED) {
                 _cleanup_(text_done) Text t = {};

@@ -33,7 +33,9 @@ const char *webhook_event_type_to_string(WebhookEventType t);
 WebhookEventType webhook_event_type_from_string(const char *s);
 
 /* At most this many review links per message (Slack allows 25 buttons per
- * actions block; Teams shows few actions, see the .c file). */
+ * actions block; Teams shows few actions, see the .c file; 16 links of the
+ * longest URL already fill WEBHOOK_BODY_MAX). The configuration is refused
+ * when an endpoint would need more (config-notify.c), so none is dropped. */
 #define WEBHOOK_LINKS_MAX 16U
 #define WEBHOOK_URL_MAX 2048U
 /* No body we build is larger; Teams refuses messages above ~28 KB. */
@@ -61,6 +63,16 @@ typedef struct WebhookEvent {
         uint64_t requested_duration_sec;
         const char *match_code;
         int64_t request_expires_at; /* a pending request expires unanswered then */
+
+        /* An extension (jitctl extend): the live grant it asks more time
+         * for, that grant's deadline as it stands (0: unknown), and the
+         * action's max_duration. Approved, the new grant ends the approved
+         * duration after that deadline (after the approval if the grant
+         * has ended by then), never later than max_duration after the
+         * approval; see expiry_extension_deadline(). */
+        const char *extends_grant_id;
+        int64_t extends_grant_expires_at;
+        uint64_t max_duration_sec;
 
         const WebhookReviewLink *links;
         size_t n_links;

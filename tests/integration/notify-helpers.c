@@ -201,6 +201,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *userdata) {
         return k;
 }
 
+const char *http_proxy_header;
+
 int http_do(const char *method, const char *url, const char *body, const char *const *headers, HttpResult *ret) {
         struct curl_slist *list = NULL;
         CURL *c = curl_easy_init();
@@ -211,6 +213,8 @@ int http_do(const char *method, const char *url, const char *body, const char *c
                 return -ENOMEM;
         for (size_t i = 0; headers && headers[i]; i++)
                 list = curl_slist_append(list, headers[i]);
+        if (http_proxy_header)
+                list = curl_slist_append(list, http_proxy_header);
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_PROXY, "");
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);

@@ -46,6 +46,10 @@ typedef struct HttpResult {
         size_t size;
 } HttpResult;
 
+/* A header line every http_do() request carries besides its own (the SSO
+ * proxy's secret, as the proxy would add it), or NULL. */
+extern const char *http_proxy_header;
+
 /* One request. `body` NULL: no body. `headers`: NULL-terminated "Name:
  * value" lines or NULL. 0 or -EIO (no response). */
 int http_do(const char *method, const char *url, const char *body, const char *const *headers, HttpResult *ret);

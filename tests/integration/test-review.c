@@ -22,7 +22,7 @@
 #define DELIVERY_TIMEOUT_USEC (15ULL * 1000000ULL)
 #define RACERS 100
 
-static char *secret_path, *secret;
+static char *secret_path, *secret, *proxy_secret_path, *proxy_secret, *proxy_header;
 static Receiver rcv;
 
 static void start_jitd(Jitd *j, const char *jitd_keys) {
@@ -34,10 +34,11 @@ static void start_jitd(Jitd *j, const char *jitd_keys) {
                        "approvers = carol dave nobody\n"
                        "[login]\nusers = nobody\napprovers = carol dave\nquorum = 2\n"
                        "[review]\nlisten = 127.0.0.1:0\nidentity_header = X-Remote-User\n"
+                       "identity_secret_file = %s\n"
                        "max_connections = 256\nmax_connections_per_ip = 200\n"
                        "[webhook ops]\nurl = http://127.0.0.1:%u/hook\nallow_http_loopback = yes\n"
                        "secret_file = %s\n",
-                       rcv.port, secret_path) > 0);
+                       proxy_secret_path, rcv.port, secret_path) > 0);
         CHECK_INT(jitd_setup(j, jitd_keys, rest), 0);
         if (jitd_start(j, &status) < 0) {
                 fprintf(stderr, "jitd did not start (status %d)\n", status);
@@ -525,12 +526,83 @@ static void test_expired_link(void) {
         jitd_cleanup(&j);
 }
 
+/* identity_header= is believed only from the proxy, and the proxy proves
+ * itself with its secret: a local user who connects to the loopback
+ * listener directly and names an approver is refused, with no secret or a
+ * wrong one, on the page and on its form; with the right one the named
+ * approver decides. */
+static void test_proxy_secret(Jitd *j) {
+        char id[JIT_ID_MAX];
+        _cleanup_free_ char *csrf = NULL, *form = NULL;
+        const char *as_carol[] = { "X-Remote-User: carol", NULL };
+        const char *wrong[] = { "X-Remote-User: carol",
+                                "X-Jit-Proxy-Secret: whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", NULL };
+        HttpResult r;
+        Links l;
+
+        CHECK_INT(create_request(j, "nobody", "sudo", id, sizeof(id)), 0);
+        links_for(id, &l);
+        CHECK(l.shared != NULL);
+        if (!l.shared)
+                return;
+
+        /* Through the proxy: the page for carol, and her form token. */
+        CHECK_INT(http_do("GET", l.shared, NULL, as_carol, &r), 0);
+        CHECK_INT(r.status, 200);
+        CHECK(contains(&r, "reviewing as <strong>carol</strong>"));
+        csrf = page_csrf(r.body);
+        http_result_done(&r);
+        CHECK(asprintf(&form, "csrf=%s&decision=approve&duration=600", csrf ?: "") > 0);
+
+        /* Straight to the listener: the identity header without the
+         * secret, or with a wrong one, is refused; so is a personal link. */
+        http_proxy_header = NULL;
+        for (int i = 0; i < 2; i++) {
+                const char *const *h = i == 0 ? as_carol : wrong;
+
+                CHECK_INT(http_do("GET", l.shared, NULL, h, &r), 0);
+                CHECK_INT(r.status, 403);
+                CHECK(contains(&r, "only through its sign-in proxy"));
+                CHECK(!page_csrf(r.body));
+                http_result_done(&r);
+                CHECK_INT(http_do("POST", l.shared, form, h, &r), 0);
+                CHECK_INT(r.status, 403);
+                http_result_done(&r);
+                CHECK_INT(http_do("GET", l.dave, NULL, NULL, &r), 0);
+                CHECK_INT(r.status, 403);
+                http_result_done(&r);
+        }
+        CHECK_STR(request_state(j, id), "pending");
+        CHECK_INT(approvals_of(j, id), 0);
+
+        /* With the right secret the identity counts: carol approves. */
+        http_proxy_header = proxy_header;
+        CHECK_INT(http_do("POST", l.shared, form, as_carol, &r), 0);
+        CHECK_INT(r.status, 200);
+        http_result_done(&r);
+        CHECK_STR(request_state(j, id), "approved");
+        {
+                struct json_object *p = show_request(j, id), *req = NULL, *v = NULL;
+
+                CHECK(p && json_object_object_get_ex(p, "request", &req) &&
+                      json_object_object_get_ex(req, "decided_by", &v));
+                CHECK_STR(v ? json_object_get_string(v) : "", "carol");
+                json_object_put(p);
+        }
+        links_done(&l);
+}
+
 int main(int argc, char **argv) {
         const char *extra[3];
         Jitd j;
 
         notify_test_init(argc, argv, "integration-review");
         CHECK_INT(make_secret("review.secret", &secret_path, &secret), 0);
+        /* Any private text of 16+ printable characters does for the proxy. */
+        CHECK_INT(make_secret("proxy.secret", &proxy_secret_path, &proxy_secret), 0);
+        CHECK(asprintf(&proxy_header, "X-Jit-Proxy-Secret: %s", proxy_secret) > 0);
+        /* Every request goes through the "proxy" unless a test says not. */
+        http_proxy_header = proxy_header;
         extra[0] = "--secret";
         extra[1] = secret;
         extra[2] = NULL;
@@ -540,6 +612,7 @@ int main(int argc, char **argv) {
         test_scanners_change_nothing(&j);
         test_wait_released(&j);
         test_quorum(&j);
+        test_proxy_secret(&j);
         CHECK_INT(jitd_stop(&j), 0);
         jitd_cleanup(&j);
 

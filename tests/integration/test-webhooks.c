@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../test.h"
@@ -436,6 +437,92 @@ static void test_gone_and_resend(void) {
         receiver_stop(&rcv);
 }
 
+/* An extension (jitctl extend) reaches the approvers as one: the created
+ * message names the grant it extends and that grant's deadline, the
+ * review page behind its link says so, and the approval's message too. */
+static void test_extension(void) {
+        _cleanup_free_ char *secret_path = NULL, *secret = NULL, *rest = NULL;
+        const char *extra[3];
+        Receiver rcv;
+        Jitd j;
+        char id[JIT_ID_MAX], ext[JIT_ID_MAX], g1[JIT_ID_MAX], iso[32];
+        struct json_object *recs, *body, *reply = NULL;
+        int64_t e1;
+
+        CHECK_INT(make_secret("extension.secret", &secret_path, &secret), 0);
+        extra[0] = "--secret";
+        extra[1] = secret;
+        extra[2] = NULL;
+        start_receiver(&rcv, "extension", extra);
+        CHECK(asprintf(&rest,
+                       "[webhook ops]\nurl = http://127.0.0.1:%u/hook\nallow_http_loopback = yes\nsecret_file = %s\n"
+                       "retry_initial = 1s\n",
+                       rcv.port, secret_path) > 0);
+        start_jitd(&j, rest);
+
+        CHECK_INT(create_request(&j, "nobody", "sudo", id, sizeof(id)), 0);
+        CHECK_INT(call(&j, JIT_METHOD_APPROVE, params("request_id", id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        snprintf(g1, sizeof(g1), "%s", reply_string(reply, "grant_id") ?: "");
+        e1 = reply_int(reply, "expires_at");
+        json_object_put(reply);
+        {
+                time_t t = (time_t) e1;
+                struct tm tm;
+
+                CHECK(gmtime_r(&t, &tm) && strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%SZ", &tm) > 0);
+        }
+
+        CHECK_INT(call(&j, JIT_METHOD_REQUEST,
+                       params_add_int(params("user", "nobody", "action", "sudo", "extends", g1, "reason", "more time",
+                                             NULL),
+                                      "duration", 300),
+                       &reply),
+                  0);
+        CHECK_OK(reply);
+        snprintf(ext, sizeof(ext), "%s", reply_string(reply, "request_id") ?: "");
+        json_object_put(reply);
+
+        CHECK(wait_records(&rcv, ext, "jit.request.created", 1, DELIVERY_TIMEOUT_USEC));
+        recs = records_for(&rcv, ext, "jit.request.created");
+        body = json_object_array_get_idx(recs, 0);
+        CHECK_STR(json_str(body, "data.extends_grant_id"), g1);
+        CHECK_STR(json_str(body, "data.extends_grant_expires_at"), iso);
+        {
+                _cleanup_free_ char *carol = body_link(body, "carol");
+                HttpResult r = {};
+
+                CHECK(carol != NULL);
+                CHECK_INT(http_do("GET", carol ?: "http://127.0.0.1:1/", NULL, NULL, &r), 0);
+                CHECK_INT(r.status, 200);
+                CHECK(r.body && strstr(r.body, "<h1>Extension request</h1>"));
+                CHECK(r.body && strstr(r.body, g1));
+                CHECK(r.body && strstr(r.body, ">Extend by</label>"));
+                http_result_done(&r);
+        }
+        json_object_put(recs);
+
+        /* The first request's message was no extension. */
+        recs = records_for(&rcv, id, "jit.request.created");
+        CHECK_STR(json_str(json_object_array_get_idx(recs, 0), "data.extends_grant_id"), "");
+        json_object_put(recs);
+
+        CHECK_INT(call(&j, JIT_METHOD_APPROVE, params("request_id", ext, NULL), &reply), 0);
+        CHECK_OK(reply);
+        json_object_put(reply);
+        CHECK(wait_records(&rcv, ext, "jit.request.approved", 1, DELIVERY_TIMEOUT_USEC));
+        recs = records_for(&rcv, ext, "jit.request.approved");
+        body = json_object_array_get_idx(recs, 0);
+        CHECK_STR(json_str(body, "data.extends_grant_id"), g1);
+        /* The grant it replaced, with the deadline it had. */
+        CHECK_STR(json_str(body, "data.extends_grant_expires_at"), iso);
+        json_object_put(recs);
+
+        CHECK_INT(jitd_stop(&j), 0);
+        jitd_cleanup(&j);
+        receiver_stop(&rcv);
+}
+
 int main(int argc, char **argv) {
         notify_test_init(argc, argv, "integration-webhooks");
 
@@ -446,6 +533,7 @@ int main(int argc, char **argv) {
         test_redirect_not_followed();
         test_proxy_env_ignored();
         test_gone_and_resend();
+        test_extension();
 
         return test_result("integration-webhooks");
 }

@@ -12,6 +12,8 @@
 
 #include "config-notify.h"
 #include "config.h"
+#include "http-server.h"
+#include "notify-util.h"
 #include "macros.h"
 #include "test.h"
 
@@ -86,19 +88,23 @@ static void test_full(void) {
         const WebhookConfig *w;
         int r;
 
+        const char *proxy_secret = tmp_file("full-proxy.secret", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA\n");
+
         CHECK(chmod(secret, 0600) == 0);
+        CHECK(chmod(proxy_secret, 0600) == 0);
         CHECK(asprintf(&text,
                        "[login]\nusers = alice\napprovers = carol dave\napprovers = erin\nquorum = 2\n"
                        "[sudo]\nusers = alice\napprovers = carol\n"
                        "[review]\nlisten = [::1]:9000\npublic_url = https://jit.example.com/base/\n"
-                       "identity_header = X-Remote-User\ntrusted_proxies = 10.0.0.5 ::1\nmax_connections = 100\n"
+                       "identity_header = X-Remote-User\nidentity_secret_file = %s\n"
+                       "identity_secret_header = X-Proxy-Token\ntrusted_proxies = 10.0.0.5 ::1\nmax_connections = 100\n"
                        "max_connections_per_ip = 10\nconnection_timeout = 1m\nmax_body = 4K\n"
                        "[webhook ops-chat]\nurl = https://hooks.slack.com/services/T/B/x\nformat = slack\n"
                        "actions = sudo\nevents = created approved\napprovers = carol shared\ntimeout = 20s\n"
                        "connect_timeout = 5s\nproxy = http://proxy.example:3128\nretry_initial = 2s\n"
                        "retry_max_delay = 10m\nmax_age = 2h\n"
                        "[webhook siem]\nurl = https://siem.example/ingest\nsecret_file = %s\n",
-                       secret) > 0);
+                       proxy_secret, secret) > 0);
         r = config_load(&c, tmp_file("full.conf", text), true, &err);
         free(text);
         CHECK_INT(r, 0);
@@ -115,6 +121,8 @@ static void test_full(void) {
         CHECK_INT(c.notify->review.listen_port, 9000);
         CHECK_STR(c.notify->review.public_url, "https://jit.example.com/base");
         CHECK_STR(c.notify->review.identity_header, "X-Remote-User");
+        CHECK_STR(c.notify->review.identity_secret_file, proxy_secret);
+        CHECK_STR(c.notify->review.identity_secret_header, "X-Proxy-Token");
         CHECK_INT(c.notify->review.trusted_proxies.n, 2);
         CHECK_INT(c.notify->review.max_body, 4096);
         CHECK_INT(c.notify->review.connection_timeout_sec, 60);
@@ -183,6 +191,14 @@ static void test_mistakes(void) {
         expect_error("[webhook bad name]\nurl = https://x.example/\n", "webhook name");
         expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\napprovers = shared\n",
                      "needs [review] identity_header");
+        /* A proxy's identity header is believed only with its secret. */
+        expect_error("[review]\nlisten = 127.0.0.1:8743\nidentity_header = X-Remote-User\n",
+                     "bad.conf:3: [review] identity_header= needs identity_secret_file=");
+        expect_error("[review]\nidentity_header = X-Remote-User\nidentity_secret_file = /etc/jitd/p.secret\n"
+                     "identity_secret_header = x-remote-user\n",
+                     "must differ from identity_header");
+        expect_error("[review]\nidentity_secret_header = X Token\n", "not an HTTP header name");
+        expect_error("[review]\nidentity_secret_file = proxy.secret\n", "absolute path");
         expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\napprovers = zed\n",
                      "not in [login] or [sudo] approvers");
         expect_error("[webhook ops]\nurl = https://x.example/\nformat = slack\nevents = created paged\n",
@@ -273,6 +289,98 @@ static void test_review_links_over_http(void) {
         config_free(&c);
 }
 
+/* A message holds at most WEBHOOK_LINKS_MAX review links; a configuration
+ * that would leave approvers without one is refused where the list is. */
+static void test_links_cap(void) {
+        static const char hook[] = "[webhook chat]\nurl = https://x.example/\nformat = slack\n";
+        char names16[256] = "", conf[1024];
+        Config c;
+        ConfigError err = {};
+
+        for (unsigned i = 1; i <= WEBHOOK_LINKS_MAX; i++)
+                snprintf(names16 + strlen(names16), sizeof(names16) - strlen(names16), " a%02u", i);
+
+        /* Exactly the cap: every approver gets a link. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s\n%s", names16, hook);
+        CHECK_INT(config_load(&c, tmp_file("cap.conf", conf), true, &err), 0);
+        config_free(&c);
+
+        /* One more, on a line of its own: that line is named. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s\napprovers = zed\n%s", names16, hook);
+        expect_error(conf, "bad.conf:3: [webhook chat] would carry 17 review links for a login request (17 approvers), "
+                           "more than the 16");
+
+        /* The shared link counts too: it was the one silently dropped. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s\n%s[review]\nidentity_header = X-Remote-User\n"
+                 "identity_secret_file = /etc/jitd/proxy.secret\n", names16,
+                 hook);
+        expect_error(conf, "bad.conf:2: [webhook chat] would carry 17 review links for a login request (16 approvers "
+                           "and the shared link)");
+
+        /* A webhook's own approvers= list is checked, at its line. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s zed\n%sapprovers =%s zed\n", names16, hook, names16);
+        expect_error(conf, "bad.conf:6: [webhook chat] would carry 17");
+
+        /* Split over endpoints, or not sent for that action: fine. */
+        snprintf(conf, sizeof(conf),
+                 "[login]\napprovers =%s zed\n%sapprovers =%s\n"
+                 "[webhook zed]\nurl = https://x.example/\nformat = slack\napprovers = zed\n"
+                 "[webhook audit]\nurl = https://x.example/\nformat = slack\nactions = sudo\n",
+                 names16, hook, names16);
+        if (config_load(&c, tmp_file("split.conf", conf), true, &err) < 0) {
+                fprintf(stderr, "refused: %s\n", err.message);
+                test_failures++;
+        } else
+                config_free(&c);
+
+        /* An endpoint that never gets the created event carries no links. */
+        snprintf(conf, sizeof(conf), "[login]\napprovers =%s zed\n%sevents = approved denied\n", names16, hook);
+        CHECK_INT(config_load(&c, tmp_file("outcomes.conf", conf), true, &err), 0);
+        config_free(&c);
+}
+
+/* The proxy secret file: private (like the webhook secrets) and a usable
+ * header value; --check-config names the key's line. */
+static void test_proxy_secret_checked(void) {
+        Config c;
+        ConfigError err = {};
+        char *text = NULL, *out = NULL;
+        size_t out_size = 0;
+        FILE *f;
+        const char *secret = tmp_file("proxy.secret", "  Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA\n");
+        const char *short_secret = tmp_file("short.secret", "tooshort\n");
+
+        CHECK(chmod(short_secret, 0600) == 0);
+        CHECK(chmod(secret, 0640) == 0);
+        CHECK(asprintf(&text, "[review]\nidentity_header = X-Remote-User\nidentity_secret_file = %s\n", secret) > 0);
+        CHECK_INT(config_load(&c, tmp_file("proxy.conf", text), true, &err), 0);
+        f = open_memstream(&out, &out_size);
+        CHECK(config_notify_verify_files(&c, f) < 0);
+        fclose(f);
+        CHECK(out && strstr(out, "proxy.conf:3: [review] identity_secret_file ") != NULL);
+        free(out);
+        out = NULL;
+
+        CHECK(chmod(secret, 0600) == 0);
+        f = open_memstream(&out, &out_size);
+        CHECK_INT(config_notify_verify_files(&c, f), 0);
+        fclose(f);
+        free(out);
+        out = NULL;
+        {
+                char *value = NULL;
+                size_t size = 0;
+
+                CHECK_INT(http_proxy_secret_load(secret, &value, &size, NULL, 0), 0);
+                CHECK_STR(value, "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA");
+                CHECK_INT(size, 30);
+                erase_and_free(value, size);
+                CHECK_INT(http_proxy_secret_load(short_secret, &value, &size, NULL, 0), -EINVAL);
+        }
+        config_free(&c);
+        free(text);
+}
+
 int main(void) {
         snprintf(tmpdir, sizeof(tmpdir), "/tmp/jit-config-notify.XXXXXX");
         if (!mkdtemp(tmpdir)) {
@@ -286,6 +394,8 @@ int main(void) {
         test_mistakes();
         test_secret_files_checked();
         test_review_links_over_http();
+        test_links_cap();
+        test_proxy_secret_checked();
 
         {
                 char cmd[300];

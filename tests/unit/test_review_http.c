@@ -500,19 +500,28 @@ static void test_refusals(uint16_t port) {
         CHECK_INT(decisions, decisions_before);
 }
 
+#define PROXY_SECRET "s3cr3t-0f-the-sso-proxy-1234567890"
+#define PROXY_SECRET_HEADER "X-Jit-Proxy-Secret: " PROXY_SECRET
+
+static const HttpServerSettings proxied = {
+        .identity_header = "X-Remote-User",
+        .identity_secret = PROXY_SECRET,
+        .identity_secret_size = sizeof(PROXY_SECRET) - 1,
+};
+
 static void test_trusted_header(void) {
         HttpServer *s;
         uint16_t port = 0;
         _cleanup_free_ char *url = NULL, *csrf = NULL, *body = NULL;
         HttpClient *c;
 
-        s = server_start(&(HttpServerSettings) { .identity_header = "X-Remote-User" }, &port);
+        s = server_start(&proxied, &port);
         if (!s)
                 return;
         url = review_url(port, token);
 
         {
-                const char *h[] = { "X-Remote-User: carol", NULL };
+                const char *h[] = { "X-Remote-User: carol", PROXY_SECRET_HEADER, NULL };
 
                 c = request("GET", url, NULL, h);
                 if (c) {
@@ -526,7 +535,7 @@ static void test_trusted_header(void) {
         }
         /* Twice: ambiguous, not believed. Control characters: not either. */
         {
-                const char *h[] = { "X-Remote-User: carol", "X-Remote-User: admin", NULL };
+                const char *h[] = { "X-Remote-User: carol", "X-Remote-User: admin", PROXY_SECRET_HEADER, NULL };
 
                 c = request("GET", url, NULL, h);
                 if (c)
@@ -534,7 +543,7 @@ static void test_trusted_header(void) {
                 CHECK(last_identity_null);
         }
         {
-                const char *h[] = { "x-remote-user: car\x01ol", NULL };
+                const char *h[] = { "x-remote-user: car\x01ol", PROXY_SECRET_HEADER, NULL };
 
                 c = request("GET", url, NULL, h);
                 if (c)
@@ -544,7 +553,7 @@ static void test_trusted_header(void) {
 
         /* carol's form token does not work for dave. */
         if (csrf) {
-                const char *h[] = { "X-Remote-User: dave", NULL };
+                const char *h[] = { "X-Remote-User: dave", PROXY_SECRET_HEADER, NULL };
 
                 decided = false;
                 CHECK(asprintf(&body, "csrf=%s&decision=deny", csrf) > 0);
@@ -563,16 +572,73 @@ static void test_trusted_header(void) {
                 }
                 CHECK(decided);
         }
+
+        /* Whoever reaches the listener without the proxy's secret (a local
+         * user on a loopback listener, say) is refused before any handler
+         * runs, whatever identity they name: no secret, a wrong one, one of
+         * another length, the right one twice, an empty one. */
+        {
+                static const char *const bad[][3] = {
+                        { "X-Remote-User: carol", NULL, NULL },
+                        { "X-Remote-User: carol", "X-Jit-Proxy-Secret: s3cr3t-0f-the-sso-proxy-1234567891", NULL },
+                        { "X-Remote-User: carol", "X-Jit-Proxy-Secret: s3cr3t-0f-the-sso-proxy", NULL },
+                        { "X-Remote-User: carol", PROXY_SECRET_HEADER, PROXY_SECRET_HEADER },
+                        { "X-Remote-User: carol", "X-Jit-Proxy-Secret:", NULL },
+                        { NULL, NULL, NULL },
+                };
+
+                for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                        const char *h[4] = { bad[i][0], bad[i][1], bad[i][2], NULL };
+                        unsigned views_before = views;
+
+                        decided = false;
+                        for (int post = 0; post < 2; post++) {
+                                c = request(post ? "POST" : "GET", url, post ? body : NULL, h[0] ? h : NULL);
+                                if (c) {
+                                        CHECK_INT(c->status, 403);
+                                        CHECK(strstr(c->body, "only through its sign-in proxy") != NULL);
+                                        http_client_free(c);
+                                }
+                        }
+                        CHECK_INT(views, views_before);
+                        CHECK(!decided);
+                }
+        }
         http_server_free(s);
+
+        /* The header the secret comes in is configurable. */
+        {
+                HttpServerSettings custom = proxied;
+                const char *right[] = { "X-Remote-User: carol", "X-Proxy-Token: " PROXY_SECRET, NULL };
+                const char *old[] = { "X-Remote-User: carol", PROXY_SECRET_HEADER, NULL };
+
+                custom.identity_secret_header = "X-Proxy-Token";
+                s = server_start(&custom, &port);
+                free(url);
+                url = review_url(port, token);
+                c = request("GET", url, NULL, old);
+                if (c) {
+                        CHECK_INT(c->status, 403);
+                        http_client_free(c);
+                }
+                c = request("GET", url, NULL, right);
+                if (c) {
+                        CHECK_INT(c->status, 200);
+                        http_client_free(c);
+                }
+                CHECK_STR(last_identity, "carol");
+                http_server_free(s);
+        }
 
         /* Only from the configured proxy addresses. */
         {
                 const char *proxies[] = { "10.9.9.9", "::2" };
-                const char *h[] = { "X-Remote-User: carol", NULL };
+                const char *h[] = { "X-Remote-User: carol", PROXY_SECRET_HEADER, NULL };
+                HttpServerSettings settings = proxied;
 
-                s = server_start(&(HttpServerSettings) { .identity_header = "X-Remote-User",
-                                                         .trusted_proxies = proxies, .n_trusted_proxies = 2 },
-                                 &port);
+                settings.trusted_proxies = proxies;
+                settings.n_trusted_proxies = 2;
+                s = server_start(&settings, &port);
                 free(url);
                 url = review_url(port, token);
                 c = request("GET", url, NULL, h);
@@ -582,9 +648,7 @@ static void test_trusted_header(void) {
                 http_server_free(s);
 
                 proxies[1] = "127.0.0.1";
-                s = server_start(&(HttpServerSettings) { .identity_header = "X-Remote-User",
-                                                         .trusted_proxies = proxies, .n_trusted_proxies = 2 },
-                                 &port);
+                s = server_start(&settings, &port);
                 free(url);
                 url = review_url(port, token);
                 c = request("GET", url, NULL, h);
@@ -594,7 +658,7 @@ static void test_trusted_header(void) {
                 http_server_free(s);
         }
 
-        /* Not configured: ignored. */
+        /* Not configured: ignored, and no secret is asked for. */
         {
                 const char *h[] = { "X-Remote-User: carol", NULL };
 
@@ -602,8 +666,10 @@ static void test_trusted_header(void) {
                 free(url);
                 url = review_url(port, token);
                 c = request("GET", url, NULL, h);
-                if (c)
+                if (c) {
+                        CHECK_INT(c->status, 200);
                         http_client_free(c);
+                }
                 CHECK(last_identity_null);
                 http_server_free(s);
         }
@@ -615,7 +681,18 @@ static void test_trusted_header(void) {
 
                 CHECK_INT(http_server_new(event,
                                           &(HttpServerSettings) { .identity_header = "X-User",
+                                                                  .identity_secret = PROXY_SECRET,
+                                                                  .identity_secret_size = sizeof(PROXY_SECRET) - 1,
                                                                   .trusted_proxies = bad, .n_trusted_proxies = 1 },
+                                          on_view, on_decision, NULL, &x),
+                          -EINVAL);
+                /* An identity header without a proxy secret, or a short one. */
+                CHECK_INT(http_server_new(event, &(HttpServerSettings) { .identity_header = "X-User" }, on_view,
+                                          on_decision, NULL, &x),
+                          -EINVAL);
+                CHECK_INT(http_server_new(event,
+                                          &(HttpServerSettings) { .identity_header = "X-User", .identity_secret = "short",
+                                                                  .identity_secret_size = 5 },
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
                 CHECK_INT(http_server_new(event, &(HttpServerSettings) { .address = "localhost" },

@@ -143,6 +143,52 @@ static void test_review_page(void) {
         }
 }
 
+/* An extension (jitctl extend) says so, names the grant and its current
+ * end, and what approving it does: the chosen time counts from that end,
+ * capped at max_duration from the approval. */
+static void test_review_page_extension(void) {
+        ReviewPageView v = base_view;
+        char *html;
+
+        v.extends_grant_id = "g4za8hy3d8083168";
+        v.extends_grant_expires_at = 1795446300; /* 2026-11-23 15:05:00 UTC */
+        html = render(&v);
+        if (!html)
+                return;
+        check_self_contained(html);
+        CHECK(strstr(html, "<h1>Extension request</h1>") != NULL);
+        CHECK(strstr(html, "<strong>alice</strong> asks to extend <strong>sudo</strong> grant "
+                           "<strong>g4za8hy3d8083168</strong> on <strong>sbx-12</strong> by <strong>2h</strong>") != NULL);
+        CHECK(strstr(html, "<dt>Extends grant</dt><dd>g4za8hy3d8083168</dd>") != NULL);
+        CHECK(strstr(html, "<dt>Grant ends</dt><dd>2026-11-23 15:05:00 UTC</dd>") != NULL);
+        CHECK(strstr(html, "the new grant ends the chosen time after the current grant ends "
+                           "(2026-11-23 15:05:00 UTC)") != NULL);
+        CHECK(strstr(html, "never later than 4h after the approval") != NULL);
+        CHECK(strstr(html, ">Extend by</label>") != NULL);
+        CHECK(!strstr(html, "Grant access for"));
+        free(html);
+
+        /* Not an extension: none of it. */
+        html = render(&base_view);
+        CHECK(html && !strstr(html, "xtend"));
+        CHECK(html && strstr(html, "<h1>Access request</h1>") != NULL);
+        free(html);
+
+        /* The extended grant has ended: no end shown, still an extension. */
+        v.extends_grant_expires_at = 0;
+        html = render(&v);
+        CHECK(html && strstr(html, "<dt>Extends grant</dt>") != NULL);
+        CHECK(html && !strstr(html, "Grant ends"));
+        CHECK(html && strstr(html, "or after the approval if it has ended by then") != NULL);
+        free(html);
+
+        /* The grant id is escaped like every other value. */
+        v.extends_grant_id = HOSTILE;
+        html = render(&v);
+        CHECK(html && !strstr(html, "<script>"));
+        free(html);
+}
+
 static void test_review_page_hostile(void) {
         ReviewPageView v = base_view;
         char *html;
@@ -379,6 +425,7 @@ static void test_form_parse(void) {
 int main(int argc, char **argv) {
         test_review_page();
         test_review_page_hostile();
+        test_review_page_extension();
         test_escape();
         test_duration_choices();
         test_outcomes();

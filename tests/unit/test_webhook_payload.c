@@ -233,7 +233,18 @@ static void test_slack(void) {
                 o = build(&e, WEBHOOK_FORMAT_SLACK, NULL);
                 CHECK(jstr(o, "text") != NULL);
                 CHECK(!slack_has_text(o, "\"actions\""));
+                /* Every fact of the request, as in the first message. */
                 CHECK(slack_has_text(o, "r7k2qx9pmd3t1bfa0"));
+                CHECK(slack_has_text(o, "alice"));
+                CHECK(slack_has_text(o, "sbx-12"));
+                CHECK(slack_has_text(o, "*Action*\\nsudo"));
+                CHECK(slack_has_text(o, "*Service*\\nsudo"));
+                CHECK(slack_has_text(o, "10.1.2.3"));
+                CHECK(slack_has_text(o, "pts/3"));
+                CHECK(slack_has_text(o, "deploy hotfix 1234"));
+                CHECK(slack_has_text(o, "*Duration*\\n1h"));
+                CHECK(slack_has_text(o, "482-913"));
+                CHECK(slack_has_text(o, "<!date^1795443600^"));
                 if (t == WEBHOOK_EVENT_REQUEST_APPROVED) {
                         CHECK(slack_has_text(o, "*Approved* by *bob*"));
                         CHECK(slack_has_text(o, "<!date^1795446300^"));
@@ -308,6 +319,45 @@ static void test_teams(void) {
         CHECK_INT(json_object_array_length(jpath(o, "attachments.0.content.body.3.actions")), 3);
         CHECK_STR(jstr(o, "attachments.0.content.body.3.actions.2.url"), urls[7]);
         json_object_put(o);
+
+        /* Outcome cards carry every fact, the request's expiry included. */
+        for (WebhookEventType t = WEBHOOK_EVENT_REQUEST_APPROVED; t <= WEBHOOK_EVENT_REQUEST_EXPIRED; t++) {
+                static const char *const want[][2] = {
+                        { "User", "alice" },       { "Action", "sudo" },      { "Host", "sbx-12" },
+                        { "Service", "sudo" },     { "From", "10.1.2.3" },   { "TTY", "pts/3" },
+                        { "Reason", "deploy hotfix 1234" }, { "Duration", "1h" }, { "Match code", "482-913" },
+                        { "Request", "r7k2qx9pmd3t1bfa0" },
+                };
+                const char *expiry = t == WEBHOOK_EVENT_REQUEST_EXPIRED ? "Expired unanswered" : "Request expiry";
+                bool seen_expiry = false;
+
+                e = base_event(t);
+                e.n_links = 0;
+                o = build(&e, WEBHOOK_FORMAT_TEAMS, NULL);
+                facts = jpath(o, "attachments.0.content.body.2.facts");
+                CHECK(facts != NULL);
+                for (size_t k = 0; facts && k < sizeof(want) / sizeof(want[0]); k++) {
+                        bool seen = false;
+
+                        for (size_t i = 0; i < json_object_array_length(facts); i++) {
+                                struct json_object *f = json_object_array_get_idx(facts, i);
+
+                                if (strcmp(jstr(f, "title"), want[k][0]) == 0)
+                                        seen = strcmp(jstr(f, "value"), want[k][1]) == 0;
+                        }
+                        if (!seen)
+                                fprintf(stderr, "teams %d: no fact %s\n", (int) t, want[k][0]);
+                        CHECK(seen);
+                }
+                for (size_t i = 0; facts && i < json_object_array_length(facts); i++) {
+                        struct json_object *f = json_object_array_get_idx(facts, i);
+
+                        if (strcmp(jstr(f, "title"), expiry) == 0)
+                                seen_expiry = strstr(jstr(f, "value"), "2026-11-23 14:20:00") != NULL;
+                }
+                CHECK(seen_expiry);
+                json_object_put(o);
+        }
 
         e = base_event(WEBHOOK_EVENT_REQUEST_APPROVED);
         e.n_links = 0;
@@ -389,6 +439,110 @@ static void test_hostile(void) {
         }
 }
 
+/* An extension request (jitctl extend) says so in every format: the grant
+ * it extends, that grant's current end, and that an approved extension
+ * ends the approved duration after it, within max_duration of the
+ * approval. A plain request says nothing of the kind. */
+static void test_extension(void) {
+        WebhookEvent e = base_event(WEBHOOK_EVENT_REQUEST_CREATED);
+        struct json_object *o;
+        char *body = NULL;
+
+        o = build(&e, WEBHOOK_FORMAT_GENERIC, NULL);
+        CHECK_STR(jstr(o, "data.extends_grant_id"), "");
+        CHECK(jpath(o, "data.extends_grant_expires_at") == NULL);
+        json_object_put(o);
+        for (WebhookFormat f = WEBHOOK_FORMAT_SLACK; f <= WEBHOOK_FORMAT_TEAMS; f++) {
+                o = build(&e, f, &body);
+                CHECK(!strstr(body, "xtension"));
+                CHECK(!strstr(body, "xtend"));
+                json_object_put(o);
+                free(body);
+        }
+
+        e.extends_grant_id = "g4za8hy3d8083168";
+        e.extends_grant_expires_at = 1795446300; /* 2026-11-23 15:05:00 UTC */
+        e.max_duration_sec = 4 * 3600;
+
+        for (WebhookEventType t = 0; t < _WEBHOOK_EVENT_MAX; t++) {
+                e.type = t;
+                e.n_links = t == WEBHOOK_EVENT_REQUEST_CREATED ? 2 : 0;
+
+                o = build(&e, WEBHOOK_FORMAT_GENERIC, NULL);
+                CHECK_STR(jstr(o, "data.extends_grant_id"), "g4za8hy3d8083168");
+                CHECK_STR(jstr(o, "data.extends_grant_expires_at"), "2026-11-23T15:05:00Z");
+                json_object_put(o);
+
+                o = build(&e, WEBHOOK_FORMAT_SLACK, &body);
+                CHECK(strstr(body, "*Extension* of grant `g4za8hy3d8083168`") != NULL);
+                CHECK(strstr(body, "<!date^1795446300^") != NULL);
+                if (t == WEBHOOK_EVENT_REQUEST_CREATED) {
+                        CHECK_STR(jstr(o, "blocks.0.text.text"), "Extension request");
+                        CHECK(strstr(jstr(o, "text"), "asks to extend sudo grant g4za8hy3d8083168") != NULL);
+                        CHECK(strstr(body, "*alice* asks to extend *sudo* grant `g4za8hy3d8083168` on *sbx-12* by *1h*") !=
+                              NULL);
+                        CHECK(strstr(body, "the new grant ends the approved duration after that deadline") != NULL);
+                        CHECK(strstr(body, "never later than 4h after the approval") != NULL);
+                }
+                if (t == WEBHOOK_EVENT_REQUEST_APPROVED)
+                        CHECK(strstr(body, "which was to end <!date^1795446300^") != NULL);
+                json_object_put(o);
+                free(body);
+
+                o = build(&e, WEBHOOK_FORMAT_TEAMS, &body);
+                CHECK(strstr(body, "{\"title\":\"Extends grant\",\"value\":\"g4za8hy3d8083168 (") != NULL);
+                CHECK(strstr(body, "2026-11-23 15:05:00") != NULL);
+                if (t == WEBHOOK_EVENT_REQUEST_CREATED) {
+                        CHECK_STR(jstr(o, "attachments.0.content.body.0.text"), "Extension request");
+                        CHECK(strstr(jstr(o, "attachments.0.content.body.1.text"),
+                                     "alice asks to extend sudo grant g4za8hy3d8083168 on sbx-12 by 1h") != NULL);
+                        CHECK(strstr(body, "the new grant ends the approved duration after the end of grant "
+                                           "g4za8hy3d8083168") != NULL);
+                        CHECK(strstr(body, "never later than 4h after the approval") != NULL);
+                        CHECK_STR(jstr(o, "attachments.0.content.actions.0.url"), URL_BOB);
+                }
+                json_object_put(o);
+                free(body);
+        }
+}
+
+/* The example body in jitd.conf(5) PAYLOADS (whose signature the page
+ * gives as a test vector) is exactly what jitd sends for it. */
+static void test_manual_example(void) {
+        static const WebhookReviewLink carol = {
+                .approver = "carol",
+                .url = "https://jit.example.com/r/Xq3vN8r2Lk0ZpT5wHc9yBmE1sJd4uQa7fGi6oRtWnYc",
+        };
+        WebhookEvent e = {
+                .type = WEBHOOK_EVENT_REQUEST_CREATED,
+                .timestamp = 1795442400,
+                .request_id = "r7k2qx9pmd3t1bfa",
+                .user = "alice",
+                .host = "web-01",
+                .action = JIT_ACTION_SUDO,
+                .service = "sudo",
+                .rhost = "",
+                .tty = "/dev/pts/3",
+                .reason = "restart nginx after the cert rotation",
+                .requested_duration_sec = 1800,
+                .match_code = "482-913",
+                .request_expires_at = 1795443300,
+                .links = &carol,
+                .n_links = 1,
+        };
+        char *body = NULL;
+
+        CHECK_INT(webhook_payload_build(&e, WEBHOOK_FORMAT_GENERIC, &body, NULL), 0);
+        CHECK_STR(body, "{\"type\":\"jit.request.created\",\"timestamp\":\"2026-11-23T14:00:00Z\",\"data\":{"
+                        "\"request_id\":\"r7k2qx9pmd3t1bfa\",\"user\":\"alice\",\"host\":\"web-01\",\"action\":\"sudo\","
+                        "\"service\":\"sudo\",\"rhost\":\"\",\"tty\":\"/dev/pts/3\","
+                        "\"reason\":\"restart nginx after the cert rotation\",\"requested_duration_sec\":1800,"
+                        "\"match_code\":\"482-913\",\"request_expires_at\":\"2026-11-23T14:15:00Z\","
+                        "\"extends_grant_id\":\"\",\"review_links\":[{\"approver\":\"carol\",\"url\":"
+                        "\"https://jit.example.com/r/Xq3vN8r2Lk0ZpT5wHc9yBmE1sJd4uQa7fGi6oRtWnYc\"}]}}");
+        free(body);
+}
+
 static void test_invalid(void) {
         WebhookEvent e = base_event(WEBHOOK_EVENT_REQUEST_CREATED);
         WebhookReviewLink bad;
@@ -458,6 +612,8 @@ int main(int argc, char **argv) {
         test_generic();
         test_slack();
         test_teams();
+        test_extension();
+        test_manual_example();
         test_hostile();
         test_invalid();
         return test_result("test_webhook_payload");
