@@ -1119,20 +1119,29 @@ static int find_one_request(Store *s, StatementId id, const char *user, JitActio
         return 1;
 }
 
+/* Runs one of the two live-grant queries (same WHERE clause, different
+ * columns) and steps to its row: 1 with *ret_st on the row, 0 if none. */
+static int live_grant_query(Store *s, StatementId id, const char *user, JitAction action, int64_t now,
+                            sqlite3_stmt **ret_st) {
+        int k;
+
+        if (!s || !arg_ok(user, JIT_USER_MAX, true) || !action_to_string(action))
+                return -EINVAL;
+        k = store_stmt(s, id, ret_st);
+        if (k < 0)
+                return k;
+        if (bind_text(*ret_st, 1, user) < 0 || bind_text(*ret_st, 2, action_to_string(action)) < 0 ||
+            bind_int(*ret_st, 3, now) < 0)
+                return -ENOMEM;
+        return stmt_next(*ret_st);
+}
+
 int store_find_live_grant(Store *s, const char *user, JitAction action, int64_t now, GrantRecord *ret) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         GrantRecord g;
         int k;
 
-        if (!s || !arg_ok(user, JIT_USER_MAX, true) || !action_to_string(action))
-                return -EINVAL;
-        k = store_stmt(s, STMT_FIND_LIVE_GRANT, &st);
-        if (k < 0)
-                return k;
-        if (bind_text(st, 1, user) < 0 || bind_text(st, 2, action_to_string(action)) < 0 ||
-            bind_int(st, 3, now) < 0)
-                return -ENOMEM;
-        k = stmt_next(st);
+        k = live_grant_query(s, STMT_FIND_LIVE_GRANT, user, action, now, &st);
         if (k <= 0)
                 return k;
         k = read_grant(st, &g);
@@ -1149,15 +1158,7 @@ int store_check_live_grant(Store *s, const char *user, JitAction action, int64_t
         int64_t breakglass;
         int k;
 
-        if (!s || !arg_ok(user, JIT_USER_MAX, true) || !action_to_string(action))
-                return -EINVAL;
-        k = store_stmt(s, STMT_CHECK_LIVE_GRANT, &st);
-        if (k < 0)
-                return k;
-        if (bind_text(st, 1, user) < 0 || bind_text(st, 2, action_to_string(action)) < 0 ||
-            bind_int(st, 3, now) < 0)
-                return -ENOMEM;
-        k = stmt_next(st);
+        k = live_grant_query(s, STMT_CHECK_LIVE_GRANT, user, action, now, &st);
         if (k <= 0)
                 return k;
         if (COL_STR(st, 0, g.id, true) < 0 || COL_STR(st, 1, g.request_id, false) < 0 ||
