@@ -3,7 +3,8 @@
 # transient jit-expire-<grant>.timer units in systemd, sessions ended through
 # logind at expiry and at revoke, timers re-created when jitd restarts,
 # grants that ran out while jitd was down, the expiry warning on the user's
-# terminal and `jitctl extend`. Exit 0 pass, 1 fail, 77 skip.
+# terminal and `jitctl extend`, sessions ended by a retry when logind was
+# down at the deadline. Exit 0 pass, 1 fail, 77 skip.
 #
 #   lifecycle.sh --case NAME (--jitd F --jitctl F --pam F | --debs DIR) [--fakeclock F]
 #                --source DIR --workdir DIR
@@ -11,7 +12,7 @@
 # --fakeclock: the build's fakeclock.so (tests/e2e/fakeclock.c), for clock_jump.
 #
 # Cases: timers, revoke, restart, warning_extend, sudo_timestamp, clock_jump,
-# logout_expiry, logout_revoke, logout_not_ours, sudo_terminate.
+# logout_expiry, logout_revoke, logout_not_ours, sudo_terminate, logind_retry.
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR='' FAKECLOCK=''
@@ -78,9 +79,10 @@ open_sessions() {   # GRANT_ID
                 json_get "' '.join(s['session_id'] for s in d.get('sessions', []) if not s.get('closed_at'))"
 }
 has_open_session() { [ -n "$(open_sessions "$1")" ]; }
-# A journal entry of jitd with this MESSAGE_ID and field.
-journal_has() {   # EVENT FIELD=VALUE
-        in_host journalctl -q -t jitd -b "MESSAGE_ID=$(e2e_message_id "$1")" "$2" -o cat --no-pager | grep -q .
+# A journal entry of jitd with this MESSAGE_ID and fields (all of them).
+journal_has() {   # EVENT FIELD=VALUE...
+        local ev=$1; shift
+        in_host journalctl -q -t jitd -b "MESSAGE_ID=$(e2e_message_id "$ev")" "$@" -o cat --no-pager | grep -q .
 }
 
 # An ssh login of USER that stays: a shell that leaves a process behind in
@@ -448,6 +450,86 @@ case_sudo_terminate() {
         refute "the process started under sudo is gone" in_host kill -0 "$LEFT_PID" 2>/dev/null
         check "journal: session-terminated for $gsudo" journal_has SESSION_TERMINATED "JIT_GRANT_ID=$gsudo"
         check "the login grant is still active" grant_state_is "$glogin" active
+}
+
+# logind is down when a grant expires: masked at runtime and stopped (masked,
+# so a D-Bus call to org.freedesktop.login1 cannot activate it again). The
+# grant expires and is audited, but its ssh session cannot be ended; jitd
+# logs the failed call and keeps the teardown pending, retrying after 2, 4,
+# 8 ... s (teardown.c). Started again, logind re-reads its sessions from
+# /run/systemd/sessions, and the next retry ends alice's session.
+logind_state() { in_host systemctl show -P ActiveState systemd-logind.service; }
+# A call as any bus client makes it (busctl: auto-start allowed, unlike
+# jitd's); what the bus answered goes to $WORKDIR/busctl.err.
+logind_answers() {
+        in_host timeout 20 busctl --timeout=10 call org.freedesktop.login1 /org/freedesktop/login1 \
+                org.freedesktop.login1.Manager ListSessions >/dev/null 2>"$WORKDIR/busctl.err"
+}
+# A line of jitd's own log (MESSAGE; no JIT_* fields) at warning or worse.
+jitd_warned() {   # TEXT
+        in_host journalctl -q -t jitd -b -p warning -o cat --no-pager | grep -qF -- "$1"
+}
+case_logind_retry() {
+        local gid exp sid rc t_up t_ms retry
+        boot_lifecycle
+        gid=$(admin_grant alice login 20s "e2e: logind retry case") || gid=
+        check "20 s login grant for alice ($gid)" matches "$gid" "$GRANT_ID_RE"
+        [ -n "$gid" ] || return 0
+        exp=$(grant_field "$gid" expires_at)
+        start_session alice "$WORKDIR/ssh.out"
+        check "alice's ssh session is recorded under $gid" wait_for 10 has_open_session "$gid"
+        sid=$(in_host cat "/proc/$LEFT_PID/cgroup" 2>/dev/null | sed -n 's|.*/session-\([^/]*\)\.scope$|\1|p')
+        check "a process left in logind's session $sid runs (pid $LEFT_PID)" in_host kill -0 "$LEFT_PID"
+        check "logind knows it as alice's" test "$(in_host loginctl show-session -P Name "$sid" 2>/dev/null)" = alice
+
+        while [ "$(date +%s)" -lt $((exp - 6)) ]; do sleep 0.2; done
+        in_host systemctl mask --runtime --quiet systemd-logind.service
+        in_host systemctl stop systemd-logind.service
+        e2e_log "systemd-logind masked and stopped, $((exp - $(date +%s))) s before the deadline"
+        check "logind is stopped ($(logind_state))" test "$(logind_state)" != active
+        refute "a call to org.freedesktop.login1 fails: D-Bus cannot activate it while masked" logind_answers
+        show "$WORKDIR/busctl.err"
+        check "... and it stays stopped ($(logind_state))" test "$(logind_state)" != active
+        check "all this before the deadline" test "$(date +%s)" -lt "$exp"
+
+        check "journal: grant-expired for $gid" \
+                wait_for $((exp - $(date +%s) + 15)) journal_has GRANT_EXPIRED "JIT_GRANT_ID=$gid"
+        check "$gid is expired" grant_state_is "$gid" expired
+        check "jitd logs the failed logind call" \
+                wait_for 30 jitd_warned "Cannot ask logind about session $sid of alice, so it is not ended (grant $gid expired)"
+        retry="Ending the sessions of grant $gid of alice failed"
+        check "... and that it will retry: 'attempt 1 of 8; trying again in 2s'" \
+                wait_for 5 jitd_warned "$retry (attempt 1 of 8); trying again in 2s."
+        check "the retry fails too while logind is down: 'attempt 2 of 8; trying again in 4s'" \
+                wait_for 30 jitd_warned "$retry (attempt 2 of 8); trying again in 4s."
+        check "alice's ssh session is not ended yet" kill -0 "$SESSION_PID"
+        check "... nor is the process left in it" in_host kill -0 "$LEFT_PID"
+        check "... and jitd still has it open" has_open_session "$gid"
+        refute "journal: no session-terminated yet" journal_has SESSION_TERMINATED "JIT_GRANT_ID=$gid"
+
+        in_host systemctl unmask --runtime --quiet systemd-logind.service
+        in_host systemctl start systemd-logind.service
+        t_up=$(now_ms)
+        e2e_log "systemd-logind unmasked and started, $(($(date +%s) - exp)) s after the deadline"
+        check "logind is back ($(logind_state))" test "$(logind_state)" = active
+        check "it still knows alice's session $sid (re-read from /run/systemd/sessions)" \
+                test "$(in_host loginctl show-session -P Name "$sid" 2>/dev/null)" = alice
+        rc=0; wait_exit "$SESSION_PID" 30 || rc=$?
+        t_ms=$(now_ms)
+        check "a retry ends the ssh session: the client was disconnected (exit $rc, $((t_ms - t_up)) ms after logind came back)" \
+                test "$rc" != 124
+        refute "the process left in the session is gone" in_host kill -0 "$LEFT_PID" 2>/dev/null
+        check "... and so is logind's session $sid" \
+                wait_for 5 sh -c "! nsenter -t $E2E_LEADER -a loginctl show-session $sid >/dev/null 2>&1"
+        check "jitd records it closed" test -z "$(open_sessions "$gid")"
+        refute "alice: a new login is refused" e2e_ssh alice -- true 2>/dev/null
+        check "journal: session-terminated for $gid (session $sid), because it expired" \
+                journal_has SESSION_TERMINATED "JIT_SESSION=$sid" "JIT_GRANT_ID=$gid" "JIT_REASON=expired"
+        refute "jitd did not give up" jitd_warned "Giving up ending the sessions of grant $gid"
+        # what an admin reads: the audit trail of the grant, and jitd's warnings about it
+        e2e_log "journalctl -t jitd -b JIT_GRANT_ID=$gid; journalctl -t jitd -b -p warning --grep $gid:"
+        { in_host journalctl -q -t jitd -b "JIT_GRANT_ID=$gid" -o short-precise --no-pager
+          in_host journalctl -q -t jitd -b -p warning --grep "$gid" -o short-precise --no-pager; } | show
 }
 
 # ---- main -------------------------------------------------------------------------------------
