@@ -306,11 +306,18 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                 line_append_origin(l, v);
                 break;
         case AUDIT_BREAKGLASS:
-                if (v->grant_id[0]) {
+                /* Three shapes: an admin issuing a break-glass grant (no
+                 * service: it came from jitctl), a login or sudo under such
+                 * a grant, and a break-glass account let through by policy. */
+                if (v->grant_id[0] && !v->service[0]) {
                         line_append(l, "%s issued break-glass %s grant %s to %s on %s until %s",
                                     or_unknown(v->approver), action, v->grant_id, user, v->host,
                                     or_unknown(v->expires));
                         line_append_reason(l, v);
+                } else if (v->grant_id[0]) {
+                        line_append(l, "%s used break-glass %s grant %s on %s", user, action, v->grant_id, v->host);
+                        line_append_origin(l, v);
+                        line_append(l, " (issued by %s, until %s)", or_unknown(v->approver), or_unknown(v->expires));
                 } else {
                         line_append(l, "%s used break-glass access for %s on %s", user, action, v->host);
                         line_append_origin(l, v);

@@ -292,6 +292,7 @@ static void test_sessions(Jitd *j) {
 
 static void test_breakglass_grant(Jitd *j) {
         struct json_object *reply, *p;
+        char grant_id[JIT_ID_MAX] = "";
 
         /* Break-glass must say why. */
         p = params_add_int(params("user", "daemon", "action", "sudo", NULL), "duration", 60);
@@ -312,6 +313,7 @@ static void test_breakglass_grant(Jitd *j) {
         CHECK_INT(call(j, JIT_METHOD_GRANT, p, &reply), 0);
         CHECK_OK(reply);
         CHECK(reply_string(reply, "grant_id") != NULL);
+        snprintf(grant_id, sizeof(grant_id), "%s", reply_string(reply, "grant_id") ?: "");
         json_object_put(reply);
         CHECK(audit_has(j, "breakglass", "JIT_REASON", "incident 42"));
 
@@ -319,6 +321,16 @@ static void test_breakglass_grant(Jitd *j) {
         CHECK_OK(reply);
         CHECK_STR(reply_string(reply, "decision"), "allow");
         CHECK(reply_bool(reply, "breakglass"));
+        {
+                char until[64];
+
+                /* A use of the grant reads as a use, not as its issuing. */
+                jit_format_time(reply_int(reply, "expires_at"), until, sizeof(until));
+                CHECK(audit_has_message(j, "breakglass",
+                                        "daemon used break-glass sudo grant %s on @ via sudo from 10.0.0.7 on pts/1 "
+                                        "(issued by root, until %s)",
+                                        grant_id, until));
+        }
         json_object_put(reply);
 
         /* Revoke by user ends it. */
