@@ -150,22 +150,22 @@ static bool action_name_ok(const char *s) {
         return a >= 0 && a < _JIT_ACTION_MAX;
 }
 
-static bool event_name_ok(const char *s) {
-        return strcmp(s, "created") == 0 || strcmp(s, "approved") == 0 || strcmp(s, "denied") == 0 ||
-               strcmp(s, "expired") == 0;
-}
-
 static WebhookEventType event_from_short_name(const char *s) {
         static const char *const names[_WEBHOOK_EVENT_MAX] = {
                 [WEBHOOK_EVENT_REQUEST_CREATED] = "created",
                 [WEBHOOK_EVENT_REQUEST_APPROVED] = "approved",
                 [WEBHOOK_EVENT_REQUEST_DENIED] = "denied",
                 [WEBHOOK_EVENT_REQUEST_EXPIRED] = "expired",
+                [WEBHOOK_EVENT_REQUEST_CANCELLED] = "cancelled",
         };
         for (WebhookEventType t = 0; t < _WEBHOOK_EVENT_MAX; t++)
                 if (strcmp(names[t], s) == 0)
                         return t;
         return _WEBHOOK_EVENT_INVALID;
+}
+
+static bool event_name_ok(const char *s) {
+        return event_from_short_name(s) >= 0;
 }
 
 static int parse_bool(const char *v, bool *ret) {
@@ -623,8 +623,9 @@ static int webhook_set(NotifyConfig *n, WebhookConfig *w, const char *name, cons
                 return r;
         }
         if (strcmp(name, "events") == 0) {
-                static const char *const short_names[_WEBHOOK_EVENT_MAX] = { "created", "approved", "denied",
-                                                                             "expired" };
+                static const char *const short_names[_WEBHOOK_EVENT_MAX] = {
+                        "created", "approved", "denied", "expired", "cancelled"
+                };
                 StringList l = {};
 
                 for (WebhookEventType t = 0; w->events_file == file && t < _WEBHOOK_EVENT_MAX; t++)

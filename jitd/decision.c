@@ -262,11 +262,10 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
                 r = store_cancel_request(m->store, req.id, in->approver, in->reason ?: "", now, &req);
         else
                 r = store_deny_request(m->store, req.id, in->approver, in->reason ?: "", now, &req);
-        /* A withdrawal closes the request for the approvers too: they get
-         * the "denied" message (decided by the requester), as there is no
-         * webhook event of its own for it. */
+        /* A withdrawal closes the request for the approvers too: they are
+         * told it was withdrawn, not that somebody denied it. */
         if (r >= 0)
-                r = notify_enqueue(m, &req, NOTIFY_EVENT_DENIED, now);
+                r = notify_enqueue(m, &req, withdrawal ? NOTIFY_EVENT_CANCELLED : NOTIFY_EVENT_DENIED, now);
         if (r >= 0)
                 r = store_transaction_commit(m->store);
         if (r < 0) {

@@ -51,7 +51,8 @@
 _Static_assert((int) NOTIFY_EVENT_CREATED == (int) WEBHOOK_EVENT_REQUEST_CREATED &&
                        (int) NOTIFY_EVENT_APPROVED == (int) WEBHOOK_EVENT_REQUEST_APPROVED &&
                        (int) NOTIFY_EVENT_DENIED == (int) WEBHOOK_EVENT_REQUEST_DENIED &&
-                       (int) NOTIFY_EVENT_EXPIRED == (int) WEBHOOK_EVENT_REQUEST_EXPIRED,
+                       (int) NOTIFY_EVENT_EXPIRED == (int) WEBHOOK_EVENT_REQUEST_EXPIRED &&
+                       (int) NOTIFY_EVENT_CANCELLED == (int) WEBHOOK_EVENT_REQUEST_CANCELLED,
                "NotifyEvent follows WebhookEventType");
 
 typedef struct InFlight InFlight;
@@ -273,6 +274,7 @@ static int job_build_body(Notifier *nf, Job *j, char **ret, size_t *ret_size) {
                 }
                 break;
         case WEBHOOK_EVENT_REQUEST_DENIED:
+        case WEBHOOK_EVENT_REQUEST_CANCELLED:
                 e.timestamp = r->decided_at;
                 e.decided_by = r->decided_by;
                 e.decision_reason = r->decision_reason;

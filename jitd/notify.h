@@ -19,6 +19,7 @@ typedef enum NotifyEvent {
         NOTIFY_EVENT_APPROVED,
         NOTIFY_EVENT_DENIED,
         NOTIFY_EVENT_EXPIRED,
+        NOTIFY_EVENT_CANCELLED, /* withdrawn by the requester */
 } NotifyEvent;
 
 /* Load the secrets and the review key, start the delivery engine, the

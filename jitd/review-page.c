@@ -377,6 +377,7 @@ unsigned review_outcome_http_status(ReviewOutcomeKind k) {
                 return 200;
         case REVIEW_OUTCOME_ALREADY_APPROVED:
         case REVIEW_OUTCOME_ALREADY_DENIED:
+        case REVIEW_OUTCOME_WITHDRAWN:
         case REVIEW_OUTCOME_CLOSED:
                 return 409;
         case REVIEW_OUTCOME_EXPIRED:
@@ -431,6 +432,7 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
                 [REVIEW_OUTCOME_DENIED] = { "Denied", "ok" },
                 [REVIEW_OUTCOME_ALREADY_APPROVED] = { "Already approved", "info" },
                 [REVIEW_OUTCOME_ALREADY_DENIED] = { "Already denied", "info" },
+                [REVIEW_OUTCOME_WITHDRAWN] = { "Withdrawn", "info" },
                 [REVIEW_OUTCOME_CLOSED] = { "No longer pending", "info" },
                 [REVIEW_OUTCOME_EXPIRED] = { "Expired", "info" },
                 [REVIEW_OUTCOME_INVALID_LINK] = { "Link not valid", "bad" },
@@ -499,8 +501,16 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
                 page_by(&p, o->decided_by);
                 page_puts(&p, ". Nothing changed.");
                 break;
+        case REVIEW_OUTCOME_WITHDRAWN: {
+                const char *by = o->decided_by && *o->decided_by ? o->decided_by : o->user;
+
+                page_puts(&p, "This request was withdrawn by the requester, <strong>");
+                page_text(&p, by && *by ? by : "someone", JIT_USER_MAX);
+                page_puts(&p, "</strong>. There is nothing left to decide; nothing changed.");
+                break;
+        }
         case REVIEW_OUTCOME_CLOSED:
-                page_puts(&p, "This request is no longer pending (it was withdrawn or ended). Nothing changed.");
+                page_puts(&p, "This request is no longer pending. Nothing changed.");
                 break;
         case REVIEW_OUTCOME_EXPIRED:
                 page_puts(&p, "This request or this link has expired. Nothing changed; the requester can "
@@ -540,7 +550,8 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
         }
         page_puts(&p, "</p>");
 
-        if (o->kind == REVIEW_OUTCOME_DENIED || o->kind == REVIEW_OUTCOME_ALREADY_DENIED) {
+        if (o->kind == REVIEW_OUTCOME_DENIED || o->kind == REVIEW_OUTCOME_ALREADY_DENIED ||
+            o->kind == REVIEW_OUTCOME_WITHDRAWN) {
                 if (o->decision_reason && *o->decision_reason) {
                         page_puts(&p, "<p>Reason: ");
                         page_text(&p, o->decision_reason, JIT_REASON_MAX);

@@ -67,7 +67,8 @@ typedef enum ReviewOutcomeKind {
         REVIEW_OUTCOME_DENIED,
         REVIEW_OUTCOME_ALREADY_APPROVED,  /* someone decided first */
         REVIEW_OUTCOME_ALREADY_DENIED,
-        REVIEW_OUTCOME_CLOSED,            /* cancelled or otherwise no longer pending */
+        REVIEW_OUTCOME_WITHDRAWN,         /* the requester withdrew it (state cancelled) */
+        REVIEW_OUTCOME_CLOSED,            /* otherwise no longer pending */
         REVIEW_OUTCOME_EXPIRED,           /* the request or the link expired */
         REVIEW_OUTCOME_INVALID_LINK,      /* unknown or malformed token */
         REVIEW_OUTCOME_OWN_REQUEST,       /* the requester cannot approve their own request */
@@ -86,9 +87,9 @@ typedef struct ReviewOutcome {
         const char *user;
         JitAction action;
         const char *host;
-        const char *decided_by;      /* who decided (already approved/denied by X) */
+        const char *decided_by;      /* who decided (already approved/denied by X; withdrawn: the requester) */
         int64_t grant_expires_at;    /* approved: access ends then */
-        const char *decision_reason; /* denied */
+        const char *decision_reason; /* denied; withdrawn: the requester's reason */
         unsigned approvals;
         unsigned approvals_needed;
         uint64_t max_duration_sec; /* DURATION_TOO_LONG */

@@ -81,6 +81,8 @@ static ReviewOutcomeKind state_outcome(Review *rv, int64_t now) {
                 return REVIEW_OUTCOME_ALREADY_DENIED;
         case REQUEST_EXPIRED:
                 return REVIEW_OUTCOME_EXPIRED;
+        case REQUEST_CANCELLED:
+                return REVIEW_OUTCOME_WITHDRAWN;
         default:
                 return REVIEW_OUTCOME_CLOSED;
         }

@@ -26,6 +26,7 @@ static const char *const outbox_event_table[_WEBHOOK_EVENT_MAX] = {
         [WEBHOOK_EVENT_REQUEST_APPROVED] = "approved",
         [WEBHOOK_EVENT_REQUEST_DENIED] = "denied",
         [WEBHOOK_EVENT_REQUEST_EXPIRED] = "expired",
+        [WEBHOOK_EVENT_REQUEST_CANCELLED] = "cancelled", /* schema 6 */
 };
 
 const char *outbox_state_to_string(OutboxState s) {

@@ -27,7 +27,8 @@ typedef enum OutboxState {
 } OutboxState;
 
 const char *outbox_state_to_string(OutboxState s);
-/* "created", "approved", "denied", "expired" (the outbox's and jitctl's names). */
+/* "created", "approved", "denied", "expired", "cancelled" (the outbox's and
+ * jitctl's names). */
 const char *outbox_event_to_string(WebhookEventType t);
 
 #define OUTBOX_ERROR_MAX 256

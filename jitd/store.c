@@ -244,6 +244,40 @@ static const Migration migrations[] = {
         "        created_at INTEGER NOT NULL\n"
         ") STRICT, WITHOUT ROWID;\n"
         "CREATE INDEX teardowns_due ON teardowns (next_attempt_at);\n" },
+
+        /* A requester withdrawing their own request gets a webhook event of
+         * its own ("cancelled"; it went out as "denied" before). SQLite
+         * cannot change a CHECK in place, so the outbox is rebuilt as its
+         * documented 12-step ALTER procedure has it: a new table, every row
+         * copied with its id (the rowid jitctl and the delivery engine
+         * know it by), the old one dropped, the new one renamed, its
+         * indexes made again. store_migrate() runs the steps with foreign
+         * keys off and checks them all before the commit. No triggers or views to
+         * remember: jitd creates none, and runs with both disabled. */
+        { "outbox event 'cancelled'",
+        "CREATE TABLE outbox_new (\n"
+        "        id INTEGER PRIMARY KEY,\n"
+        "        message_id TEXT NOT NULL UNIQUE,\n"
+        "        endpoint TEXT NOT NULL,\n"
+        "        request_id TEXT NOT NULL REFERENCES requests (id),\n"
+        "        event TEXT NOT NULL CHECK (event IN ('created', 'approved', 'denied', 'expired', 'cancelled')),\n"
+        "        created_at INTEGER NOT NULL,\n"
+        "        next_attempt_usec INTEGER NOT NULL,\n"
+        "        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),\n"
+        "        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed', 'cancelled')),\n"
+        "        last_status INTEGER NOT NULL DEFAULT 0,\n"
+        "        last_error TEXT NOT NULL DEFAULT '',\n"
+        "        last_attempt_at INTEGER NOT NULL DEFAULT 0,\n"
+        "        delivered_at INTEGER NOT NULL DEFAULT 0\n"
+        ") STRICT;\n"
+        "INSERT INTO outbox_new (id, message_id, endpoint, request_id, event, created_at, next_attempt_usec,\n"
+        "                        attempts, state, last_status, last_error, last_attempt_at, delivered_at)\n"
+        "        SELECT id, message_id, endpoint, request_id, event, created_at, next_attempt_usec,\n"
+        "               attempts, state, last_status, last_error, last_attempt_at, delivered_at FROM outbox;\n"
+        "DROP TABLE outbox;\n"
+        "ALTER TABLE outbox_new RENAME TO outbox;\n"
+        "CREATE INDEX outbox_due ON outbox (state, next_attempt_usec);\n"
+        "CREATE INDEX outbox_request ON outbox (request_id);\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -854,7 +888,32 @@ static int store_check_integrity(sqlite3 *db, const char *path) {
         return r;
 }
 
-static int store_migrate(Store *s) {
+/* Step 10 of SQLite's 12-step ALTER: with foreign keys off during the
+ * migration, nothing checked that every row still points at a row that
+ * exists. Any row of foreign_key_check is a violation. */
+static int check_foreign_keys(Store *s) {
+        sqlite3_stmt *st = NULL;
+        int rc, r = 0;
+
+        rc = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return sqlite_to_errno(rc);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                const unsigned char *table = sqlite3_column_text(st, 0), *parent = sqlite3_column_text(st, 2);
+
+                store_log(s->path,
+                          "schema migration failed: a row of %s (rowid %" PRIi64 ") points at a missing row of %s",
+                          table ? (const char *) table : "?", (int64_t) sqlite3_column_int64(st, 1),
+                          parent ? (const char *) parent : "?");
+                r = -EIO;
+        } else if (rc != SQLITE_DONE)
+                r = sqlite_to_errno(rc);
+        sqlite3_finalize(st);
+        return r;
+}
+
+static int store_migrate_locked(Store *s) {
         int64_t version, tables;
         int r;
 
@@ -887,6 +946,9 @@ static int store_migrate(Store *s) {
                         goto rollback;
                 }
         }
+        r = check_foreign_keys(s);
+        if (r < 0)
+                goto rollback;
 
         char sql[96];
         snprintf(sql, sizeof sql, "PRAGMA application_id = %d; PRAGMA user_version = %d", STORE_APPLICATION_ID,
@@ -901,6 +963,28 @@ static int store_migrate(Store *s) {
 
 rollback:
         (void) exec_sql(s->db, "ROLLBACK");
+        return r;
+}
+
+/* Foreign keys are off while the steps run, as SQLite's procedure for
+ * rebuilding a table asks (a DROP TABLE would otherwise delete or refuse
+ * on their account); the pragma does nothing inside a transaction, so it
+ * is switched around it. Rebuilt tables are checked before the commit. */
+static int store_migrate(Store *s) {
+        int64_t on;
+        int r, k;
+
+        r = exec_sql(s->db, "PRAGMA foreign_keys = OFF");
+        if (r < 0)
+                return r;
+        r = store_migrate_locked(s);
+        k = exec_sql(s->db, "PRAGMA foreign_keys = ON");
+        if (k >= 0 && (query_int(s->db, "PRAGMA foreign_keys", &on) < 0 || on != 1))
+                k = -EIO;
+        if (k < 0) {
+                store_log(s->path, "cannot enable foreign keys again after the migration");
+                return r < 0 ? r : k;
+        }
         return r;
 }
 

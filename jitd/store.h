@@ -12,7 +12,7 @@
 
 /* The number of migration steps in store.c; raise it by one with each step
  * appended there. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 typedef enum RequestState {
         REQUEST_PENDING,

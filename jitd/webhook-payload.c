@@ -4,7 +4,8 @@
  * link(s), plus the outcome for decision events; an extension request
  * also names the grant it extends and that grant's deadline, and what
  * approving it does (expiry_extension_deadline() is the rule stated).
- * Outcome messages repeat every fact: they are often read alone.
+ * Outcome messages (approved, denied, expired, withdrawn) repeat every
+ * fact: they are often read alone.
  *
  * Hostile text: every user-controlled string is first run through
  * jit_sanitize() into a buffer of the protocol's cap (control characters,
@@ -53,6 +54,7 @@ static const char *const event_names[_WEBHOOK_EVENT_MAX] = {
         [WEBHOOK_EVENT_REQUEST_APPROVED] = "jit.request.approved",
         [WEBHOOK_EVENT_REQUEST_DENIED] = "jit.request.denied",
         [WEBHOOK_EVENT_REQUEST_EXPIRED] = "jit.request.expired",
+        [WEBHOOK_EVENT_REQUEST_CANCELLED] = "jit.request.cancelled",
 };
 
 const char *webhook_format_to_string(WebhookFormat f) {
@@ -206,6 +208,11 @@ static int facts_init(Facts *f, const WebhookEvent *e) {
 
 static const char *or_dash(const char *s) {
         return s && *s ? s : "-";
+}
+
+/* Who withdrew a request: the requester, whom decided_by names. */
+static const char *withdrawn_by(const Facts *f) {
+        return f->decided_by[0] ? f->decided_by : or_dash(f->user);
 }
 
 /* json-c construction with one failure flag instead of a check per call:
@@ -382,6 +389,7 @@ static struct json_object *build_generic(Builder *b, const Facts *f) {
                         b_int(b, data, "granted_duration_sec", (int64_t) e->granted_duration_sec);
                 break;
         case WEBHOOK_EVENT_REQUEST_DENIED:
+        case WEBHOOK_EVENT_REQUEST_CANCELLED:
                 b_string(b, data, "decided_by", f->decided_by);
                 b_string(b, data, "decision_reason", f->decision_reason);
                 break;
@@ -666,6 +674,31 @@ static struct json_object *build_slack(Builder *b, const Facts *f) {
                 slack_facts(b, blocks, f);
                 break;
 
+        case WEBHOOK_EVENT_REQUEST_CANCELLED:
+                text_plain(&fallback, "Withdrawn by ");
+                text_mrkdwn(&fallback, withdrawn_by(f));
+                text_plain(&fallback, ": ");
+                text_mrkdwn(&fallback, f->user);
+                text_printf(&fallback, " no longer asks for %s on ", f->action);
+                text_mrkdwn(&fallback, f->host);
+
+                text_plain(&summary, ":leftwards_arrow_with_hook: *Withdrawn* by *");
+                text_mrkdwn(&summary, withdrawn_by(f));
+                text_plain(&summary, "*: *");
+                text_mrkdwn(&summary, f->user);
+                text_printf(&summary, "* no longer asks for *%s* on *", f->action);
+                text_mrkdwn(&summary, f->host);
+                text_plain(&summary, "*; nothing is left to decide.");
+                b_append(b, blocks, slack_section(b, &summary));
+                if (f->decision_reason[0]) {
+                        text_plain(&reason, "*Withdrawal reason*\n");
+                        text_mrkdwn(&reason, f->decision_reason);
+                        b_append(b, blocks, slack_section(b, &reason));
+                }
+                slack_extension(b, blocks, f);
+                slack_facts(b, blocks, f);
+                break;
+
         default:
                 b->failed = true;
                 break;
@@ -790,6 +823,14 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
                 text_plain(&summary, f->host);
                 text_plain(&summary, " in time.");
                 break;
+        case WEBHOOK_EVENT_REQUEST_CANCELLED:
+                text_plain(&heading, "\u21a9 Withdrawn by ");
+                text_plain(&heading, withdrawn_by(f));
+                text_plain(&summary, f->user);
+                text_printf(&summary, " no longer asks for %s on ", f->action);
+                text_plain(&summary, f->host);
+                text_plain(&summary, "; nothing is left to decide.");
+                break;
         default:
                 b->failed = true;
                 break;
@@ -829,6 +870,8 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
         }
         if (e->type == WEBHOOK_EVENT_REQUEST_DENIED && f->decision_reason[0])
                 teams_fact(b, facts, "Denial reason", f->decision_reason);
+        if (e->type == WEBHOOK_EVENT_REQUEST_CANCELLED && f->decision_reason[0])
+                teams_fact(b, facts, "Withdrawal reason", f->decision_reason);
         b_string(b, factset, "type", "FactSet");
         b_add(b, factset, "facts", facts);
         b_append(b, body, factset);

@@ -1,5 +1,5 @@
 /* Webhook message bodies: one event about one request (created, approved,
- * denied, expired unanswered) rendered as generic JSON (Standard Webhooks
+ * denied, expired unanswered, withdrawn by the requester) rendered as generic JSON (Standard Webhooks
  * payload shape), a Slack Block Kit message or a Microsoft Teams message
  * with an Adaptive Card. Every string that came from a user is sanitised
  * and capped before it is put into a body; nothing here does I/O. */
@@ -23,6 +23,7 @@ typedef enum WebhookEventType {
         WEBHOOK_EVENT_REQUEST_APPROVED, /* "jit.request.approved" */
         WEBHOOK_EVENT_REQUEST_DENIED,   /* "jit.request.denied" */
         WEBHOOK_EVENT_REQUEST_EXPIRED,  /* "jit.request.expired": nobody answered in time */
+        WEBHOOK_EVENT_REQUEST_CANCELLED, /* "jit.request.cancelled": the requester withdrew it */
         _WEBHOOK_EVENT_MAX,
         _WEBHOOK_EVENT_INVALID = -1,
 } WebhookEventType;
@@ -78,10 +79,10 @@ typedef struct WebhookEvent {
         size_t n_links;
 
         /* Outcome events. */
-        const char *decided_by;      /* approved, denied */
+        const char *decided_by;      /* approved, denied; cancelled: the requester */
         int64_t grant_expires_at;    /* approved */
         uint64_t granted_duration_sec; /* approved; may be shorter than requested */
-        const char *decision_reason; /* denied */
+        const char *decision_reason; /* denied; cancelled: why it was withdrawn */
 } WebhookEvent;
 
 /* Build the body. *ret is a NUL-terminated JSON text (free()), *ret_size

@@ -4,7 +4,8 @@
  * Teams bodies are JSON of the documented shape; a 500 then a 200 is one
  * delivery; a receiver that is down while jitd is SIGKILLed still gets every
  * message once both are back; a redirect is not followed; the proxy
- * variables of jitd's environment are ignored. */
+ * variables of jitd's environment are ignored; a requester's withdrawal
+ * is one "cancelled" message per endpoint, not a denial. */
 
 #include <signal.h>
 #include <stdio.h>
@@ -523,6 +524,153 @@ static void test_extension(void) {
         receiver_stop(&rcv);
 }
 
+/* A requester who withdraws their own request (jitctl cancel, or jitctl
+ * deny of their own) closes it for the approvers too: each endpoint gets
+ * exactly one jit.request.cancelled message saying the requester withdrew
+ * it, and no jit.request.denied one; the review link then says so, and a
+ * decision posted from a page opened before is refused without a grant. */
+static void test_withdrawal(void) {
+        _cleanup_free_ char *secret_path = NULL, *secret = NULL, *rest = NULL, *carol = NULL, *csrf = NULL,
+                            *form = NULL;
+        const char *extra[3];
+        Receiver rcv, slack;
+        Jitd j;
+        char id[JIT_ID_MAX], id2[JIT_ID_MAX];
+        struct json_object *recs, *body, *show, *notes, *reply = NULL;
+        HttpResult r = {};
+
+        CHECK_INT(make_secret("withdrawal.secret", &secret_path, &secret), 0);
+        extra[0] = "--secret";
+        extra[1] = secret;
+        extra[2] = NULL;
+        start_receiver(&rcv, "withdrawal", extra);
+        start_receiver(&slack, "withdrawal-slack", NULL);
+        CHECK(asprintf(&rest,
+                       "[webhook ops]\nurl = http://127.0.0.1:%u/hook\nallow_http_loopback = yes\nsecret_file = %s\n"
+                       "retry_initial = 1s\n"
+                       "[webhook chat]\nurl = http://127.0.0.1:%u/services/T0/B0/x\nformat = slack\n"
+                       "allow_http_loopback = yes\nretry_initial = 1s\n",
+                       rcv.port, secret_path, slack.port) > 0);
+        start_jitd(&j, rest);
+
+        CHECK_INT(create_request(&j, "daemon", "sudo", id, sizeof(id)), 0);
+        CHECK(wait_records(&rcv, id, "jit.request.created", 1, DELIVERY_TIMEOUT_USEC));
+        recs = records_for(&rcv, id, "jit.request.created");
+        carol = body_link(json_object_array_get_idx(recs, 0), "carol");
+        json_object_put(recs);
+        CHECK(carol != NULL);
+        /* carol opens the page, and decides only after the withdrawal. */
+        CHECK_INT(http_do("GET", carol ?: "http://127.0.0.1:1/", NULL, NULL, &r), 0);
+        CHECK_INT(r.status, 200);
+        csrf = page_csrf(r.body);
+        CHECK(csrf != NULL);
+        http_result_done(&r);
+
+        CHECK_INT(call_as(&j, UID_DAEMON, GID_DAEMON, JIT_METHOD_DENY,
+                          params_add_bool(params("request_id", id, "reason", "fixed it myself", NULL), "cancel", true),
+                          &reply),
+                  0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "cancelled");
+        json_object_put(reply);
+
+        CHECK(wait_records(&rcv, id, "jit.request.cancelled", 1, DELIVERY_TIMEOUT_USEC));
+        CHECK(wait_records(&slack, id, NULL, 2, DELIVERY_TIMEOUT_USEC));
+        /* Both endpoints done with both messages (created, cancelled):
+         * nothing else is on its way. */
+        CHECK(WAIT_FOR(audit_count(&j, "notification-delivered", id) == 4, DELIVERY_TIMEOUT_USEC));
+        CHECK_INT(audit_count(&j, "notification-delivered", id), 4);
+
+        recs = records_for(&rcv, id, NULL);
+        CHECK_INT(json_object_array_length(recs), 2);
+        json_object_put(recs);
+        recs = records_for(&rcv, id, "jit.request.denied");
+        CHECK_INT(json_object_array_length(recs), 0);
+        json_object_put(recs);
+        recs = records_for(&rcv, id, "jit.request.cancelled");
+        CHECK_INT(json_object_array_length(recs), 1);
+        body = json_object_array_get_idx(recs, 0);
+        if (body) {
+                struct json_object *sig = NULL;
+
+                CHECK(json_object_object_get_ex(body, "_signature_valid", &sig) && json_object_get_boolean(sig));
+                CHECK_STR(json_str(body, "data.decided_by"), "daemon");
+                CHECK_STR(json_str(body, "data.decision_reason"), "fixed it myself");
+                CHECK_STR(json_str(body, "data.user"), "daemon");
+                CHECK_STR(json_str(body, "data.action"), "sudo");
+                CHECK_STR(json_str(body, "data.reason"), "integration test");
+                CHECK(json_str(body, "data.match_code") != NULL);
+                CHECK_INT(json_object_array_length(member(member(body, "data"), "review_links")), 0);
+        }
+        json_object_put(recs);
+
+        recs = records_for(&slack, id, NULL);
+        CHECK_INT(json_object_array_length(recs), 2);
+        body = json_object_array_get_idx(recs, 1);
+        CHECK(strstr(json_str(body, "text") ?: "", "Withdrawn by daemon") != NULL);
+        CHECK(!strstr(json_str(body, "_raw") ?: "", "Denied"));
+        json_object_put(recs);
+
+        /* jitctl show: the outbox row is a "cancelled" event, delivered. */
+        show = show_request(&j, id);
+        notes = member(show, "notifications");
+        {
+                int cancelled = 0, denied = 0;
+
+                for (size_t i = 0; notes && i < json_object_array_length(notes); i++) {
+                        struct json_object *n = json_object_array_get_idx(notes, i);
+                        const char *event = json_str(n, "event") ?: "";
+
+                        cancelled += strcmp(event, "cancelled") == 0 &&
+                                     strcmp(json_str(n, "state") ?: "", "delivered") == 0;
+                        denied += strcmp(event, "denied") == 0;
+                }
+                CHECK_INT(cancelled, 2);
+                CHECK_INT(denied, 0);
+        }
+        json_object_put(show);
+
+        /* The review link: withdrawn, by whom, why; a decision posted from
+         * the page opened before is refused and grants nothing. */
+        CHECK_INT(http_do("GET", carol ?: "http://127.0.0.1:1/", NULL, NULL, &r), 0);
+        CHECK_INT(r.status, 409);
+        CHECK(r.body && strstr(r.body, "<h1>Withdrawn</h1>"));
+        CHECK(r.body && strstr(r.body, "withdrawn by the requester, <strong>daemon</strong>"));
+        CHECK(r.body && strstr(r.body, "fixed it myself"));
+        CHECK(r.body && !strstr(r.body, "<form"));
+        http_result_done(&r);
+        CHECK(asprintf(&form, "csrf=%s&decision=approve&duration=600", csrf ?: "") > 0);
+        CHECK_INT(http_do("POST", carol ?: "http://127.0.0.1:1/", form, NULL, &r), 0);
+        CHECK_INT(r.status, 409);
+        CHECK(r.body && strstr(r.body, "<h1>Withdrawn</h1>"));
+        http_result_done(&r);
+        CHECK_INT(count_active_grants(&j, "daemon"), 0);
+        CHECK_STR(request_state(&j, id), "cancelled");
+
+        /* jitctl deny of one's own request is the same withdrawal. */
+        CHECK_INT(create_request(&j, "daemon", "sudo", id2, sizeof(id2)), 0);
+        CHECK(wait_records(&rcv, id2, "jit.request.created", 1, DELIVERY_TIMEOUT_USEC));
+        CHECK_INT(call_as(&j, UID_DAEMON, GID_DAEMON, JIT_METHOD_DENY, params("request_id", id2, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "cancelled");
+        json_object_put(reply);
+        CHECK(wait_records(&rcv, id2, "jit.request.cancelled", 1, DELIVERY_TIMEOUT_USEC));
+        CHECK(WAIT_FOR(audit_count(&j, "notification-delivered", id2) == 4, DELIVERY_TIMEOUT_USEC));
+        recs = records_for(&rcv, id2, "jit.request.denied");
+        CHECK_INT(json_object_array_length(recs), 0);
+        json_object_put(recs);
+        recs = records_for(&rcv, id2, "jit.request.cancelled");
+        CHECK_INT(json_object_array_length(recs), 1);
+        CHECK_STR(json_str(json_object_array_get_idx(recs, 0), "data.decided_by"), "daemon");
+        CHECK_STR(json_str(json_object_array_get_idx(recs, 0), "data.decision_reason"), "");
+        json_object_put(recs);
+
+        CHECK_INT(jitd_stop(&j), 0);
+        jitd_cleanup(&j);
+        receiver_stop(&rcv);
+        receiver_stop(&slack);
+}
+
 int main(int argc, char **argv) {
         notify_test_init(argc, argv, "integration-webhooks");
 
@@ -534,6 +682,7 @@ int main(int argc, char **argv) {
         test_proxy_env_ignored();
         test_gone_and_resend();
         test_extension();
+        test_withdrawal();
 
         return test_result("integration-webhooks");
 }

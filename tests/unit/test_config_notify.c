@@ -100,7 +100,7 @@ static void test_full(void) {
                        "identity_secret_header = X-Proxy-Token\ntrusted_proxies = 10.0.0.5 ::1\nmax_connections = 100\n"
                        "max_connections_per_ip = 10\nconnection_timeout = 1m\nmax_body = 4K\n"
                        "[webhook ops-chat]\nurl = https://hooks.slack.com/services/T/B/x\nformat = slack\n"
-                       "actions = sudo\nevents = created approved\napprovers = carol shared\ntimeout = 20s\n"
+                       "actions = sudo\nevents = created approved cancelled\napprovers = carol shared\ntimeout = 20s\n"
                        "connect_timeout = 5s\nproxy = http://proxy.example:3128\nretry_initial = 2s\n"
                        "retry_max_delay = 10m\nmax_age = 2h\n"
                        "[webhook siem]\nurl = https://siem.example/ingest\nsecret_file = %s\n",
@@ -133,7 +133,8 @@ static void test_full(void) {
         CHECK_INT(w->format, WEBHOOK_FORMAT_SLACK);
         CHECK(!w->actions[JIT_ACTION_LOGIN] && w->actions[JIT_ACTION_SUDO]);
         CHECK(w->events[WEBHOOK_EVENT_REQUEST_CREATED] && w->events[WEBHOOK_EVENT_REQUEST_APPROVED] &&
-              !w->events[WEBHOOK_EVENT_REQUEST_DENIED] && !w->events[WEBHOOK_EVENT_REQUEST_EXPIRED]);
+              !w->events[WEBHOOK_EVENT_REQUEST_DENIED] && !w->events[WEBHOOK_EVENT_REQUEST_EXPIRED] &&
+              w->events[WEBHOOK_EVENT_REQUEST_CANCELLED]);
         CHECK_INT(w->timeout_sec, 20);
         CHECK_INT(w->connect_timeout_sec, 5);
         CHECK_STR(w->proxy, "http://proxy.example:3128");
@@ -145,6 +146,9 @@ static void test_full(void) {
         w = &c.notify->webhooks[1];
         CHECK_INT(w->format, WEBHOOK_FORMAT_GENERIC);
         CHECK(w->actions[JIT_ACTION_LOGIN] && w->actions[JIT_ACTION_SUDO]);
+        /* Unset events=: every one, a requester's withdrawal too. */
+        for (WebhookEventType t = 0; t < _WEBHOOK_EVENT_MAX; t++)
+                CHECK(w->events[t]);
         /* Unset approvers=: everyone who approves the action. */
         CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_LOGIN, "dave"));
         CHECK(!webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "dave"));
@@ -158,7 +162,9 @@ static void test_full(void) {
                 config_print(&c, f);
                 fclose(f);
                 CHECK(out && strstr(out, "[webhook ops-chat]") && strstr(out, "quorum = 2") &&
-                      strstr(out, "public_url = https://jit.example.com/base"));
+                      strstr(out, "public_url = https://jit.example.com/base") &&
+                      strstr(out, "events = created approved cancelled\n") &&
+                      strstr(out, "events = created approved denied expired cancelled\n"));
                 free(out);
         }
         config_free(&c);

@@ -330,6 +330,22 @@ static void test_outcomes(void) {
                 CHECK(html && strstr(html, "<strong>alice</strong>&#39;s request for <strong>sudo</strong>") != NULL);
                 free(html);
         }
+        /* A request its requester withdrew says so, with their reason;
+         * not "denied", not a vague "no longer pending". */
+        {
+                ReviewOutcome o = { .kind = REVIEW_OUTCOME_WITHDRAWN, .request_id = "r7k2qx9pmd3t1bfa", .user = "alice",
+                                    .host = "sbx-12", .action = JIT_ACTION_SUDO, .decided_by = "alice",
+                                    .decision_reason = "fixed it myself" };
+                char *html = NULL;
+
+                CHECK_INT(review_page_render_outcome(&o, &html, NULL), 0);
+                CHECK(html && strstr(html, "<h1>Withdrawn</h1>") != NULL);
+                CHECK(html && strstr(html, "withdrawn by the requester, <strong>alice</strong>") != NULL);
+                CHECK(html && strstr(html, "Reason: fixed it myself") != NULL);
+                CHECK(html && strstr(html, "nothing changed") != NULL);
+                CHECK(html && !strstr(html, "enied"));
+                free(html);
+        }
         {
                 ReviewOutcome o = { .kind = REVIEW_OUTCOME_APPROVAL_RECORDED, .approvals = 1,
                                     .approvals_needed = 2 };
@@ -342,6 +358,7 @@ static void test_outcomes(void) {
 
         CHECK_INT(review_outcome_http_status(REVIEW_OUTCOME_APPROVED), 200);
         CHECK_INT(review_outcome_http_status(REVIEW_OUTCOME_ALREADY_APPROVED), 409);
+        CHECK_INT(review_outcome_http_status(REVIEW_OUTCOME_WITHDRAWN), 409);
         CHECK_INT(review_outcome_http_status(REVIEW_OUTCOME_EXPIRED), 410);
         CHECK_INT(review_outcome_http_status(REVIEW_OUTCOME_INVALID_LINK), 404);
         CHECK_INT(review_outcome_http_status(REVIEW_OUTCOME_FORM_INVALID), 403);

@@ -153,6 +153,15 @@ static const char *const rows_by_version[] = {
               " VALUES (zeroblob(32), 'r2222222222222222', 'carol', 'ops', 200, 99999999999);"
               "INSERT INTO approvals (request_id, approver, approved_at, duration, via)"
               " VALUES ('r2222222222222222', 'carol', 210, 600, 'web');",
+        /* A message with every column set, at a rowid of its own: the
+         * outbox is rebuilt by step 5 -> 6, and every column of every row
+         * must come through it. */
+        [5] = "INSERT INTO outbox (id, message_id, endpoint, request_id, event, created_at, next_attempt_usec,"
+              " attempts, state, last_status, last_error, last_attempt_at, delivered_at)"
+              " VALUES (77, 'msg_2', 'siem', 'r1111111111111111', 'approved', 150, 151000000, 3, 'failed', 503,"
+              " 'HTTP 503', 160, 0);"
+              "INSERT INTO teardowns (grant_id, reason, audited, attempts, next_attempt_at, created_at)"
+              " VALUES ('g2222222222222222', 'incident over', 1, 2, 400, 170);",
 };
 
 static const char *const steps_by_version[] = {
@@ -160,6 +169,7 @@ static const char *const steps_by_version[] = {
         [2] = "store-schema-v2.sql",
         [3] = "store-schema-v3.sql",
         [4] = "store-schema-v4.sql",
+        [5] = "store-schema-v5.sql",
 };
 
 static int count_session(const SessionRecord *r, void *userdata) {
@@ -189,8 +199,8 @@ static void build_old_store(const char *path, int version) {
 /* Each older version, with rows in every table it had, is migrated in
  * place to the current one and every row is still there and readable. */
 static void test_migration_with_data(void) {
-        /* Version 4 is today's; its fixture is here so that the next step
-         * only has to add its own. */
+        /* Version 5 is the last before today's 6 ("outbox event
+         * 'cancelled'"); the next step adds the fixture of 6. */
         _Static_assert(ELEMENTSOF(steps_by_version) >= STORE_SCHEMA_VERSION,
                        "every older schema version needs its frozen fixture (tests/unit/data/store-schema-vN.sql)");
 
@@ -242,9 +252,52 @@ static void test_migration_with_data(void) {
                         CHECK_INT(store_get_request(s, "r3333333333333333", &r), 0);
                         CHECK_STR(r.extends_grant_id, "g1111111111111111");
                 }
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), version >= 3 ? 1 : 0);
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM review_links"), version >= 3 ? 1 : 0);
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE approver = 'carol'"), version >= 3 ? 1 : 0);
+                if (version >= 3) {
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
+                                             " endpoint = 'ops' AND request_id = 'r2222222222222222' AND"
+                                             " event = 'created' AND created_at = 200 AND"
+                                             " next_attempt_usec = 200000000 AND attempts = 0 AND"
+                                             " state = 'pending'"),
+                                  1);
+                        /* The rebuilt table keeps its indexes (and the one of UNIQUE). */
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+                                             " tbl_name = 'outbox' AND name IN ('outbox_due', 'outbox_request',"
+                                             " 'sqlite_autoindex_outbox_1')"),
+                                  3);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_new'"), 0);
+                }
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM teardowns"), version >= 5 ? 1 : 0);
+                if (version >= 5) {
+                        TeardownRecord t;
+
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 2);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND message_id = 'msg_2' AND"
+                                             " endpoint = 'siem' AND request_id = 'r1111111111111111' AND"
+                                             " event = 'approved' AND created_at = 150 AND"
+                                             " next_attempt_usec = 151000000 AND attempts = 3 AND"
+                                             " state = 'failed' AND last_status = 503 AND"
+                                             " last_error = 'HTTP 503' AND last_attempt_at = 160 AND"
+                                             " delivered_at = 0"),
+                                  1);
+                        CHECK_INT(store_get_teardown(s, "g2222222222222222", &t), 0);
+                        CHECK_STR(t.reason, "incident over");
+                        CHECK_INT(t.attempts, 2);
+                } else
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), version >= 3 ? 1 : 0);
+                /* The outbox takes the event added by schema 6, and still
+                 * refuses what its CHECK never allowed. */
+                CHECK_INT(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
+                                      " next_attempt_usec, state) VALUES ('msg_3', 'ops', 'r2222222222222222',"
+                                      " 'cancelled', 300, 300000000, 'pending')"),
+                          SQLITE_OK);
+                CHECK(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
+                                  " next_attempt_usec, state) VALUES ('msg_4', 'ops', 'r2222222222222222',"
+                                  " 'withdrawn', 300, 300000000, 'pending')") != SQLITE_OK);
+                CHECK(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
+                                  " next_attempt_usec, state) VALUES ('msg_5', 'ops', 'r_missing',"
+                                  " 'cancelled', 300, 300000000, 'pending')") != SQLITE_OK);
 
                 /* And it takes new rows in the new columns. */
                 CHECK_INT(sql_exec(s, "UPDATE sessions SET boot_id = '0123456789abcdef0123456789abcdef', uid = 1000"),
@@ -260,6 +313,51 @@ static void test_migration_with_data(void) {
                         store_close(s);
                 }
         }
+}
+
+/* The outbox rebuild runs with foreign keys off (SQLite's procedure), so
+ * they are checked before the commit: an older file with a message of a
+ * request that is not there is refused and left as it was, not migrated
+ * into a store that breaks its own rules. */
+static void test_migration_checks_foreign_keys(void) {
+        const char *path = tmp_path("dangling.db");
+        sqlite3 *db = NULL;
+        Store *s = NULL;
+        int64_t version = -1;
+        sqlite3_stmt *st = NULL;
+
+        build_old_store(path, STORE_SCHEMA_VERSION - 1);
+        CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+        CHECK_INT(sqlite3_exec(db,
+                               "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
+                               " next_attempt_usec, state) VALUES ('msg_9', 'ops', 'r_gone', 'denied', 1, 1,"
+                               " 'pending')",
+                               NULL, NULL, NULL),
+                  SQLITE_OK);
+        sqlite3_close(db);
+
+        CHECK_INT(store_open(path, &s), -EIO);
+        CHECK(s == NULL);
+
+        CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+        if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+                version = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        st = NULL;
+        CHECK_INT(version, STORE_SCHEMA_VERSION - 1);
+        /* Rolled back: the old table, with its old CHECK, and no half-built new one. */
+        CHECK_INT(sqlite3_exec(db, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
+                                   " next_attempt_usec, state) VALUES ('msg_10', 'ops', 'r1111111111111111',"
+                                   " 'cancelled', 1, 1, 'pending')",
+                               NULL, NULL, NULL),
+                  SQLITE_CONSTRAINT);
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_new'", -1, &st, NULL) ==
+                    SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+                CHECK_INT(sqlite3_column_int64(st, 0), 0);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        remove_db(path);
 }
 
 static void test_state_strings(void) {
@@ -1304,6 +1402,7 @@ int main(void) {
         test_create_and_reopen();
         test_refuse_bad_files();
         test_migration_with_data();
+        test_migration_checks_foreign_keys();
         test_live_grant_boundaries();
         test_decisions();
         test_expiry_and_lists();

@@ -112,6 +112,8 @@ static void test_names(void) {
         CHECK_INT(webhook_format_from_string(NULL), _WEBHOOK_FORMAT_INVALID);
         CHECK_STR(webhook_event_type_to_string(WEBHOOK_EVENT_REQUEST_EXPIRED), "jit.request.expired");
         CHECK_INT(webhook_event_type_from_string("jit.request.approved"), WEBHOOK_EVENT_REQUEST_APPROVED);
+        CHECK_STR(webhook_event_type_to_string(WEBHOOK_EVENT_REQUEST_CANCELLED), "jit.request.cancelled");
+        CHECK_INT(webhook_event_type_from_string("jit.request.cancelled"), WEBHOOK_EVENT_REQUEST_CANCELLED);
         CHECK(webhook_event_type_to_string(_WEBHOOK_EVENT_MAX) == NULL);
 }
 
@@ -159,6 +161,34 @@ static void test_generic(void) {
         o = build(&e, WEBHOOK_FORMAT_GENERIC, NULL);
         CHECK_STR(jstr(o, "type"), "jit.request.expired");
         CHECK_STR(jstr(o, "data.user"), "alice");
+        json_object_put(o);
+
+        /* A withdrawal: the requester decided, with their reason, and
+         * every fact of the request; nothing of a grant. */
+        e = base_event(WEBHOOK_EVENT_REQUEST_CANCELLED);
+        e.decided_by = "alice";
+        e.decision_reason = "fixed it myself";
+        e.n_links = 0;
+        o = build(&e, WEBHOOK_FORMAT_GENERIC, NULL);
+        CHECK_STR(jstr(o, "type"), "jit.request.cancelled");
+        CHECK_STR(jstr(o, "timestamp"), "2026-11-23T14:05:00Z");
+        CHECK_STR(jstr(o, "data.decided_by"), "alice");
+        CHECK_STR(jstr(o, "data.decision_reason"), "fixed it myself");
+        CHECK_STR(jstr(o, "data.request_id"), "r7k2qx9pmd3t1bfa0");
+        CHECK_STR(jstr(o, "data.user"), "alice");
+        CHECK_STR(jstr(o, "data.host"), "sbx-12");
+        CHECK_STR(jstr(o, "data.action"), "sudo");
+        CHECK_STR(jstr(o, "data.service"), "sudo");
+        CHECK_STR(jstr(o, "data.rhost"), "10.1.2.3");
+        CHECK_STR(jstr(o, "data.tty"), "pts/3");
+        CHECK_STR(jstr(o, "data.reason"), "deploy hotfix 1234");
+        CHECK_INT(json_object_get_int64(jpath(o, "data.requested_duration_sec")), 3600);
+        CHECK_STR(jstr(o, "data.match_code"), "482-913");
+        CHECK_STR(jstr(o, "data.request_expires_at"), "2026-11-23T14:20:00Z");
+        CHECK_STR(jstr(o, "data.extends_grant_id"), "");
+        CHECK(jpath(o, "data.grant_expires_at") == NULL);
+        CHECK(jpath(o, "data.granted_duration_sec") == NULL);
+        CHECK_INT(json_object_array_length(jpath(o, "data.review_links")), 0);
         json_object_put(o);
 
         /* A shared link (trusted-header mode) has no approver member. */
@@ -227,7 +257,7 @@ static void test_slack(void) {
         json_object_put(o);
 
         /* Outcome events: a short message, no buttons. */
-        for (WebhookEventType t = WEBHOOK_EVENT_REQUEST_APPROVED; t <= WEBHOOK_EVENT_REQUEST_EXPIRED; t++) {
+        for (WebhookEventType t = WEBHOOK_EVENT_REQUEST_APPROVED; t < _WEBHOOK_EVENT_MAX; t++) {
                 e = base_event(t);
                 e.n_links = 0;
                 o = build(&e, WEBHOOK_FORMAT_SLACK, NULL);
@@ -253,8 +283,30 @@ static void test_slack(void) {
                         CHECK(slack_has_text(o, "not during the freeze"));
                 if (t == WEBHOOK_EVENT_REQUEST_EXPIRED)
                         CHECK(slack_has_text(o, "Expired"));
+                if (t == WEBHOOK_EVENT_REQUEST_CANCELLED) {
+                        /* Not dressed up as a denial by the requester. */
+                        CHECK(!slack_has_text(o, "Denied"));
+                        CHECK(slack_has_text(o, "*Request expiry*"));
+                }
                 json_object_put(o);
         }
+
+        /* A withdrawal says who withdrew it, and why if they said. */
+        e = base_event(WEBHOOK_EVENT_REQUEST_CANCELLED);
+        e.decided_by = "alice";
+        e.decision_reason = "fixed it myself";
+        e.n_links = 0;
+        o = build(&e, WEBHOOK_FORMAT_SLACK, NULL);
+        CHECK(strstr(jstr(o, "text"), "Withdrawn by alice: alice no longer asks for sudo on sbx-12") != NULL);
+        CHECK(slack_has_text(o, ":leftwards_arrow_with_hook: *Withdrawn* by *alice*: *alice* no longer asks for "
+                                "*sudo* on *sbx-12*"));
+        CHECK(slack_has_text(o, "*Withdrawal reason*\\nfixed it myself"));
+        CHECK(!slack_has_text(o, "not during the freeze"));
+        json_object_put(o);
+        e.decision_reason = "";
+        o = build(&e, WEBHOOK_FORMAT_SLACK, NULL);
+        CHECK(!slack_has_text(o, "Withdrawal reason"));
+        json_object_put(o);
 
         /* Without links the message says how else to decide. */
         e = base_event(WEBHOOK_EVENT_REQUEST_CREATED);
@@ -321,7 +373,7 @@ static void test_teams(void) {
         json_object_put(o);
 
         /* Outcome cards carry every fact, the request's expiry included. */
-        for (WebhookEventType t = WEBHOOK_EVENT_REQUEST_APPROVED; t <= WEBHOOK_EVENT_REQUEST_EXPIRED; t++) {
+        for (WebhookEventType t = WEBHOOK_EVENT_REQUEST_APPROVED; t < _WEBHOOK_EVENT_MAX; t++) {
                 static const char *const want[][2] = {
                         { "User", "alice" },       { "Action", "sudo" },      { "Host", "sbx-12" },
                         { "Service", "sudo" },     { "From", "10.1.2.3" },   { "TTY", "pts/3" },
@@ -357,6 +409,26 @@ static void test_teams(void) {
                 }
                 CHECK(seen_expiry);
                 json_object_put(o);
+        }
+
+        /* A withdrawal: who withdrew it, why, and every fact (above). */
+        e = base_event(WEBHOOK_EVENT_REQUEST_CANCELLED);
+        e.decided_by = "alice";
+        e.decision_reason = "fixed it myself";
+        e.n_links = 0;
+        {
+                char *body = NULL;
+
+                o = build(&e, WEBHOOK_FORMAT_TEAMS, &body);
+                CHECK_STR(jstr(o, "attachments.0.content.body.0.text"), "\u21a9 Withdrawn by alice");
+                CHECK(strstr(jstr(o, "attachments.0.content.body.1.text"), "alice no longer asks for sudo on sbx-12") !=
+                      NULL);
+                CHECK(strstr(body, "{\"title\":\"Withdrawal reason\",\"value\":\"fixed it myself\"}") != NULL);
+                CHECK(!strstr(body, "Denial reason"));
+                CHECK(!strstr(body, "Denied"));
+                CHECK(jpath(o, "attachments.0.content.actions") == NULL);
+                json_object_put(o);
+                free(body);
         }
 
         e = base_event(WEBHOOK_EVENT_REQUEST_APPROVED);
