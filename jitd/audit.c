@@ -58,6 +58,9 @@ static const struct {
         [AUDIT_NOTIFICATION_FAILED] = { "notification-failed", JIT_MESSAGE_ID_NOTIFICATION_FAILED, LOG_WARNING },
         [AUDIT_APPROVAL_RECORDED] = { "approval-recorded", JIT_MESSAGE_ID_APPROVAL_RECORDED, LOG_NOTICE },
         [AUDIT_REQUEST_CANCELLED] = { "request-cancelled", JIT_MESSAGE_ID_REQUEST_CANCELLED, LOG_NOTICE },
+        /* LOG_CRIT when final: a user's access may outlive its grant. */
+        [AUDIT_SESSION_TEARDOWN_FAILED] = { "session-teardown-failed", JIT_MESSAGE_ID_SESSION_TEARDOWN_FAILED,
+                                            LOG_WARNING },
 };
 
 const char *audit_event_message_id(AuditEvent e) {
@@ -363,6 +366,21 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                             or_unknown(v->approver), user, action, or_unknown(v->request_id), v->host, f->approvals,
                             f->approvals_needed);
                 break;
+        case AUDIT_SESSION_TEARDOWN_FAILED:
+                if (f->final)
+                        line_append(l, "gave up ending %s's sessions under %s grant %s on %s after %u attempts", user,
+                                    action, or_unknown(v->grant_id), v->host, f->attempts);
+                else
+                        line_append(l, "could not end %s's sessions under %s grant %s on %s (attempt %u of %u)", user,
+                                    action, or_unknown(v->grant_id), v->host, f->attempts, f->attempts_max);
+                if (v->reason[0])
+                        line_append(l, ": %s", v->reason);
+                if (f->final)
+                        line_append(l, "; they may still be running: end them by hand (loginctl terminate-user %s)",
+                                    user);
+                else
+                        line_append(l, "; trying again in %llus", (unsigned long long) f->retry_sec);
+                break;
         default:
                 line_append(l, "unknown audit event %i", (int) e);
         }
@@ -411,12 +429,15 @@ void audit_log(AuditEvent e, const AuditFields *f) {
         Line message = {};
         char priority[16], expires[32], attempts[16], http_status[24], approvals[16], approvals_needed[16];
         size_t n = 0, k;
-        int r;
+        int r, prio;
 
         if ((unsigned) e >= _AUDIT_EVENT_MAX)
                 return;
         if (!f)
                 f = &empty;
+        prio = audit_events[e].priority;
+        if (e == AUDIT_SESSION_TEARDOWN_FAILED && f->final)
+                prio = LOG_CRIT;
 
         audit_values_fill(f, &v);
         audit_format_message(e, f, &v, &message);
@@ -430,7 +451,7 @@ void audit_log(AuditEvent e, const AuditFields *f) {
 
         /* Check writes one entry per allowed login or sudo, so the numbers
          * are formatted only when they are sent. */
-        snprintf(priority, sizeof(priority), "%i", audit_events[e].priority);
+        snprintf(priority, sizeof(priority), "%i", prio);
 
         ADD("MESSAGE", message.buf);
         ADD("MESSAGE_ID", audit_events[e].message_id);
@@ -495,7 +516,7 @@ void audit_log(AuditEvent e, const AuditFields *f) {
                  * human line goes to stderr, so the event is not lost. */
                 r = sd_journal_sendv(iov, (int) n);
                 if (r < 0)
-                        log_full_errno(audit_events[e].priority, 0, "audit: %s (%s)", message.buf,
+                        log_full_errno(prio, 0, "audit: %s (%s)", message.buf,
                                        audit_events[e].name);
         }
 

@@ -25,6 +25,7 @@ typedef enum AuditEvent {
         AUDIT_NOTIFICATION_FAILED,    /* one delivery attempt failed (retried), or delivery gave up */
         AUDIT_APPROVAL_RECORDED,      /* one approver's vote towards a quorum, not granted yet */
         AUDIT_REQUEST_CANCELLED,      /* the requester withdrew their own pending request */
+        AUDIT_SESSION_TEARDOWN_FAILED, /* ending an ended grant's sessions failed (retried), or jitd gave up */
         _AUDIT_EVENT_MAX,
 } AuditEvent;
 
@@ -47,7 +48,9 @@ typedef struct AuditFields {
         const char *webhook_id;   /* JIT_WEBHOOK_ID: the message's webhook-id */
         unsigned attempts;        /* JIT_ATTEMPTS */
         long http_status;         /* JIT_HTTP_STATUS */
-        bool final;               /* notification-failed: no more attempts */
+        bool final;               /* notification-failed, session-teardown-failed: no more attempts */
+        unsigned attempts_max;    /* session-teardown-failed: the "of N" in the message */
+        uint64_t retry_sec;       /* session-teardown-failed: the next attempt comes this much later */
         unsigned approvals;       /* JIT_APPROVALS */
         unsigned approvals_needed; /* JIT_APPROVALS_NEEDED */
 } AuditFields;

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "logind.h"
+#include "macros.h"
 #include "text.h"
 
 #define LOGIND_SERVICE "org.freedesktop.login1"
@@ -49,6 +51,8 @@ typedef struct TerminateBatch {
         Manager *m;
         unsigned n_ref;
         int result;
+        char error[256]; /* what failed first, when result < 0 */
+        bool error_is_no_answer; /* ... only that a call was dropped */
         LogindDone done;
         void *userdata;
 } TerminateBatch;
@@ -62,13 +66,23 @@ static TerminateBatch *batch_ref(TerminateBatch *b) {
 static void batch_unref(TerminateBatch *b) {
         if (!b || --b->n_ref > 0)
                 return;
-        b->done(b->m, b->result, b->userdata);
+        b->done(b->m, b->result, b->result < 0 && b->error[0] ? b->error : NULL, b->userdata);
         free(b);
 }
 
-static void batch_fail(TerminateBatch *b, int error) {
-        if (b && b->result >= 0)
-                b->result = error < 0 ? error : -EIO;
+/* The first failure is the one the audit entry names; except that a call
+ * that fails at once is freed, and so recorded as unanswered, before its
+ * caller can say why it failed. */
+static void _printf_(3, 4) batch_fail(TerminateBatch *b, int error, const char *format, ...) {
+        va_list ap;
+
+        if (!b || (b->result < 0 && !b->error_is_no_answer))
+                return;
+        b->result = error < 0 ? error : -EIO;
+        b->error_is_no_answer = false;
+        va_start(ap, format);
+        (void) vsnprintf(b->error, sizeof(b->error), format, ap);
+        va_end(ap);
 }
 
 /* One session and what it is being done to, owned by its bus call. */
@@ -115,8 +129,11 @@ static void session_call_free(void *p) {
 
         if (!c)
                 return;
-        if (c->sent && !c->answered)
-                batch_fail(c->batch, -ECONNRESET);
+        if (c->sent && !c->answered && c->batch && c->batch->result >= 0) {
+                batch_fail(c->batch, -ECONNRESET, "no answer from logind about session %s",
+                           c->session.session_id);
+                c->batch->error_is_no_answer = true;
+        }
         batch_unref(c->batch);
         free(c);
 }
@@ -182,7 +199,8 @@ static int on_session_terminated(sd_bus_message *reply, void *userdata, sd_bus_e
                 log_error("Failed to end session %s of %s (grant %s %s) through logind: %s",
                           c->session.session_id, c->session.user, c->session.grant_id, c->why,
                           bus_reply_error_message(reply));
-                batch_fail(c->batch, -EIO);
+                batch_fail(c->batch, -EIO, "logind did not end session %s: %s", c->session.session_id,
+                           bus_reply_error_message(reply));
                 return 0;
         }
 
@@ -230,7 +248,7 @@ static void terminate_session(SessionCall *c) {
                                           id);
         if (r < 0) {
                 log_error_errno(r, "Failed to ask logind to end session %s: %m", id);
-                batch_fail(batch, r);
+                batch_fail(batch, r, "cannot ask logind to end session %s: %s", id, strerror(-r));
         }
         batch_unref(batch);
 }
@@ -303,14 +321,16 @@ static int on_session_identity(sd_bus_message *reply, void *userdata, sd_bus_err
                 log_error("Cannot ask logind about session %s of %s, so it is not ended (grant %s %s): %s",
                           c->session.session_id, c->session.user, c->session.grant_id, c->why,
                           bus_reply_error_message(reply));
-                batch_fail(c->batch, -EIO);
+                batch_fail(c->batch, -EIO, "cannot ask logind about session %s: %s", c->session.session_id,
+                           bus_reply_error_message(reply));
                 return 0;
         }
         r = read_session_identity(reply, &uid, &created, &c->closing);
         if (r < 0) {
                 log_error_errno(r, "Cannot read what logind says of session %s, so it is not ended: %m",
                                 c->session.session_id);
-                batch_fail(c->batch, r);
+                batch_fail(c->batch, r, "cannot read what logind says of session %s: %s",
+                           c->session.session_id, strerror(-r));
                 return 0;
         }
         if (c->session.uid < 0 || (int64_t) uid != c->session.uid || created == 0 ||
@@ -329,7 +349,7 @@ static int on_session_identity(sd_bus_message *reply, void *userdata, sd_bus_err
                 terminate_session(d);
         else {
                 log_error("Out of memory: cannot end session %s.", c->session.session_id);
-                batch_fail(c->batch, -ENOMEM);
+                batch_fail(c->batch, -ENOMEM, "out of memory");
         }
         return 0;
 }
@@ -361,7 +381,8 @@ static void end_session(SessionCall *c, const char *boot_id) {
         r = sd_bus_path_encode(LOGIND_SESSION_PATH_PREFIX, c->session.session_id, &path);
         if (r < 0) {
                 log_error_errno(r, "Cannot name session %s on the bus: %m", c->session.session_id);
-                batch_fail(batch, r);
+                batch_fail(batch, r, "cannot name session %s on the bus: %s", c->session.session_id,
+                           strerror(-r));
                 return;
         }
         snprintf(id, sizeof(id), "%s", c->session.session_id);
@@ -370,7 +391,7 @@ static void end_session(SessionCall *c, const char *boot_id) {
                                   on_session_identity, TAKE_PTR(owned), session_call_free, "s", LOGIND_SESSION);
         if (r < 0) {
                 log_error_errno(r, "Failed to ask logind about session %s: %m", id);
-                batch_fail(batch, r);
+                batch_fail(batch, r, "cannot ask logind about session %s: %s", id, strerror(-r));
         }
 }
 
@@ -412,7 +433,7 @@ void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why
 
         r = grant_sessions(m, g, &l);
         if (r < 0) {
-                done(m, r, userdata);
+                done(m, r, NULL, userdata);
                 return;
         }
         for (size_t i = 0; i < l.n; i++)
@@ -420,7 +441,7 @@ void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why
                         n_live++;
         if (l.n == 0) {
                 free(l.items);
-                done(m, 0, userdata);
+                done(m, 0, NULL, userdata);
                 return;
         }
 
@@ -431,14 +452,14 @@ void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why
                 m->logind_missing_logged = true;
                 log_warning("Grant %s of %s %s; its %zu open session(s) stay open.", g->id, g->user, why, n_live);
                 free(l.items);
-                done(m, 0, userdata);
+                done(m, 0, NULL, userdata);
                 return;
         }
 
         batch = malloc(sizeof(TerminateBatch));
         if (!batch) {
                 free(l.items);
-                done(m, -ENOMEM, userdata);
+                done(m, -ENOMEM, "out of memory", userdata);
                 return;
         }
         /* Our own reference: the batch ends when this loop is over and
@@ -460,7 +481,7 @@ void logind_terminate_sessions(Manager *m, const GrantRecord *g, const char *why
                 c = session_call_dup(&call);
                 if (!c) {
                         log_error("Out of memory: cannot end session %s.", l.items[i].session_id);
-                        batch_fail(batch, -ENOMEM);
+                        batch_fail(batch, -ENOMEM, "out of memory");
                         continue;
                 }
                 end_session(c, boot_id[0] ? boot_id : NULL);

@@ -14,8 +14,9 @@
 /* How ending a grant's sessions went: 0 when every session was ended, or
  * logind does not know it (any more), or is another session now, or there
  * is no bus to reach logind on (logged); <0 when something failed and
- * trying again may help. */
-typedef void (*LogindDone)(Manager *m, int result, void *userdata);
+ * trying again may help. `error` then says what failed first, for the
+ * audit trail (raw, unsanitised), or is NULL. */
+typedef void (*LogindDone)(Manager *m, int result, const char *error, void *userdata);
 
 /* End every open session recorded under `g` through logind. Each one ended
  * is marked closed in the store and audited (session-terminated); `why`

@@ -8,7 +8,9 @@
  * sudo's cached credentials dropped and the sessions ended through logind,
  * asynchronously. When logind has answered for every session, the row is
  * deleted, or on a failure rescheduled with backoff; after
- * TEARDOWN_ATTEMPTS_MAX attempts jitd gives up on it, and says so.
+ * TEARDOWN_ATTEMPTS_MAX attempts jitd gives up on it. Each failed attempt
+ * is an audit entry (session-teardown-failed): the user's access may
+ * outlive the grant, which whoever audits the grant must see.
  *
  * Every action is idempotent (a session logind no longer knows counts as
  * ended; a missing timestamp file as dropped), so redoing an attempt that a
@@ -62,16 +64,39 @@ static void store_failed(Manager *m) {
         m->teardown_backoff_until = jit_now_realtime() + TEARDOWN_STORE_RETRY_SEC;
 }
 
-static void teardown_finish(Manager *m, const TeardownRun *run, int result) {
+void teardown_audit_failed(const GrantRecord *g, unsigned attempt, int error, const char *error_text,
+                           uint64_t retry_sec) {
+        char reason[256];
+
+        if (error_text && *error_text)
+                snprintf(reason, sizeof(reason), "%s", error_text);
+        else
+                snprintf(reason, sizeof(reason), "%s", strerror(error < 0 ? -error : EIO));
+
+        /* The audit entry is the log line too (it falls back to stderr
+         * without journald): no separate diagnostic. */
+        audit_log(AUDIT_SESSION_TEARDOWN_FAILED,
+                  &(AuditFields) {
+                          .grant_id = g->id,
+                          .request_id = g->request_id,
+                          .user = g->user,
+                          .action = jit_action_to_string(g->action),
+                          .reason = reason,
+                          .attempts = attempt,
+                          .attempts_max = TEARDOWN_ATTEMPTS_MAX,
+                          .retry_sec = retry_sec,
+                          .final = retry_sec == 0,
+                  });
+}
+
+static void teardown_finish(Manager *m, const TeardownRun *run, int result, const char *error) {
         const GrantRecord *g = &run->grant;
         unsigned attempts = run->teardown.attempts;
         int r;
 
         if (result >= 0 || attempts >= TEARDOWN_ATTEMPTS_MAX) {
                 if (result < 0)
-                        log_error("Giving up ending the sessions of grant %s of %s after %u attempts; they may "
-                                  "still be running.",
-                                  g->id, g->user, attempts);
+                        teardown_audit_failed(g, attempts, result, error, 0);
                 r = store_teardown_done(m->store, g->id);
                 if (r < 0) {
                         /* The lease runs out and it is done again: harmless. */
@@ -82,9 +107,7 @@ static void teardown_finish(Manager *m, const TeardownRun *run, int result) {
         } else {
                 uint64_t delay = teardown_backoff_sec(attempts);
 
-                log_warning("Ending the sessions of grant %s of %s failed (attempt %u of %u); trying again in "
-                            "%llus.",
-                            g->id, g->user, attempts, TEARDOWN_ATTEMPTS_MAX, (unsigned long long) delay);
+                teardown_audit_failed(g, attempts, result, error, delay);
                 r = store_teardown_attempt(m->store, g->id, attempts, jit_now_realtime() + (int64_t) delay);
                 if (r < 0) {
                         log_warning_errno(r, "Cannot schedule the next attempt for grant %s: %m", g->id);
@@ -94,10 +117,10 @@ static void teardown_finish(Manager *m, const TeardownRun *run, int result) {
         teardown_rearm(m);
 }
 
-static void on_sessions_ended(Manager *m, int result, void *userdata) {
+static void on_sessions_ended(Manager *m, int result, const char *error, void *userdata) {
         TeardownRun *run = userdata;
 
-        teardown_finish(m, run, result);
+        teardown_finish(m, run, result, error);
         free(run);
 }
 
@@ -184,7 +207,7 @@ static void teardown_one(Manager *m, const TeardownRecord *t) {
         if (run->grant.extended_by[0]) {
                 log_debug("Grant %s of %s was extended by %s.", run->grant.id, run->grant.user,
                           run->grant.extended_by);
-                on_sessions_ended(m, 0, run);
+                on_sessions_ended(m, 0, NULL, run);
                 return;
         }
 
@@ -196,7 +219,7 @@ static void teardown_one(Manager *m, const TeardownRecord *t) {
             m->config.policy[run->grant.action].on_expiry == ON_EXPIRY_TERMINATE)
                 logind_terminate_sessions(m, &run->grant, why_of(&run->grant), on_sessions_ended, run);
         else
-                on_sessions_ended(m, 0, run);
+                on_sessions_ended(m, 0, NULL, run);
 }
 
 void teardown_run_grant(Manager *m, const char *grant_id) {

@@ -21,5 +21,12 @@ void teardown_run_grant(Manager *m, const char *grant_id);
 /* Run the teardowns that are due (a batch; the timer takes the rest). */
 void teardown_run_due(Manager *m);
 
+/* The audit entry (session-teardown-failed) of a failed attempt
+ * `attempt` at ending `g`'s sessions: `error_text` (else strerror of
+ * `error`) says what failed; the next attempt comes `retry_sec` later, or
+ * 0: jitd gives up. Exposed for tests. */
+void teardown_audit_failed(const GrantRecord *g, unsigned attempt, int error, const char *error_text,
+                           uint64_t retry_sec);
+
 /* The delay before retry `attempt` (1, 2, ...) of a teardown that failed. */
 uint64_t teardown_backoff_sec(unsigned attempt);

@@ -466,6 +466,16 @@ logind_answers() {
                 org.freedesktop.login1.Manager ListSessions >/dev/null 2>"$WORKDIR/busctl.err"
 }
 # A line of jitd's own log (MESSAGE; no JIT_* fields) at warning or worse.
+# The MESSAGE of the session-teardown-failed entry of GRANT's attempt N
+# holds every TEXT.
+audit_message_has() {   # GRANT N TEXT...
+        local msg t
+        msg=$(in_host journalctl -q -t jitd -b "MESSAGE_ID=$(e2e_message_id SESSION_TEARDOWN_FAILED)" \
+                "JIT_GRANT_ID=$1" "JIT_ATTEMPTS=$2" -o cat --no-pager)
+        shift 2
+        [ -n "$msg" ] || return 1
+        for t in "$@"; do grep -qF -- "$t" <<<"$msg" || return 1; done
+}
 jitd_warned() {   # TEXT
         in_host journalctl -q -t jitd -b -p warning -o cat --no-pager | grep -qF -- "$1"
 }
@@ -497,11 +507,15 @@ case_logind_retry() {
         check "$gid is expired" grant_state_is "$gid" expired
         check "jitd logs the failed logind call" \
                 wait_for 30 jitd_warned "Cannot ask logind about session $sid of alice, so it is not ended (grant $gid expired)"
-        retry="Ending the sessions of grant $gid of alice failed"
-        check "... and that it will retry: 'attempt 1 of 8; trying again in 2s'" \
-                wait_for 5 jitd_warned "$retry (attempt 1 of 8); trying again in 2s."
-        check "the retry fails too while logind is down: 'attempt 2 of 8; trying again in 4s'" \
-                wait_for 30 jitd_warned "$retry (attempt 2 of 8); trying again in 4s."
+        retry="could not end alice's sessions under login grant $gid on"
+        check "journal: session-teardown-failed for $gid, attempt 1, at warning priority" \
+                wait_for 5 journal_has SESSION_TEARDOWN_FAILED "JIT_GRANT_ID=$gid" JIT_USER=alice JIT_ACTION=login \
+                JIT_ATTEMPTS=1 PRIORITY=4
+        check "... saying what failed and that it will retry: 'attempt 1 of 8): ... session $sid ...; trying again in 2s'" \
+                audit_message_has "$gid" 1 "$retry" "(attempt 1 of 8): cannot ask logind about session $sid" \
+                "; trying again in 2s"
+        check "the retry fails too while logind is down: 'attempt 2 of 8 ...; trying again in 4s'" \
+                wait_for 30 audit_message_has "$gid" 2 "$retry" "(attempt 2 of 8)" "; trying again in 4s"
         check "alice's ssh session is not ended yet" kill -0 "$SESSION_PID"
         check "... nor is the process left in it" in_host kill -0 "$LEFT_PID"
         check "... and jitd still has it open" has_open_session "$gid"
@@ -525,7 +539,7 @@ case_logind_retry() {
         refute "alice: a new login is refused" e2e_ssh alice -- true 2>/dev/null
         check "journal: session-terminated for $gid (session $sid), because it expired" \
                 journal_has SESSION_TERMINATED "JIT_SESSION=$sid" "JIT_GRANT_ID=$gid" "JIT_REASON=expired"
-        refute "jitd did not give up" jitd_warned "Giving up ending the sessions of grant $gid"
+        refute "jitd did not give up" jitd_warned "gave up ending alice's sessions under login grant $gid"
         # what an admin reads: the audit trail of the grant, and jitd's warnings about it
         e2e_log "journalctl -t jitd -b JIT_GRANT_ID=$gid; journalctl -t jitd -b -p warning --grep $gid:"
         { in_host journalctl -q -t jitd -b "JIT_GRANT_ID=$gid" -o short-precise --no-pager

@@ -14,13 +14,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
+#include "audit.h"
 #include "config.h"
+#include "jit-message-ids.h"
 #include "logind.h"
 #include "macros.h"
 #include "store-internal.h"
 #include "store.h"
 #include "sudo-timestamp.h"
 #include "systemd-timers.h"
+#include "teardown.h"
 #include "test.h"
 
 static char tmpdir[256];
@@ -459,6 +464,89 @@ static void test_sudo_timestamp(void) {
         CHECK_INT(sudo_timestamp_drop(tmp_path("no-such-dir"), "alice"), 0);
 }
 
+/* Line `n` (0, 1, ...) of the --audit-log file, parsed. */
+static struct json_object *audit_line(const char *path, unsigned n) {
+        char line[4096];
+        FILE *f = fopen(path, "re");
+        struct json_object *o = NULL;
+
+        if (!f)
+                return NULL;
+        for (unsigned i = 0; fgets(line, sizeof line, f); i++)
+                if (i == n) {
+                        o = json_tokener_parse(line);
+                        break;
+                }
+        fclose(f);
+        return o;
+}
+
+static const char *audit_field(struct json_object *o, const char *key) {
+        struct json_object *v;
+
+        return o && json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+/* What an admin auditing a grant sees when jitd cannot end its sessions:
+ * a session-teardown-failed entry per attempt, found by the grant's id,
+ * warning while it retries and crit with what to do when it gives up. */
+static void test_teardown_failed_audit(void) {
+        const char *path = tmp_path("audit.jsonl");
+        char host[256] = "", want[1024];
+        GrantRecord g = {
+                .action = JIT_ACTION_LOGIN,
+                .state = GRANT_EXPIRED,
+        };
+        struct json_object *o;
+
+        snprintf(g.id, sizeof g.id, "g0123456789abcdef");
+        snprintf(g.request_id, sizeof g.request_id, "r0123456789abcdef");
+        snprintf(g.user, sizeof g.user, "alice");
+        (void) gethostname(host, sizeof host - 1);
+
+        CHECK_INT(audit_open_file(path), 0);
+        teardown_audit_failed(&g, 1, -EIO, "cannot ask logind about session 3: Unit is masked.\n", 2);
+        teardown_audit_failed(&g, 8, -ECONNRESET, NULL, 0);
+        audit_close_file();
+
+        o = audit_line(path, 0);
+        CHECK(o != NULL);
+        CHECK_STR(audit_field(o, "JIT_EVENT"), "session-teardown-failed");
+        CHECK_STR(audit_field(o, "MESSAGE_ID"), JIT_MESSAGE_ID_SESSION_TEARDOWN_FAILED);
+        CHECK_STR(audit_field(o, "PRIORITY"), "4");
+        CHECK_STR(audit_field(o, "SYSLOG_IDENTIFIER"), "jitd");
+        CHECK_STR(audit_field(o, "JIT_GRANT_ID"), "g0123456789abcdef");
+        CHECK_STR(audit_field(o, "JIT_REQUEST_ID"), "r0123456789abcdef");
+        CHECK_STR(audit_field(o, "JIT_USER"), "alice");
+        CHECK_STR(audit_field(o, "JIT_ACTION"), "login");
+        CHECK_STR(audit_field(o, "JIT_ATTEMPTS"), "1");
+        /* logind's text is sanitised: no line break to forge entries with */
+        CHECK(audit_field(o, "JIT_REASON") && !strchr(audit_field(o, "JIT_REASON"), '\n'));
+        snprintf(want, sizeof want,
+                 "could not end alice's sessions under login grant g0123456789abcdef on %s (attempt 1 of 8): "
+                 "cannot ask logind about session 3: Unit is masked.",
+                 host);
+        CHECK(audit_field(o, "MESSAGE") && strncmp(audit_field(o, "MESSAGE"), want, strlen(want)) == 0);
+        CHECK(audit_field(o, "MESSAGE") && strstr(audit_field(o, "MESSAGE"), "; trying again in 2s"));
+        json_object_put(o);
+
+        o = audit_line(path, 1);
+        CHECK(o != NULL);
+        CHECK_STR(audit_field(o, "JIT_EVENT"), "session-teardown-failed");
+        CHECK_STR(audit_field(o, "PRIORITY"), "2"); /* crit */
+        CHECK_STR(audit_field(o, "JIT_GRANT_ID"), "g0123456789abcdef");
+        CHECK_STR(audit_field(o, "JIT_ATTEMPTS"), "8");
+        CHECK_STR(audit_field(o, "JIT_REASON"), strerror(ECONNRESET));
+        snprintf(want, sizeof want,
+                 "gave up ending alice's sessions under login grant g0123456789abcdef on %s after 8 attempts: "
+                 "%s; they may still be running: end them by hand (loginctl terminate-user alice)",
+                 host, strerror(ECONNRESET));
+        CHECK_STR(audit_field(o, "MESSAGE"), want);
+        json_object_put(o);
+
+        CHECK(audit_line(path, 2) == NULL);
+}
+
 int main(void) {
         char cmd[512];
 
@@ -477,6 +565,7 @@ int main(void) {
         test_tty_write();
         test_warning_text();
         test_sudo_timestamp();
+        test_teardown_failed_audit();
 
         snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", tmpdir);
         (void) !system(cmd);
