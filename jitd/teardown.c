@@ -108,7 +108,9 @@ static void teardown_finish(Manager *m, const TeardownRun *run, int result, cons
                 uint64_t delay = teardown_backoff_sec(attempts);
 
                 teardown_audit_failed(g, attempts, result, error, delay);
-                r = store_teardown_attempt(m->store, g->id, attempts, jit_now_realtime() + (int64_t) delay);
+                /* The store keeps whole seconds: one more, so that the wait
+                 * is never shorter than the backoff said in the audit entry. */
+                r = store_teardown_attempt(m->store, g->id, attempts, jit_now_realtime() + (int64_t) delay + 1);
                 if (r < 0) {
                         log_warning_errno(r, "Cannot schedule the next attempt for grant %s: %m", g->id);
                         store_failed(m);
