@@ -174,7 +174,7 @@ bool jitd_wait_crashed(Jitd *j, uint64_t timeout_usec) {
         return false;
 }
 
-bool log_has(Jitd *j, const char *text) {
+static bool log_contains(Jitd *j, const char *text) {
         char line[4096];
         bool found = false;
         FILE *f;
@@ -186,6 +186,20 @@ bool log_has(Jitd *j, const char *text) {
                 found = strstr(line, text) != NULL;
         fclose(f);
         return found;
+}
+
+bool log_has(Jitd *j, const char *text) {
+        /* jitd listens before it has set up expiry, timers and webhooks, so
+         * their start-up lines may follow a successful first call. */
+        uint64_t deadline = now_monotonic_usec() + 5 * 1000000ULL;
+
+        for (;;) {
+                if (log_contains(j, text))
+                        return true;
+                if (now_monotonic_usec() >= deadline)
+                        return false;
+                (void) usleep(20 * 1000);
+        }
 }
 
 void jitd_cleanup(Jitd *j) {

@@ -54,7 +54,8 @@ void jitd_crash(Jitd *j);
 /* Wait up to timeout_usec for jitd to die on its own (a crash_at point);
  * true if it died of SIGKILL. */
 bool jitd_wait_crashed(Jitd *j, uint64_t timeout_usec);
-/* Does jitd's captured log (capture_log) have a line containing `text`? */
+/* Does jitd's captured log (capture_log) have a line containing `text`,
+ * within 5 s? (Start-up lines may come after the socket answers.) */
 bool log_has(Jitd *j, const char *text);
 /* Stop and remove the temporary directory. */
 void jitd_cleanup(Jitd *j);
