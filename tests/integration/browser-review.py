@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 CHROMIUM = "/usr/bin/chromium"
@@ -122,6 +123,17 @@ class WebDriver:
 
     def text(self, css):
         return self.cmd("GET", "element/%s/text" % self.find(css))
+
+    def text_when_loaded(self, css):
+        """The text, or None while the page is still being replaced (after a
+        click, chromedriver answers 404 "no such element" or "stale element
+        reference" until the next page has loaded)."""
+        try:
+            return self.text(css)
+        except urllib.error.HTTPError as e:
+            if e.code == 404:
+                return None
+            raise
 
     def screenshot(self, path):
         with open(path, "wb") as f:
@@ -229,7 +241,7 @@ def main():
 
         button = driver.find("form.approve button[type=submit]")
         driver.cmd("POST", "element/%s/click" % button, {})
-        wait_until("the result page", lambda: driver.text("h1") == "Approved")
+        wait_until("the result page", lambda: driver.text_when_loaded("h1") == "Approved")
         result = driver.text("body")
         assert "You approved" in result, result
         driver.screenshot(os.path.join(args.artifacts, "review-approved.png"))
