@@ -1329,6 +1329,19 @@ static int store_stale_or_missing(Store *s, StatementId exists, const char *id) 
         return k > 0 ? -ESTALE : -ENOENT;
 }
 
+/* Steps an UPDATE ... RETURNING of the object `id` to its row: 1 on it;
+ * if it matched nothing, the statement is reset and the answer is -ESTALE
+ * (the object is in another state) or -ENOENT. */
+static int step_returning(Store *s, sqlite3_stmt **st, StatementId exists, const char *id) {
+        int k = stmt_next(*st);
+
+        if (k == 0) {
+                stmt_resetp(st);
+                return store_stale_or_missing(s, exists, id);
+        }
+        return k;
+}
+
 /* A grant ended: its end actions are pending. Call in the transaction
  * that ends it. */
 static int insert_teardown(Store *s, const char *grant_id, int64_t now) {
@@ -1439,13 +1452,9 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
                 if (bind_text(st, 1, request_id) < 0 || bind_int(st, 2, now) < 0 || bind_text(st, 3, approver) < 0 ||
                     bind_text(st, 4, g.id) < 0)
                         return -ENOMEM;
-                k = stmt_next(st);
+                k = step_returning(s, &st, STMT_REQUEST_EXISTS, request_id);
                 if (k < 0)
                         return k;
-                if (k == 0) {
-                        stmt_resetp(&st);
-                        return store_stale_or_missing(s, STMT_REQUEST_EXISTS, request_id);
-                }
                 if (COL_STR(st, 0, g.user, true) < 0 || column_action(st, 1, &g.action) < 0 ||
                     COL_STR(st, 2, request_reason, false) < 0 || COL_STR(st, 3, g.extends_grant_id, false) < 0)
                         return -EIO;
@@ -1541,13 +1550,9 @@ static int store_close_request(Store *s, const char *request_id, RequestState st
         if (bind_text(st, 1, request_id) < 0 || bind_int(st, 2, now) < 0 || bind_text(st, 3, by) < 0 ||
             bind_text(st, 4, reason ?: "") < 0 || bind_text(st, 5, request_state_to_string(state)) < 0)
                 return -ENOMEM;
-        k = stmt_next(st);
+        k = step_returning(s, &st, STMT_REQUEST_EXISTS, request_id);
         if (k < 0)
                 return k;
-        if (k == 0) {
-                stmt_resetp(&st);
-                return store_stale_or_missing(s, STMT_REQUEST_EXISTS, request_id);
-        }
         k = read_request(st, &r);
         /* Finish the statement so the autocommit transaction commits (and is
          * on disk) before we report success. */
@@ -1595,13 +1600,9 @@ int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const 
                 if (bind_text(st, 1, grant_id) < 0 || bind_text(st, 2, grant_state_to_string(new_state)) < 0 ||
                     bind_int(st, 3, now) < 0 || bind_text(st, 4, by ?: "") < 0)
                         return -ENOMEM;
-                k = stmt_next(st);
+                k = step_returning(s, &st, STMT_GRANT_EXISTS, grant_id);
                 if (k < 0)
                         return k;
-                if (k == 0) {
-                        stmt_resetp(&st);
-                        return store_stale_or_missing(s, STMT_GRANT_EXISTS, grant_id);
-                }
                 k = read_grant(st, &g);
                 int k2 = stmt_run(st);
                 if (k2 < 0)
@@ -2039,10 +2040,13 @@ int store_get_teardown(Store *s, const char *grant_id, TeardownRecord *ret) {
         return read_teardown(st, ret);
 }
 
+static int read_teardown_any(sqlite3_stmt *st, void *ret) {
+        return read_teardown(st, ret);
+}
+
 int store_list_teardowns_due(Store *s, int64_t now, unsigned limit, TeardownRecord **ret, size_t *ret_n) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        TeardownRecord *items = NULL;
-        size_t n = 0;
+        RowArray a = { .item_size = sizeof(TeardownRecord) };
         int k;
 
         if (!s || !ret || !ret_n)
@@ -2054,21 +2058,13 @@ int store_list_teardowns_due(Store *s, int64_t now, unsigned limit, TeardownReco
                 return k;
         if (bind_int(st, 1, now) < 0 || bind_int(st, 2, limit) < 0)
                 return -ENOMEM;
-        items = calloc(limit, sizeof(TeardownRecord));
-        if (!items)
-                return -ENOMEM;
-        while (n < limit && (k = stmt_next(st)) > 0) {
-                k = read_teardown(st, &items[n]);
-                if (k < 0)
-                        break;
-                n++;
-        }
+        k = collect_rows(st, read_teardown_any, &a); /* the query's LIMIT bounds it */
         if (k < 0) {
-                free(items);
+                free(a.items);
                 return k;
         }
-        *ret = items;
-        *ret_n = n;
+        *ret = a.items;
+        *ret_n = a.n;
         return 0;
 }
 
