@@ -137,6 +137,17 @@ static int exchange(const PamJitContext *ctx, JitClient *client, const char *met
         return 0;
 }
 
+/* What a failed exchange() means. The client refuses a socket file that is
+ * not a root-owned socket, or a server whose peer credentials are not
+ * root's, with -EPERM when it connects (client.h): someone else listening
+ * where jitd should is an impostor, not an outage, and failmode=safe must
+ * not let users in on its account. Anything else: jitd cannot be reached. */
+static JitResult exchange_failure(const JitdAnswer *a) {
+        if (a->failed_step && strcmp(a->failed_step, "connect") == 0 && a->error == -EPERM)
+                return JIT_RESULT_UNTRUSTED;
+        return JIT_RESULT_UNREACHABLE;
+}
+
 /* Errors that mean "this is not a jitd speaking our protocol" count as
  * unreachable (failmode applies); any other error is jitd itself saying it
  * cannot decide, which never opens anything. */
@@ -322,7 +333,7 @@ JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_CHECK, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = JIT_RESULT_UNREACHABLE;
+                result = exchange_failure(answer);
         else
                 result = check_reply(reply, answer);
 
@@ -383,7 +394,7 @@ JitResult jitd_request(const PamJitContext *ctx, const char *reason, JitdAnswer 
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_REQUEST, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = JIT_RESULT_UNREACHABLE;
+                result = exchange_failure(answer);
         else
                 result = request_reply(reply, answer);
 
@@ -522,7 +533,7 @@ JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, Ji
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_OPEN_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = JIT_RESULT_UNREACHABLE;
+                result = exchange_failure(answer);
         else
                 result = open_session_reply(reply, answer);
 
@@ -558,7 +569,7 @@ JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, J
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_CLOSE_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = JIT_RESULT_UNREACHABLE;
+                result = exchange_failure(answer);
         else
                 result = close_session_reply(reply, answer);
 

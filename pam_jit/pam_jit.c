@@ -254,23 +254,8 @@ static void log_fail_open(const PamJitContext *ctx, const JitdAnswer *a) {
                            ctx->args.journal_socket, strerror_r(-r, cause, sizeof(cause)));
 }
 
-/* The client refuses a socket file that is not a root-owned socket, or a
- * server whose peer credentials are not root's, with -EPERM when it
- * connects (client.h). Someone else listening where jitd should is an
- * impostor, not an outage: failmode=safe must not let users in on its
- * account. */
-static JitResult untrusted_refine(JitResult result, const JitdAnswer *a) {
-        if (result == JIT_RESULT_UNREACHABLE && a && a->failed_step && strcmp(a->failed_step, "connect") == 0 &&
-            a->error == -EPERM)
-                return JIT_RESULT_UNTRUSTED;
-        return result;
-}
-
 static int finish(const PamJitContext *ctx, JitResult result, const JitdAnswer *a, const char *detail) {
-        int code;
-
-        result = untrusted_refine(result, a);
-        code = jit_result_to_pam(ctx->phase, result, ctx->args.fail_mode);
+        int code = jit_result_to_pam(ctx->phase, result, ctx->args.fail_mode);
 
         log_outcome(ctx, result, code, a, detail);
         if (result == JIT_RESULT_UNREACHABLE && code == PAM_SUCCESS)
@@ -427,7 +412,7 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
 
         r = context_init(&ctx, pamh, PAM_JIT_PHASE_ACCOUNT, argc, argv);
         if (r == JIT_RESULT_ALLOW) {
-                r = untrusted_refine(jitd_check(&ctx, /* create_request= */ true, &a), &a);
+                r = jitd_check(&ctx, /* create_request= */ true, &a);
                 if (r == JIT_RESULT_NO_GRANT && !ctx.args.quiet)
                         account_notice(&ctx, &a);
                 else if ((r == JIT_RESULT_UNTRUSTED ||
