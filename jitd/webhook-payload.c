@@ -210,6 +210,15 @@ static const char *or_dash(const char *s) {
         return s && *s ? s : "-";
 }
 
+/* What the pending request's expiry is to a reader of this message. */
+static const char *request_expiry_label(WebhookEventType type) {
+        if (type == WEBHOOK_EVENT_REQUEST_CREATED)
+                return "Expires unanswered";
+        if (type == WEBHOOK_EVENT_REQUEST_EXPIRED)
+                return "Expired unanswered";
+        return "Request expiry";
+}
+
 /* Who withdrew a request: the requester, whom decided_by names. */
 static const char *withdrawn_by(const Facts *f) {
         return f->decided_by[0] ? f->decided_by : or_dash(f->user);
@@ -470,9 +479,7 @@ static void slack_facts(Builder *b, struct json_object *blocks, const Facts *f) 
         slack_field(b, fields, "Duration", f->requested, false);
         slack_field(b, fields, "Match code", f->match_code, true);
         slack_field(b, fields, "Request", f->request_id, true);
-        text_printf(&expiry, "*%s*\n", e->type == WEBHOOK_EVENT_REQUEST_CREATED ? "Expires unanswered"
-                                       : e->type == WEBHOOK_EVENT_REQUEST_EXPIRED ? "Expired unanswered"
-                                                                                  : "Request expiry");
+        text_printf(&expiry, "*%s*\n", request_expiry_label(e->type));
         if (e->request_expires_at > 0)
                 text_slack_date(&expiry, e->request_expires_at, f->expires_human);
         else
@@ -851,11 +858,7 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
         teams_fact(b, facts, "Duration", f->requested);
         teams_fact(b, facts, "Match code", f->match_code);
         teams_fact(b, facts, "Request", f->request_id);
-        teams_fact(b, facts,
-                   e->type == WEBHOOK_EVENT_REQUEST_CREATED   ? "Expires unanswered"
-                   : e->type == WEBHOOK_EVENT_REQUEST_EXPIRED ? "Expired unanswered"
-                                                              : "Request expiry",
-                   f->expires_human);
+        teams_fact(b, facts, request_expiry_label(e->type), f->expires_human);
         if (f->extends[0]) {
                 _cleanup_(text_done) Text t = {};
 
