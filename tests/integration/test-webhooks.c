@@ -52,23 +52,35 @@ static void start_jitd(Jitd *j, const char *rest) {
 
 /* Signed generic messages: created with one link per approver but the
  * requester, then the outcome. */
-static void test_generic_signed(void) {
-        _cleanup_free_ char *secret_path = NULL, *secret = NULL, *rest = NULL;
+/* A receiver named `name` that checks generic messages' signatures with
+ * a fresh secret (NAME.secret), and the [webhook ops] section that points
+ * jitd at it, signed with that secret. */
+static char *start_signed_receiver(const char *name, Receiver *rcv) {
+        _cleanup_free_ char *file = NULL, *secret_path = NULL, *secret = NULL;
         const char *extra[3];
+        char *section = NULL;
+
+        CHECK(asprintf(&file, "%s.secret", name) > 0);
+        CHECK_INT(make_secret(file, &secret_path, &secret), 0);
+        extra[0] = "--secret";
+        extra[1] = secret;
+        extra[2] = NULL;
+        start_receiver(rcv, name, extra);
+        CHECK(asprintf(&section,
+                       "[webhook ops]\nurl = http://127.0.0.1:%u/hook\nallow_http_loopback = yes\nsecret_file = %s\n"
+                       "retry_initial = 1s\n",
+                       rcv->port, secret_path) > 0);
+        return section;
+}
+
+static void test_generic_signed(void) {
+        _cleanup_free_ char *rest = NULL;
         Receiver rcv;
         Jitd j;
         char id[JIT_ID_MAX];
         struct json_object *recs, *body, *reply = NULL;
 
-        CHECK_INT(make_secret("generic.secret", &secret_path, &secret), 0);
-        extra[0] = "--secret";
-        extra[1] = secret;
-        extra[2] = NULL;
-        start_receiver(&rcv, "generic", extra);
-        CHECK(asprintf(&rest,
-                       "[webhook ops]\nurl = http://127.0.0.1:%u/hook\nallow_http_loopback = yes\nsecret_file = %s\n"
-                       "retry_initial = 1s\n",
-                       rcv.port, secret_path) > 0);
+        rest = start_signed_receiver("generic", &rcv);
         start_jitd(&j, rest);
 
         CHECK_INT(create_request(&j, "nobody", "sudo", id, sizeof(id)), 0);
@@ -442,23 +454,14 @@ static void test_gone_and_resend(void) {
  * message names the grant it extends and that grant's deadline, the
  * review page behind its link says so, and the approval's message too. */
 static void test_extension(void) {
-        _cleanup_free_ char *secret_path = NULL, *secret = NULL, *rest = NULL;
-        const char *extra[3];
+        _cleanup_free_ char *rest = NULL;
         Receiver rcv;
         Jitd j;
         char id[JIT_ID_MAX], ext[JIT_ID_MAX], g1[JIT_ID_MAX], iso[32];
         struct json_object *recs, *body, *reply = NULL;
         int64_t e1;
 
-        CHECK_INT(make_secret("extension.secret", &secret_path, &secret), 0);
-        extra[0] = "--secret";
-        extra[1] = secret;
-        extra[2] = NULL;
-        start_receiver(&rcv, "extension", extra);
-        CHECK(asprintf(&rest,
-                       "[webhook ops]\nurl = http://127.0.0.1:%u/hook\nallow_http_loopback = yes\nsecret_file = %s\n"
-                       "retry_initial = 1s\n",
-                       rcv.port, secret_path) > 0);
+        rest = start_signed_receiver("extension", &rcv);
         start_jitd(&j, rest);
 
         CHECK_INT(create_request(&j, "nobody", "sudo", id, sizeof(id)), 0);
@@ -530,27 +533,19 @@ static void test_extension(void) {
  * it, and no jit.request.denied one; the review link then says so, and a
  * decision posted from a page opened before is refused without a grant. */
 static void test_withdrawal(void) {
-        _cleanup_free_ char *secret_path = NULL, *secret = NULL, *rest = NULL, *carol = NULL, *csrf = NULL,
-                            *form = NULL;
-        const char *extra[3];
+        _cleanup_free_ char *ops = NULL, *rest = NULL, *carol = NULL, *csrf = NULL, *form = NULL;
         Receiver rcv, slack;
         Jitd j;
         char id[JIT_ID_MAX], id2[JIT_ID_MAX];
         struct json_object *recs, *body, *show, *notes, *reply = NULL;
         HttpResult r = {};
 
-        CHECK_INT(make_secret("withdrawal.secret", &secret_path, &secret), 0);
-        extra[0] = "--secret";
-        extra[1] = secret;
-        extra[2] = NULL;
-        start_receiver(&rcv, "withdrawal", extra);
+        ops = start_signed_receiver("withdrawal", &rcv);
         start_receiver(&slack, "withdrawal-slack", NULL);
         CHECK(asprintf(&rest,
-                       "[webhook ops]\nurl = http://127.0.0.1:%u/hook\nallow_http_loopback = yes\nsecret_file = %s\n"
-                       "retry_initial = 1s\n"
-                       "[webhook chat]\nurl = http://127.0.0.1:%u/services/T0/B0/x\nformat = slack\n"
+                       "%s[webhook chat]\nurl = http://127.0.0.1:%u/services/T0/B0/x\nformat = slack\n"
                        "allow_http_loopback = yes\nretry_initial = 1s\n",
-                       rcv.port, secret_path, slack.port) > 0);
+                       ops, slack.port) > 0);
         start_jitd(&j, rest);
 
         CHECK_INT(create_request(&j, "daemon", "sudo", id, sizeof(id)), 0);
