@@ -11,7 +11,7 @@
 #
 # Cases: rootfs (build/cache the image only), host (the test host itself:
 # boot, sshd, sudo, logind, journald, timers; no pam_jit), ssh_pubkey,
-# ssh_kbdint, sudo, revoke, expiry, restart, journal.
+# ssh_kbdint, sudo, sudo_i, revoke, expiry, restart, journal.
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
@@ -194,6 +194,34 @@ case_sudo() {
         check "sudo with the live grant runs at once" grep -qx SUDO-AS-UID-0 <<<"$out"
         check "... without a new request" test -z "$(e2e_pending_request alice sudo)"
         refute "bob (no grant): sudo -n refused" e2e_ssh bob -- "$(sudo_cmd bob unused -n true)" >/dev/null
+}
+
+# sudo -i: Debian's sudo runs it under the PAM service sudo-i, not sudo, so
+# it is gated only by the lines in /etc/pam.d/sudo-i (config/e2e/pam.d/sudo-i):
+# refused without a sudo grant, a login shell as root with one.
+case_sudo_i() {
+        local req rc pid out gsudo
+        boot_with_jit
+        admin_grant alice login 30m "e2e: login for the sudo -i case" >/dev/null ||
+                { fail "jitctl grant (login) for alice"; return 0; }
+        in_host rm -f /tmp/askpass-alice.log
+        E2E_EXEC=1 e2e_ssh alice -- "$(sudo_cmd alice "e2e: a root shell" -k -i "${SUDO_MARK[@]}")" \
+                >"$WORKDIR/sudo-i1.out" 2>&1 & pid=$!; E2E_BG+=("$pid")
+        req=$(e2e_wait_pending_request alice sudo 20) || req=
+        check "sudo -i without a grant waits on a pending sudo request ($req)" matches "$req" "$REQ_ID_RE"
+        check "... filed by the PAM service sudo-i" test "$(request_field "$req" service)" = sudo-i
+        check "carol denies it" jitctl_as carol deny "$req" --reason "e2e: no root shell" >/dev/null
+        rc=0; wait_exit "$pid" 20 || rc=$?
+        e2e_log "what alice saw:"; show "$WORKDIR/sudo-i1.out"
+        check "sudo -i is refused (exit $rc)" test "$rc" != 0
+        refute "... and ran nothing as root" contains "$WORKDIR/sudo-i1.out" SUDO-AS-UID-0
+        check "... after showing alice the request id" contains "$WORKDIR/sudo-i1.out" "${req:-(no request)}"
+        gsudo=$(admin_grant alice sudo 30m "e2e: sudo -i with a grant") || gsudo=
+        check "sudo grant for alice ($gsudo)" matches "$gsudo" "$GRANT_ID_RE"
+        out=$(e2e_ssh alice -- "$(sudo_cmd alice unused -k -i "${SUDO_MARK[@]}")" 2>&1) || true
+        show <<<"$out"
+        check "sudo -i with the grant: a login shell as root runs the command" grep -qx SUDO-AS-UID-0 <<<"$out"
+        check "... without a new request" test -z "$(e2e_pending_request alice sudo)"
 }
 
 # Revoke: a cached sudo timestamp does not outlive the grant (account phase),
