@@ -11,7 +11,7 @@
 #
 # Cases: rootfs (build/cache the image only), host (the test host itself:
 # boot, sshd, sudo, logind, journald, timers; no pam_jit), ssh_pubkey,
-# ssh_kbdint, sudo, sudo_i, revoke, expiry, restart, journal.
+# ssh_kbdint, sudo, sudo_i, other_paths, revoke, expiry, restart, journal.
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
@@ -222,6 +222,52 @@ case_sudo_i() {
         show <<<"$out"
         check "sudo -i with the grant: a login shell as root runs the command" grep -qx SUDO-AS-UID-0 <<<"$out"
         check "... without a new request" test -z "$(e2e_pending_request alice sudo)"
+}
+
+# The other ways to a shell or to root on Debian 12 (pam_jit(8), "WAYS TO A
+# SHELL OR TO ROOT ON DEBIAN 12"), as the table says: su asks the target's
+# password and is not gated by the shipped lines; with the table's line in
+# /etc/pam.d/su it needs the caller's sudo grant (su -l too), root's su does
+# not; runuser is root's only; systemd-run needs root (no polkit here).
+case_other_paths() {
+        local out req gsudo
+        boot_with_jit
+        # as alice, in the host's own cgroup tree (su opens a logind session)
+        as_alice() { run_unit -p User=alice "$@"; }
+        su_bob_as_alice() {   # [-l] PASSWORD
+                local l=''; [ "$1" = -l ] && { l=-l; shift; }
+                as_alice sh -c "echo '$1' | su $l bob -c 'id -un'" 2>&1
+        }
+        # the command's output is the last line, after su's "Password: " prompt
+        ran_as() { grep -qE "(^|: )$1\$"; }   # USER (stdin: what su printed)
+        out=$(su_bob_as_alice "$(e2e_password bob)") || true
+        show <<<"$out"
+        check "su bob with bob's password: a shell as bob, with no grant (not gated)" ran_as bob <<<"$out"
+        check "... and no request" test -z "$(e2e_pending_request bob login)$(e2e_pending_request alice sudo)"
+        refute "su bob with a wrong password: refused (su asks the target's password)" \
+                ran_as bob <<<"$(su_bob_as_alice wrong-pw)"
+        check "root's password is locked on the test host" test "$(in_host passwd -S root | cut -d' ' -f2)" = L
+        refute "... so su to root is refused" ran_as root <<<"$(as_alice sh -c "echo x | su -c 'id -un'" 2>&1)"
+        out=$(as_user alice /usr/sbin/runuser -u bob -- id -un 2>&1) || true
+        show <<<"$out"
+        check "runuser: refused to anyone but root" grep -q 'may not be used by non-root users' <<<"$out"
+        out=$(as_user alice systemd-run --wait --pipe --quiet --uid=root id -un 2>&1) || true
+        show <<<"$out"
+        check "systemd-run as alice (no polkit): access denied" grep -q 'Access denied' <<<"$out"
+        # the table's line for su
+        in_host sed -i 's/^@include common-account/account    required   pam_jit.so action=sudo\n&/' /etc/pam.d/su
+        in_host grep -B1 '^@include common-account' /etc/pam.d/su | show
+        out=$(su_bob_as_alice "$(e2e_password bob)") || true
+        show <<<"$out"
+        refute "with the line: su bob with bob's password is refused without alice's sudo grant" ran_as bob <<<"$out"
+        req=$(e2e_pending_request alice sudo) || req=
+        check "... it filed a sudo request for alice, by the service su ($req)" \
+                test -n "$req" -a "$(request_field "${req:-none}" service 2>/dev/null)" = su
+        check "... and told her its id" contains <(printf '%s\n' "$out") "${req:-(no request)}"
+        refute "... su -l bob too (su-l includes su)" ran_as bob <<<"$(su_bob_as_alice -l "$(e2e_password bob)")"
+        check "root's su bob is not gated (root is not covered)" test "$(run_unit su -s /bin/sh bob -c 'id -un' 2>/dev/null)" = bob
+        gsudo=$(admin_grant alice sudo 30m "e2e: su with a sudo grant") || gsudo=
+        check "with a sudo grant ($gsudo) alice's su bob works" ran_as bob <<<"$(su_bob_as_alice "$(e2e_password bob)")"
 }
 
 # Revoke: a cached sudo timestamp does not outlive the grant (account phase),
