@@ -224,8 +224,10 @@ e2e_stage_jit() {
         fi
         install -m 0644 "$fix/pam.d/sshd" "$st/jit/pam-sshd"
         install -m 0644 "$fix/pam.d/sudo" "$st/jit/pam-sudo"
+        install -m 0644 "$fix/pam.d/sudo-i" "$st/jit/pam-sudo-i"
         e2e_place "$st/jit/pam-sshd" /etc/pam.d/sshd
         e2e_place "$st/jit/pam-sudo" /etc/pam.d/sudo
+        e2e_place "$st/jit/pam-sudo-i" /etc/pam.d/sudo-i
         if [ -d "$fix/jitd.conf.d" ] && compgen -G "$fix/jitd.conf.d/*.conf" >/dev/null; then
                 mkdir -p "$st/jit/jitd.conf.d"
                 install -m 0644 "$fix"/jitd.conf.d/*.conf "$st/jit/jitd.conf.d/"

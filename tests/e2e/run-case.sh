@@ -11,7 +11,7 @@
 #
 # Cases: rootfs (build/cache the image only), host (the test host itself:
 # boot, sshd, sudo, logind, journald, timers; no pam_jit), ssh_pubkey,
-# ssh_kbdint, sudo, revoke, expiry, restart, journal.
+# ssh_kbdint, sudo, sudo_i, other_paths, revoke, expiry, restart, journal.
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR=''
@@ -109,8 +109,12 @@ case_ssh_pubkey() {
         [ -n "$req" ] || return 0
         code=$(request_field "$req" match_code) || code=
         check "request has a match code ($code)" matches "$code" "$CODE_RE"
-        check "the refused login told alice the request id and code" \
-                sh -c "grep -qF -- '$req' '$WORKDIR/ssh.err' && grep -qF -- '$code' '$WORKDIR/ssh.err'"
+        # what pam_jit(8) LIMITATIONS quotes: sshd sends the account phase's
+        # message as a banner, then closes the connection
+        check "the refused login told alice the request id and code" grep -qxF \
+                "Access to this host needs approval. Request $req (code $code) is pending; ask an approver, then try again." \
+                "$WORKDIR/ssh.err"
+        check "... and then the connection closed" grep -q '^Connection closed by ' "$WORKDIR/ssh.err"
         check "request records service sshd" test "$(request_field "$req" service)" = sshd
         refute "alice: second try still refused" e2e_ssh alice -- true 2>/dev/null
         check "the retry reuses the pending request" test "$(e2e_pending_request alice login)" = "$req"
@@ -194,6 +198,80 @@ case_sudo() {
         check "sudo with the live grant runs at once" grep -qx SUDO-AS-UID-0 <<<"$out"
         check "... without a new request" test -z "$(e2e_pending_request alice sudo)"
         refute "bob (no grant): sudo -n refused" e2e_ssh bob -- "$(sudo_cmd bob unused -n true)" >/dev/null
+}
+
+# sudo -i: Debian's sudo runs it under the PAM service sudo-i, not sudo, so
+# it is gated only by the lines in /etc/pam.d/sudo-i (config/e2e/pam.d/sudo-i):
+# refused without a sudo grant, a login shell as root with one.
+case_sudo_i() {
+        local req rc pid out gsudo
+        boot_with_jit
+        admin_grant alice login 30m "e2e: login for the sudo -i case" >/dev/null ||
+                { fail "jitctl grant (login) for alice"; return 0; }
+        in_host rm -f /tmp/askpass-alice.log
+        E2E_EXEC=1 e2e_ssh alice -- "$(sudo_cmd alice "e2e: a root shell" -k -i "${SUDO_MARK[@]}")" \
+                >"$WORKDIR/sudo-i1.out" 2>&1 & pid=$!; E2E_BG+=("$pid")
+        req=$(e2e_wait_pending_request alice sudo 20) || req=
+        check "sudo -i without a grant waits on a pending sudo request ($req)" matches "$req" "$REQ_ID_RE"
+        check "... filed by the PAM service sudo-i" test "$(request_field "$req" service)" = sudo-i
+        check "carol denies it" jitctl_as carol deny "$req" --reason "e2e: no root shell" >/dev/null
+        rc=0; wait_exit "$pid" 20 || rc=$?
+        e2e_log "what alice saw:"; show "$WORKDIR/sudo-i1.out"
+        check "sudo -i is refused (exit $rc)" test "$rc" != 0
+        refute "... and ran nothing as root" contains "$WORKDIR/sudo-i1.out" SUDO-AS-UID-0
+        check "... after showing alice the request id" contains "$WORKDIR/sudo-i1.out" "${req:-(no request)}"
+        gsudo=$(admin_grant alice sudo 30m "e2e: sudo -i with a grant") || gsudo=
+        check "sudo grant for alice ($gsudo)" matches "$gsudo" "$GRANT_ID_RE"
+        out=$(e2e_ssh alice -- "$(sudo_cmd alice unused -k -i "${SUDO_MARK[@]}")" 2>&1) || true
+        show <<<"$out"
+        check "sudo -i with the grant: a login shell as root runs the command" grep -qx SUDO-AS-UID-0 <<<"$out"
+        check "... without a new request" test -z "$(e2e_pending_request alice sudo)"
+}
+
+# The other ways to a shell or to root on Debian 12 (pam_jit(8), "WAYS TO A
+# SHELL OR TO ROOT ON DEBIAN 12"), as the table says: su asks the target's
+# password and is not gated by the shipped lines; with the table's line in
+# /etc/pam.d/su it needs the caller's sudo grant (su -l too), root's su does
+# not; runuser is root's only; systemd-run needs root (no polkit here).
+case_other_paths() {
+        local out req gsudo
+        boot_with_jit
+        # as alice, in the host's own cgroup tree (su opens a logind session)
+        as_alice() { run_unit -p User=alice "$@"; }
+        su_bob_as_alice() {   # [-l] PASSWORD
+                local l=''; [ "$1" = -l ] && { l=-l; shift; }
+                as_alice sh -c "echo '$1' | su $l bob -c 'id -un'" 2>&1
+        }
+        # the command's output is the last line, after su's "Password: " prompt
+        ran_as() { grep -qE "(^|: )$1\$"; }   # USER (stdin: what su printed)
+        out=$(su_bob_as_alice "$(e2e_password bob)") || true
+        show <<<"$out"
+        check "su bob with bob's password: a shell as bob, with no grant (not gated)" ran_as bob <<<"$out"
+        check "... and no request" test -z "$(e2e_pending_request bob login)$(e2e_pending_request alice sudo)"
+        refute "su bob with a wrong password: refused (su asks the target's password)" \
+                ran_as bob <<<"$(su_bob_as_alice wrong-pw)"
+        check "root's password is locked on the test host" test "$(in_host passwd -S root | cut -d' ' -f2)" = L
+        refute "... so su to root is refused" ran_as root <<<"$(as_alice sh -c "echo x | su -c 'id -un'" 2>&1)"
+        out=$(as_user alice /usr/sbin/runuser -u bob -- id -un 2>&1) || true
+        show <<<"$out"
+        check "runuser: refused to anyone but root" grep -q 'may not be used by non-root users' <<<"$out"
+        out=$(as_user alice systemd-run --wait --pipe --quiet --uid=root id -un 2>&1) || true
+        show <<<"$out"
+        check "systemd-run as alice (no polkit): access denied" grep -q 'Access denied' <<<"$out"
+        # the table's line for su
+        in_host sed -i 's/^@include common-account/account    required   pam_jit.so action=sudo\n&/' /etc/pam.d/su
+        in_host grep -B1 '^@include common-account' /etc/pam.d/su | show
+        out=$(su_bob_as_alice "$(e2e_password bob)") || true
+        show <<<"$out"
+        refute "with the line: su bob with bob's password is refused without alice's sudo grant" ran_as bob <<<"$out"
+        req=$(e2e_pending_request alice sudo) || req=
+        check "... it filed a sudo request for alice, by the service su ($req)" \
+                test -n "$req" -a "$(request_field "${req:-none}" service 2>/dev/null)" = su
+        check "... and told her its id" contains <(printf '%s\n' "$out") "${req:-(no request)}"
+        refute "... su -l bob too (su-l includes su)" ran_as bob <<<"$(su_bob_as_alice -l "$(e2e_password bob)")"
+        check "root's su bob is not gated (root is not covered)" test "$(run_unit su -s /bin/sh bob -c 'id -un' 2>/dev/null)" = bob
+        gsudo=$(admin_grant alice sudo 30m "e2e: su with a sudo grant") || gsudo=
+        check "with a sudo grant ($gsudo) alice's su bob works" ran_as bob <<<"$(su_bob_as_alice "$(e2e_password bob)")"
 }
 
 # Revoke: a cached sudo timestamp does not outlive the grant (account phase),

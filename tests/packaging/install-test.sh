@@ -9,8 +9,10 @@
 #     jitd needs (transient timers over D-Bus, TerminateSession, writing a
 #     user's terminal, dropping sudo timestamps); systemd-analyze security
 #   - journalctl -x explains a jitd event from the catalog
-#   - the pam-auth-update profile: off until enabled; then ssh and sudo are
-#     gated and sessions recorded, other services are not; disabled cleanly
+#   - the pam-auth-update profile: off until enabled; then ssh, sudo and
+#     sudo -i are gated and sessions recorded, other services are not; the
+#     README's sshd setups for it let a key-only engineer (plain useradd, no
+#     password) in with a grant and show the request without; disabled cleanly
 #   - purge leaves a host whose logins work and no trace of jitd's state
 #
 #   install-test.sh --source DIR --debs DIR --workdir DIR
@@ -43,6 +45,8 @@ fi
 
 e2e_rootfs
 e2e_stage_common
+# dave: an engineer added on the host by plain useradd (the key-only checks)
+install -m 0644 "$WORKDIR/keys/id_ed25519.pub" "$WORKDIR/stage/authorized_keys/dave"
 mkdir -p "$WORKDIR/debs"
 cp "$DEBS"/jitd_*.deb "$DEBS"/libpam-jit_*.deb "$WORKDIR/debs/"
 e2e_bind "$WORKDIR/debs" /srv/jit-debs
@@ -239,6 +243,117 @@ check "sudo: the auth line asked for a reason and filed a request ($sreq)" test 
 rc=0; wait_exit "$upid" 30 || rc=$?
 show "$WORKDIR/sudo.out"
 check "... approved while waiting, sudo runs the command" contains "$WORKDIR/sudo.out" SUDO-AS-UID-0
+
+# Debian's sudo runs `sudo -i` under the PAM service sudo-i: the profile gates it too.
+out=$(e2e_ssh alice -- "$(sudo_cmd alice unused -k -i "${SUDO_MARK[@]}")" 2>&1) || true
+check "sudo -i with the sudo grant: a root login shell runs the command" grep -qx SUDO-AS-UID-0 <<<"$out"
+jitctl_as carol revoke --user alice --action sudo >/dev/null 2>&1 || true
+E2E_EXEC=1 e2e_ssh alice -- "$(sudo_cmd alice "packaging: sudo -i via the profile" -k -i "${SUDO_MARK[@]}")" \
+        >"$WORKDIR/sudo-i.out" 2>&1 &
+upid=$!; E2E_BG+=("$upid")
+ireq=$(e2e_wait_pending_request alice sudo 20) || ireq=
+check "sudo -i after the revoke: a request filed by the PAM service sudo-i ($ireq)" \
+        test -n "$ireq" -a "$(request_field "${ireq:-none}" service 2>/dev/null)" = sudo-i
+[ -z "$ireq" ] || jitctl_as carol deny "$ireq" --reason "packaging: no root shell" >/dev/null 2>&1 || true
+rc=0; wait_exit "$upid" 30 || rc=$?
+show "$WORKDIR/sudo-i.out"
+check "... denied: sudo -i is refused (exit $rc)" test "$rc" != 0 -a "$rc" != 124
+refute "... and ran nothing as root" contains "$WORKDIR/sudo-i.out" SUDO-AS-UID-0
+
+# ---- a key-only engineer with the profile: the README's two sshd setups ----------------------------
+# dave is added the way an admin adds an engineer: plain useradd (no
+# password), a key. The sshd settings and PAM lines are taken from the
+# README's marked blocks, so what is tested is what it tells admins to write.
+readme_block() {   # N: the Nth code block marked for this test in the README
+        awk -v want="$1" '
+                /^<!-- tests\/packaging\/install-test\.sh / { n++; grab = (n == want); inblock = 0; next }
+                grab && /^```/ { if (inblock) exit; inblock = 1; next }
+                grab && inblock { print }' "$SOURCE/README.md"
+}
+sshd_listening() { in_netns timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/22 && head -c 7 <&3' | grep -qx SSH-2.0; }
+sshd_setup() {   # FILE: the README's sshd_config lines, as a drop-in read before the test host's own
+        in_host sh -c 'cat > /etc/ssh/sshd_config.d/00-readme.conf' <"$1" &&
+                in_host systemctl restart ssh.service && wait_for 15 sshd_listening
+}
+# AuthenticationMethods sshd uses for dave on PORT
+auth_methods() { in_host sshd -T -C "user=dave,host=client,addr=127.0.0.1,lport=$1" | sed -n 's/^authenticationmethods //p'; }
+
+in_host useradd --groups jit-users dave || true
+check "dave (plain useradd, in jit-users) has no usable password" \
+        test "$(in_host passwd -S dave | cut -d' ' -f2)" = L
+readme_block 1 >"$WORKDIR/readme-sshd-keys.conf"
+show "$WORKDIR/readme-sshd-keys.conf"
+check "README, with the profile, keys only: sshd takes the setup" sshd_setup "$WORKDIR/readme-sshd-keys.conf"
+check "... AuthenticationMethods publickey" test "$(auth_methods 22)" = publickey
+refute "dave, key only, no grant: refused" e2e_ssh dave -- true 2>"$WORKDIR/dave.err"
+show "$WORKDIR/dave.err"
+dreq=$(e2e_wait_pending_request dave login 10) || dreq=
+dcode=$(request_field "${dreq:-none}" match_code 2>/dev/null) || dcode=
+check "... sees the request id and match code, as the README shows ($dreq, $dcode)" grep -qxF \
+        "Access to this host needs approval. Request ${dreq:-none} (code ${dcode:-none}) is pending; ask an approver, then try again." \
+        "$WORKDIR/dave.err"
+check "... and then the connection closes" grep -q '^Connection closed by ' "$WORKDIR/dave.err"
+[ -z "$dreq" ] || jitctl_as carol approve "$dreq" >/dev/null 2>&1 || true
+check "dave, approved: in with his key" test "$(e2e_ssh dave -- id -un 2>/dev/null)" = dave
+
+# keyboard-interactive with the profile alone: the Unix password comes first.
+readme_block 2 >"$WORKDIR/readme-sshd-dialogue.conf"
+show "$WORKDIR/readme-sshd-dialogue.conf"
+check "README, a key then pam_jit's dialogue: sshd takes the setup" sshd_setup "$WORKDIR/readme-sshd-dialogue.conf"
+check "... AuthenticationMethods publickey,keyboard-interactive" test "$(auth_methods 22)" = publickey,keyboard-interactive
+refute "without the README's /etc/pam.d/sshd edit dave cannot log in, grant or not (what the README warns of)" \
+        e2e_ssh_interactive dave "$WORKDIR/dave-nopam.log" unused -- true 2>/dev/null
+check "... sshd asked him for a Unix password he does not have" contains "$WORKDIR/dave-nopam.log" assword
+# a password user (bob) on the same stack: the password first, then pam_jit
+E2E_EXEC=1 e2e_ssh_interactive bob "$WORKDIR/bob-pw.log" "packaging: bob with a password" -- true \
+        >/dev/null 2>&1 &
+upid=$!; E2E_BG+=("$upid")
+breq=$(e2e_wait_pending_request bob login 20) || breq=
+check "bob (a password): after it, pam_jit's dialogue files a request ($breq)" test -n "$breq"
+[ -z "$breq" ] || jitctl_as carol deny "$breq" --reason "packaging: no" >/dev/null 2>&1 || true
+wait_exit "$upid" 30 || true
+show "$WORKDIR/bob-pw.log"
+check "... and it asked for the password before the reason" awk '
+        /assword/ && !pw { pw = NR } /Reason for access/ && !why { why = NR }
+        END { exit !(pw && why && pw < why) }' "$WORKDIR/bob-pw.log"
+
+# the README's lines in place of "@include common-auth" in /etc/pam.d/sshd
+readme_block 3 >"$WORKDIR/readme-pam-sshd-auth"
+show "$WORKDIR/readme-pam-sshd-auth"
+in_host cat /etc/pam.d/sshd >"$WORKDIR/pam-sshd.orig"
+awk -v lines="$WORKDIR/readme-pam-sshd-auth" '
+        /^@include common-auth/ { while ((getline l < lines) > 0) print l; next } { print }' \
+        "$WORKDIR/pam-sshd.orig" >"$WORKDIR/pam-sshd.readme"
+in_host sh -c 'cat > /etc/pam.d/sshd' <"$WORKDIR/pam-sshd.readme" || true
+check "/etc/pam.d/sshd: pam_jit and pam_permit in place of common-auth" sh -c \
+        "! grep -q '^@include common-auth' '$WORKDIR/pam-sshd.readme' && grep -q '^auth.*pam_jit.so' '$WORKDIR/pam-sshd.readme'"
+jitctl_as carol revoke --user dave --action login >/dev/null 2>&1 || true
+E2E_EXEC=1 e2e_ssh_interactive dave "$WORKDIR/dave-kbd1.log" "packaging: dave, key only" -- true \
+        >/dev/null 2>&1 &
+upid=$!; E2E_BG+=("$upid")
+kreq=$(e2e_wait_pending_request dave login 20) || kreq=
+check "dave, no grant: after his key the dialogue files a request ($kreq)" test -n "$kreq"
+wait_for 10 contains "$WORKDIR/dave-kbd1.log" "${kreq:-none}" || true
+show "$WORKDIR/dave-kbd1.log"
+check "... shows it to him while he waits" contains "$WORKDIR/dave-kbd1.log" "${kreq:-none}"
+refute "... and asks for no password" contains "$WORKDIR/dave-kbd1.log" assword
+[ -z "$kreq" ] || jitctl_as carol deny "$kreq" --reason "packaging: not now" >/dev/null 2>&1 || true
+rc=0; wait_exit "$upid" 30 || rc=$?
+check "... denied: refused (ssh exit $rc)" test "$rc" != 0 -a "$rc" != 124
+E2E_EXEC=1 e2e_ssh_interactive dave "$WORKDIR/dave-kbd2.log" "packaging: dave again" -- id -un \
+        >"$WORKDIR/dave-kbd2.out" 2>/dev/null &
+upid=$!; E2E_BG+=("$upid")
+kreq=$(e2e_wait_pending_request dave login 20) || kreq=
+[ -z "$kreq" ] || jitctl_as carol approve "$kreq" >/dev/null 2>&1 || true
+rc=0; wait_exit "$upid" 30 || rc=$?
+check "dave, approved while he waits: in (ssh exit $rc)" test "$rc" = 0 -a "$(cat "$WORKDIR/dave-kbd2.out")" = dave
+check "carol (not covered) still logs in with her key alone" \
+        e2e_ssh_interactive carol "$WORKDIR/carol-kbd.log" unused -- true
+# back to the test host's sshd for the rest
+in_host sh -c 'cat > /etc/pam.d/sshd' <"$WORKDIR/pam-sshd.orig" || true
+in_host rm -f /etc/ssh/sshd_config.d/00-readme.conf || true
+in_host systemctl restart ssh.service || true
+wait_for 15 sshd_listening || true
 
 check "pam-auth-update --disable jit" in_host env DEBIAN_FRONTEND=noninteractive pam-auth-update --disable jit
 check "... takes the lines out again" test "$(pam_lines common-account)$(pam_lines common-auth)$(pam_lines common-session)$(pam_lines common-session-noninteractive)" = 0000
