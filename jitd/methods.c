@@ -1574,10 +1574,14 @@ static int method_open_session(Call *call) {
         return reply(call, p);
 }
 
+/* Break-glass users are not: their sessions are never recorded either. */
 static bool user_covered_for_any_action(Manager *m, const char *user) {
-        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++)
-                if (policy_evaluate(&m->config, user, a) != POLICY_NOT_COVERED)
-                        return true; /* NSS trouble counts as covered */
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                PolicyVerdict v = policy_evaluate(&m->config, user, a);
+
+                if (v == POLICY_NEEDS_APPROVAL || (int) v < 0) /* NSS trouble counts as covered */
+                        return true;
+        }
         return false;
 }
 
