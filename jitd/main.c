@@ -72,6 +72,7 @@ static void help(void) {
                "     --check-config     Validate the configuration and the database, print the\n"
                "                        effective policy, and exit\n"
                "     --audit-log FILE   Also append each audit event as a JSON line to FILE\n"
+               "     --reload PID       Ask the jitd running as PID to reload (SIGHUP) and exit\n"
                "  -d --debug            Log debug messages\n",
                JITD_CONFIG_PATH_DEFAULT);
 }
@@ -81,6 +82,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_VERSION = 0x100,
                 ARG_CHECK_CONFIG,
                 ARG_AUDIT_LOG,
+                ARG_RELOAD,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -88,6 +90,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "config", required_argument, NULL, 'c' },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
                 { "audit-log", required_argument, NULL, ARG_AUDIT_LOG },
+                { "reload", required_argument, NULL, ARG_RELOAD },
                 { "debug", no_argument, NULL, 'd' },
                 {}
         };
@@ -118,6 +121,24 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         arg_audit_log = optarg;
                         break;
+                case ARG_RELOAD: {
+                        /* ExecReload=: the unit needs no kill(1) from
+                         * another package to send jitd its SIGHUP. */
+                        char *end = NULL;
+                        long pid;
+
+                        errno = 0;
+                        pid = strtol(optarg, &end, 10);
+                        if (errno != 0 || !end || *end || end == optarg || pid <= 1 || pid > INT_MAX) {
+                                fprintf(stderr, "--reload needs the process id of jitd, not '%s'.\n", optarg);
+                                return -EINVAL;
+                        }
+                        if (kill((pid_t) pid, SIGHUP) < 0) {
+                                fprintf(stderr, "Cannot signal process %ld: %s\n", pid, strerror(errno));
+                                return -errno;
+                        }
+                        return 0;
+                }
                 case 'd':
                         log_set_max_level(LOG_DEBUG);
                         break;
