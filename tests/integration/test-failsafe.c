@@ -4,6 +4,7 @@
  * jitd stays up on its socket, every user the policy covers is refused
  * with an error pam_jit never turns into a fail-open, and users it does not
  * cover are answered as usual, in Check and in OpenSession/CloseSession.
+ * A webhook secret that cannot be used degrades jitd the same way.
  *
  * The state directory is a small tmpfs, mounted in a mount namespace of
  * this test's own, so it can be made read-only and filled up. */
@@ -266,6 +267,41 @@ static void test_config_broken_at_start(Jitd *j) {
         CHECK_INT(stat(copy, &st), 0);
 }
 
+/* A webhook secret others can read (or one that is gone) only shows when
+ * jitd sets up its webhooks: jitd then runs as with a broken configuration
+ * (requests could not reach the approvers), with the policy it loaded. */
+static void test_webhook_secret_unusable(Jitd *j) {
+        char secret[256], extra[512], buf[128];
+        FILE *f;
+
+        fprintf(stderr, "-- a webhook secret readable by others\n");
+        snprintf(secret, sizeof(secret), "%s/webhook.secret", j->dir);
+        f = fopen(secret, "we");
+        CHECK(f != NULL);
+        if (f) {
+                fputs("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n", f);
+                fclose(f);
+        }
+        CHECK_INT(chmod(secret, 0644), 0);
+        snprintf(extra, sizeof(extra),
+                 "[webhook ops]\nurl = http://127.0.0.1:9/hook\nallow_http_loopback = yes\nsecret_file = %s\n",
+                 secret);
+        CHECK_INT(jitd_stop(j), 0);
+        CHECK_INT(write_config(j, extra), 0);
+        restart(j);
+        expect_degraded(j, CONFIG_DENIALS);
+        CHECK(log_has(j, "CONFIGURATION UNUSABLE"));
+
+        fprintf(stderr, "-- fixed, then reloaded\n");
+        CHECK_INT(chmod(secret, 0600), 0);
+        CHECK_INT(kill(j->pid, SIGHUP), 0);
+        CHECK(check_becomes(j, "nobody", "sudo", "allow"));
+        CHECK_STR(check(j, "nobody", "login", buf, sizeof(buf)), JIT_ERROR_NO_GRANT);
+        CHECK_INT(jitd_stop(j), 0);
+        CHECK_INT(write_config(j, NULL), 0);
+        CHECK_INT(jitd_start(j, NULL), 0);
+}
+
 static void test_reload(Jitd *j) {
         char buf[128];
         pid_t pid = j->pid;
@@ -335,6 +371,7 @@ int main(void) {
         test_read_only(&j);
         test_full(&j);
         test_config_broken_at_start(&j);
+        test_webhook_secret_unusable(&j);
         test_reload(&j);
 
         (void) jitd_stop(&j);
