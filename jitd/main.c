@@ -508,7 +508,9 @@ static int load_fallback_config(Config *c, const char *config_file, const Config
         if (r < 0)
                 return r;
 
-        if (access(copy, F_OK) >= 0 && config_load(&last, copy, true, &copy_err) >= 0) {
+        if (access(copy, F_OK) < 0)
+                snprintf(copy_err.message, sizeof(copy_err.message), "%s: %s", copy, strerror(errno));
+        if (!copy_err.message[0] && config_load(&last, copy, true, &copy_err) >= 0) {
                 config_adopt_policy(c, &last);
                 config_free(&last);
                 log_warning("Telling users apart by the last policy that loaded (%s): users it does not cover "
@@ -520,9 +522,9 @@ static int load_fallback_config(Config *c, const char *config_file, const Config
                 r = config_set_fail_closed_policy(c);
                 if (r < 0)
                         return r;
-                log_warning("No usable copy of an earlier policy (%s: %s): every user but root counts as "
-                            "covered and is refused.",
-                            copy, copy_err.message[0] ? copy_err.message : strerror(errno));
+                log_warning("No usable copy of an earlier policy (%s): every user but root counts as covered "
+                            "and is refused.",
+                            copy_err.message[0] ? copy_err.message : copy);
                 r = asprintf(ret_problem, "%s; no earlier policy known, every user but root refused",
                              err->message[0] ? err->message : config_file);
         }
