@@ -10,10 +10,11 @@
 #   configuration broken at start, and a crash loop (a drop-in whose
 #   ExecStart= dies of SIGSEGV)
 #
-# and in each asserts through ssh: a covered user is refused (alice holds a
-# login grant, bob does not) and no FAIL-OPEN reaches the journal; carol,
-# whom the policy does not cover, still logs in (the crash loop excepted:
-# no jitd answers, so nobody can be told apart); /run/jitd/io.jit stays and
+# and in each asserts through ssh and sudo: a covered user is refused (alice
+# holds a login and a sudo grant, bob none) and no FAIL-OPEN reaches the
+# journal; carol, whom the policy does not cover, still logs in and runs
+# sudo (the crash loop excepted: no jitd answers, so nobody can be told
+# apart); /run/jitd/io.jit stays and
 # jitd.socket never fails; after the repair "systemctl restart jitd" works
 # at once (no reset-failed) and alice's grant lets her in again.
 #
@@ -51,11 +52,17 @@ boot_safe() {
         e2e_stage_jit "$JITD" "$JITCTL" "$PAM"
         # The mode this is about: failmode=safe on every pam_jit line.
         sed -i 's/^\(.*pam_jit\.so.*\)$/\1 failmode=safe/' "$E2E_WORK/stage/jit/pam-sshd" "$E2E_WORK/stage/jit/pam-sudo"
+        # sudo without a password for these three, so "sudo -n" reaches
+        # pam_jit's account phase (the gate) and nothing else decides.
+        printf 'alice, bob, carol ALL=(ALL:ALL) NOPASSWD: ALL\n' > "$E2E_WORK/stage/sudoers-failsafe"
+        chmod 0440 "$E2E_WORK/stage/sudoers-failsafe"
+        e2e_bind "$E2E_WORK/stage/sudoers-failsafe" /etc/sudoers.d/jit-e2e-failsafe
         e2e_boot
         e2e_check_libs
         e2e_start_jitd
 }
 
+sudo_as() { as_user "$1" sudo -n id -u 2>>"$WORKDIR/sudo.err" | grep -qx 0; }   # USER: sudo runs as root
 login_as() { e2e_ssh "$1" -- id -un 2>>"$WORKDIR/ssh.err" | grep -qx "$1"; }   # USER: a key login that runs
 fail_opens() { in_host journalctl -b -q --no-pager -o cat MESSAGE_ID="$FAIL_OPEN_ID" | wc -l; }
 socket_stays() { in_host test -S /run/jitd/io.jit && in_host systemctl -q is-active jitd.socket; }
@@ -68,7 +75,9 @@ expect_closed() {   # STATE WHO_PASSES
         e2e_log "-- $state: $(jitd_status)"
         refute "$state: alice (covered, with a grant) is refused" login_as alice
         refute "$state: bob (covered, no grant) is refused" login_as bob
+        refute "$state: alice's sudo (with a grant) is refused" sudo_as alice
         [ -z "$passes" ] || check "$state: carol (not covered) logs in" login_as "$passes"
+        [ -z "$passes" ] || check "$state: carol's sudo works" sudo_as "$passes"
         check "$state: no FAIL-OPEN in the journal" test "$(fail_opens)" = 0
         check "$state: /run/jitd/io.jit stays, jitd.socket active" socket_stays
         check "$state: jitd.socket never failed (no service-start-limit-hit)" \
@@ -79,6 +88,7 @@ expect_closed() {   # STATE WHO_PASSES
 expect_repaired() {   # STATE
         check "$1 repaired: systemctl restart jitd works at once" in_host timeout 30 systemctl restart jitd.service
         check "$1 repaired: alice's grant lets her in" login_as alice
+        check "$1 repaired: alice's sudo grant lets her sudo" sudo_as alice
 }
 
 with_jitd_stopped() { in_host systemctl stop jitd.service; "$@"; }   # the socket stays and starts it again
@@ -87,11 +97,16 @@ with_jitd_stopped() { in_host systemctl stop jitd.service; "$@"; }   # the socke
 case_states() {
         local grant
         boot_safe
-        grant=$(admin_grant_login alice) || grant=
+        grant=$(admin_grant alice login) || grant=
         check "alice holds a login grant ($grant)" test -n "$grant"
+        grant=$(admin_grant alice sudo) || grant=
+        check "alice holds a sudo grant ($grant)" test -n "$grant"
         check "healthy: alice logs in" login_as alice
+        check "healthy: alice's sudo works" sudo_as alice
         check "healthy: carol logs in" login_as carol
+        check "healthy: carol's sudo works" sudo_as carol
         refute "healthy: bob is refused" login_as bob
+        refute "healthy: bob's sudo is refused" sudo_as bob
         in_host systemctl stop jitd.service
         in_host cp -a "$DB" /root/jitd.db.good
 
@@ -121,6 +136,7 @@ case_states() {
         e2e_log "-- state directory full: $(in_host df -h /var/lib/jitd | tail -n1)"
         refute "state directory full: bob (covered, no grant) is refused" login_as bob
         check "state directory full: carol (not covered) logs in" login_as carol
+        check "state directory full: carol's sudo works" sudo_as carol
         check "state directory full: no FAIL-OPEN in the journal" test "$(fail_opens)" = 0
         check "state directory full: /run/jitd/io.jit stays, jitd.socket active" socket_stays
         check "state directory full: jitd.socket never failed" \
@@ -137,6 +153,7 @@ case_states() {
         check "... logs the error with file:line" wait_for 10 sh -c \
                 "nsenter -t $E2E_LEADER -a journalctl -b -u jitd.service -o cat | grep -q 'Reload failed.*99-broken.conf:2'"
         check "... and keeps the configuration in use: alice logs in" login_as alice
+        check "... alice's sudo works" sudo_as alice
         check "... carol logs in" login_as carol
         refute "... bob is refused" login_as bob
 
@@ -165,8 +182,8 @@ case_states() {
         check "no FAIL-OPEN anywhere in this boot" test "$(fail_opens)" = 0
 }
 
-admin_grant_login() {   # USER: prints the grant id
-        jitctl_root grant --user "$1" --action login --duration 1h --reason "e2e failsafe" --json |
+admin_grant() {   # USER ACTION: prints the grant id
+        jitctl_root grant --user "$1" --action "$2" --duration 1h --reason "e2e failsafe" --json |
                 json_get "d.get('grant_id')"
 }
 
