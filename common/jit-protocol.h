@@ -58,6 +58,9 @@
 #define JIT_ERROR_NO_SESSION "io.jit.NoSession" /* sudo outside a logind session, and on_expiry=terminate */
 #define JIT_ERROR_CONFLICT "io.jit.Conflict" /* e.g. request no longer pending */
 #define JIT_ERROR_STORE_UNAVAILABLE "io.jit.StoreUnavailable"
+/* jitd runs without the admin's configuration (it did not load at start):
+ * a denial for every user it covers, like StoreUnavailable. */
+#define JIT_ERROR_CONFIG_UNAVAILABLE "io.jit.ConfigUnavailable"
 #define JIT_ERROR_LIMIT "io.jit.LimitExceeded"
 #define JIT_ERROR_METHOD_NOT_FOUND "org.varlink.service.MethodNotFound"
 #define JIT_ERROR_INVALID_MESSAGE "io.jit.InvalidMessage"

@@ -166,6 +166,12 @@ int jitctl_report_error(const char *error, struct json_object *params, const Cal
                 fprintf(stderr, "jitctl: jitd cannot use its state store right now; nothing was changed\n");
                 return JITCTL_EXIT_FAILURE;
         }
+        if (strcmp(error, JIT_ERROR_CONFIG_UNAVAILABLE) == 0) {
+                fprintf(stderr,
+                        "jitctl: jitd runs without a usable configuration (see 'systemctl status jitd'); "
+                        "nothing was changed\n");
+                return JITCTL_EXIT_FAILURE;
+        }
         if (strcmp(error, JIT_ERROR_LIMIT) == 0) {
                 const char *r = field_str(params, "reason", NULL, reason, sizeof(reason));
 

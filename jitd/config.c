@@ -1032,3 +1032,172 @@ void config_print(const Config *c, FILE *f) {
         print_list(f, "groups", &c->breakglass_groups, true);
         config_notify_print(c, f);
 }
+
+/* ---- when the configuration does not load ---- */
+
+static void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* The [jitd] paths of one file that may not parse: only lines of the shape
+ * "socket|state_directory|database = /absolute/path" in [jitd] count, and
+ * only from a file that the real parser would not refuse for its owner or
+ * mode. Everything else in it is ignored. */
+static void salvage_paths_from_file(Config *c, const char *path) {
+        _cleanup_fclose_ FILE *f = NULL;
+        char line[CONFIG_PATH_MAX + 64];
+        bool in_jitd = false;
+        struct stat st;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return;
+        f = fdopen(fd, "r");
+        if (!f) {
+                close(fd);
+                return;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
+            (st.st_mode & S_IWOTH))
+                return;
+
+        for (unsigned n = 0; n < CONFIG_LINES_MAX && fgets(line, sizeof line, f); n++) {
+                char *s = line + strspn(line, " \t"), *eq, *value, *end;
+                static const char *const keys[] = { "socket", "state_directory", "database" };
+                char **targets[] = { &c->socket_path, &c->state_directory, &c->database_path };
+
+                strip_inline_comment(s);
+                s[strcspn(s, "\r\n")] = '\0';
+                if (s[0] == '[') {
+                        in_jitd = strncmp(s, "[jitd]", 6) == 0;
+                        continue;
+                }
+                if (!in_jitd || !(eq = strchr(s, '=')))
+                        continue;
+                value = eq + 1 + strspn(eq + 1, " \t");
+                for (end = eq; end > s && (end[-1] == ' ' || end[-1] == '\t'); end--)
+                        ;
+                *end = '\0';
+                for (end = value + strlen(value); end > value && (end[-1] == ' ' || end[-1] == '\t'); end--)
+                        ;
+                *end = '\0';
+                if (value[0] != '/' || !jit_text_is_clean(value, CONFIG_PATH_MAX))
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                        char *copy;
+
+                        if (strcmp(s, keys[i]) != 0 || (i == 0 && strlen(value) > CONFIG_SOCKET_PATH_MAX))
+                                continue;
+                        copy = strdup(value);
+                        if (copy) {
+                                free(*targets[i]);
+                                *targets[i] = copy;
+                        }
+                }
+        }
+}
+
+int config_salvage_paths(Config *c, const char *path) {
+        _cleanup_free_ char *dir_path = NULL;
+        struct dirent **names = NULL;
+        int n;
+
+        if (!c || !path)
+                return -EINVAL;
+        salvage_paths_from_file(c, path);
+
+        if (asprintf(&dir_path, "%s.d", path) < 0)
+                return -ENOMEM;
+        n = scandir(dir_path, &names, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+                size_t len = strlen(names[i]->d_name);
+
+                if (names[i]->d_name[0] != '.' && len >= 6 && strcmp(names[i]->d_name + len - 5, ".conf") == 0 &&
+                    i < (int) CONFIG_DROPINS_MAX) {
+                        _cleanup_free_ char *p = NULL;
+
+                        if (asprintf(&p, "%s/%s", dir_path, names[i]->d_name) >= 0)
+                                salvage_paths_from_file(c, p);
+                }
+                free(names[i]);
+        }
+        free(names);
+        return 0;
+}
+
+static void write_list(FILE *f, const char *key, const StringList *l) {
+        /* One name per line: a repeated key accumulates within a file, and no
+         * line comes near the reader's length limit. An empty assignment
+         * first, so the list is exactly this one. */
+        fprintf(f, "%s =\n", key);
+        for (size_t i = 0; i < l->n; i++)
+                fprintf(f, "%s = %s\n", key, l->items[i]);
+}
+
+int config_write_policy(const Config *c, FILE *f) {
+        if (!c || !f)
+                return -EINVAL;
+
+        fputs("# jitd's copy of the last policy it loaded, for telling users apart if the\n"
+              "# configuration is ever broken when jitd starts (jitd(8)). Written by jitd;\n"
+              "# edit /etc/jitd/jitd.conf instead.\n",
+              f);
+        fprintf(f, "[jitd]\nadmin_group = %s\n", c->admin_group ?: "");
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                const ActionPolicy *ap = &c->policy[a];
+
+                fprintf(f, "[%s]\n", jit_action_to_string(a));
+                write_list(f, "users", &ap->users);
+                write_list(f, "groups", &ap->groups);
+                write_list(f, "exempt_users", &ap->exempt_users);
+                fprintf(f, "default_duration = %" PRIu64 "s\nmax_duration = %" PRIu64 "s\non_expiry = %s\n",
+                        ap->default_duration_sec, ap->max_duration_sec, on_expiry_to_string(ap->on_expiry));
+        }
+        fputs("[breakglass]\n", f);
+        write_list(f, "users", &c->breakglass_users);
+        write_list(f, "groups", &c->breakglass_groups);
+        return ferror(f) ? -EIO : 0;
+}
+
+static void swap_lists(StringList *a, StringList *b) {
+        StringList t = *a;
+        *a = *b;
+        *b = t;
+}
+
+void config_adopt_policy(Config *c, Config *from) {
+        char *t;
+
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                ActionPolicy ap = c->policy[a];
+
+                c->policy[a] = from->policy[a];
+                from->policy[a] = ap;
+        }
+        swap_lists(&c->breakglass_users, &from->breakglass_users);
+        swap_lists(&c->breakglass_groups, &from->breakglass_groups);
+        t = c->admin_group;
+        c->admin_group = from->admin_group;
+        from->admin_group = t;
+}
+
+int config_set_fail_closed_policy(Config *c) {
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                ActionPolicy *ap = &c->policy[a];
+
+                string_list_clear(&ap->users);
+                string_list_clear(&ap->groups);
+                string_list_clear(&ap->exempt_users);
+                if (string_list_add(&ap->users, "*", 1) < 0 || string_list_add(&ap->exempt_users, "root", 4) < 0)
+                        return -ENOMEM;
+        }
+        string_list_clear(&c->breakglass_users);
+        string_list_clear(&c->breakglass_groups);
+        /* Nobody but root administers a jitd that knows no policy. */
+        free(c->admin_group);
+        c->admin_group = strdup("");
+        return c->admin_group ? 0 : -ENOMEM;
+}

@@ -85,5 +85,20 @@ bool config_gates_nobody(const Config *c);
 #define CONFIG_GATES_NOBODY_WARNING                                                                        \
         "no user or group needs approval for any action ([login] and [sudo] users= and groups= are empty): " \
         "jitd lets every login and sudo through"
+/* When the configuration does not load at start (jitd(8)), jitd still
+ * takes [jitd] socket, state_directory and database from lines of `path`
+ * and its drop-ins that say them plainly; nothing else of a broken file is
+ * used. Into `c`, which holds defaults. */
+int config_salvage_paths(Config *c, const char *path);
+/* Who needs approval and who is break-glass ([login], [sudo],
+ * [breakglass], admin_group), in jitd.conf syntax: the copy of the last
+ * policy that loaded, which config_load() reads back. */
+int config_write_policy(const Config *c, FILE *f);
+/* Take the policy (what config_write_policy() writes) of `from` into `c`;
+ * `from` gets c's old one, for config_free(). */
+void config_adopt_policy(Config *c, Config *from);
+/* No policy known at all: every user but root needs approval for every
+ * action, nobody is break-glass, and only root is an admin. */
+int config_set_fail_closed_policy(Config *c);
 /* The effective policy, human readable (jitd --check-config). */
 void config_print(const Config *c, FILE *f);

@@ -39,6 +39,17 @@ typedef struct Manager {
         int64_t teardown_backoff_until;   /* the store failed: no teardown pass before this */
         int64_t expiry_backoff_until;     /* the store failed: no expiry pass before this */
 
+        /* Not NULL while jitd runs without the admin's configuration (it
+         * did not load at start, or its webhooks could not be set up):
+         * why, for the log and the unit status. The policy in `config` is
+         * then the last one that loaded (or a fail-closed one): it tells
+         * users who need no approval from those who do, and those get
+         * io.jit.ConfigUnavailable. */
+        char *config_problem;
+        /* SIGHUP found a configuration that loads: leave the loop and
+         * re-execute jitd on the same socket (main.c). */
+        bool reexec;
+
         /* Approver notification: webhook outbox and review server
          * (notify.c); NULL when no [webhook] is configured. */
         Notifier *notifier;

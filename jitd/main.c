@@ -42,12 +42,24 @@
 
 #define STATE_DIRECTORY_DEFAULT "/var/lib/jitd"
 #define DB_FILE_NAME "jitd.db"
+/* In the state directory: the policy of the last configuration that loaded
+ * (config_write_policy()), read when the configuration does not. */
+#define LAST_GOOD_POLICY_FILE "policy.last-good"
+/* The name a re-executed jitd finds on a socket it bound itself (rather
+ * than one systemd passed), so it still removes the file when it stops. */
+#define OWN_SOCKET_FD_NAME "jitd-own-socket"
 /* Descriptors beyond max_connections: store, journal, listener, slack. */
 #define FD_OVERHEAD 64U
 /* On SIGTERM, how long calls already accepted may take to be answered. */
 #define JITD_DRAIN_USEC (2U * 1000U * 1000U)
 
 static const char *arg_config = NULL;
+
+/* What run() leaves for main() when SIGHUP asked for a re-execution. */
+typedef struct Reexec {
+        int listen_fd;
+        bool own_socket;
+} Reexec;
 static bool arg_check_config = false;
 static const char *arg_audit_log = NULL;
 
@@ -60,6 +72,7 @@ static void help(void) {
                "     --check-config     Validate the configuration and the database, print the\n"
                "                        effective policy, and exit\n"
                "     --audit-log FILE   Also append each audit event as a JSON line to FILE\n"
+               "     --reload PID       Ask the jitd running as PID to reload (SIGHUP) and exit\n"
                "  -d --debug            Log debug messages\n",
                JITD_CONFIG_PATH_DEFAULT);
 }
@@ -69,6 +82,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_VERSION = 0x100,
                 ARG_CHECK_CONFIG,
                 ARG_AUDIT_LOG,
+                ARG_RELOAD,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -76,6 +90,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "config", required_argument, NULL, 'c' },
                 { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
                 { "audit-log", required_argument, NULL, ARG_AUDIT_LOG },
+                { "reload", required_argument, NULL, ARG_RELOAD },
                 { "debug", no_argument, NULL, 'd' },
                 {}
         };
@@ -106,6 +121,24 @@ static int parse_argv(int argc, char *argv[]) {
                         }
                         arg_audit_log = optarg;
                         break;
+                case ARG_RELOAD: {
+                        /* ExecReload=: the unit needs no kill(1) from
+                         * another package to send jitd its SIGHUP. */
+                        char *end = NULL;
+                        long pid;
+
+                        errno = 0;
+                        pid = strtol(optarg, &end, 10);
+                        if (errno != 0 || !end || *end || end == optarg || pid <= 1 || pid > INT_MAX) {
+                                fprintf(stderr, "--reload needs the process id of jitd, not '%s'.\n", optarg);
+                                return -EINVAL;
+                        }
+                        if (kill((pid_t) pid, SIGHUP) < 0) {
+                                fprintf(stderr, "Cannot signal process %ld: %s\n", pid, strerror(errno));
+                                return -errno;
+                        }
+                        return 0;
+                }
                 case 'd':
                         log_set_max_level(LOG_DEBUG);
                         break;
@@ -314,13 +347,19 @@ static int bind_socket(const char *path, int *ret_fd) {
         return 0;
 }
 
-/* 1 and *ret_fd set if systemd passed us the socket, 0 if not. */
-static int activated_socket(int *ret_fd) {
+/* 1 and *ret_fd set if systemd (or the jitd that re-executed us) passed us
+ * the socket, 0 if not. *ret_own: it is one jitd bound itself. */
+static int activated_socket(int *ret_fd, bool *ret_own) {
+        char **names = NULL;
         int n, fd, flags;
 
-        n = sd_listen_fds(true);
+        n = sd_listen_fds_with_names(true, &names);
         if (n < 0)
                 return log_error_errno(n, "Failed to get sockets from systemd: %m");
+        *ret_own = n == 1 && names && names[0] && strcmp(names[0], OWN_SOCKET_FD_NAME) == 0;
+        for (int i = 0; names && names[i]; i++)
+                free(names[i]);
+        free(names);
         if (n == 0)
                 return 0;
         if (n > 1)
@@ -382,10 +421,125 @@ static void raise_fd_limit(unsigned max_connections) {
                             (unsigned long long) rl.rlim_cur, FD_OVERHEAD);
 }
 
+static const char *config_file_path(void) {
+        return arg_config ? arg_config : JITD_CONFIG_PATH_DEFAULT;
+}
+
+static int last_good_policy_path(const Config *c, char **ret) {
+        if (asprintf(ret, "%s/%s", state_directory(c), LAST_GOOD_POLICY_FILE) < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A configuration loaded: keep its policy where a later start finds it if
+ * the configuration is broken then. Written to a temporary file, synced
+ * and renamed over the old copy, so a crash leaves the old copy or the new
+ * one, never half of one; 0600 like everything in the state directory. */
+static void save_last_good_policy(const Config *c) {
+        _cleanup_free_ char *path = NULL, *tmp = NULL;
+        _cleanup_close_ int dir_fd = -1;
+        FILE *f = NULL;
+        int fd, r;
+
+        r = last_good_policy_path(c, &path);
+        if (r >= 0 && asprintf(&tmp, "%s.tmp", path) < 0)
+                r = -ENOMEM;
+        if (r < 0)
+                goto fail;
+
+        (void) unlink(tmp);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+        if (fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        f = fdopen(fd, "w");
+        if (!f) {
+                r = -errno;
+                close(fd);
+                goto fail;
+        }
+        r = config_write_policy(c, f);
+        if (r >= 0 && (fflush(f) != 0 || fsync(fileno(f)) < 0))
+                r = -errno;
+        if (fclose(f) != 0 && r >= 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = -errno;
+        if (r < 0)
+                goto fail;
+        dir_fd = open(state_directory(c), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd >= 0)
+                (void) fsync(dir_fd);
+        return;
+
+fail:
+        if (tmp)
+                (void) unlink(tmp);
+        log_warning_errno(r,
+                          "Cannot save a copy of the policy in %s: %m. Should the configuration be broken at a "
+                          "later start, jitd would make every user but root need approval.",
+                          path ?: state_directory(c));
+}
+
+/* The configuration did not load at start. jitd runs anyway (exiting
+ * would leave no jitd behind the socket, which failmode=safe lets in):
+ * with the [jitd] paths that can be read from the broken files, and the
+ * policy of the last configuration that loaded, or, without a copy of one,
+ * a policy that covers every user but root. Either way every covered user
+ * is refused (io.jit.ConfigUnavailable) until the configuration loads. */
+static int load_fallback_config(Config *c, const char *config_file, const ConfigError *err,
+                                char **ret_problem) {
+        _cleanup_free_ char *copy = NULL;
+        Config last = {};
+        ConfigError copy_err = {};
+        int r;
+
+        config_init_defaults(c);
+        if (!c->socket_path || !c->state_directory || !c->admin_group || !c->sudo_timestamp_dir ||
+            !c->jitctl_path || !c->notify)
+                return -ENOMEM;
+        r = config_salvage_paths(c, config_file);
+        if (r < 0)
+                return r;
+        r = last_good_policy_path(c, &copy);
+        if (r < 0)
+                return r;
+
+        if (access(copy, F_OK) < 0)
+                snprintf(copy_err.message, sizeof(copy_err.message), "%s: %s", copy, strerror(errno));
+        if (!copy_err.message[0] && config_load(&last, copy, true, &copy_err) >= 0) {
+                config_adopt_policy(c, &last);
+                config_free(&last);
+                log_warning("Telling users apart by the last policy that loaded (%s): users it does not cover "
+                            "are let through, everyone it covers is refused.",
+                            copy);
+                r = asprintf(ret_problem, "%s; using the last policy that loaded",
+                             err->message[0] ? err->message : config_file);
+        } else {
+                r = config_set_fail_closed_policy(c);
+                if (r < 0)
+                        return r;
+                log_warning("No usable copy of an earlier policy (%s): every user but root counts as covered "
+                            "and is refused.",
+                            copy_err.message[0] ? copy_err.message : copy);
+                r = asprintf(ret_problem, "%s; no earlier policy known, every user but root refused",
+                             err->message[0] ? err->message : config_file);
+        }
+        if (r < 0) {
+                *ret_problem = NULL;
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
 
         log_info("Received %s, shutting down.", strsignal((int) si->ssi_signo));
+        m->reexec = false;
         /* A restart must not refuse the sshd or sudo check in flight:
          * answer what was accepted; the rest waits in the socket. */
         if (m->server)
@@ -393,19 +547,47 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(m->event, 0);
 }
 
+/* SIGHUP (systemctl reload jitd): read the configuration again. A broken
+ * one changes nothing: the error is logged with its file:line and jitd
+ * goes on with the configuration it has. One that loads is applied the
+ * way a start applies it, without a gap on the socket: calls in flight
+ * are answered (as at SIGTERM), then jitd re-executes itself and the new
+ * process takes over the listening socket, while new connections wait in
+ * its backlog. Policy is never swapped under live connections. */
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        /* SIGHUP's default would kill the daemon; a reload that swaps policy
-         * under live connections is not offered. */
-        log_notice("SIGHUP ignored: restart jitd to apply configuration changes.");
-        return 0;
+        Manager *m = userdata;
+        Config fresh = {};
+        ConfigError err = {};
+        int r;
+
+        if (m->reexec)
+                return 0;
+        r = config_load(&fresh, config_file_path(), arg_config != NULL, &err);
+        if (r < 0) {
+                log_error("Reload failed, the configuration does not load: %s. jitd keeps the configuration "
+                          "it runs with%s.",
+                          err.message[0] ? err.message : strerror(-r),
+                          m->config_problem ? " (none: it still refuses every user the policy covers)" : "");
+                (void) sd_notifyf(false, "READY=1\nSTATUS=Reload failed: %s",
+                                  err.message[0] ? err.message : strerror(-r));
+                return 0;
+        }
+        config_free(&fresh);
+
+        log_notice("Reloading: the configuration loads; jitd re-executes itself with it on the same socket.");
+        (void) sd_notify(false, "RELOADING=1\nSTATUS=Reloading the configuration");
+        m->reexec = true;
+        if (m->server)
+                return server_drain(m->server, JITD_DRAIN_USEC);
+        return sd_event_exit(m->event, 0);
 }
 
-static int run(int argc, char *argv[]) {
+static int run(Reexec *ret_reexec) {
         Manager m = {};
         ConfigError err = {};
         _cleanup_free_ char *db = NULL;
-        const char *config_file = arg_config ? arg_config : JITD_CONFIG_PATH_DEFAULT;
-        bool own_socket = false;
+        const char *config_file = config_file_path();
+        bool own_socket = false, config_loaded;
         int listen_fd = -1, store_error = 0, r;
         sigset_t mask;
 
@@ -421,7 +603,7 @@ static int run(int argc, char *argv[]) {
         }
 
         r = config_load(&m.config, config_file, arg_config != NULL, &err);
-        if (r < 0) {
+        if (r < 0 && arg_check_config) {
                 fprintf(stderr, "%s\n", err.message[0] ? err.message : "Failed to load the configuration.");
                 return r;
         }
@@ -430,6 +612,19 @@ static int run(int argc, char *argv[]) {
                 r = run_check_config(&m.config);
                 config_free(&m.config);
                 return r;
+        }
+
+        config_loaded = r >= 0;
+        if (!config_loaded) {
+                log_error("CONFIGURATION BROKEN: %s. jitd keeps running and refuses every login and sudo that "
+                          "needs approval (io.jit.ConfigUnavailable) until the configuration loads "
+                          "(systemctl reload jitd, or restart).",
+                          err.message[0] ? err.message : strerror(-r));
+                r = load_fallback_config(&m.config, config_file, &err, &m.config_problem);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to set up a fallback configuration: %m");
+                        goto finish;
+                }
         }
 
         if (geteuid() != 0)
@@ -493,6 +688,8 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Failed to create the directory of %s: %m", db);
         else
                 r = store_open(db, &m.store);
+        if (config_loaded)
+                save_last_good_policy(&m.config);
         if (r < 0) {
                 store_error = r;
                 m.store = NULL;
@@ -504,7 +701,7 @@ static int run(int argc, char *argv[]) {
                                 db);
         }
 
-        r = activated_socket(&listen_fd);
+        r = activated_socket(&listen_fd, &own_socket);
         if (r < 0)
                 goto finish;
         if (r == 0) {
@@ -546,17 +743,38 @@ static int run(int argc, char *argv[]) {
                         goto finish;
 
                 /* Webhooks and the review server; messages left in the
-                 * outbox by an earlier run go out now. */
+                 * outbox by an earlier run go out now. If they cannot be
+                 * set up (a secret file gone or readable by others, a bad
+                 * review key), requests could not reach the approvers:
+                 * jitd runs on without them, as with a broken
+                 * configuration. */
                 r = notify_start(&m);
-                if (r < 0)
-                        goto finish;
+                if (r < 0) {
+                        notify_stop(&m);
+                        if (!m.config_problem &&
+                            asprintf(&m.config_problem, "webhooks could not be set up: %s", strerror(-r)) < 0)
+                                m.config_problem = NULL;
+                        if (!m.config_problem) {
+                                r = log_error_errno(-ENOMEM, "Out of memory.");
+                                goto finish;
+                        }
+                        log_error("CONFIGURATION UNUSABLE: %s. jitd keeps running and refuses every login and "
+                                  "sudo that needs approval (io.jit.ConfigUnavailable) until it is fixed "
+                                  "(systemctl reload jitd, or restart).",
+                                  m.config_problem);
+                }
         }
 
         if (own_socket)
                 log_info("jitd %s ready on %s.", JITD_VERSION, socket_path(&m.config));
         else
                 log_info("jitd %s ready on the socket systemd passed.", JITD_VERSION);
-        if (m.store)
+        if (m.config_problem)
+                (void) sd_notifyf(false,
+                                  "READY=1\nSTATUS=CONFIGURATION BROKEN (%s): refusing every login and sudo that "
+                                  "needs approval%s",
+                                  m.config_problem, m.store ? "" : "; DATABASE UNAVAILABLE too");
+        else if (m.store)
                 (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %s",
                                   own_socket ? socket_path(&m.config) : "the socket systemd passed");
         else
@@ -569,7 +787,13 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 log_error_errno(r, "Event loop failed: %m");
 
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
+        if (r >= 0 && m.reexec) {
+                /* Kept open across the cleanup below for the next jitd. */
+                ret_reexec->listen_fd = server_take_listen_fd(m.server);
+                ret_reexec->own_socket = own_socket;
+                own_socket = false; /* not removed: the next jitd serves it */
+        } else
+                (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
 
 finish:
         notify_stop(&m);
@@ -588,16 +812,43 @@ finish:
         m.event = sd_event_unref(m.event);
         audit_close_file();
         config_free(&m.config);
+        free(m.config_problem);
         return r;
 }
 
+/* Become a fresh jitd with the same command line, handing it the listening
+ * socket the way systemd would (sd_listen_fds(): fd 3, LISTEN_PID,
+ * LISTEN_FDS), so it never closes. Returns only on failure. */
+static int reexecute(char *argv[], const Reexec *x) {
+        char pid[32];
+        int fd = x->listen_fd;
+
+        if (fd != SD_LISTEN_FDS_START) {
+                if (dup2(fd, SD_LISTEN_FDS_START) < 0)
+                        return log_error_errno(errno, "Failed to re-execute jitd: %m");
+                close(fd);
+        } else if (fcntl(fd, F_SETFD, 0) < 0)
+                return log_error_errno(errno, "Failed to re-execute jitd: %m");
+
+        snprintf(pid, sizeof(pid), "%i", (int) getpid());
+        if (setenv("LISTEN_PID", pid, 1) < 0 || setenv("LISTEN_FDS", "1", 1) < 0 ||
+            setenv("LISTEN_FDNAMES", x->own_socket ? OWN_SOCKET_FD_NAME : "jitd", 1) < 0)
+                return log_error_errno(errno, "Failed to re-execute jitd: %m");
+
+        execv("/proc/self/exe", argv);
+        return log_error_errno(errno, "Failed to re-execute jitd: %m");
+}
+
 int main(int argc, char *argv[]) {
+        Reexec x = { .listen_fd = -1 };
         int r;
 
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
-        r = run(argc, argv);
+        r = run(&x);
+        if (r >= 0 && x.listen_fd >= 0)
+                r = reexecute(argv, &x); /* returns only on failure: systemd restarts jitd */
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -212,6 +212,13 @@ static int reply_store_error(Call *call, int r) {
         return reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
 }
 
+/* A user the policy covers, while jitd runs without the admin's
+ * configuration: the same denial for everything they ask (m->config_problem). */
+static int reply_config_unavailable(Call *call) {
+        log_debug("No configuration: answering %s.", JIT_ERROR_CONFIG_UNAVAILABLE);
+        return reply_error(call, JIT_ERROR_CONFIG_UNAVAILABLE, NULL);
+}
+
 /* ---- parameters: on a bad one these reply InvalidParameter and return
  * -EINVAL, so the handler just returns. 1 present, 0 absent. ---- */
 
@@ -559,6 +566,11 @@ static int method_check(Call *call) {
                 }
                 return reply(call, p);
         }
+
+        /* Covered, and the policy is not the admin's current one: no grant
+         * is honoured and no request filed until it is. */
+        if (call->m->config_problem)
+                return reply_config_unavailable(call);
 
         r = store_check_live_grant(call->m->store, user, action, call->now, &g);
         if (r < 0)
@@ -1478,6 +1490,8 @@ static int method_open_session(Call *call) {
                         add_string(p, "decision", "ignore");
                 return reply(call, p);
         }
+        if (call->m->config_problem)
+                return reply_config_unavailable(call);
 
         r = store_find_live_grant(call->m->store, user, action, call->now, &g);
         if (r < 0)
@@ -1560,12 +1574,29 @@ static int method_open_session(Call *call) {
         return reply(call, p);
 }
 
+/* Break-glass users are not: their sessions are never recorded either. */
+static bool user_covered_for_any_action(Manager *m, const char *user) {
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                PolicyVerdict v = policy_evaluate(&m->config, user, a);
+
+                if (v == POLICY_NEEDS_APPROVAL || (int) v < 0) /* NSS trouble counts as covered */
+                        return true;
+        }
+        return false;
+}
+
 static int method_close_session(Call *call) {
         const char *user, *session_id;
         int r;
 
         if (get_user(call, "user", true, &user) < 0 || get_session_id(call, &session_id) < 0)
                 return 0;
+
+        /* Without a store: a user the policy covers for no action has no
+         * session recorded (OpenSession answered "ignore"), which is what
+         * the store would say too. */
+        if (!call->m->store && !user_covered_for_any_action(call->m, user))
+                return reply_not_found(call, session_id);
 
         r = store_close_session(call->m->store, user, session_id, call->now);
         if (r == -ENOENT)
@@ -1585,26 +1616,33 @@ static const struct {
         const char *name;
         MethodHandler handler;
         bool root_only; /* sshd and sudo (via pam_jit.so) only */
-        /* Answered StoreUnavailable when jitd has no store. Check is not:
-         * users the policy does not cover and break-glass accounts need no
-         * store, and for everyone else its store lookup fails, which it
-         * answers with StoreUnavailable itself. */
+        /* Answered StoreUnavailable when jitd has no store. Check,
+         * OpenSession and CloseSession are not: users the policy does not
+         * cover and break-glass accounts need no store and are answered as
+         * usual; for everyone else the store lookup fails, which they answer
+         * with StoreUnavailable themselves. */
         bool needs_store;
+        /* Answered ConfigUnavailable while jitd runs without the admin's
+         * configuration (m->config_problem): what files, decides or grants
+         * by a policy jitd does not have. Check and OpenSession tell covered
+         * users from others themselves; what only reads or ends access
+         * (Status, List, Show, Revoke, Expire: the expiry timers) works. */
+        bool needs_config;
 } method_table[] = {
-        { JIT_METHOD_CHECK, method_check, true, false },
-        { JIT_METHOD_REQUEST, method_request, false, true },
-        { JIT_METHOD_WAIT_DECISION, method_wait_decision, false, true },
-        { JIT_METHOD_OPEN_SESSION, method_open_session, true, true },
-        { JIT_METHOD_CLOSE_SESSION, method_close_session, true, true },
-        { JIT_METHOD_STATUS, method_status, false, true },
-        { JIT_METHOD_LIST, method_list, false, true },
-        { JIT_METHOD_SHOW, method_show, false, true },
-        { JIT_METHOD_APPROVE, method_approve, false, true },
-        { JIT_METHOD_DENY, method_deny, false, true },
-        { JIT_METHOD_REVOKE, method_revoke, false, true },
-        { JIT_METHOD_GRANT, method_grant, false, true },
-        { JIT_METHOD_EXPIRE, method_expire, false, true },
-        { JIT_METHOD_RESEND, method_resend, false, true },
+        { JIT_METHOD_CHECK, method_check, true, false, false },
+        { JIT_METHOD_REQUEST, method_request, false, true, true },
+        { JIT_METHOD_WAIT_DECISION, method_wait_decision, false, true, true },
+        { JIT_METHOD_OPEN_SESSION, method_open_session, true, false, false },
+        { JIT_METHOD_CLOSE_SESSION, method_close_session, true, false, false },
+        { JIT_METHOD_STATUS, method_status, false, true, false },
+        { JIT_METHOD_LIST, method_list, false, true, false },
+        { JIT_METHOD_SHOW, method_show, false, true, false },
+        { JIT_METHOD_APPROVE, method_approve, false, true, true },
+        { JIT_METHOD_DENY, method_deny, false, true, true },
+        { JIT_METHOD_REVOKE, method_revoke, false, true, false },
+        { JIT_METHOD_GRANT, method_grant, false, true, true },
+        { JIT_METHOD_EXPIRE, method_expire, false, true, false },
+        { JIT_METHOD_RESEND, method_resend, false, true, true },
 };
 
 void methods_dispatch(Manager *m, Connection *c, const char *method, struct json_object *parameters, bool more) {
@@ -1635,6 +1673,10 @@ void methods_dispatch(Manager *m, Connection *c, const char *method, struct json
                 }
 
                 log_debug("uid %u pid %u calls %s.", (unsigned) c->uid, (unsigned) c->pid, method_table[i].name);
+                if (method_table[i].needs_config && m->config_problem) {
+                        (void) reply_config_unavailable(&call);
+                        return;
+                }
                 if (method_table[i].needs_store && !m->store) {
                         (void) reply_error(&call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
                         return;

@@ -810,6 +810,17 @@ int server_drain(Server *s, uint64_t grace_usec) {
         return 0;
 }
 
+int server_take_listen_fd(Server *s) {
+        int fd;
+
+        if (!s || s->listen_fd < 0)
+                return -EBADF;
+        s->listen_source = sd_event_source_disable_unref(s->listen_source);
+        fd = s->listen_fd;
+        s->listen_fd = -1;
+        return fd;
+}
+
 Server *server_free(Server *s) {
         if (!s)
                 return NULL;

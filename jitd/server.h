@@ -74,6 +74,9 @@ struct Server {
  * success. */
 int server_new(Manager *m, int listen_fd, Server **ret);
 Server *server_free(Server *s);
+/* The listening socket, no longer served, for the caller to keep open
+ * (a re-execution hands it to the next jitd); -EBADF if there is none. */
+int server_take_listen_fd(Server *s);
 
 /* Shut down gracefully (SIGTERM): stop accepting, so new connections wait in
  * the listening socket for the next jitd (socket activation keeps it open);

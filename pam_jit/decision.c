@@ -6,7 +6,7 @@
  *
  * Answers are read defensively. Anything that would let someone in (an
  * "allow", an approval) must be exactly well-formed, otherwise it is
- * garbage and counts as "jitd unreachable". Anything that says no
+ * garbage and counts as no answer (never a fail-open). Anything that says no
  * (io.jit.NoGrant, a denial) is believed even when its details are
  * malformed: a broken detail must never turn a "no" into a fail-open.
  * Display strings (approver, reason) are sanitised, never rejected. */
@@ -121,17 +121,17 @@ static int exchange(const PamJitContext *ctx, JitClient *client, const char *met
 
         r = jit_client_connect(client, ctx->args.socket_path, /* require_root= */ true, deadline);
         if (r < 0) {
-                failed(answer, "connect", r, JIT_RESULT_UNREACHABLE);
+                failed(answer, "connect", r, JIT_RESULT_NO_ANSWER);
                 return r;
         }
         r = jit_client_send(client, method, TAKE_PTR(p), more, deadline);
         if (r < 0) {
-                failed(answer, "send", r, JIT_RESULT_UNREACHABLE);
+                failed(answer, "send", r, JIT_RESULT_NO_ANSWER);
                 return r;
         }
         r = jit_client_receive(client, deadline, ret_reply);
         if (r < 0) {
-                failed(answer, "receive", r, JIT_RESULT_UNREACHABLE);
+                failed(answer, "receive", r, JIT_RESULT_NO_ANSWER);
                 return r;
         }
         return 0;
@@ -141,28 +141,37 @@ static int exchange(const PamJitContext *ctx, JitClient *client, const char *met
  * not a root-owned socket, or a server whose peer credentials are not
  * root's, with -EPERM when it connects (client.h): someone else listening
  * where jitd should is an impostor, not an outage, and failmode=safe must
- * not let users in on its account. Anything else: jitd cannot be reached. */
+ * not let users in on its account. Only when nobody listens at all (no
+ * socket file: jitd.socket is stopped or not installed; or connection
+ * refused: a socket file nobody serves) is jitd unreachable, the one case
+ * failmode=safe opens. Anything else means something holds the socket
+ * (systemd, while jitd restarts or crash-loops; a hung jitd) and did not
+ * answer: that is no answer, never a fail-open. */
 static JitResult exchange_failure(const JitdAnswer *a) {
-        if (a->failed_step && strcmp(a->failed_step, "connect") == 0 && a->error == -EPERM)
+        bool connecting = a->failed_step && strcmp(a->failed_step, "connect") == 0;
+
+        if (connecting && a->error == -EPERM)
                 return JIT_RESULT_UNTRUSTED;
-        return JIT_RESULT_UNREACHABLE;
+        if (connecting && (a->error == -ENOENT || a->error == -ECONNREFUSED))
+                return JIT_RESULT_UNREACHABLE;
+        return JIT_RESULT_NO_ANSWER;
 }
 
-/* Errors that mean "this is not a jitd speaking our protocol" count as
- * unreachable (failmode applies); any other error is jitd itself saying it
- * cannot decide, which never opens anything. */
+/* Errors that mean "this is not a jitd speaking our protocol" are no
+ * answer; any other error is jitd itself saying it cannot decide. Neither
+ * ever opens anything. */
 static JitResult error_result(const char *error, JitdAnswer *a) {
         jit_sanitize(error, a->error_name, sizeof(a->error_name));
 
         if (strcmp(error, JIT_ERROR_PROTOCOL_MISMATCH) == 0 ||
             strcmp(error, JIT_ERROR_INVALID_MESSAGE) == 0 ||
             strncmp(error, "org.varlink.", strlen("org.varlink.")) == 0)
-                return failed(a, "reply", -EPROTO, JIT_RESULT_UNREACHABLE);
+                return failed(a, "reply", -EPROTO, JIT_RESULT_NO_ANSWER);
         return failed(a, "reply", -EREMOTEIO, JIT_RESULT_DAEMON_ERROR);
 }
 
 static JitResult garbage(JitdAnswer *a) {
-        return failed(a, "reply", -EBADMSG, JIT_RESULT_UNREACHABLE);
+        return failed(a, "reply", -EBADMSG, JIT_RESULT_NO_ANSWER);
 }
 
 static JitdState read_state(struct json_object *params) {

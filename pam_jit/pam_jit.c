@@ -33,6 +33,7 @@ static const char *const result_table[_JIT_RESULT_MAX] = {
         [JIT_RESULT_IGNORE] = "ignore",
         [JIT_RESULT_NO_GRANT] = "no-grant",
         [JIT_RESULT_UNREACHABLE] = "unreachable",
+        [JIT_RESULT_NO_ANSWER] = "no-answer",
         [JIT_RESULT_UNTRUSTED] = "untrusted",
         [JIT_RESULT_DAEMON_ERROR] = "daemon-error",
         [JIT_RESULT_CONV_ERROR] = "conversation-error",
@@ -57,10 +58,13 @@ static const char *const phase_table[_PAM_JIT_PHASE_MAX] = {
 
 /* The only place a result becomes a PAM return code.
  *
- * failmode=safe changes exactly one thing: "jitd unreachable" in a gating
- * phase becomes success. It never touches a "no" from jitd (NO_GRANT),
- * jitd's own errors (DAEMON_ERROR), an untrusted socket or server
- * (UNTRUSTED), or a failed conversation. */
+ * failmode=safe changes exactly one thing: "jitd unreachable" (nobody
+ * listens on the socket at all) in a gating phase becomes success. It
+ * never touches a "no" from jitd (NO_GRANT), jitd's own errors
+ * (DAEMON_ERROR: store or configuration unavailable), a socket that is
+ * held but not answered (NO_ANSWER: jitd restarting, crash-looping or
+ * hung), an untrusted socket or server (UNTRUSTED), or a failed
+ * conversation. */
 static int jit_result_to_pam(PamJitPhase phase, JitResult result, FailMode fail_mode) {
         /* Rows: results. Columns: the gating phases, in PamJitPhase order. */
         static const int gating[_JIT_RESULT_MAX][_PAM_JIT_PHASE_GATING_MAX] = {
@@ -69,6 +73,7 @@ static int jit_result_to_pam(PamJitPhase phase, JitResult result, FailMode fail_
                 [JIT_RESULT_IGNORE] =       { PAM_IGNORE,           PAM_IGNORE,           PAM_IGNORE },
                 [JIT_RESULT_NO_GRANT] =     { PAM_AUTH_ERR,         PAM_PERM_DENIED,      PAM_SESSION_ERR },
                 [JIT_RESULT_UNREACHABLE] =  { PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL, PAM_SESSION_ERR },
+                [JIT_RESULT_NO_ANSWER] =    { PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL, PAM_SESSION_ERR },
                 [JIT_RESULT_UNTRUSTED] =    { PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL, PAM_SESSION_ERR },
                 [JIT_RESULT_DAEMON_ERROR] = { PAM_AUTHINFO_UNAVAIL, PAM_AUTHINFO_UNAVAIL, PAM_SESSION_ERR },
                 [JIT_RESULT_CONV_ERROR] =   { PAM_CONV_ERR,         PAM_PERM_DENIED,      PAM_SESSION_ERR },
@@ -169,6 +174,7 @@ static void log_outcome(const PamJitContext *ctx, JitResult result, int code, co
                 [JIT_RESULT_IGNORE] = "not handled",
                 [JIT_RESULT_NO_GRANT] = "access denied",
                 [JIT_RESULT_UNREACHABLE] = "jitd unavailable",
+                [JIT_RESULT_NO_ANSWER] = "jitd not answering",
                 [JIT_RESULT_UNTRUSTED] = "jitd not trusted",
                 [JIT_RESULT_DAEMON_ERROR] = "jitd could not decide",
                 [JIT_RESULT_CONV_ERROR] = "conversation failed",
@@ -359,12 +365,17 @@ static void account_notice(const PamJitContext *ctx, const JitdAnswer *a) {
         (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
 }
 
-/* jitd could not answer and failmode=secure refuses: without a word the
- * user sees only "Connection closed" or sudo's generic error. */
-static void unavailable_notice(const PamJitContext *ctx) {
+/* jitd could not answer, or could not decide, and access is refused:
+ * without a word the user sees only "Connection closed" or sudo's generic
+ * error. */
+static void unavailable_notice(const PamJitContext *ctx, JitResult r) {
         (void) conv_notice(ctx->pamh, PAM_ERROR_MSG,
-                           "The access approval service (jitd) cannot be reached, so access is refused. "
-                           "Try again later or contact an administrator.");
+                           r == JIT_RESULT_DAEMON_ERROR
+                                   ? "The access approval service (jitd) cannot decide right now (its database "
+                                     "or configuration is unavailable), so access is refused. Contact an "
+                                     "administrator."
+                                   : "The access approval service (jitd) cannot be reached, so access is "
+                                     "refused. Try again later or contact an administrator.");
 }
 
 /* A session id we can hand to jitd: set (by pam_systemd, earlier in the
@@ -415,11 +426,10 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
                 r = jitd_check(&ctx, /* create_request= */ true, &a);
                 if (r == JIT_RESULT_NO_GRANT && !ctx.args.quiet)
                         account_notice(&ctx, &a);
-                else if ((r == JIT_RESULT_UNTRUSTED ||
-                          ((r == JIT_RESULT_UNREACHABLE || r == JIT_RESULT_DAEMON_ERROR) &&
-                           ctx.args.fail_mode == FAIL_MODE_SECURE)) &&
+                else if ((r == JIT_RESULT_UNTRUSTED || r == JIT_RESULT_NO_ANSWER || r == JIT_RESULT_DAEMON_ERROR ||
+                          (r == JIT_RESULT_UNREACHABLE && ctx.args.fail_mode == FAIL_MODE_SECURE)) &&
                          !ctx.args.quiet)
-                        unavailable_notice(&ctx);
+                        unavailable_notice(&ctx, r);
         }
         return finish(&ctx, r, &a, a.breakglass ? "break-glass" : "");
 }

@@ -27,7 +27,10 @@ typedef enum JitResult {
         JIT_RESULT_ALLOW,        /* a live grant (or break-glass); for sessions: recorded */
         JIT_RESULT_IGNORE,       /* jitd's policy does not cover this, or nothing to do */
         JIT_RESULT_NO_GRANT,     /* no live grant: pending, denied, expired, unanswered */
-        JIT_RESULT_UNREACHABLE,  /* jitd absent, timed out, hung up, another protocol, garbage */
+        JIT_RESULT_UNREACHABLE,  /* no jitd listens: no socket file, or connection refused */
+        JIT_RESULT_NO_ANSWER,    /* something listens (systemd holds the socket while jitd restarts or
+                                  * crash-loops) but no usable answer came: timed out, hung up,
+                                  * another protocol, garbage. Never a fail-open. */
         JIT_RESULT_UNTRUSTED,    /* socket file or server not root's: an impostor, not an outage */
         JIT_RESULT_DAEMON_ERROR, /* jitd answered but could not decide (store down, refused) */
         JIT_RESULT_CONV_ERROR,   /* the conversation failed, or gave no answer */

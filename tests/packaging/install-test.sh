@@ -3,8 +3,9 @@
 # (tests/e2e/lib.sh), installed with apt the way an admin does, then used:
 #
 #   - both units enabled and running; jitd started by the socket, restarted
-#     and upgraded without a refused connection; a bad configuration stopped
-#     by ExecStartPre=jitd --check-config
+#     and upgraded without a refused connection; a bad configuration does
+#     not stop jitd (it starts degraded; tests/e2e/failsafe.sh walks every
+#     bad state) and a restart works at once after the repair
 #   - the sandbox: no capabilities, read-only system, and still allowed what
 #     jitd needs (transient timers over D-Bus, TerminateSession, writing a
 #     user's terminal, dropping sudo timestamps); systemd-analyze security
@@ -128,14 +129,14 @@ check "... restarts jitd" test "$(main_pid)" != "$pid"
 check "... and no client was refused meanwhile" clients_refused "$WORKDIR/upgrade.clients"
 
 in_host sh -c 'printf "[jitd]\nno_such_key = 1\n" > /etc/jitd/jitd.conf.d/99-broken.conf' || true
-refute "a broken configuration: jitd does not start" in_host systemctl restart jitd.service 2>/dev/null
-check "... ExecStartPre=jitd --check-config says why, in the journal" sh -c \
+check "a broken configuration: jitd still starts, degraded" in_host systemctl restart jitd.service
+check "... says why, with file:line, in the journal" sh -c \
         "nsenter -t $E2E_LEADER -a journalctl -b -u jitd.service -o cat | grep -q '99-broken.conf:2: unknown key'"
+check "... and jitd.socket stays" active jitd.socket
 in_host rm -f /etc/jitd/jitd.conf.d/99-broken.conf || true
-in_host systemctl reset-failed jitd.service jitd.socket 2>/dev/null || true
-in_host systemctl start jitd.socket jitd.service || true
+check "fixed: systemctl restart jitd works at once" in_host systemctl restart jitd.service
 check "fixed: jitd runs again" active jitd.service
-refute "the policy --check-config prints stays out of the journal" sh -c \
+refute "no configuration dump in the journal" sh -c \
         "nsenter -t $E2E_LEADER -a journalctl -b -u jitd.service -o cat | grep -q 'Effective jitd configuration'"
 
 # ---- the sandbox --------------------------------------------------------------------------------

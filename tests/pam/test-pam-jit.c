@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "jit-message-ids.h"
@@ -775,7 +777,7 @@ static void scenario_unavailable(void) {
         transcript_reset(&t);
 }
 
-/* ---- failmode=safe: only an unreachable jitd opens, and loudly ---- */
+/* ---- failmode=safe: only a socket nobody listens on opens, and loudly ---- */
 
 static bool journal_has(const char *entry, const char *line) {
         char needle[512];
@@ -867,16 +869,59 @@ static void scenario_failmode_safe(void) {
                 run_result_done(&res);
         }
 
-        /* Garbage and another protocol version count as unreachable. */
+        /* A socket file nobody serves (connection refused) is an outage
+         * too: nobody listens. */
+        {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+                snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", test_path("fake.sock"));
+                CHECK(fd >= 0);
+                CHECK_INT(bind(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+                close(fd); /* the file stays, nobody listens on it */
+                run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+                check_fail_open(journal, &res, "fake-safe");
+                CHECK(log_has(&res, "cause=connect: Connection refused"));
+                run_result_done(&res);
+                (void) unlink(test_path("fake.sock"));
+        }
+
+        /* Something listens but gives no usable answer: systemd holding
+         * jitd.socket while jitd restarts or crash-loops (accepted, never
+         * answered), a hung jitd, garbage, another protocol version. That
+         * is not "nobody there": failmode=safe does not open, in any
+         * gating phase, and the user is told. */
+        fake = fake_server_start(test_path("fake.sock"), FAKE_SILENT, FAKE_OWNER_ROOT);
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        CHECK(res.elapsed_usec < 500 * USEC_PER_MSEC + SLACK_USEC);
+        check_no_fail_open(journal, &res);
+        CHECK(log_has(&res, "jitd not answering: user=alice"));
+        CHECK(log_has(&res, "cause=receive: timed out"));
+        CHECK(transcript_find(&t, "cannot be reached"));
+        run_result_done(&res);
+        run1("fake-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        run_result_done(&res);
+        {
+                Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
+
+                transcript_reset(&t);
+                pam_run("fake-safe", "alice", NULL, "c1", &t, &step, 1, &res);
+                CHECK(res.ok);
+                check_no_fail_open(journal, &res);
+                run_result_done(&res);
+        }
+        fake_server_stop(fake, test_path("fake.sock"));
+
         fake = fake_server_start(test_path("fake.sock"), FAKE_GARBAGE, FAKE_OWNER_ROOT);
-        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
-        check_fail_open(journal, &res, "fake-safe");
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
         run_result_done(&res);
         fake_server_stop(fake, test_path("fake.sock"));
 
         fake = fake_server_start(test_path("fake.sock"), FAKE_WRONG_PROTOCOL, FAKE_OWNER_ROOT);
-        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
-        check_fail_open(journal, &res, "fake-safe");
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
         run_result_done(&res);
         fake_server_stop(fake, test_path("fake.sock"));
 
@@ -899,13 +944,40 @@ static void scenario_failmode_safe(void) {
         CHECK(transcript_find(&t, "Still pending"));
         run_result_done(&res);
 
-        /* jitd stopped: open within timeout=, logged. */
+        /* jitd hung (stopped) on its socket: refused within timeout=,
+         * never opened. */
         CHECK_INT(kill(jitd, SIGSTOP), 0);
-        run1("fast-safe", "alice", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        run1("fast-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
         CHECK(res.elapsed_usec < 500 * USEC_PER_MSEC + SLACK_USEC);
-        check_fail_open(journal, &res, "fast-safe");
+        check_no_fail_open(journal, &res);
         run_result_done(&res);
         CHECK_INT(kill(jitd, SIGCONT), 0);
+        jitd_stop(jitd);
+
+        /* A configuration broken at start: jitd runs on the last policy
+         * that loaded (saved by the jitd above) and answers
+         * ConfigUnavailable for the users it covers, a denial even with
+         * failmode=safe; the user is told; users it does not cover pass. */
+        jitd = jitd_start_with("[login]\nthis line does not parse\n");
+        run1("fast-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        CHECK(log_has(&res, "io.jit.ConfigUnavailable"));
+        CHECK(transcript_find(&t, "cannot decide right now"));
+        run_result_done(&res);
+        run1("fast-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, &t, &res);
+        check_no_fail_open(journal, &res);
+        run_result_done(&res);
+        run1("fast-safe", "dave", PAMTEST_ACCOUNT, PAM_IGNORE, &t, &res);
+        run_result_done(&res);
+        {
+                Step step = { PAMTEST_OPEN_SESSION, PAM_IGNORE, 0 };
+
+                transcript_reset(&t);
+                pam_run("fast-safe", "dave", NULL, "c1", &t, &step, 1, &res);
+                CHECK(res.ok);
+                run_result_done(&res);
+        }
+        CHECK(kill(jitd, 0) == 0);
         jitd_stop(jitd);
 
         /* A corrupt store is not an outage: jitd stays up and answers
@@ -930,9 +1002,30 @@ static void scenario_failmode_safe(void) {
         run1("fast-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, &t, &res);
         check_no_fail_open(journal, &res);
         run_result_done(&res);
-        /* A user the policy does not cover needs no store. */
+        /* A user the policy does not cover needs no store, in the account
+         * phase and in `session required pam_jit.so`. */
         run1("fast-safe", "dave", PAMTEST_ACCOUNT, PAM_IGNORE, &t, &res);
         run_result_done(&res);
+        {
+                Step steps[] = { { PAMTEST_OPEN_SESSION, PAM_IGNORE, 0 }, { PAMTEST_CLOSE_SESSION, PAM_IGNORE, 0 } };
+
+                transcript_reset(&t);
+                pam_run("fast-safe", "dave", NULL, "c1", &t, steps, 2, &res);
+                CHECK(res.ok);
+                CHECK(!strstr(res.log, "StoreUnavailable"));
+                run_result_done(&res);
+        }
+        /* A covered user's session is refused, not opened. */
+        {
+                Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
+
+                transcript_reset(&t);
+                pam_run("fast-safe", "alice", NULL, "c1", &t, &step, 1, &res);
+                CHECK(res.ok);
+                check_no_fail_open(journal, &res);
+                CHECK(log_has(&res, "io.jit.StoreUnavailable"));
+                run_result_done(&res);
+        }
         CHECK(kill(jitd, 0) == 0);
         jitd_stop(jitd);
 

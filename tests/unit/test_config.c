@@ -43,6 +43,13 @@ static const char *tmp_file(const char *name, const char *content) {
         return p;
 }
 
+static const char *path_in_tmp(const char *name) {
+        static char buf[512];
+
+        snprintf(buf, sizeof buf, "%s/%s", tmpdir, name);
+        return buf;
+}
+
 static bool list_is(const StringList *l, const char *const *expected) {
         size_t n = 0;
 
@@ -235,6 +242,88 @@ static void test_every_key(void) {
                 free(text);
         }
         config_free(&c);
+}
+
+/* The copy of the last policy that loaded (jitd(8)): what
+ * config_write_policy() writes loads back to the same policy; and what a
+ * degraded jitd uses without one, and from a broken file. */
+static void test_policy_copy(void) {
+        Config c, again, fallback;
+        ConfigError err = {};
+        char path[512];
+        FILE *f;
+
+        CHECK_INT(config_load(&c, data("full.conf"), true, &err), 0);
+        snprintf(path, sizeof path, "%s/policy.last-good", tmpdir);
+        f = fopen(path, "we");
+        CHECK(f != NULL);
+        if (f) {
+                CHECK_INT(config_write_policy(&c, f), 0);
+                fclose(f);
+        }
+        CHECK_INT(config_load(&again, path, true, &err), 0);
+        if (err.message[0])
+                fprintf(stderr, "policy copy: %s\n", err.message);
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                const ActionPolicy *x = &c.policy[a], *y = &again.policy[a];
+
+                CHECK_INT(x->users.n, y->users.n);
+                for (size_t i = 0; i < x->users.n && i < y->users.n; i++)
+                        CHECK_STR(x->users.items[i], y->users.items[i]);
+                CHECK_INT(x->groups.n, y->groups.n);
+                CHECK_INT(x->exempt_users.n, y->exempt_users.n);
+                CHECK_INT(x->default_duration_sec, y->default_duration_sec);
+                CHECK_INT(x->max_duration_sec, y->max_duration_sec);
+                CHECK_INT(x->on_expiry, y->on_expiry);
+        }
+        CHECK(LIST_IS(&again.policy[JIT_ACTION_SUDO].users, "*"));
+        CHECK(LIST_IS(&again.policy[JIT_ACTION_SUDO].exempt_users, "backup", "deploy"));
+        CHECK(LIST_IS(&again.breakglass_users, "oncall"));
+        CHECK(LIST_IS(&again.breakglass_groups, "sre"));
+        CHECK_STR(again.admin_group, "wheel");
+        /* Only the policy: paths stay those of whoever reads it. */
+        CHECK_STR(again.socket_path, JIT_SOCKET_PATH_DEFAULT);
+
+        /* Taken over into a configuration of defaults, as at a degraded start. */
+        config_init_defaults(&fallback);
+        config_adopt_policy(&fallback, &again);
+        CHECK(LIST_IS(&fallback.policy[JIT_ACTION_LOGIN].users, "alice", "bob", "carol"));
+        CHECK_STR(fallback.admin_group, "wheel");
+        config_free(&again);
+
+        /* Without a copy: every user but root needs approval, nobody is
+         * break-glass, only root administers. */
+        CHECK_INT(config_set_fail_closed_policy(&fallback), 0);
+        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
+                CHECK(LIST_IS(&fallback.policy[a].users, "*"));
+                CHECK(LIST_IS(&fallback.policy[a].exempt_users, "root"));
+                CHECK_INT(fallback.policy[a].groups.n, 0);
+        }
+        CHECK_INT(fallback.breakglass_users.n + fallback.breakglass_groups.n, 0);
+        CHECK_STR(fallback.admin_group, "");
+        config_free(&fallback);
+        config_free(&c);
+
+        /* The paths of a file that does not parse: only plain [jitd] lines. */
+        config_init_defaults(&fallback);
+        CHECK_INT(config_salvage_paths(&fallback,
+                                       tmp_file("broken.conf", "[jitd]\nsocket = /run/x/io.jit\n"
+                                                               "state_directory = /srv/st # where\n"
+                                                               "this line does not parse\n"
+                                                               "database = relative/not/taken\n"
+                                                               "[login]\nsocket = /not/in/jitd\n")),
+                  0);
+        CHECK_STR(fallback.socket_path, "/run/x/io.jit");
+        CHECK_STR(fallback.state_directory, "/srv/st");
+        CHECK(fallback.database_path == NULL);
+        config_free(&fallback);
+
+        /* Nothing from a file anyone may write. */
+        config_init_defaults(&fallback);
+        CHECK_INT(chmod(tmp_file("open.conf", "[jitd]\nsocket = /tmp/evil.sock\n"), 0666), 0);
+        CHECK_INT(config_salvage_paths(&fallback, path_in_tmp("open.conf")), 0);
+        CHECK_STR(fallback.socket_path, JIT_SOCKET_PATH_DEFAULT);
+        config_free(&fallback);
 }
 
 static void test_errors(void) {
@@ -510,6 +599,7 @@ int main(void) {
         test_defaults();
         test_gates_nobody();
         test_every_key();
+        test_policy_copy();
         test_errors();
         test_error_limits();
         test_check_errors_located();
