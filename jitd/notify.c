@@ -713,6 +713,7 @@ static int review_server_start(Notifier *nf) {
                                     .connection_limit = rc->max_connections,
                                     .per_ip_connection_limit = rc->max_connections_per_ip,
                                     .connection_timeout_sec = (unsigned) rc->connection_timeout_sec,
+                                    .request_timeout_sec = (unsigned) rc->request_timeout_sec,
                                     .post_body_max = (size_t) rc->max_body,
                                     .identity_header = rc->identity_header,
                                     .trusted_proxies = n_proxies > 0 ? proxies : NULL,
