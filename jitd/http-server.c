@@ -31,6 +31,9 @@
  * is refused before the decision handler sees it. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -72,6 +75,7 @@ struct Connection {
         Connection *prev, *next;
         int fd;
         struct in6_addr peer; /* IPv4 as v4-mapped; zero if unknown */
+        uid_t peer_uid;       /* who opened it, if on this host (local_peer_uid()); else -1 */
         uint64_t accepted_usec;
         sd_event_source *hangup_source;
         bool answered; /* its response is queued: nothing left to wait for */
@@ -93,6 +97,7 @@ struct HttpServer {
         unsigned connection_limit;
         unsigned per_ip_connection_limit;
         uint64_t request_timeout_usec;
+        int diag_fd; /* NETLINK_SOCK_DIAG, for local_peer_uid(); -1: none */
         bool tls;
         size_t post_body_max;
         char *identity_header;
@@ -240,7 +245,7 @@ int http_form_parse(const char *body, size_t size, HttpForm *ret, char **ret_sto
 /* ---- responses ---- */
 
 /* Its request has an answer: the connection no longer waits for anything
- * from its peer (on_accept never evicts it). */
+ * from its peer (connection_admit() never evicts it). */
 static void connection_mark_answered(struct MHD_Connection *connection) {
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection,
                                                                        MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -476,48 +481,108 @@ static bool connection_is_waiting(const Connection *c) {
         return !c->closing && !c->answered;
 }
 
-/* The oldest connection still waiting for its request (from `peer`, if
- * given), or NULL. The list is in accept order. */
-static Connection *oldest_waiting_connection(HttpServer *s, const struct in6_addr *peer) {
+/* Who opened the other end of a TCP connection, if it was opened on this
+ * host: the kernel's socket table (sock_diag, as ss(8) reads it) knows the
+ * owner of the client's socket. On a loopback listener every local user
+ * shares the reverse proxy's address; their uids tell them apart. Returns
+ * (uid_t) -1 for a peer elsewhere or when the kernel does not say. */
+static uid_t local_peer_uid(HttpServer *s, int fd) {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } local = {}, remote = {};
+        socklen_t local_len = sizeof(local), remote_len = sizeof(remote);
+        struct {
+                struct nlmsghdr header;
+                struct inet_diag_req_v2 request;
+        } query = {
+                .header = { .nlmsg_len = sizeof(query), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST },
+                .request = { .sdiag_protocol = IPPROTO_TCP, .idiag_states = ~0U,
+                             .id.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } },
+        };
+        union {
+                struct nlmsghdr header;
+                char buffer[1024];
+        } answer;
+        const struct inet_diag_msg *msg;
+        ssize_t k;
+
+        if (s->diag_fd < 0 || getsockname(fd, &local.sa, &local_len) < 0 ||
+            getpeername(fd, &remote.sa, &remote_len) < 0 || local.sa.sa_family != remote.sa.sa_family)
+                return (uid_t) -1;
+        /* The socket asked about is the client's: its source is our peer. */
+        query.request.sdiag_family = (uint8_t) local.sa.sa_family;
+        if (local.sa.sa_family == AF_INET) {
+                query.request.id.idiag_sport = remote.in.sin_port;
+                query.request.id.idiag_dport = local.in.sin_port;
+                memcpy(query.request.id.idiag_src, &remote.in.sin_addr, 4);
+                memcpy(query.request.id.idiag_dst, &local.in.sin_addr, 4);
+        } else if (local.sa.sa_family == AF_INET6) {
+                query.request.id.idiag_sport = remote.in6.sin6_port;
+                query.request.id.idiag_dport = local.in6.sin6_port;
+                memcpy(query.request.id.idiag_src, &remote.in6.sin6_addr, 16);
+                memcpy(query.request.id.idiag_dst, &local.in6.sin6_addr, 16);
+        } else
+                return (uid_t) -1;
+
+        if (send(s->diag_fd, &query, sizeof(query), MSG_NOSIGNAL) != (ssize_t) sizeof(query))
+                return (uid_t) -1;
+        /* The kernel answers a lookup (not a dump) within send(). */
+        k = recv(s->diag_fd, &answer, sizeof(answer), MSG_DONTWAIT);
+        if (k < (ssize_t) NLMSG_LENGTH(sizeof(*msg)) || !NLMSG_OK(&answer.header, (size_t) k) ||
+            answer.header.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+                return (uid_t) -1;
+        msg = NLMSG_DATA(&answer.header);
+        return (uid_t) msg->idiag_uid;
+}
+
+static bool connection_same_source(const Connection *a, const Connection *b) {
+        return a->peer_uid == b->peer_uid && memcmp(&a->peer, &b->peer, sizeof(a->peer)) == 0;
+}
+
+/* The oldest connection still waiting for its request (from the source of
+ * `like`, if given), or NULL. The list is in accept order. */
+static Connection *oldest_waiting_connection(HttpServer *s, const Connection *like) {
         for (Connection *c = s->connections_head; c; c = c->next)
-                if (connection_is_waiting(c) && (!peer || memcmp(&c->peer, peer, sizeof(*peer)) == 0))
+                if (connection_is_waiting(c) && (!like || connection_same_source(c, like)))
                         return c;
         return NULL;
 }
 
-/* MHD's accept policy: our limits, with eviction. A slot held by a
- * connection that has not sent its request goes to the newcomer; one that
- * is being answered is never taken. */
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
-        HttpServer *s = cls;
-        struct in6_addr peer = {};
-        unsigned total = 0, from_peer = 0;
-        bool peer_ok;
+/* Our limits, with eviction: when `c`, just accepted, finds a limit
+ * reached, the slot of the oldest connection that has not sent its request
+ * (from its own source, for the per-source limit) goes to it; one that is
+ * being answered is never taken. With none to take, `c` is refused. */
+static void connection_admit(HttpServer *s, Connection *c) {
+        unsigned total = 0, from_source = 0;
         Connection *victim;
 
-        address_to_mapped(addrlen > 0 ? addr : NULL, &peer, &peer_ok);
-        for (Connection *c = s->connections_head; c; c = c->next) {
-                if (c->closing)
+        for (Connection *o = s->connections_head; o; o = o->next) {
+                if (o->closing)
                         continue;
                 total++;
-                if (memcmp(&c->peer, &peer, sizeof(peer)) == 0)
-                        from_peer++;
+                if (connection_same_source(o, c))
+                        from_source++;
         }
 
-        if (from_peer >= s->per_ip_connection_limit) {
-                victim = oldest_waiting_connection(s, &peer);
-                if (!victim)
-                        return MHD_NO;
+        if (from_source >= s->per_ip_connection_limit) {
+                victim = oldest_waiting_connection(s, c);
+                if (!victim) {
+                        connection_close_now(c);
+                        return;
+                }
                 connection_close_now(victim);
                 total--;
         }
         if (total >= s->connection_limit) {
                 victim = oldest_waiting_connection(s, NULL);
-                if (!victim)
-                        return MHD_NO;
+                if (!victim) {
+                        connection_close_now(c);
+                        return;
+                }
                 connection_close_now(victim);
         }
-        return MHD_YES;
 }
 
 static void on_connection_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
@@ -548,6 +613,7 @@ static void on_connection_notify(void *cls, struct MHD_Connection *connection, v
                         .prev = s->connections_tail,
                 };
                 address_to_mapped(addr_info ? addr_info->client_addr : NULL, &c->peer, &peer_ok);
+                c->peer_uid = local_peer_uid(s, c->fd);
 
                 r = sd_event_add_io(s->event, &c->hangup_source, c->fd, EPOLLRDHUP, on_connection_hangup, c);
                 if (r >= 0)
@@ -558,6 +624,7 @@ static void on_connection_notify(void *cls, struct MHD_Connection *connection, v
                 else
                         (void) sd_event_source_set_description(c->hangup_source, "review-http-hangup");
 
+                connection_admit(s, c);
                 if (s->connections_tail)
                         s->connections_tail->next = c;
                 else
@@ -896,6 +963,8 @@ HttpServer *http_server_free(HttpServer *s) {
         if (s->daemon)
                 MHD_stop_daemon(s->daemon); /* closes the listening socket and every connection */
         sd_event_source_disable_unref(s->deadline_source);
+        if (s->diag_fd >= 0)
+                close(s->diag_fd);
         sd_event_unref(s->event);
         free(s->identity_header);
         free(s->identity_secret_header);
@@ -978,6 +1047,9 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(event);
+        /* Without it (an old kernel, a sandbox without AF_NETLINK), local
+         * users share the loopback address's limits, as remote ones do. */
+        s->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
         s->on_view = on_view;
         s->on_decision = on_decision;
         s->userdata = userdata;
@@ -1032,9 +1104,10 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
         /* The logger first, so start-up messages go through it too. */
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) on_mhd_log, s };
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_SOCKET, fd, NULL };
-        /* Our limits are enforced in on_accept(); MHD's is room for them
-         * plus the connections evicted but not yet closed (no per-address
-         * limit of its own: it would refuse before on_accept could evict). */
+        /* Our limits are enforced in connection_admit(); MHD's is room for
+         * them plus the connections refused or evicted but not yet closed
+         * (no per-address limit of its own: it counts the proxy and every
+         * local user as one, and refuses before we could evict). */
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_LIMIT, 2 * (intptr_t) s->connection_limit,
                                                  NULL };
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) on_connection_notify, s };
@@ -1053,7 +1126,7 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_END, 0, NULL };
 
         flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (s->tls ? MHD_USE_TLS : 0);
-        s->daemon = MHD_start_daemon(flags, 0, on_accept, s, on_request, s, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+        s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
         if (!s->daemon) {
                 if (own_fd)
                         close(fd);
