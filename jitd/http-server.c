@@ -1050,6 +1050,9 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
         /* Without it (an old kernel, a sandbox without AF_NETLINK), local
          * users share the loopback address's limits, as remote ones do. */
         s->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        if (s->diag_fd < 0 && settings->log)
+                settings->log(userdata, "Cannot ask the kernel who opens local connections (sock_diag): local users "
+                                        "share the connection limits of their address");
         s->on_view = on_view;
         s->on_decision = on_decision;
         s->userdata = userdata;
