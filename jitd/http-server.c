@@ -6,7 +6,8 @@
  * everything else and may use the store directly.
  *
  * What a client controls is bounded: connections in total and per
- * address, the idle time of a connection, the time a request may take to
+ * source (an address, or the local user behind a connection from this
+ * host), the idle time of a connection, the time a request may take to
  * arrive in full, MHD's per-connection memory (request line and headers),
  * and the POST body, which is refused with 413 as soon as it (or its
  * Content-Length) exceeds the cap.
@@ -24,7 +25,9 @@
  * that finds the limits reached takes the slot of the oldest connection
  * still waiting for its request, so holding slots needs a steady stream
  * of fresh connections, and a real request, which arrives in full in
- * moments, is served in between. Only /r/<token>
+ * moments, is served in between. Connections from this host are counted
+ * per local user (local_peer_uid()), so such a stream from one user only
+ * churns that user's own share, never the proxy's. Only /r/<token>
  * with a well-formed token reaches a handler; GET and HEAD go to the view
  * handler only, so a link fetched by a chat unfurler or a mail scanner can
  * change nothing. A POST the browser marks as cross-site (Sec-Fetch-Site)
@@ -71,7 +74,6 @@
  * server's list. */
 typedef struct Connection Connection;
 struct Connection {
-        HttpServer *server;
         Connection *prev, *next;
         int fd;
         struct in6_addr peer; /* IPv4 as v4-mapped; zero if unknown */
@@ -607,7 +609,6 @@ static void on_connection_notify(void *cls, struct MHD_Connection *connection, v
                         return;
                 }
                 *c = (Connection) {
-                        .server = s,
                         .fd = fd_info->connect_fd,
                         .accepted_usec = monotonic_usec(),
                         .prev = s->connections_tail,
