@@ -45,10 +45,12 @@ typedef struct HttpServerSettings {
         const char *tls_cert_file;     /* PEM; both or neither */
         const char *tls_key_file;      /* PEM; must be private (read_private_file rules) */
 
-        /* When a new connection finds a limit reached, it takes the slot
-         * of the oldest connection (from its address, for the per-address
-         * limit) that has not sent its request in full; with none, it is
-         * refused. */
+        /* The per-address limit counts a connection from this host per
+         * local user (the owner of the client's socket, from sock_diag).
+         * When a new connection finds a limit reached, it takes the slot
+         * of the oldest connection (from its own source, for the
+         * per-address limit) that has not sent its request in full; with
+         * none, it is refused. */
         unsigned connection_limit;         /* 0: default */
         unsigned per_ip_connection_limit;  /* 0: default */
         unsigned connection_timeout_sec;   /* idle timeout; 0: default */
