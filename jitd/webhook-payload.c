@@ -18,7 +18,8 @@
  *    escape for its formatting characters, so *, ~ and ` become look-alikes
  *    that format nothing (U+2217, U+223C, U+02CB), and so does _ (U+FF3F)
  *    except between two letters or digits, where it formats nothing either
- *    and names such as svc_deploy stay exact.
+ *    and names such as svc_deploy stay exact; the ':' that would open an
+ *    emoji code (":white_check_mark: approved") becomes U+2236.
  *  - Teams (Adaptive Cards render TextBlock and FactSet text as Markdown):
  *    every ASCII punctuation character is backslash-escaped, the CommonMark
  *    way of writing it as itself, which also defeats link detection and
@@ -344,6 +345,22 @@ static bool is_ascii_alnum(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
+/* Does the ':' at p open a Slack emoji code (":white_check_mark:")? Names
+ * are letters, digits and _ + ' -; a run of hex digits alone is taken for
+ * part of an IPv6 address, which stays exact. */
+static bool starts_emoji_code(const char *p) {
+        bool hex_only = true;
+        size_t n = 0;
+
+        for (p++; *p && *p != ':'; p++, n++) {
+                if (!is_ascii_alnum(*p) && !strchr("_+'-", *p))
+                        return false;
+                if (!strchr("0123456789abcdefABCDEF", *p))
+                        hex_only = false;
+        }
+        return *p == ':' && n > 0 && !hex_only;
+}
+
 /* User text for Slack mrkdwn (see the top of this file): &, < and > are the
  * characters Slack asks senders to escape (they start entities, links and
  * mentions); the formatting characters become look-alikes. */
@@ -351,7 +368,7 @@ static void text_mrkdwn(Text *t, const char *s) {
         const char *start = s ? s : "";
 
         for (const char *p = start; *p;) {
-                size_t k = strcspn(p, "&<>*_~`");
+                size_t k = strcspn(p, "&<>*_~`:");
 
                 text_put(t, p, k);
                 p += k;
@@ -381,6 +398,9 @@ static void text_mrkdwn(Text *t, const char *s) {
                                 text_plain(t, "_");
                         else
                                 text_plain(t, "\uff3f"); /* FULLWIDTH LOW LINE */
+                        break;
+                case ':':
+                        text_plain(t, starts_emoji_code(p) ? "\u2236" /* RATIO */ : ":");
                         break;
                 }
                 p++;

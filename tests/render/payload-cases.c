@@ -37,6 +37,8 @@ static const char *const samples[] = {
         "line\\\nbreak",
         "a | b\n--|--\nc | d",
         "svc_deploy",
+        ":white_check_mark: approved :+1:",
+        "fe80::1:2 and 2001:db8::7",
 };
 
 /* In the order event_with() uses them. */

@@ -108,9 +108,17 @@ function checkTeams(c) {
 
 // ---- Slack ----
 
+// ":name:" is an emoji code (names: letters, digits, _ + ' -); hex digits
+// alone are a piece of an IPv6 address.
+function opensEmoji(s, i) {
+    const m = /^:([A-Za-z0-9_+'-]+):/.exec(s.slice(i));
+    return m !== null && !/^[0-9A-Fa-f]+$/.test(m[1]);
+}
+
 // Slack's rules for text in mrkdwn (api.slack.com/reference/surfaces/formatting):
 // escape &, < and >; there is no escape for *, _, ~ and `, so they become
-// look-alikes; _ between two letters or digits formats nothing and stays.
+// look-alikes; _ between two letters or digits formats nothing and stays;
+// nor for emoji codes, whose opening ':' becomes a look-alike.
 function slackRule(s) {
     const alnum = (ch) => ch !== undefined && /[A-Za-z0-9]/.test(ch);
     let out = '';
@@ -123,19 +131,23 @@ function slackRule(s) {
         else if (ch === '~') out += '\u223c';
         else if (ch === '`') out += '\u02cb';
         else if (ch === '_') out += alnum(s[i - 1]) && alnum(s[i + 1]) ? '_' : '\uff3f';
+        else if (ch === ':') out += opensEmoji(s, i) ? '\u2236' : ':';
         else out += ch;
     }
     return out;
 }
 
 // What a piece of mrkdwn could still do: an entity other than the three,
-// an angle bracket (links, mentions, dates), or a formatting character
-// that is not between two letters or digits.
+// an angle bracket (links, mentions, dates), a formatting character that
+// is not between two letters or digits, or an emoji code.
 function slackInert(s) {
     if (/[<>]/.test(s) || /[*~`]/.test(s))
         return false;
     if (/&(?!amp;|lt;|gt;)/.test(s))
         return false;
+    for (let i = 0; i < s.length; i++)
+        if (s[i] === ':' && opensEmoji(s, i))
+            return false;
     for (let i = 0; i < s.length; i++)
         if (s[i] === '_' && !(/[A-Za-z0-9]/.test(s[i - 1] || '') && /[A-Za-z0-9]/.test(s[i + 1] || '')))
             return false;

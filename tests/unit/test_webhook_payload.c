@@ -484,7 +484,8 @@ static bool slack_mrkdwn_all_verbatim(struct json_object *o) {
 static void test_hostile(void) {
         static const char hostile[] = "<!channel> <https://evil.example|Approve here> & \x1b[31mred\x1b[0m "
                                       "\"quoted\" 'single' \xe2\x80\xae" "desrever \n\r\t line \xff\xfe <script> "
-                                      "[Approve here](https://evil.example) *bold* _it_ ~gone~ `code` svc_deploy";
+                                      "[Approve here](https://evil.example) *bold* _it_ ~gone~ `code` svc_deploy "
+                                      ":white_check_mark: fe80::1:2";
         WebhookEvent e = base_event(WEBHOOK_EVENT_REQUEST_CREATED);
         char *body = NULL;
         struct json_object *o;
@@ -538,6 +539,9 @@ static void test_hostile(void) {
                                 CHECK(!strstr(body, "`code`"));
                                 CHECK(strstr(body, "\u2217bold\u2217 \uff3fit\uff3f \u223cgone\u223c "
                                                    "\u02cbcode\u02cb svc_deploy") != NULL);
+                                /* No emoji code; an IPv6 address stays. */
+                                CHECK(!strstr(body, ":white_check_mark: fe80"));
+                                CHECK(strstr(body, "\u2236white_check_mark: fe80::1:2") != NULL);
                                 /* Every mrkdwn text is verbatim: no automatic
                                  * links or mentions. */
                                 CHECK(slack_mrkdwn_all_verbatim(o));
