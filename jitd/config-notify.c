@@ -31,6 +31,8 @@
 #define REVIEW_LISTEN_DEFAULT "127.0.0.1:8743"
 #define REVIEW_MAX_CONNECTIONS_MAX 4096U
 #define REVIEW_CONNECTION_TIMEOUT_MAX (3600U)
+/* A request that has not arrived in five minutes is not on its way. */
+#define REVIEW_REQUEST_TIMEOUT_MAX (300U)
 #define REVIEW_MAX_BODY_MIN 1024U
 
 #define WEBHOOK_TIMEOUT_DEFAULT_SEC 15U
@@ -443,6 +445,7 @@ NotifyConfig *notify_config_new(void) {
                 .max_connections = HTTP_CONNECTION_LIMIT_DEFAULT,
                 .max_connections_per_ip = HTTP_PER_IP_CONNECTION_LIMIT_DEFAULT,
                 .connection_timeout_sec = HTTP_CONNECTION_TIMEOUT_DEFAULT_SEC,
+                .request_timeout_sec = HTTP_REQUEST_TIMEOUT_DEFAULT_SEC,
                 .max_body = HTTP_POST_BODY_MAX_DEFAULT,
         };
         if (parse_listen(&n->review, REVIEW_LISTEN_DEFAULT, NULL, 0) < 0 ||
@@ -749,6 +752,9 @@ static int review_set(NotifyConfig *n, const char *name, const char *value, unsi
         if (strcmp(name, "connection_timeout") == 0)
                 return parse_duration_range(&rc->connection_timeout_sec, value, 1, REVIEW_CONNECTION_TIMEOUT_MAX, key,
                                             error, error_size);
+        if (strcmp(name, "request_timeout") == 0)
+                return parse_duration_range(&rc->request_timeout_sec, value, 1, REVIEW_REQUEST_TIMEOUT_MAX, key,
+                                            error, error_size);
         if (strcmp(name, "max_body") == 0) {
                 r = parse_size(&v, value, REVIEW_MAX_BODY_MIN, HTTP_POST_BODY_MAX, key, error, error_size);
                 if (r >= 0)
@@ -1029,6 +1035,7 @@ void config_notify_print(const Config *c, FILE *f) {
         fprintf(f, "max_connections = %u\nmax_connections_per_ip = %u\n", rc->max_connections,
                 rc->max_connections_per_ip);
         fprintf(f, "connection_timeout = %s\n", jit_format_duration(rc->connection_timeout_sec, a, sizeof(a)));
+        fprintf(f, "request_timeout = %s\n", jit_format_duration(rc->request_timeout_sec, a, sizeof(a)));
         fprintf(f, "max_body = %" PRIu64 "\n", rc->max_body);
         if (rc->key_file)
                 fprintf(f, "key_file = %s\n", rc->key_file);

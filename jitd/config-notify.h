@@ -62,6 +62,7 @@ typedef struct ReviewConfig {
         unsigned max_connections;
         unsigned max_connections_per_ip;
         uint64_t connection_timeout_sec;
+        uint64_t request_timeout_sec;
         uint64_t max_body;
         char *key_file;      /* NULL: <state_directory>/review.key */
         bool allow_http;     /* links over plain http to a host that is not loopback */

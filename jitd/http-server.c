@@ -6,15 +6,37 @@
  * everything else and may use the store directly.
  *
  * What a client controls is bounded: connections in total and per
- * address, the idle time of a connection, MHD's per-connection memory
- * (request line and headers), and the POST body, which is refused with 413
- * as soon as it (or its Content-Length) exceeds the cap. Only /r/<token>
+ * source (an address, or the local user behind a connection from this
+ * host), the idle time of a connection, the time a request may take to
+ * arrive in full, MHD's per-connection memory (request line and headers),
+ * and the POST body, which is refused with 413 as soon as it (or its
+ * Content-Length) exceeds the cap.
+ *
+ * The connection limits are ours, not MHD's, because a limit alone lets
+ * anyone who can connect hold every slot: on a loopback listener every
+ * local user shares the reverse proxy's address, and MHD's timeout
+ * measures idle time only, so a header line every few seconds keeps a
+ * connection forever. Each connection therefore carries one request
+ * (every response says "Connection: close") and lives at most
+ * request_timeout from accept; a connection whose peer has gone before
+ * its request was in full is closed at once (MHD's edge-triggered epoll
+ * misses an end of input that arrives with the last bytes, and would hold
+ * the slot in CLOSE-WAIT until the idle timeout); and a new connection
+ * that finds the limits reached takes the slot of the oldest connection
+ * still waiting for its request, so holding slots needs a steady stream
+ * of fresh connections, and a real request, which arrives in full in
+ * moments, is served in between. Connections from this host are counted
+ * per local user (local_peer_uid()), so such a stream from one user only
+ * churns that user's own share, never the proxy's. Only /r/<token>
  * with a well-formed token reaches a handler; GET and HEAD go to the view
  * handler only, so a link fetched by a chat unfurler or a mail scanner can
  * change nothing. A POST the browser marks as cross-site (Sec-Fetch-Site)
  * is refused before the decision handler sees it. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -46,6 +68,21 @@
  * makes the kernel reset the connection, which may destroy the response on
  * its way); beyond it the connection is simply closed. */
 #define POST_DISCARD_MAX (64U * 1024U)
+#define USEC_PER_SEC 1000000ULL
+
+/* One accepted connection (MHD's socket_context), in accept order on the
+ * server's list. */
+typedef struct Connection Connection;
+struct Connection {
+        Connection *prev, *next;
+        int fd;
+        struct in6_addr peer; /* IPv4 as v4-mapped; zero if unknown */
+        uid_t peer_uid;       /* who opened it, if on this host (local_peer_uid()); else -1 */
+        uint64_t accepted_usec;
+        sd_event_source *hangup_source;
+        bool answered; /* its response is queued: nothing left to wait for */
+        bool closing;  /* shut down by us; MHD closes it on its next run */
+};
 
 typedef struct TrustedAddress {
         struct in6_addr address; /* IPv4 as v4-mapped */
@@ -56,6 +93,13 @@ struct HttpServer {
         struct MHD_Daemon *daemon;
         sd_event_source *io_source;
         sd_event_source *time_source;
+        sd_event_source *deadline_source;
+        int64_t priority;
+        Connection *connections_head, *connections_tail;
+        unsigned connection_limit;
+        unsigned per_ip_connection_limit;
+        uint64_t request_timeout_usec;
+        int diag_fd; /* NETLINK_SOCK_DIAG, for local_peer_uid(); -1: none */
         bool tls;
         size_t post_body_max;
         char *identity_header;
@@ -202,6 +246,18 @@ int http_form_parse(const char *body, size_t size, HttpForm *ret, char **ret_sto
 
 /* ---- responses ---- */
 
+/* Its request has an answer: the connection no longer waits for anything
+ * from its peer (connection_admit() never evicts it). */
+static void connection_mark_answered(struct MHD_Connection *connection) {
+        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection,
+                                                                       MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        Connection *c = info ? info->socket_context : NULL;
+
+        if (c)
+                c->answered = true;
+}
+
+
 static const char *status_title(unsigned status) {
         switch (status) {
         case 400:
@@ -252,6 +308,7 @@ static enum MHD_Result respond(struct MHD_Connection *connection, Request *req, 
 
         if (req)
                 req->responded = true;
+        connection_mark_answered(connection);
 
         if (!body && generic_page(status, &body, &size) < 0)
                 return MHD_NO; /* out of memory: drop the connection */
@@ -269,6 +326,10 @@ static enum MHD_Result respond(struct MHD_Connection *connection, Request *req, 
                     MHD_YES)
                         goto fail;
         if (status == 405 && MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST") != MHD_YES)
+                goto fail;
+        /* One request per connection: the time bound then covers all of
+         * a connection's life (see the top of this file). */
+        if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES)
                 goto fail;
 
         result = MHD_queue_response(connection, status, response);
@@ -380,6 +441,241 @@ static const char *trusted_identity(HttpServer *s, struct MHD_Connection *connec
         if (h.count != 1 || !h.value || !*h.value || !jit_text_is_clean(h.value, HTTP_IDENTITY_MAX))
                 return NULL;
         return h.value;
+}
+
+/* ---- connection bounds ---- */
+
+static uint64_t monotonic_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
+}
+
+/* Shut the socket down under MHD: its epoll sees the change, its next
+ * read finds the end of input, and it closes the connection and frees the
+ * slot (on_connection_notify then forgets it). */
+static void connection_close_now(Connection *c) {
+        if (c->closing)
+                return;
+        c->closing = true;
+        c->hangup_source = sd_event_source_disable_unref(c->hangup_source);
+        (void) shutdown(c->fd, SHUT_RDWR);
+}
+
+/* The peer closed (or half-closed) its end. Before its request was in
+ * full, nothing more can come: free the slot now. After it, the answer
+ * may still be on its way: leave that to MHD. Either way one report is
+ * enough (the condition stays true). Runs after MHD's own sources (lower
+ * priority), so a request that arrived together with the end of input
+ * has been answered by then. */
+static int on_connection_hangup(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        Connection *c = userdata;
+
+        if (!c->answered)
+                connection_close_now(c);
+        else
+                c->hangup_source = sd_event_source_disable_unref(c->hangup_source);
+        return 0;
+}
+
+static bool connection_is_waiting(const Connection *c) {
+        return !c->closing && !c->answered;
+}
+
+/* Who opened the other end of a TCP connection, if it was opened on this
+ * host: the kernel's socket table (sock_diag, as ss(8) reads it) knows the
+ * owner of the client's socket. On a loopback listener every local user
+ * shares the reverse proxy's address; their uids tell them apart. Returns
+ * (uid_t) -1 for a peer elsewhere or when the kernel does not say. */
+static uid_t local_peer_uid(HttpServer *s, int fd) {
+        union {
+                struct sockaddr sa;
+                struct sockaddr_in in;
+                struct sockaddr_in6 in6;
+        } local = {}, remote = {};
+        socklen_t local_len = sizeof(local), remote_len = sizeof(remote);
+        struct {
+                struct nlmsghdr header;
+                struct inet_diag_req_v2 request;
+        } query = {
+                .header = { .nlmsg_len = sizeof(query), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST },
+                .request = { .sdiag_protocol = IPPROTO_TCP, .idiag_states = ~0U,
+                             .id.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } },
+        };
+        union {
+                struct nlmsghdr header;
+                char buffer[1024];
+        } answer;
+        const struct inet_diag_msg *msg;
+        ssize_t k;
+
+        if (s->diag_fd < 0 || getsockname(fd, &local.sa, &local_len) < 0 ||
+            getpeername(fd, &remote.sa, &remote_len) < 0 || local.sa.sa_family != remote.sa.sa_family)
+                return (uid_t) -1;
+        /* The socket asked about is the client's: its source is our peer. */
+        query.request.sdiag_family = (uint8_t) local.sa.sa_family;
+        if (local.sa.sa_family == AF_INET) {
+                query.request.id.idiag_sport = remote.in.sin_port;
+                query.request.id.idiag_dport = local.in.sin_port;
+                memcpy(query.request.id.idiag_src, &remote.in.sin_addr, 4);
+                memcpy(query.request.id.idiag_dst, &local.in.sin_addr, 4);
+        } else if (local.sa.sa_family == AF_INET6) {
+                query.request.id.idiag_sport = remote.in6.sin6_port;
+                query.request.id.idiag_dport = local.in6.sin6_port;
+                memcpy(query.request.id.idiag_src, &remote.in6.sin6_addr, 16);
+                memcpy(query.request.id.idiag_dst, &local.in6.sin6_addr, 16);
+        } else
+                return (uid_t) -1;
+
+        if (send(s->diag_fd, &query, sizeof(query), MSG_NOSIGNAL) != (ssize_t) sizeof(query))
+                return (uid_t) -1;
+        /* The kernel answers a lookup (not a dump) within send(). */
+        k = recv(s->diag_fd, &answer, sizeof(answer), MSG_DONTWAIT);
+        if (k < (ssize_t) NLMSG_LENGTH(sizeof(*msg)) || !NLMSG_OK(&answer.header, (size_t) k) ||
+            answer.header.nlmsg_type != SOCK_DIAG_BY_FAMILY)
+                return (uid_t) -1;
+        msg = NLMSG_DATA(&answer.header);
+        return (uid_t) msg->idiag_uid;
+}
+
+static bool connection_same_source(const Connection *a, const Connection *b) {
+        return a->peer_uid == b->peer_uid && memcmp(&a->peer, &b->peer, sizeof(a->peer)) == 0;
+}
+
+/* The oldest connection still waiting for its request (from the source of
+ * `like`, if given), or NULL. The list is in accept order. */
+static Connection *oldest_waiting_connection(HttpServer *s, const Connection *like) {
+        for (Connection *c = s->connections_head; c; c = c->next)
+                if (connection_is_waiting(c) && (!like || connection_same_source(c, like)))
+                        return c;
+        return NULL;
+}
+
+/* Our limits, with eviction: when `c`, just accepted, finds a limit
+ * reached, the slot of the oldest connection that has not sent its request
+ * (from its own source, for the per-source limit) goes to it; one that is
+ * being answered is never taken. With none to take, `c` is refused. */
+static void connection_admit(HttpServer *s, Connection *c) {
+        unsigned total = 0, from_source = 0;
+        Connection *victim;
+
+        for (Connection *o = s->connections_head; o; o = o->next) {
+                if (o->closing)
+                        continue;
+                total++;
+                if (connection_same_source(o, c))
+                        from_source++;
+        }
+
+        if (from_source >= s->per_ip_connection_limit) {
+                victim = oldest_waiting_connection(s, c);
+                if (!victim) {
+                        connection_close_now(c);
+                        return;
+                }
+                connection_close_now(victim);
+                total--;
+        }
+        if (total >= s->connection_limit) {
+                victim = oldest_waiting_connection(s, NULL);
+                if (!victim) {
+                        connection_close_now(c);
+                        return;
+                }
+                connection_close_now(victim);
+        }
+}
+
+static void on_connection_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode code) {
+        HttpServer *s = cls;
+        Connection *c;
+
+        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+                const union MHD_ConnectionInfo *fd_info =
+                        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+                const union MHD_ConnectionInfo *addr_info =
+                        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+                bool peer_ok;
+                int r;
+
+                if (!fd_info)
+                        return;
+                c = calloc(1, sizeof(*c));
+                if (!c) {
+                        /* A connection we cannot bound is not served. */
+                        (void) shutdown(fd_info->connect_fd, SHUT_RDWR);
+                        return;
+                }
+                *c = (Connection) {
+                        .fd = fd_info->connect_fd,
+                        .accepted_usec = monotonic_usec(),
+                        .prev = s->connections_tail,
+                };
+                address_to_mapped(addr_info ? addr_info->client_addr : NULL, &c->peer, &peer_ok);
+                c->peer_uid = local_peer_uid(s, c->fd);
+
+                r = sd_event_add_io(s->event, &c->hangup_source, c->fd, EPOLLRDHUP, on_connection_hangup, c);
+                if (r >= 0)
+                        r = sd_event_source_set_priority(c->hangup_source, s->priority + 1);
+                if (r < 0)
+                        /* The deadline still ends it. */
+                        c->hangup_source = sd_event_source_disable_unref(c->hangup_source);
+                else
+                        (void) sd_event_source_set_description(c->hangup_source, "review-http-hangup");
+
+                connection_admit(s, c);
+                if (s->connections_tail)
+                        s->connections_tail->next = c;
+                else
+                        s->connections_head = c;
+                s->connections_tail = c;
+                *socket_context = c;
+                return;
+        }
+
+        if (code != MHD_CONNECTION_NOTIFY_CLOSED || !*socket_context)
+                return;
+        c = *socket_context;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                s->connections_head = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        else
+                s->connections_tail = c->prev;
+        sd_event_source_disable_unref(c->hangup_source);
+        free(c);
+        *socket_context = NULL;
+}
+
+/* Every connection older than request_timeout is closed, whatever it is
+ * doing: a request arrives in moments and its answer is a few KiB, so
+ * only a client that drips or stalls is still here. */
+static int on_request_deadline(sd_event_source *es, uint64_t usec, void *userdata) {
+        HttpServer *s = userdata;
+        uint64_t now = monotonic_usec();
+
+        for (Connection *c = s->connections_head; c && c->accepted_usec + s->request_timeout_usec <= now;
+             c = c->next)
+                connection_close_now(c);
+        return 0;
+}
+
+static int arm_request_deadline(HttpServer *s) {
+        Connection *c = s->connections_head;
+        int r;
+
+        while (c && c->closing)
+                c = c->next;
+        if (!c)
+                return sd_event_source_set_enabled(s->deadline_source, SD_EVENT_OFF);
+        r = sd_event_source_set_time(s->deadline_source, c->accepted_usec + s->request_timeout_usec);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s->deadline_source, SD_EVENT_ONESHOT);
 }
 
 /* "/r/<token>" -> token, or NULL. */
@@ -598,15 +894,16 @@ static int on_mhd_time(sd_event_source *es, uint64_t usec, void *userdata) {
 static int on_prepare(sd_event_source *es, void *userdata) {
         HttpServer *s = userdata;
         MHD_UNSIGNED_LONG_LONG timeout_ms;
-        struct timespec ts;
         uint64_t now;
         int r;
 
+        r = arm_request_deadline(s);
+        if (r < 0)
+                return r;
         if (MHD_get_timeout(s->daemon, &timeout_ms) != MHD_YES)
                 return sd_event_source_set_enabled(s->time_source, SD_EVENT_OFF);
 
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        now = monotonic_usec();
         if (timeout_ms > 24ULL * 3600ULL * 1000ULL)
                 timeout_ms = 24ULL * 3600ULL * 1000ULL;
         r = sd_event_source_set_time(s->time_source, now + timeout_ms * 1000ULL);
@@ -665,7 +962,10 @@ HttpServer *http_server_free(HttpServer *s) {
         sd_event_source_disable_unref(s->io_source);
         sd_event_source_disable_unref(s->time_source);
         if (s->daemon)
-                MHD_stop_daemon(s->daemon); /* closes the listening socket */
+                MHD_stop_daemon(s->daemon); /* closes the listening socket and every connection */
+        sd_event_source_disable_unref(s->deadline_source);
+        if (s->diag_fd >= 0)
+                close(s->diag_fd);
         sd_event_unref(s->event);
         free(s->identity_header);
         free(s->identity_secret_header);
@@ -748,10 +1048,21 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
         if (!s)
                 return -ENOMEM;
         s->event = sd_event_ref(event);
+        /* Without it (an old kernel, a sandbox without AF_NETLINK), local
+         * users share the loopback address's limits, as remote ones do. */
+        s->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        if (s->diag_fd < 0 && settings->log)
+                settings->log(userdata, "Cannot ask the kernel who opens local connections (sock_diag): local users "
+                                        "share the connection limits of their address");
         s->on_view = on_view;
         s->on_decision = on_decision;
         s->userdata = userdata;
         s->log = settings->log;
+        s->priority = settings->priority;
+        s->connection_limit = settings->connection_limit ?: HTTP_CONNECTION_LIMIT_DEFAULT;
+        s->per_ip_connection_limit = settings->per_ip_connection_limit ?: HTTP_PER_IP_CONNECTION_LIMIT_DEFAULT;
+        s->request_timeout_usec = (uint64_t) (settings->request_timeout_sec ?: HTTP_REQUEST_TIMEOUT_DEFAULT_SEC) *
+                                  USEC_PER_SEC;
         s->post_body_max = settings->post_body_max == 0            ? HTTP_POST_BODY_MAX_DEFAULT
                            : settings->post_body_max > HTTP_POST_BODY_MAX ? HTTP_POST_BODY_MAX
                                                                           : settings->post_body_max;
@@ -797,15 +1108,13 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
         /* The logger first, so start-up messages go through it too. */
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) on_mhd_log, s };
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_SOCKET, fd, NULL };
-        options[n++] = (struct MHD_OptionItem) {
-                MHD_OPTION_CONNECTION_LIMIT,
-                settings->connection_limit ? settings->connection_limit : HTTP_CONNECTION_LIMIT_DEFAULT, NULL
-        };
-        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                                                 settings->per_ip_connection_limit
-                                                         ? settings->per_ip_connection_limit
-                                                         : HTTP_PER_IP_CONNECTION_LIMIT_DEFAULT,
+        /* Our limits are enforced in connection_admit(); MHD's is room for
+         * them plus the connections refused or evicted but not yet closed
+         * (no per-address limit of its own: it counts the proxy and every
+         * local user as one, and refuses before we could evict). */
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_LIMIT, 2 * (intptr_t) s->connection_limit,
                                                  NULL };
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) on_connection_notify, s };
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_TIMEOUT,
                                                  settings->connection_timeout_sec
                                                          ? settings->connection_timeout_sec
@@ -847,12 +1156,19 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
                 r = sd_event_source_set_priority(s->io_source, settings->priority);
         if (r >= 0)
                 r = sd_event_source_set_priority(s->time_source, settings->priority);
+        if (r >= 0)
+                r = sd_event_add_time(event, &s->deadline_source, CLOCK_MONOTONIC, 0, 1, on_request_deadline, s);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->deadline_source, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_source_set_priority(s->deadline_source, settings->priority);
         if (r < 0) {
                 http_server_free(s);
                 return r;
         }
         (void) sd_event_source_set_description(s->io_source, "review-http");
         (void) sd_event_source_set_description(s->time_source, "review-http-timer");
+        (void) sd_event_source_set_description(s->deadline_source, "review-http-deadline");
 
         *ret = s;
         return 0;

@@ -1,7 +1,9 @@
 /* The review-link HTTP server: libmicrohttpd in external-epoll mode, run
  * from jitd's sd-event loop (MHD's epoll fd as one io source, MHD's timeout
- * as one time source), with limits on connections (total and per address),
- * idle time, request memory and body size, and optional TLS. It routes
+ * as one time source), with limits on connections (total and per address,
+ * the oldest connection still waiting for its request giving way to a new
+ * one), idle time, the time a request may take, request memory and body
+ * size, and optional TLS. It routes
  * exactly one resource, /r/<token>:
  *   GET, HEAD  -> the view handler renders a page; it must never change state
  *   POST       -> form fields are parsed and the decision handler runs
@@ -20,6 +22,7 @@ typedef struct HttpServer HttpServer;
 #define HTTP_CONNECTION_LIMIT_DEFAULT 64U
 #define HTTP_PER_IP_CONNECTION_LIMIT_DEFAULT 16U
 #define HTTP_CONNECTION_TIMEOUT_DEFAULT_SEC 30U
+#define HTTP_REQUEST_TIMEOUT_DEFAULT_SEC 10U
 #define HTTP_POST_BODY_MAX_DEFAULT (8U * 1024U)
 #define HTTP_POST_BODY_MAX (64U * 1024U)
 #define HTTP_IDENTITY_MAX 64U
@@ -42,9 +45,18 @@ typedef struct HttpServerSettings {
         const char *tls_cert_file;     /* PEM; both or neither */
         const char *tls_key_file;      /* PEM; must be private (read_private_file rules) */
 
+        /* The per-address limit counts a connection from this host per
+         * local user (the owner of the client's socket, from sock_diag).
+         * When a new connection finds a limit reached, it takes the slot
+         * of the oldest connection (from its own source, for the
+         * per-address limit) that has not sent its request in full; with
+         * none, it is refused. */
         unsigned connection_limit;         /* 0: default */
         unsigned per_ip_connection_limit;  /* 0: default */
         unsigned connection_timeout_sec;   /* idle timeout; 0: default */
+        /* A connection carries one request and is closed this long after
+         * it was accepted, whatever it is doing; 0: default. */
+        unsigned request_timeout_sec;
         size_t post_body_max;              /* 0: default; capped at HTTP_POST_BODY_MAX */
 
         /* Trusted reverse proxy (SSO): the named request header carries the

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "macros.h"
 #include "notify-util.h"
+#include "test-hooks.h"
 #include "notify.h"
 #include "review.h"
 #include "store-internal.h"
@@ -374,7 +375,8 @@ static void on_attempt_done(WebhookDelivery *d, const WebhookResult *result, voi
         if (store_get_request(nf->m->store, row->request_id, &req) >= 0)
                 rp = &req;
 
-        row->attempts++;
+        /* The attempt was counted before it was sent (job_post). */
+        test_hook("webhook-answered");
         row->last_attempt_at = (int64_t) (now / USEC_PER_SEC);
         row->last_status = result->http_status >= 0 && result->http_status <= 999 ? result->http_status : 0;
         snprintf(row->last_error, sizeof(row->last_error), "%s", result->delivered ? "" : result->error);
@@ -448,6 +450,17 @@ static int job_post(Notifier *nf, Job *j, const char *body, size_t body_size) {
         f = in_flight_add(nf, &j->row, w);
         if (!f)
                 return -ENOMEM;
+
+        /* Counted on disk before a byte is sent: a message that went out
+         * and was then cut short by a crash is sent again after it, and
+         * `attempts` must say so. The row stays due, so after a crash it
+         * goes out again either way; if it cannot be written, the message
+         * still goes now (late is worse than miscounted). */
+        f->row.attempts++;
+        f->row.last_attempt_at = jit_now_realtime();
+        k = store_outbox_update(nf->m->store, &f->row);
+        if (k < 0)
+                log_error_errno(k, "Cannot record the attempt to send webhook message %s: %m", f->row.message_id);
 
         k = webhook_delivery_post(nf->delivery,
                                   &(WebhookRequest) {
@@ -713,6 +726,7 @@ static int review_server_start(Notifier *nf) {
                                     .connection_limit = rc->max_connections,
                                     .per_ip_connection_limit = rc->max_connections_per_ip,
                                     .connection_timeout_sec = (unsigned) rc->connection_timeout_sec,
+                                    .request_timeout_sec = (unsigned) rc->request_timeout_sec,
                                     .post_body_max = (size_t) rc->max_body,
                                     .identity_header = rc->identity_header,
                                     .trusted_proxies = n_proxies > 0 ? proxies : NULL,

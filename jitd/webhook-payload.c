@@ -10,8 +10,21 @@
  * Hostile text: every user-controlled string is first run through
  * jit_sanitize() into a buffer of the protocol's cap (control characters,
  * bidi overrides and bad UTF-8 become '?'), then JSON-escaped by json-c.
- * Slack additionally interprets &, < and > in mrkdwn ("<!channel>",
- * "<https://evil|Approve>"), so those are escaped in every mrkdwn string.
+ * Then each chat format's markup is neutralised, so that nothing a
+ * requester typed can format, link or mention beside the review buttons:
+ *  - Slack mrkdwn: &, < and > are escaped as Slack asks ("<!channel>",
+ *    "<https://evil|Approve>"); every mrkdwn object is "verbatim", so bare
+ *    URLs, channel names and @mentions are not linked; and Slack has no
+ *    escape for its formatting characters, so *, ~ and ` become look-alikes
+ *    that format nothing (U+2217, U+223C, U+02CB), and so does _ (U+FF3F)
+ *    except between two letters or digits, where it formats nothing either
+ *    and names such as svc_deploy stay exact; the ':' that would open an
+ *    emoji code (":white_check_mark: approved") becomes U+2236.
+ *  - Teams (Adaptive Cards render TextBlock and FactSet text as Markdown):
+ *    every ASCII punctuation character is backslash-escaped, the CommonMark
+ *    way of writing it as itself, which also defeats link detection and
+ *    {{DATE()}} substitution; leading blanks, which would make a code
+ *    block, are dropped. Button titles are plain text and stay as they are.
  * Review URLs are never rewritten: one that is not a clean absolute
  * http(s) URL makes the whole build fail, because a mangled link in a chat
  * message is worse than an error the admin sees.
@@ -324,23 +337,89 @@ static void text_printf(Text *t, const char *format, ...) {
         text_put(t, buf, (size_t) n);
 }
 
-/* User text for Slack mrkdwn: &, < and > are the characters Slack asks
- * senders to escape; they start entities, links and mentions. */
+static void text_plain(Text *t, const char *s) {
+        text_put(t, s ? s : "", s ? strlen(s) : 0);
+}
+
+static bool is_ascii_alnum(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Does the ':' at p open a Slack emoji code (":white_check_mark:")? Names
+ * are letters, digits and _ + ' -; a run of hex digits alone is taken for
+ * part of an IPv6 address, which stays exact. */
+static bool starts_emoji_code(const char *p) {
+        bool hex_only = true;
+        size_t n = 0;
+
+        for (p++; *p && *p != ':'; p++, n++) {
+                if (!is_ascii_alnum(*p) && !strchr("_+'-", *p))
+                        return false;
+                if (!strchr("0123456789abcdefABCDEF", *p))
+                        hex_only = false;
+        }
+        return *p == ':' && n > 0 && !hex_only;
+}
+
+/* User text for Slack mrkdwn (see the top of this file): &, < and > are the
+ * characters Slack asks senders to escape (they start entities, links and
+ * mentions); the formatting characters become look-alikes. */
 static void text_mrkdwn(Text *t, const char *s) {
-        for (const char *p = s ? s : ""; *p;) {
-                size_t k = strcspn(p, "&<>");
+        const char *start = s ? s : "";
+
+        for (const char *p = start; *p;) {
+                size_t k = strcspn(p, "&<>*_~`:");
 
                 text_put(t, p, k);
                 p += k;
-                if (!*p)
+                switch (*p) {
+                case 0:
+                        return;
+                case '&':
+                        text_plain(t, "&amp;");
                         break;
-                text_put(t, *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : "&gt;", *p == '&' ? 5 : 4);
+                case '<':
+                        text_plain(t, "&lt;");
+                        break;
+                case '>':
+                        text_plain(t, "&gt;");
+                        break;
+                case '*':
+                        text_plain(t, "\u2217"); /* ASTERISK OPERATOR */
+                        break;
+                case '~':
+                        text_plain(t, "\u223c"); /* TILDE OPERATOR */
+                        break;
+                case '`':
+                        text_plain(t, "\u02cb"); /* MODIFIER LETTER GRAVE ACCENT */
+                        break;
+                case '_':
+                        if (p > start && is_ascii_alnum(p[-1]) && is_ascii_alnum(p[1]))
+                                text_plain(t, "_");
+                        else
+                                text_plain(t, "\uff3f"); /* FULLWIDTH LOW LINE */
+                        break;
+                case ':':
+                        text_plain(t, starts_emoji_code(p) ? "\u2236" /* RATIO */ : ":");
+                        break;
+                }
                 p++;
         }
 }
 
-static void text_plain(Text *t, const char *s) {
-        text_put(t, s ? s : "", s ? strlen(s) : 0);
+/* User text for the Markdown of an Adaptive Card (see the top of this
+ * file): every ASCII punctuation character escaped with a backslash. */
+static void text_markdown(Text *t, const char *s) {
+        const char *p = s ? s : "";
+
+        /* At the start of a text, blanks would indent it into a code block. */
+        if (t->n == 0)
+                p += strspn(p, " ");
+        for (; *p; p++) {
+                if (strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", *p))
+                        text_put(t, "\\", 1);
+                text_put(t, p, 1);
+        }
 }
 
 static void b_text(Builder *b, struct json_object *o, const char *key, Text *t) {
@@ -418,6 +497,10 @@ static struct json_object *slack_text(Builder *b, const char *type, Text *t) {
 
         b_string(b, o, "type", type);
         b_text(b, o, "text", t);
+        /* No automatic links, channel names or mentions: only what we
+         * wrote as <...> is markup, and user text has no < left. */
+        if (strcmp(type, "mrkdwn") == 0)
+                b_add(b, o, "verbatim", json_object_new_boolean(1));
         return o;
 }
 
@@ -756,16 +839,28 @@ static void teams_fact(Builder *b, struct json_object *facts, const char *title,
         b_append(b, facts, o);
 }
 
+/* A fact whose value someone else wrote: its Markdown neutralised. */
+static void teams_user_fact(Builder *b, struct json_object *facts, const char *title, const char *value) {
+        _cleanup_(text_done) Text t = {};
+
+        if (!value || !*value) {
+                teams_fact(b, facts, title, NULL);
+                return;
+        }
+        text_markdown(&t, value);
+        b->failed |= t.failed;
+        teams_fact(b, facts, title, t.failed || !t.s ? "" : t.s);
+}
+
+/* A button per link, titled with the approver's name alone: each link
+ * acts as one person, and a phone shows only the start of a title ("Review
+ * as ..." read the same on every button). The text above the buttons
+ * says what they are. */
 static struct json_object *teams_open_url(Builder *b, const Facts *f, size_t i) {
         struct json_object *o = b_object(b);
-        char title[80];
 
-        if (f->approvers[i][0])
-                snprintf(title, sizeof(title), "Review as %s", f->approvers[i]);
-        else
-                snprintf(title, sizeof(title), "Review");
         b_string(b, o, "type", "Action.OpenUrl");
-        b_string(b, o, "title", title);
+        b_string(b, o, "title", f->approvers[i][0] ? f->approvers[i] : "Review");
         b_string(b, o, "url", f->event->links[i].url);
         return o;
 }
@@ -785,18 +880,18 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
 
         switch (e->type) {
         case WEBHOOK_EVENT_REQUEST_CREATED:
-                text_plain(&summary, f->user);
+                text_markdown(&summary, f->user);
                 if (f->extends[0]) {
                         text_plain(&heading, "Extension request");
                         text_printf(&summary, " asks to extend %s grant ", f->action);
                         text_plain(&summary, f->extends);
                         text_plain(&summary, " on ");
-                        text_plain(&summary, f->host);
+                        text_markdown(&summary, f->host);
                         text_plain(&summary, " by ");
                 } else {
                         text_plain(&heading, "Access request");
                         text_printf(&summary, " asks for %s on ", f->action);
-                        text_plain(&summary, f->host);
+                        text_markdown(&summary, f->host);
                         text_plain(&summary, " for ");
                 }
                 text_plain(&summary, f->requested);
@@ -804,10 +899,10 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
                 break;
         case WEBHOOK_EVENT_REQUEST_APPROVED:
                 text_plain(&heading, "\u2705 Approved by ");
-                text_plain(&heading, or_dash(f->decided_by));
-                text_plain(&summary, f->user);
+                text_markdown(&heading, or_dash(f->decided_by));
+                text_markdown(&summary, f->user);
                 text_printf(&summary, " has %s on ", f->action);
-                text_plain(&summary, f->host);
+                text_markdown(&summary, f->host);
                 if (e->grant_expires_at > 0) {
                         text_plain(&summary, " until ");
                         text_plain(&summary, f->grant_human);
@@ -816,26 +911,26 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
                 break;
         case WEBHOOK_EVENT_REQUEST_DENIED:
                 text_plain(&heading, "\u26d4 Denied by ");
-                text_plain(&heading, or_dash(f->decided_by));
-                text_plain(&summary, f->user);
+                text_markdown(&heading, or_dash(f->decided_by));
+                text_markdown(&summary, f->user);
                 text_printf(&summary, " asked for %s on ", f->action);
-                text_plain(&summary, f->host);
+                text_markdown(&summary, f->host);
                 text_plain(&summary, ".");
                 break;
         case WEBHOOK_EVENT_REQUEST_EXPIRED:
                 text_plain(&heading, "\u231b Expired unanswered");
                 text_plain(&summary, "Nobody answered ");
-                text_plain(&summary, f->user);
+                text_markdown(&summary, f->user);
                 text_printf(&summary, "'s request for %s on ", f->action);
-                text_plain(&summary, f->host);
+                text_markdown(&summary, f->host);
                 text_plain(&summary, " in time.");
                 break;
         case WEBHOOK_EVENT_REQUEST_CANCELLED:
                 text_plain(&heading, "\u21a9 Withdrawn by ");
-                text_plain(&heading, withdrawn_by(f));
-                text_plain(&summary, f->user);
+                text_markdown(&heading, withdrawn_by(f));
+                text_markdown(&summary, f->user);
                 text_printf(&summary, " no longer asks for %s on ", f->action);
-                text_plain(&summary, f->host);
+                text_markdown(&summary, f->host);
                 text_plain(&summary, "; nothing is left to decide.");
                 break;
         default:
@@ -848,13 +943,16 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
         b_append(b, body, teams_text_block(b, heading.s ? heading.s : "", true));
         b_append(b, body, teams_text_block(b, summary.s ? summary.s : "", false));
 
-        teams_fact(b, facts, "User", f->user);
+        teams_user_fact(b, facts, "User", f->user);
         teams_fact(b, facts, "Action", f->action);
-        teams_fact(b, facts, "Host", f->host);
-        teams_fact(b, facts, "Service", f->service);
-        teams_fact(b, facts, "From", f->rhost);
-        teams_fact(b, facts, "TTY", f->tty);
-        teams_fact(b, facts, "Reason", f->reason[0] ? f->reason : "(none given)");
+        teams_user_fact(b, facts, "Host", f->host);
+        teams_user_fact(b, facts, "Service", f->service);
+        teams_user_fact(b, facts, "From", f->rhost);
+        teams_user_fact(b, facts, "TTY", f->tty);
+        if (f->reason[0])
+                teams_user_fact(b, facts, "Reason", f->reason);
+        else
+                teams_fact(b, facts, "Reason", "(none given)");
         teams_fact(b, facts, "Duration", f->requested);
         teams_fact(b, facts, "Match code", f->match_code);
         teams_fact(b, facts, "Request", f->request_id);
@@ -872,9 +970,9 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
                 b->failed |= t.failed;
         }
         if (e->type == WEBHOOK_EVENT_REQUEST_DENIED && f->decision_reason[0])
-                teams_fact(b, facts, "Denial reason", f->decision_reason);
+                teams_user_fact(b, facts, "Denial reason", f->decision_reason);
         if (e->type == WEBHOOK_EVENT_REQUEST_CANCELLED && f->decision_reason[0])
-                teams_fact(b, facts, "Withdrawal reason", f->decision_reason);
+                teams_user_fact(b, facts, "Withdrawal reason", f->decision_reason);
         b_string(b, factset, "type", "FactSet");
         b_add(b, factset, "facts", facts);
         b_append(b, body, factset);
@@ -902,6 +1000,14 @@ static struct json_object *build_teams(Builder *b, const Facts *f) {
                 text_plain(&t, f->request_id);
                 b_append(b, body, teams_text_block(b, t.failed || !t.s ? "" : t.s, false));
         }
+
+        if (e->n_links > 0)
+                b_append(b, body,
+                         teams_text_block(b,
+                                          e->n_links == 1 && !f->approvers[0][0]
+                                                  ? "Review and decide:"
+                                                  : "Review and decide as (each link acts as the approver it names):",
+                                          false));
 
         /* Links beyond what the card's action bar shows go into ActionSets
          * in the body, so every approver still gets a button. */

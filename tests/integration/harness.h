@@ -34,7 +34,8 @@ typedef struct Jitd {
          * start until changed. */
         bool capture_log;     /* append jitd's stderr to `log` instead of the test's */
         const char *crash_at; /* run the test build of jitd (crash-hook.c), killed with SIGKILL at this
-                               * point (test-hooks.h: "teardown", "expiry-committed"); NULL: the real jitd */
+                               * point (test-hooks.h: "teardown", "expiry-committed", "webhook-answered");
+                               * NULL: the real jitd */
 } Jitd;
 
 /* Exit 77 unless root; call first. */

@@ -14,7 +14,7 @@ if(TARGET notify-test-util)
                              ${PROJECT_SOURCE_DIR}/tests/unit)
   target_link_libraries(jit-notify-it-helpers PUBLIC jit-integration-harness notify-test-util PkgConfig::LIBCURL)
 
-  foreach(name webhooks webhook-routing review crash)
+  foreach(name webhooks webhook-routing review review-slow crash)
     add_executable(test-integration-${name} ${CMAKE_CURRENT_LIST_DIR}/test-${name}.c)
     target_link_libraries(test-integration-${name} PRIVATE jit-notify-it-helpers)
     add_test(NAME integration-${name}

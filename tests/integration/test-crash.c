@@ -4,7 +4,9 @@
  * must then do what was left: the grant-expired or grant-revoked audit
  * entry (once), sudo's cached credentials dropped, and the "expired"
  * webhook message of a request that expired unanswered delivered to a
- * loopback receiver. */
+ * loopback receiver. A message that reached its receiver just before the
+ * crash goes out again with the same webhook-id, and both attempts are
+ * counted. */
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -152,6 +154,69 @@ static void test_request_expiry(Jitd *j, Receiver *rcv) {
         CHECK_INT(jitd_stop(j), 0);
 }
 
+/* The notification of `event` for a request, from Show: its attempts and
+ * state ("" if there is none). */
+static int64_t notification_attempts(Jitd *j, const char *request_id, const char *event, char *ret_state,
+                                     size_t size) {
+        struct json_object *p = show_request(j, request_id), *notes, *e, *v;
+        int64_t attempts = -1;
+
+        snprintf(ret_state, size, "%s", "");
+        if (p && json_object_object_get_ex(p, "notifications", &notes))
+                for (size_t i = 0; i < json_object_array_length(notes); i++) {
+                        e = json_object_array_get_idx(notes, i);
+                        if (!json_object_object_get_ex(e, "event", &v) || strcmp(json_object_get_string(v), event) != 0)
+                                continue;
+                        if (json_object_object_get_ex(e, "attempts", &v))
+                                attempts = json_object_get_int64(v);
+                        if (json_object_object_get_ex(e, "state", &v))
+                                snprintf(ret_state, size, "%s", json_object_get_string(v));
+                }
+        json_object_put(p);
+        return attempts;
+}
+
+/* The webhook-id header a receiver record came with, or NULL. */
+static const char *record_webhook_id(struct json_object *record) {
+        struct json_object *headers, *id;
+
+        if (!json_object_object_get_ex(record, "_headers", &headers) ||
+            !json_object_object_get_ex(headers, "webhook-id", &id))
+                return NULL;
+        return json_object_get_string(id);
+}
+
+/* The receiver took the message; jitd dies before it records that. */
+static void test_attempts_counted(Jitd *j, Receiver *rcv) {
+        char request_id[JIT_ID_MAX], state[32];
+        struct json_object *recs;
+        const char *first_id, *second_id;
+
+        start(j, "webhook-answered");
+        CHECK_INT(create_request(j, "nobody", "sudo", request_id, sizeof(request_id)), 0);
+        CHECK(jitd_wait_crashed(j, 20 * SEC));
+        CHECK(wait_records(rcv, request_id, "jit.request.created", 1, 15 * SEC));
+
+        start(j, NULL);
+        CHECK(wait_records(rcv, request_id, "jit.request.created", 2, 15 * SEC));
+        CHECK(WAIT_FOR(notification_attempts(j, request_id, "created", state, sizeof(state)) >= 0 &&
+                               strcmp(state, "delivered") == 0,
+                       15 * SEC));
+        CHECK_INT(notification_attempts(j, request_id, "created", state, sizeof(state)), 2);
+        CHECK_STR(state, "delivered");
+
+        /* The same message both times: receivers can drop the second. */
+        recs = records_for(rcv, request_id, "jit.request.created");
+        CHECK_INT(recs ? json_object_array_length(recs) : 0, 2);
+        first_id = record_webhook_id(json_object_array_get_idx(recs, 0));
+        second_id = record_webhook_id(json_object_array_get_idx(recs, 1));
+        CHECK(first_id && second_id);
+        if (first_id && second_id)
+                CHECK_STR(first_id, second_id);
+        json_object_put(recs);
+        CHECK_INT(jitd_stop(j), 0);
+}
+
 int main(int argc, char **argv) {
         _cleanup_free_ char *secret_path = NULL, *secret = NULL, *keys = NULL, *rest = NULL;
         const char *extra[3];
@@ -178,6 +243,7 @@ int main(int argc, char **argv) {
                        rcv.port, secret_path) > 0);
         CHECK_INT(jitd_setup(&j, keys, rest), 0);
 
+        test_attempts_counted(&j, &rcv); /* first: no older message may be sent before its own */
         test_expiry(&j);
         test_revoke(&j);
         test_request_expiry(&j, &rcv);

@@ -73,6 +73,8 @@ static void test_defaults(void) {
         CHECK_INT(c.notify->review.max_connections, 64);
         CHECK_INT(c.notify->review.max_connections_per_ip, 16);
         CHECK_INT(c.notify->review.max_body, 8192);
+        CHECK_INT(c.notify->review.connection_timeout_sec, 30);
+        CHECK_INT(c.notify->review.request_timeout_sec, 10);
         CHECK_INT(c.notify->n_webhooks, 0);
         CHECK(!notify_config_any_webhook(c.notify));
         CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_LOGIN), 1);
@@ -98,7 +100,7 @@ static void test_full(void) {
                        "[review]\nlisten = [::1]:9000\npublic_url = https://jit.example.com/base/\n"
                        "identity_header = X-Remote-User\nidentity_secret_file = %s\n"
                        "identity_secret_header = X-Proxy-Token\ntrusted_proxies = 10.0.0.5 ::1\nmax_connections = 100\n"
-                       "max_connections_per_ip = 10\nconnection_timeout = 1m\nmax_body = 4K\n"
+                       "max_connections_per_ip = 10\nconnection_timeout = 1m\nrequest_timeout = 5s\nmax_body = 4K\n"
                        "[webhook ops-chat]\nurl = https://hooks.slack.com/services/T/B/x\nformat = slack\n"
                        "actions = sudo\nevents = created approved cancelled\napprovers = carol shared\ntimeout = 20s\n"
                        "connect_timeout = 5s\nproxy = http://proxy.example:3128\nretry_initial = 2s\n"
@@ -126,6 +128,7 @@ static void test_full(void) {
         CHECK_INT(c.notify->review.trusted_proxies.n, 2);
         CHECK_INT(c.notify->review.max_body, 4096);
         CHECK_INT(c.notify->review.connection_timeout_sec, 60);
+        CHECK_INT(c.notify->review.request_timeout_sec, 5);
 
         CHECK_INT(c.notify->n_webhooks, 2);
         w = &c.notify->webhooks[0];
@@ -226,6 +229,8 @@ static void test_mistakes(void) {
         expect_error("[review]\nidentity_header = X Remote\n", "not an HTTP header name");
         expect_error("[review]\nmax_body = 1M\n", "invalid size");
         expect_error("[review]\nmax_body = 100\n", "out of range");
+        expect_error("[review]\nrequest_timeout = 0\n", "request_timeout");
+        expect_error("[review]\nrequest_timeout = 10m\n", "request_timeout");
         expect_error("[review]\nmax_connections = 10\nmax_connections_per_ip = 20\n", "max_connections_per_ip");
         expect_error("[review]\nport = 1\n", "unknown key 'port'");
         expect_error("[sudo]\nquorum = 0\n", "quorum");

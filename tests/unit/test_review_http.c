@@ -727,12 +727,22 @@ static int closed_by_peer(int fd) {
         return 0;
 }
 
+/* Send `n` bytes of a request line, one every `interval` usec, while the
+ * loop runs; stops early if the server closed the connection. */
+static void drip(int fd, size_t n, uint64_t interval) {
+        for (size_t i = 0; i < n && !closed_by_peer(fd); i++) {
+                (void) send(fd, "G", 1, MSG_NOSIGNAL);
+                loop_run_for(event, interval);
+        }
+}
+
 static void test_limits(void) {
         HttpServer *s;
         uint16_t port = 0;
         int fds[3];
 
-        /* Per address: the third connection is dropped at once. */
+        /* Per address: the third connection takes the slot of the oldest,
+         * which has not sent its request. */
         s = server_start(&(HttpServerSettings) { .per_ip_connection_limit = 2, .connection_timeout_sec = 30 }, &port);
         if (!s)
                 return;
@@ -742,9 +752,26 @@ static void test_limits(void) {
                 loop_run_for(event, 100000);
         }
         loop_run_for(event, 300000);
-        CHECK_INT(closed_by_peer(fds[0]), 0);
+        CHECK_INT(closed_by_peer(fds[0]), 1);
         CHECK_INT(closed_by_peer(fds[1]), 0);
-        CHECK_INT(closed_by_peer(fds[2]), 1);
+        CHECK_INT(closed_by_peer(fds[2]), 0);
+        for (size_t i = 0; i < 3; i++)
+                close(fds[i]);
+        http_server_free(s);
+
+        /* In total, likewise. */
+        s = server_start(&(HttpServerSettings) { .connection_limit = 2, .per_ip_connection_limit = 2 }, &port);
+        if (!s)
+                return;
+        for (size_t i = 0; i < 3; i++) {
+                fds[i] = connect_raw(port);
+                CHECK(fds[i] >= 0);
+                loop_run_for(event, 100000);
+        }
+        loop_run_for(event, 300000);
+        CHECK_INT(closed_by_peer(fds[0]), 1);
+        CHECK_INT(closed_by_peer(fds[1]), 0);
+        CHECK_INT(closed_by_peer(fds[2]), 0);
         for (size_t i = 0; i < 3; i++)
                 close(fds[i]);
         http_server_free(s);
@@ -766,6 +793,20 @@ static void test_limits(void) {
         CHECK_INT(closed_by_peer(fds[1]), 1);
         close(fds[0]);
         close(fds[1]);
+        http_server_free(s);
+
+        /* A request that never stops arriving is not idle, but it has
+         * request_timeout from accept, not a second more. */
+        s = server_start(&(HttpServerSettings) { .connection_timeout_sec = 30, .request_timeout_sec = 1 }, &port);
+        if (!s)
+                return;
+        fds[0] = connect_raw(port);
+        loop_run_for(event, 100000);
+        drip(fds[0], 5, 100000);
+        CHECK_INT(closed_by_peer(fds[0]), 0); /* 0.6 s old */
+        drip(fds[0], 10, 100000);
+        CHECK_INT(closed_by_peer(fds[0]), 1); /* 1.6 s old */
+        close(fds[0]);
         http_server_free(s);
 }
 

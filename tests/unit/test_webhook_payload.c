@@ -39,6 +39,21 @@ static const char *jstr(struct json_object *o, const char *path) {
         return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
+/* Adaptive Card Markdown as the reader sees it: CommonMark backslash
+ * escapes of ASCII punctuation undone (a static buffer). */
+static const char *md_plain(const char *s) {
+        static char buf[2048];
+        size_t n = 0;
+
+        for (; s && *s && n + 1 < sizeof(buf); s++) {
+                if (s[0] == '\\' && s[1] && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", s[1]))
+                        s++;
+                buf[n++] = *s;
+        }
+        buf[n] = 0;
+        return buf;
+}
+
 static struct json_object *parse(const char *body) {
         struct json_tokener *tok = json_tokener_new_ex(32);
         struct json_object *o;
@@ -346,7 +361,11 @@ static void test_teams(void) {
                 CHECK(seen_expiry);
         }
         CHECK_STR(jstr(o, "attachments.0.content.actions.0.type"), "Action.OpenUrl");
-        CHECK_STR(jstr(o, "attachments.0.content.actions.0.title"), "Review as bob");
+        /* The approver's name first and alone: a phone cuts long titles. */
+        CHECK_STR(jstr(o, "attachments.0.content.actions.0.title"), "bob");
+        CHECK_STR(jstr(o, "attachments.0.content.actions.1.title"), "carol");
+        CHECK_STR(jstr(o, "attachments.0.content.body.3.type"), "TextBlock");
+        CHECK(strstr(jstr(o, "attachments.0.content.body.3.text"), "each link acts as the approver it names") != NULL);
         CHECK_STR(jstr(o, "attachments.0.content.actions.0.url"), URL_BOB);
         CHECK_STR(jstr(o, "attachments.0.content.actions.1.url"), URL_CAROL);
         json_object_put(o);
@@ -362,9 +381,10 @@ static void test_teams(void) {
         e.n_links = 8;
         o = build(&e, WEBHOOK_FORMAT_TEAMS, NULL);
         CHECK_INT(json_object_array_length(jpath(o, "attachments.0.content.actions")), 5);
-        CHECK_STR(jstr(o, "attachments.0.content.body.3.type"), "ActionSet");
-        CHECK_INT(json_object_array_length(jpath(o, "attachments.0.content.body.3.actions")), 3);
-        CHECK_STR(jstr(o, "attachments.0.content.body.3.actions.2.url"), urls[7]);
+        CHECK_STR(jstr(o, "attachments.0.content.body.4.type"), "ActionSet");
+        CHECK_INT(json_object_array_length(jpath(o, "attachments.0.content.body.4.actions")), 3);
+        CHECK_STR(jstr(o, "attachments.0.content.body.4.actions.2.url"), urls[7]);
+        CHECK_STR(jstr(o, "attachments.0.content.body.4.actions.2.title"), "approver7");
         json_object_put(o);
 
         /* Outcome cards carry every fact, the request's expiry included. */
@@ -390,7 +410,7 @@ static void test_teams(void) {
                                 struct json_object *f = json_object_array_get_idx(facts, i);
 
                                 if (strcmp(jstr(f, "title"), want[k][0]) == 0)
-                                        seen = strcmp(jstr(f, "value"), want[k][1]) == 0;
+                                        seen = strcmp(md_plain(jstr(f, "value")), want[k][1]) == 0;
                         }
                         if (!seen)
                                 fprintf(stderr, "teams %d: no fact %s\n", (int) t, want[k][0]);
@@ -416,7 +436,7 @@ static void test_teams(void) {
 
                 o = build(&e, WEBHOOK_FORMAT_TEAMS, &body);
                 CHECK_STR(jstr(o, "attachments.0.content.body.0.text"), "\u21a9 Withdrawn by alice");
-                CHECK(strstr(jstr(o, "attachments.0.content.body.1.text"), "alice no longer asks for sudo on sbx-12") !=
+                CHECK(strstr(jstr(o, "attachments.0.content.body.1.text"), "alice no longer asks for sudo on sbx\\-12") !=
                       NULL);
                 CHECK(strstr(body, "{\"title\":\"Withdrawal reason\",\"value\":\"fixed it myself\"}") != NULL);
                 CHECK(!strstr(body, "Denial reason"));
@@ -438,9 +458,34 @@ static void test_teams(void) {
 /* What a requester controls: user (well, their name is checked by PAM, but
  * not here), service, rhost, tty, reason. None of it may reach a chat
  * message as anything but inert text. */
+/* Every mrkdwn text object anywhere in a Slack body has "verbatim": true. */
+static bool slack_mrkdwn_all_verbatim(struct json_object *o) {
+        struct json_object *type, *verbatim;
+
+        if (json_object_is_type(o, json_type_array)) {
+                for (size_t i = 0; i < json_object_array_length(o); i++)
+                        if (!slack_mrkdwn_all_verbatim(json_object_array_get_idx(o, i)))
+                                return false;
+                return true;
+        }
+        if (!json_object_is_type(o, json_type_object))
+                return true;
+        if (json_object_object_get_ex(o, "type", &type) && strcmp(json_object_get_string(type), "mrkdwn") == 0 &&
+            !(json_object_object_get_ex(o, "verbatim", &verbatim) && json_object_get_boolean(verbatim)))
+                return false;
+        json_object_object_foreach(o, key, value) {
+                (void) key;
+                if (!slack_mrkdwn_all_verbatim(value))
+                        return false;
+        }
+        return true;
+}
+
 static void test_hostile(void) {
         static const char hostile[] = "<!channel> <https://evil.example|Approve here> & \x1b[31mred\x1b[0m "
-                                      "\"quoted\" 'single' \xe2\x80\xae" "desrever \n\r\t line \xff\xfe <script>";
+                                      "\"quoted\" 'single' \xe2\x80\xae" "desrever \n\r\t line \xff\xfe <script> "
+                                      "[Approve here](https://evil.example) *bold* _it_ ~gone~ `code` svc_deploy "
+                                      ":white_check_mark: fe80::1:2";
         WebhookEvent e = base_event(WEBHOOK_EVENT_REQUEST_CREATED);
         char *body = NULL;
         struct json_object *o;
@@ -470,8 +515,12 @@ static void test_hostile(void) {
                         CHECK(!strstr(body, "\\u001b"));
                         CHECK(!strstr(body, "\\t"));
                         CHECK(!strstr(body, "\\r"));
-                        /* Each control character became one '?'. */
-                        CHECK(strstr(body, "??? line") != NULL);
+                        /* Each control character became one '?' (in
+                         * Teams Markdown, an escaped one). */
+                        if (f == WEBHOOK_FORMAT_TEAMS)
+                                CHECK(strstr(body, "\\\\?\\\\?\\\\? line") != NULL);
+                        else
+                                CHECK(strstr(body, "??? line") != NULL);
                         CHECK(!strstr(body, "\xe2\x80\xae"));
                         if (f == WEBHOOK_FORMAT_SLACK) {
                                 /* Slack: no mention, no forged link, no raw
@@ -482,6 +531,28 @@ static void test_hostile(void) {
                                 CHECK(strstr(body, "&lt;!channel&gt;") != NULL);
                                 CHECK(!strstr(body, " & "));
                                 CHECK(strstr(body, " &amp; ") != NULL);
+                                /* No formatting either: Slack has no escape,
+                                 * so look-alikes; a name keeps its _. */
+                                CHECK(!strstr(body, "*bold*"));
+                                CHECK(!strstr(body, "_it_"));
+                                CHECK(!strstr(body, "~gone~"));
+                                CHECK(!strstr(body, "`code`"));
+                                CHECK(strstr(body, "\u2217bold\u2217 \uff3fit\uff3f \u223cgone\u223c "
+                                                   "\u02cbcode\u02cb svc_deploy") != NULL);
+                                /* No emoji code; an IPv6 address stays. */
+                                CHECK(!strstr(body, ":white_check_mark: fe80"));
+                                CHECK(strstr(body, "\u2236white_check_mark: fe80::1:2") != NULL);
+                                /* Every mrkdwn text is verbatim: no automatic
+                                 * links or mentions. */
+                                CHECK(slack_mrkdwn_all_verbatim(o));
+                        }
+                        if (f == WEBHOOK_FORMAT_TEAMS) {
+                                /* Teams: every Markdown character escaped. */
+                                CHECK(!strstr(body, "[Approve here]"));
+                                CHECK(!strstr(body, "*bold*"));
+                                CHECK(strstr(body, "\\\\[Approve here\\\\]\\\\(https\\\\:\\\\/\\\\/evil\\\\.example\\\\)") !=
+                                      NULL);
+                                CHECK(strstr(body, "\\\\*bold\\\\* \\\\_it\\\\_ \\\\~gone\\\\~ \\\\`code\\\\` svc\\\\_deploy") != NULL);
                         }
                         if (f == WEBHOOK_FORMAT_GENERIC)
                                 /* Plain JSON: the sanitised text, quotes escaped by json-c. */
@@ -561,7 +632,7 @@ static void test_extension(void) {
                 CHECK(strstr(body, "2026-11-23 15:05:00") != NULL);
                 if (t == WEBHOOK_EVENT_REQUEST_CREATED) {
                         CHECK_STR(jstr(o, "attachments.0.content.body.0.text"), "Extension request");
-                        CHECK(strstr(jstr(o, "attachments.0.content.body.1.text"),
+                        CHECK(strstr(md_plain(jstr(o, "attachments.0.content.body.1.text")),
                                      "alice asks to extend sudo grant g4za8hy3d8083168 on sbx-12 by 1h") != NULL);
                         CHECK(strstr(body, "the new grant ends the approved duration after the end of grant "
                                            "g4za8hy3d8083168") != NULL);
