@@ -13,7 +13,8 @@
 #
 # Cases: timers, revoke, restart, warning_extend, sudo_timestamp, clock_jump,
 # logout_expiry, logout_revoke, logout_not_ours, sudo_terminate, logind_retry,
-# scheduled_jobs (cron, atd and the user manager after a login grant).
+# scheduled_jobs (cron, atd and the user manager after a login grant),
+# user_manager (another live login grant keeps it; jitd down at the deadline).
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR='' FAKECLOCK=''
@@ -640,6 +641,52 @@ echo JOBS-QUEUED; exec sleep 600'
         refute "a new login of alice is refused" e2e_ssh alice -- true 2>/dev/null
         e2e_log "what ran, from ~alice/jobs.log (deadline $exp):"
         in_host cat /home/alice/jobs.log | show
+}
+
+# Whose manager, and when: a login grant that ends while another of the
+# user's login grants is live leaves the manager alone; the last one ends
+# it, also when jitd was down at the deadline and does it when it is back.
+manager_timer_active() { in_host runuser -u alice -- env XDG_RUNTIME_DIR="/run/user/$1" systemctl --user -q is-active keep.timer; }
+case_user_manager() {
+        local glong gshort uid rc t0 t_ms exp
+        boot_lifecycle
+        uid=$(in_host id -u alice)
+        glong=$(admin_grant alice login 30s "e2e: user manager, long") || glong=
+        gshort=$(admin_grant alice login 8s "e2e: user manager, short") || gshort=
+        check "a 30 s login grant for alice ($glong)" matches "$glong" "$GRANT_ID_RE"
+        check "... and an 8 s one ($gshort)" matches "$gshort" "$GRANT_ID_RE"
+        [ -n "$glong" ] && [ -n "$gshort" ] || return 0
+        E2E_EXEC=1 e2e_ssh alice -- \
+                "systemd-run --user --quiet --on-active=1h --unit=keep true && echo TIMER-SET; exec sleep 600" \
+                >"$WORKDIR/ssh.out" 2>&1 &
+        SESSION_PID=$!; E2E_BG+=("$SESSION_PID")
+        check "alice logs in and sets a user timer" wait_for 15 grep -q TIMER-SET "$WORKDIR/ssh.out"
+        check "her manager runs it" manager_timer_active "$uid"
+
+        check "$gshort expires" wait_for 20 grant_state_is "$gshort" expired
+        check "... its teardown is done (grant-expired in the journal)" \
+                wait_for 5 journal_has GRANT_EXPIRED "JIT_GRANT_ID=$gshort"
+        sleep 2
+        check "with $glong still live, her manager stays (timer active)" manager_timer_active "$uid"
+        refute "... no user-manager-stopped for $gshort" journal_has USER_MANAGER_STOPPED "JIT_GRANT_ID=$gshort"
+        check "... and her ssh session too" kill -0 "$SESSION_PID"
+
+        exp=$(grant_field "$glong" expires_at)
+        e2e_stop_jitd
+        e2e_log "jitd stopped, $((exp - $(date +%s))) s before $glong ends"
+        while [ "$(date +%s)" -lt $((exp + 3)) ]; do sleep 0.5; done
+        check "$glong's deadline passed while jitd was down: her manager still runs" \
+                in_host systemctl -q is-active "user@$uid.service"
+        e2e_resume_jitd
+        t0=$(now_ms)
+        e2e_start_jitd
+        rc=0; wait_exit "$SESSION_PID" 15 || rc=$?
+        check "jitd back: the session of the expired grant ends (exit $rc)" test "$rc" != 124
+        check "... and her manager within 5 s of the start" wait_for 5 unit_inactive "user@$uid.service"
+        t_ms=$(now_ms)
+        e2e_log "user@$uid.service gone $((t_ms - t0)) ms after jitd was started again"
+        check "journal: user-manager-stopped for $glong" \
+                journal_has USER_MANAGER_STOPPED "JIT_GRANT_ID=$glong" "JIT_UNIT=user@$uid.service" JIT_REASON=expired
 }
 
 # ---- main -------------------------------------------------------------------------------------
