@@ -674,6 +674,14 @@ case_user_manager() {
         exp=$(grant_field "$glong" expires_at)
         e2e_stop_jitd
         e2e_log "jitd stopped, $((exp - $(date +%s))) s before $glong ends"
+        # root's own jobs never wait for jitd; a covered user's are refused
+        # while it cannot be asked (failmode=secure), grant or not
+        in_host sh -c 'echo "echo root-at > /root/at-down.log" | at now' 2>/dev/null
+        as_user alice sh -c 'echo "echo alice-at > \$HOME/at-down.log" | at now' 2>/dev/null
+        check "with jitd down, root's at job runs (uid 0 skips pam_jit)" wait_for 10 in_host test -s /root/at-down.log
+        check "... alice's is refused by atd's PAM stack" wait_for 10 sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -b -u atd.service -o cat | grep -q 'pam_jit(atd:account): jitd unavailable: user=alice'"
+        refute "... and did not run" in_host test -e /home/alice/at-down.log
         while [ "$(date +%s)" -lt $((exp + 3)) ]; do sleep 0.5; done
         check "$glong's deadline passed while jitd was down: her manager still runs" \
                 in_host systemctl -q is-active "user@$uid.service"
