@@ -50,7 +50,6 @@ typedef struct StopCall {
         bool finished;
         bool killed; /* KillUnit succeeded: the manager is gone or going */
         unsigned polls;
-        uid_t uid;
         char unit[UNIT_NAME_MAX];
         char *unit_path;
         char user[JIT_USER_MAX + 1];
@@ -324,7 +323,6 @@ void user_manager_stop(Manager *m, const GrantRecord *g, const char *why, UserMa
         *c = (StopCall) {
                 .m = m,
                 .n_ref = 1,
-                .uid = uid,
                 .expires_at = g->expires_at,
                 .done = done,
                 .userdata = userdata,
