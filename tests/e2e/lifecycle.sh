@@ -607,9 +607,10 @@ echo JOBS-QUEUED; exec sleep 600'
 
         # the control: under the grant, every kind of job runs
         check "CONTROL: the systemd-run --user timer ran under the grant" wait_for 10 ran_before sd-control "$exp"
-        check "CONTROL: cron ran her job at $(date -u -d "@$m1" +%T) under the grant" \
+        check "CONTROL: cron ran her job under the grant (by $(date -u -d "@$m1" +%T))" \
                 wait_for $((m1 - $(date +%s) + 10)) ran_before cron "$exp"
-        check "CONTROL: atd ran her at job under the grant" wait_for 10 ran_before at-control "$exp"
+        check "CONTROL: atd ran her at job under the grant (due $(date -u -d "@$m1" +%T))" \
+                wait_for $((m1 - $(date +%s) + 10)) ran_before at-control "$exp"
 
         # the deadline: session ended, and the manager with it, at once
         rc=0; wait_exit "$SESSION_PID" $((exp - $(date +%s) + 15)) || rc=$?
