@@ -61,6 +61,8 @@ static const struct {
         /* LOG_CRIT when final: a user's access may outlive its grant. */
         [AUDIT_SESSION_TEARDOWN_FAILED] = { "session-teardown-failed", JIT_MESSAGE_ID_SESSION_TEARDOWN_FAILED,
                                             LOG_WARNING },
+        [AUDIT_USER_MANAGER_STOPPED] = { "user-manager-stopped", JIT_MESSAGE_ID_USER_MANAGER_STOPPED,
+                                         LOG_NOTICE },
 };
 
 const char *audit_event_message_id(AuditEvent e) {
@@ -105,6 +107,7 @@ typedef struct AuditValues {
         char approver[JIT_USER_MAX + 8];
         char reason[JIT_REASON_MAX + 8];
         char session[JIT_SESSION_MAX + 8];
+        char unit[64];
         char match_code[JIT_MATCH_CODE_MAX + 8];
         char endpoint[64];
         char notification[32];
@@ -176,6 +179,7 @@ static void audit_values_fill(const AuditFields *f, AuditValues *v) {
         sanitize_field(f->approver, v->approver, sizeof(v->approver));
         sanitize_field(f->reason, v->reason, sizeof(v->reason));
         sanitize_field(f->session, v->session, sizeof(v->session));
+        sanitize_field(f->unit, v->unit, sizeof(v->unit));
         sanitize_field(f->match_code, v->match_code, sizeof(v->match_code));
         sanitize_field(f->endpoint, v->endpoint, sizeof(v->endpoint));
         sanitize_field(f->notification, v->notification, sizeof(v->notification));
@@ -366,6 +370,11 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                             or_unknown(v->approver), user, action, or_unknown(v->request_id), v->host, f->approvals,
                             f->approvals_needed);
                 break;
+        case AUDIT_USER_MANAGER_STOPPED:
+                line_append(l, "ended %s's user manager %s on %s because %s grant %s %s, their last live login grant",
+                            user, or_unknown(v->unit), v->host, action, or_unknown(v->grant_id),
+                            v->reason[0] ? v->reason : "ended");
+                break;
         case AUDIT_SESSION_TEARDOWN_FAILED:
                 if (f->final)
                         line_append(l, "gave up ending %s's sessions under %s grant %s on %s after %u attempts", user,
@@ -472,6 +481,7 @@ void audit_log(AuditEvent e, const AuditFields *f) {
         }
         ADD_IF_SET("JIT_REASON", v.reason);
         ADD_IF_SET("JIT_SESSION", v.session);
+        ADD_IF_SET("JIT_UNIT", v.unit);
         ADD_IF_SET("JIT_MATCH_CODE", v.match_code);
         ADD_IF_SET("JIT_ENDPOINT", v.endpoint);
         ADD_IF_SET("JIT_NOTIFICATION", v.notification);

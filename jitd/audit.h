@@ -26,6 +26,7 @@ typedef enum AuditEvent {
         AUDIT_APPROVAL_RECORDED,      /* one approver's vote towards a quorum, not granted yet */
         AUDIT_REQUEST_CANCELLED,      /* the requester withdrew their own pending request */
         AUDIT_SESSION_TEARDOWN_FAILED, /* ending an ended grant's sessions failed (retried), or jitd gave up */
+        AUDIT_USER_MANAGER_STOPPED,   /* jitd ended the user's manager (user@UID.service) with their last login grant */
         _AUDIT_EVENT_MAX,
 } AuditEvent;
 
@@ -40,6 +41,7 @@ typedef struct AuditFields {
         const char *approver;
         const char *reason;
         const char *session;
+        const char *unit;       /* JIT_UNIT: a systemd unit jitd acted on */
         int64_t expires; /* 0: not set */
         const char *match_code; /* JIT_MATCH_CODE; shown in the request-created message */
         /* Notifications and quorum (0/NULL: not set). */

@@ -6,14 +6,17 @@
  * the row is marked audited with a lease (TEARDOWN_LEASE_SEC: if nothing
  * reports back by then, the timer tries again), then the timer is removed,
  * sudo's cached credentials dropped and the sessions ended through logind,
- * asynchronously. When logind has answered for every session, the row is
+ * asynchronously; for a login grant that was the user's last, their
+ * systemd manager is ended next (user-manager.c). When logind has answered
+ * for every session and systemd for the manager, the row is
  * deleted, or on a failure rescheduled with backoff; after
  * TEARDOWN_ATTEMPTS_MAX attempts jitd gives up on it. Each failed attempt
  * is an audit entry (session-teardown-failed): the user's access may
  * outlive the grant, which whoever audits the grant must see.
  *
  * Every action is idempotent (a session logind no longer knows counts as
- * ended; a missing timestamp file as dropped), so redoing an attempt that a
+ * ended; a missing timestamp file as dropped; a manager that is not
+ * running as ended), so redoing an attempt that a
  * crash cut short is safe. The audit entry is written at least once: a
  * crash between writing it and marking the row repeats it at start. */
 
@@ -29,6 +32,7 @@
 #include "teardown.h"
 #include "test-hooks.h"
 #include "text.h"
+#include "user-manager.h"
 
 #define USEC_PER_SEC 1000000ULL
 /* Longer than two bus calls per session at sd-bus's 25 s default timeout. */
@@ -44,6 +48,11 @@
 typedef struct TeardownRun {
         GrantRecord grant;
         TeardownRecord teardown;
+        /* A login grant whose sessions end with it: the user's manager
+         * goes too, unless another login grant keeps the user in. */
+        bool end_user_manager;
+        int sessions_result;
+        char sessions_error[256];
 } TeardownRun;
 
 static void teardown_rearm(Manager *m);
@@ -119,11 +128,30 @@ static void teardown_finish(Manager *m, const TeardownRun *run, int result, cons
         teardown_rearm(m);
 }
 
+static void on_user_manager_ended(Manager *m, int result, const char *error, void *userdata) {
+        TeardownRun *run = userdata;
+
+        /* The first failure is the one the audit entry names. */
+        if (run->sessions_result < 0)
+                teardown_finish(m, run, run->sessions_result, run->sessions_error[0] ? run->sessions_error : NULL);
+        else
+                teardown_finish(m, run, result, error);
+        free(run);
+}
+
 static void on_sessions_ended(Manager *m, int result, const char *error, void *userdata) {
         TeardownRun *run = userdata;
 
-        teardown_finish(m, run, result, error);
-        free(run);
+        if (!run->end_user_manager) {
+                teardown_finish(m, run, result, error);
+                free(run);
+                return;
+        }
+        /* Also when a session could not be ended (the attempt is redone
+         * anyway): what the manager runs should not wait for logind. */
+        run->sessions_result = result;
+        snprintf(run->sessions_error, sizeof(run->sessions_error), "%s", result < 0 && error ? error : "");
+        user_manager_stop(m, &run->grant, why_of(&run->grant), on_user_manager_ended, run);
 }
 
 static void audit_grant_end(const GrantRecord *g, const TeardownRecord *t) {
@@ -218,9 +246,10 @@ static void teardown_one(Manager *m, const TeardownRecord *t) {
         drop_sudo_timestamp(m, &run->grant);
 
         if (run->grant.action >= 0 && run->grant.action < _JIT_ACTION_MAX &&
-            m->config.policy[run->grant.action].on_expiry == ON_EXPIRY_TERMINATE)
+            m->config.policy[run->grant.action].on_expiry == ON_EXPIRY_TERMINATE) {
+                run->end_user_manager = run->grant.action == JIT_ACTION_LOGIN;
                 logind_terminate_sessions(m, &run->grant, why_of(&run->grant), on_sessions_ended, run);
-        else
+        } else
                 on_sessions_ended(m, 0, NULL, run);
 }
 

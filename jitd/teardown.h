@@ -1,5 +1,6 @@
 /* What happens when a grant ends, carried out until it is done: its audit
- * entry, its timer removed, its sessions ended through logind, sudo's cached
+ * entry, its timer removed, its sessions ended through logind, the user's
+ * systemd manager ended with their last login grant, sudo's cached
  * credentials of its user dropped. The store writes a pending teardown in
  * the transaction that ends a grant (store.h, TeardownRecord); this runs
  * it, retries what failed with growing delays (a bounded number of times),

@@ -225,6 +225,11 @@ JitResult auth_flow_run(const PamJitContext *ctx, JitdAnswer *answer, const char
         result = jitd_check(ctx, /* create_request= */ false, answer);
         if (result != JIT_RESULT_NO_GRANT)
                 return result;
+        /* norequest never files a request, here no more than in account. */
+        if (ctx->args.no_request) {
+                *ret_detail = "norequest: no request filed";
+                return JIT_RESULT_NO_GRANT;
+        }
 
         if (ctx->args.reason_mode != REASON_MODE_NONE) {
                 r = ask_reason(ctx, answer, reason, sizeof(reason));

@@ -86,6 +86,8 @@ int module_args_parse(pam_handle_t *pamh, int argc, const char **argv, ModuleArg
                         a.debug = true;
                 else if (strcmp(arg, "quiet") == 0)
                         a.quiet = true;
+                else if (strcmp(arg, "norequest") == 0)
+                        a.no_request = true;
                 else if ((v = value_of(arg, "socket"))) {
                         if (socket_path_is_valid(v))
                                 a.socket_path = v;

@@ -1,5 +1,6 @@
 /* The module arguments from the PAM stack line (socket=, timeout=, wait=,
- * failmode=, action=, reason=, debug, quiet and the hidden journal_socket=),
+ * failmode=, action=, reason=, norequest, debug, quiet and the hidden
+ * journal_socket=),
  * parsed in one place with range checks. A bad argument is an admin error
  * that must be noticed, so it is logged and the phase returns
  * PAM_SERVICE_ERR rather than guessing. */
@@ -40,6 +41,10 @@ typedef struct ModuleArgs {
         FailMode fail_mode;
         ReasonMode reason_mode;
         JitAction action; /* _JIT_ACTION_INVALID: derive from PAM_SERVICE */
+        /* Only check for a live grant, never file a request: for services
+         * nobody watches (cron, atd, the user manager), where a refusal
+         * must not page the approvers. */
+        bool no_request;
         bool debug;
         bool quiet;
 } ModuleArgs;

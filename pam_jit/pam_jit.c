@@ -419,11 +419,18 @@ _public_ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char 
 _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
         PamJitContext ctx;
         JitdAnswer a = {};
+        const char *detail = "";
         JitResult r;
 
         r = context_init(&ctx, pamh, PAM_JIT_PHASE_ACCOUNT, argc, argv);
         if (r == JIT_RESULT_ALLOW) {
-                r = jitd_check(&ctx, /* create_request= */ true, &a);
+                /* norequest: a cron job or a user manager refused at 3 am
+                 * is skipped and logged, not a page to the approvers. */
+                r = jitd_check(&ctx, /* create_request= */ !ctx.args.no_request, &a);
+                if (a.breakglass)
+                        detail = "break-glass";
+                else if (r == JIT_RESULT_NO_GRANT && ctx.args.no_request)
+                        detail = "norequest: no request filed";
                 if (r == JIT_RESULT_NO_GRANT && !ctx.args.quiet)
                         account_notice(&ctx, &a);
                 else if ((r == JIT_RESULT_UNTRUSTED || r == JIT_RESULT_NO_ANSWER || r == JIT_RESULT_DAEMON_ERROR ||
@@ -431,7 +438,7 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
                          !ctx.args.quiet)
                         unavailable_notice(&ctx, r);
         }
-        return finish(&ctx, r, &a, a.breakglass ? "break-glass" : "");
+        return finish(&ctx, r, &a, detail);
 }
 
 _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {

@@ -25,11 +25,12 @@ E2E_SUITE=bookworm
 E2E_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Debian's python3 (JSON helpers): it starts in milliseconds, unlike a version-manager shim
 E2E_PYTHON=${E2E_PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
-# What the test host runs: systemd + D-Bus + logind, sshd, sudo, and the
-# runtime libraries jitd/jitctl/pam_jit.so link against (checked with ldd at boot).
+# What the test host runs: systemd + D-Bus + logind, sshd, sudo, cron and
+# atd (scheduled jobs go through PAM too), and the runtime libraries
+# jitd/jitctl/pam_jit.so link against (checked with ldd at boot).
 E2E_PACKAGES=(systemd systemd-sysv dbus libpam-systemd openssh-server sudo libpam-modules libpam-runtime
               libjson-c5 libsystemd0 libsqlite3-0 libinih1 libcurl4 libmicrohttpd12 libssl3
-              ca-certificates curl iproute2 procps less)
+              ca-certificates curl iproute2 procps less cron at)
 # Test users: engineers need approval (group jit-users), carol approves (jit-admin).
 E2E_ENGINEERS=(alice bob)
 E2E_APPROVERS=(carol)
@@ -222,12 +223,10 @@ e2e_stage_jit() {
                 e2e_bind "$st/jit/jitd.service" /etc/systemd/system/jitd.service
                 e2e_bind "$st/jit/jitd.conf" /etc/jitd/jitd.conf
         fi
-        install -m 0644 "$fix/pam.d/sshd" "$st/jit/pam-sshd"
-        install -m 0644 "$fix/pam.d/sudo" "$st/jit/pam-sudo"
-        install -m 0644 "$fix/pam.d/sudo-i" "$st/jit/pam-sudo-i"
-        e2e_place "$st/jit/pam-sshd" /etc/pam.d/sshd
-        e2e_place "$st/jit/pam-sudo" /etc/pam.d/sudo
-        e2e_place "$st/jit/pam-sudo-i" /etc/pam.d/sudo-i
+        for f in sshd sudo sudo-i cron atd systemd-user; do
+                install -m 0644 "$fix/pam.d/$f" "$st/jit/pam-$f"
+                e2e_place "$st/jit/pam-$f" "/etc/pam.d/$f"
+        done
         if [ -d "$fix/jitd.conf.d" ] && compgen -G "$fix/jitd.conf.d/*.conf" >/dev/null; then
                 mkdir -p "$st/jit/jitd.conf.d"
                 install -m 0644 "$fix"/jitd.conf.d/*.conf "$st/jit/jitd.conf.d/"

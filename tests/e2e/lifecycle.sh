@@ -12,7 +12,9 @@
 # --fakeclock: the build's fakeclock.so (tests/e2e/fakeclock.c), for clock_jump.
 #
 # Cases: timers, revoke, restart, warning_extend, sudo_timestamp, clock_jump,
-# logout_expiry, logout_revoke, logout_not_ours, sudo_terminate, logind_retry.
+# logout_expiry, logout_revoke, logout_not_ours, sudo_terminate, logind_retry,
+# scheduled_jobs (cron, atd and the user manager after a login grant),
+# user_manager (another live login grant keeps it; jitd down at the deadline).
 set -euo pipefail
 
 CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR='' FAKECLOCK=''
@@ -544,6 +546,156 @@ case_logind_retry() {
         e2e_log "journalctl -t jitd -b JIT_GRANT_ID=$gid; journalctl -t jitd -b -p warning --grep $gid:"
         { in_host journalctl -q -t jitd -b "JIT_GRANT_ID=$gid" -o short-precise --no-pager
           in_host journalctl -q -t jitd -b -p warning --grep "$gid" -o short-precise --no-pager; } | show
+}
+
+# ---- scheduled jobs: cron, atd and the user's manager -----------------------------------------
+# During a login grant alice installs a crontab (every minute), queues two
+# at jobs and two `systemd-run --user` timers, one of each due under the
+# grant (the control: they run) and one due after its deadline (they must
+# not: cron and atd ask pam_jit in the account phase, and jitd ends her
+# user manager at the deadline instead of logind's UserStopDelaySec
+# later). Every job appends "NAME EPOCH" to ~/jobs.log. cron runs on minute
+# boundaries, so the deadline is put 15 s after the next one (M1), and the
+# case watches the one after it (M2): about two minutes.
+#
+# With --debs the host uses the pam-auth-update profile instead of the
+# hand-written lines (cron, atd and systemd-user gated by common-account).
+use_pam_profile() {
+        in_host sed -i '/pam_jit\.so/d' /etc/pam.d/sshd /etc/pam.d/cron /etc/pam.d/atd
+        in_host rm -f /etc/pam.d/systemd-user   # back to systemd's /usr/lib/pam.d/systemd-user
+        check "pam-auth-update --enable jit" in_host env DEBIAN_FRONTEND=noninteractive pam-auth-update --enable jit
+        check "... puts pam_jit.so action=login norequest into common-account" \
+                in_host grep -q 'pam_jit.so action=login norequest' /etc/pam.d/common-account
+}
+job_lines() {   # NAME: the epochs NAME ran at, one a line
+        in_host sh -c "cat /home/alice/jobs.log 2>/dev/null" | sed -n "s/^$1 \([0-9]*\)$/\1/p"
+}
+ran_before() { local t; for t in $(job_lines "$1"); do [ "$t" -lt "$2" ] && return 0; done; return 1; }   # NAME EPOCH
+ran_since() { local t; for t in $(job_lines "$1"); do [ "$t" -ge "$2" ] && return 0; done; return 1; }    # NAME EPOCH
+unit_inactive() { [ "$(in_host systemctl show -P ActiveState "$1")" = inactive ]; }
+case_scheduled_jobs() {
+        local now m1 m2 gid exp uid rc t_ms at1 at2 jobs um_gone
+        boot_lifecycle
+        [ -z "${E2E_DEBS:-}" ] || use_pam_profile
+        check "cron and atd run" in_host systemctl -q is-active cron.service atd.service
+        uid=$(in_host id -u alice)
+
+        now=$(date +%s)
+        m1=$(( (now + 15) / 60 * 60 + 60 ))   # the first minute boundary at least 15 s away
+        m2=$((m1 + 60))
+        gid=$(admin_grant alice login "$((m1 + 15 - now))s" "e2e: scheduled jobs") || gid=
+        check "login grant for alice until 15 s after the next minute ($gid)" matches "$gid" "$GRANT_ID_RE"
+        [ -n "$gid" ] || return 0
+        exp=$(grant_field "$gid" expires_at)
+        at1=$(date -u -d "@$m1" +%Y%m%d%H%M)
+        at2=$(date -u -d "@$m2" +%Y%m%d%H%M)
+
+        # shellcheck disable=SC2016 # expands in the host
+        jobs='rm -f ~/jobs.log
+echo "* * * * * echo cron \$(date +\%s) >> \$HOME/jobs.log" | crontab -
+echo "echo at-control \$(date +%s) >> \$HOME/jobs.log" | TZ=UTC at -t '$at1' 2>&1
+echo "echo at-after \$(date +%s) >> \$HOME/jobs.log" | TZ=UTC at -t '$at2' 2>&1
+systemd-run --user --quiet --on-active=2s --timer-property=AccuracySec=100ms --unit=sd-control sh -c "echo sd-control \$(date +%s) >> \$HOME/jobs.log"
+systemd-run --user --quiet --on-active='$((exp - now + 4))'s --timer-property=AccuracySec=100ms --unit=sd-after sh -c "echo sd-after \$(date +%s) >> \$HOME/jobs.log"
+systemctl --user list-timers --no-pager; crontab -l; atq
+echo JOBS-QUEUED; exec sleep 600'
+        E2E_EXEC=1 e2e_ssh alice -- "$jobs" >"$WORKDIR/ssh.out" 2>&1 &
+        SESSION_PID=$!; E2E_BG+=("$SESSION_PID")
+        check "alice logs in under the grant and queues her jobs" wait_for 20 grep -q JOBS-QUEUED "$WORKDIR/ssh.out"
+        show "$WORKDIR/ssh.out"
+        check "her user manager runs (user@$uid.service)" in_host systemctl -q is-active "user@$uid.service"
+
+        # the control: under the grant, every kind of job runs
+        check "CONTROL: the systemd-run --user timer ran under the grant" wait_for 10 ran_before sd-control "$exp"
+        check "CONTROL: cron ran her job under the grant (by $(date -u -d "@$m1" +%T))" \
+                wait_for $((m1 - $(date +%s) + 10)) ran_before cron "$exp"
+        check "CONTROL: atd ran her at job under the grant (due $(date -u -d "@$m1" +%T))" \
+                wait_for $((m1 - $(date +%s) + 10)) ran_before at-control "$exp"
+
+        # the deadline: session ended, and the manager with it, at once
+        rc=0; wait_exit "$SESSION_PID" $((exp - $(date +%s) + 15)) || rc=$?
+        check "the ssh session ended at the deadline (exit $rc)" test "$rc" != 124
+        um_gone=0; wait_for 5 unit_inactive "user@$uid.service" && um_gone=1
+        t_ms=$(now_ms)
+        check "user@$uid.service is gone $((t_ms - exp * 1000)) ms after the deadline (logind would wait UserStopDelaySec=10s)" \
+                test "$um_gone" = 1 -a "$t_ms" -le $((exp * 1000 + 5000))
+        check "... not failed: the host is not left degraded" \
+                test "$(in_host systemctl show -P ActiveState "user@$uid.service")" = inactive
+        check "journal: user-manager-stopped for $gid (JIT_UNIT=user@$uid.service)" \
+                journal_has USER_MANAGER_STOPPED "JIT_GRANT_ID=$gid" JIT_USER=alice "JIT_UNIT=user@$uid.service"
+        check "no process of alice is left" wait_for 3 sh -c "! nsenter -t $E2E_LEADER -a pgrep -u alice >/dev/null"
+
+        # after the deadline nothing of hers runs: wait past the next minute
+        while [ "$(date +%s)" -lt $((m2 + 10)) ]; do sleep 1; done
+        refute "the systemd-run --user timer due 4 s after the deadline did not run" ran_since sd-after 0
+        refute "cron did not run her job at $(date -u -d "@$m2" +%T), after the deadline" ran_since cron "$exp"
+        refute "atd did not run her at job due after the deadline" ran_since at-after 0
+        refute "nothing at all was written after the deadline" sh -c \
+                "nsenter -t $E2E_LEADER -a cat /home/alice/jobs.log | awk '\$2 >= $exp {f = 1} END {exit !f}'"
+        check "journal: cron's job refused by jitd (access-denied, JIT_SERVICE=cron)" \
+                journal_has ACCESS_DENIED JIT_USER=alice JIT_SERVICE=cron
+        check "journal: atd's job refused by jitd (access-denied, JIT_SERVICE=atd)" \
+                journal_has ACCESS_DENIED JIT_USER=alice JIT_SERVICE=atd
+        check "pam_jit logged the refusal in cron (note=norequest)" sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -b --grep 'access denied: user=alice action=login service=cron' -o cat | grep -q norequest"
+        check "... and no request pages the approvers (norequest)" test -z "$(e2e_pending_request alice login)"
+        refute "a new login of alice is refused" e2e_ssh alice -- true 2>/dev/null
+        e2e_log "what ran, from ~alice/jobs.log (deadline $exp):"
+        in_host cat /home/alice/jobs.log | show
+}
+
+# Whose manager, and when: a login grant that ends while another of the
+# user's login grants is live leaves the manager alone; the last one ends
+# it, also when jitd was down at the deadline and does it when it is back.
+manager_timer_active() { in_host runuser -u alice -- env XDG_RUNTIME_DIR="/run/user/$1" systemctl --user -q is-active keep.timer; }
+case_user_manager() {
+        local glong gshort uid rc t0 t_ms exp
+        boot_lifecycle
+        uid=$(in_host id -u alice)
+        glong=$(admin_grant alice login 30s "e2e: user manager, long") || glong=
+        gshort=$(admin_grant alice login 8s "e2e: user manager, short") || gshort=
+        check "a 30 s login grant for alice ($glong)" matches "$glong" "$GRANT_ID_RE"
+        check "... and an 8 s one ($gshort)" matches "$gshort" "$GRANT_ID_RE"
+        [ -n "$glong" ] && [ -n "$gshort" ] || return 0
+        E2E_EXEC=1 e2e_ssh alice -- \
+                "systemd-run --user --quiet --on-active=1h --unit=keep true && echo TIMER-SET; exec sleep 600" \
+                >"$WORKDIR/ssh.out" 2>&1 &
+        SESSION_PID=$!; E2E_BG+=("$SESSION_PID")
+        check "alice logs in and sets a user timer" wait_for 15 grep -q TIMER-SET "$WORKDIR/ssh.out"
+        check "her manager runs it" manager_timer_active "$uid"
+
+        check "$gshort expires" wait_for 20 grant_state_is "$gshort" expired
+        check "... its teardown is done (grant-expired in the journal)" \
+                wait_for 5 journal_has GRANT_EXPIRED "JIT_GRANT_ID=$gshort"
+        sleep 2
+        check "with $glong still live, her manager stays (timer active)" manager_timer_active "$uid"
+        refute "... no user-manager-stopped for $gshort" journal_has USER_MANAGER_STOPPED "JIT_GRANT_ID=$gshort"
+        check "... and her ssh session too" kill -0 "$SESSION_PID"
+
+        exp=$(grant_field "$glong" expires_at)
+        e2e_stop_jitd
+        e2e_log "jitd stopped, $((exp - $(date +%s))) s before $glong ends"
+        # root's own jobs never wait for jitd; a covered user's are refused
+        # while it cannot be asked (failmode=secure), grant or not
+        in_host sh -c 'echo "echo root-at > /root/at-down.log" | at now' 2>/dev/null
+        as_user alice sh -c 'echo "echo alice-at > \$HOME/at-down.log" | at now' 2>/dev/null
+        check "with jitd down, root's at job runs (uid 0 skips pam_jit)" wait_for 10 in_host test -s /root/at-down.log
+        check "... alice's is refused by atd's PAM stack" wait_for 10 sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -b -u atd.service -o cat | grep -q 'pam_jit(atd:account): jitd unavailable: user=alice'"
+        refute "... and did not run" in_host test -e /home/alice/at-down.log
+        while [ "$(date +%s)" -lt $((exp + 3)) ]; do sleep 0.5; done
+        check "$glong's deadline passed while jitd was down: her manager still runs" \
+                in_host systemctl -q is-active "user@$uid.service"
+        e2e_resume_jitd
+        t0=$(now_ms)
+        e2e_start_jitd
+        rc=0; wait_exit "$SESSION_PID" 15 || rc=$?
+        check "jitd back: the session of the expired grant ends (exit $rc)" test "$rc" != 124
+        check "... and her manager within 5 s of the start" wait_for 5 unit_inactive "user@$uid.service"
+        t_ms=$(now_ms)
+        e2e_log "user@$uid.service gone $((t_ms - t0)) ms after jitd was started again"
+        check "journal: user-manager-stopped for $glong" \
+                journal_has USER_MANAGER_STOPPED "JIT_GRANT_ID=$glong" "JIT_UNIT=user@$uid.service" JIT_REASON=expired
 }
 
 # ---- main -------------------------------------------------------------------------------------

@@ -11,9 +11,10 @@
 #     user's terminal, dropping sudo timestamps); systemd-analyze security
 #   - journalctl -x explains a jitd event from the catalog
 #   - the pam-auth-update profile: off until enabled; then ssh, sudo and
-#     sudo -i are gated and sessions recorded, other services are not; the
-#     README's sshd setups for it let a key-only engineer (plain useradd, no
-#     password) in with a grant and show the request without; disabled cleanly
+#     sudo -i are gated and sessions recorded, cron/atd/systemd-user checked
+#     without a request, other services are not; the README's sshd setups for
+#     it let a key-only engineer (plain useradd, no password) in with a grant
+#     and show the request without; disabled cleanly
 #   - purge leaves a host whose logins work and no trace of jitd's state
 #
 #   install-test.sh --source DIR --debs DIR --workdir DIR
@@ -213,9 +214,11 @@ jitctl_as carol deny "$req" --reason "packaging test" >/dev/null 2>&1 || true
 
 # ---- the pam-auth-update profile -----------------------------------------------------------------
 check "pam-auth-update --enable jit" in_host env DEBIAN_FRONTEND=noninteractive pam-auth-update --enable jit
-for f in common-auth common-account common-session; do
+for f in common-auth common-session; do
         check "$f has the pam_jit.so line" test "$(pam_lines $f)" = 1
 done
+check "common-account has two: sshd/sudo/sudo-i, and cron/atd/systemd-user with norequest" \
+        test "$(pam_lines common-account)" = 2
 check "common-session-noninteractive has it too (sudo's session stack)" test "$(pam_lines common-session-noninteractive)" = 1
 check "in common-session pam_jit.so comes after pam_systemd.so" sh -c \
         "nsenter -t $E2E_LEADER -a awk '/pam_systemd.so/ {s = NR} /pam_jit.so/ {j = NR} END {exit !(s && j > s)}' /etc/pam.d/common-session"

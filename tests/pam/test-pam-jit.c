@@ -3,7 +3,7 @@
  * untrusted or talking nonsense. One scenario per ctest entry:
  *
  *   test-pam-jit args|account|auth|destinations|session|unavailable|failmode-safe|trust|
- *                sudo-runas
+ *                sudo-runas|norequest
  *
  * Every check is something an admin or a user would notice: a return code
  * that decides a login, a message that tells the user the request id, a
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "jit-message-ids.h"
+#include "jit-protocol.h"
 #include "macros.h"
 #include "pam-harness.h"
 #include "test.h"
@@ -61,6 +62,11 @@ static const Profile profiles[] = {
         { "bad-socket", "socket=run/jitd/io.jit" },
         { "bad-action", "action=su" },
         { "bad-reason", "reason=maybe" },
+        { "bad-norequest", "norequest=yes" },
+        /* The scheduled-job services as the pam-auth-update profile
+         * gates them: a login grant is checked, no request is filed. */
+        { "cron", "socket=@/io.jit action=login norequest" },
+        { "systemd-user", "socket=@/io.jit action=login norequest debug" },
 };
 
 /* One PAM call on a fresh handle; the transcript is reset first. */
@@ -113,7 +119,7 @@ static struct json_object *member(struct json_object *o, const char *key) {
 static void scenario_args(void) {
         static const char *const bad[] = {
                 "bad-unknown", "bad-timeout-text", "bad-timeout-low", "bad-timeout-high", "bad-failmode",
-                "bad-wait",    "bad-socket",       "bad-action",      "bad-reason",
+                "bad-wait",    "bad-socket",       "bad-action",      "bad-reason",      "bad-norequest",
         };
         Transcript t = {};
         RunResult res;
@@ -1197,6 +1203,99 @@ static void scenario_sudo_runas(void) {
         jitd_stop(jitd);
 }
 
+/* ---- norequest: cron, atd and the user manager only check ---- */
+
+static void scenario_norequest(void) {
+        pid_t jitd = jitd_start();
+        Transcript t = {};
+        RunResult res;
+        char id[64], code[16], id2[64], grant[64];
+        const char *msg;
+
+        /* A covered user's job without a grant: refused, logged as such,
+         * and nobody is paged (no request exists afterwards). */
+        run1("cron", "alice", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        CHECK(log_has(&res, "access denied: user=alice action=login service=cron"));
+        CHECK(log_has(&res, "note=norequest: no request filed -> PAM_PERM_DENIED"));
+        CHECK_INT(admin_pending_requests("alice"), 0);
+        /* What the job's owner would read, if anybody reads it: true, and
+         * without a request id that does not exist. */
+        msg = transcript_find(&t, "needs approval");
+        CHECK(msg && strstr(msg, "no request is pending"));
+        run_result_done(&res);
+
+        /* Again and again, as cron runs every minute: still no request. */
+        for (int i = 0; i < 3; i++) {
+                run1("systemd-user", "alice", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+                run_result_done(&res);
+        }
+        CHECK_INT(admin_pending_requests("alice"), 0);
+
+        /* The auth phase with norequest asks nothing and files nothing. */
+        run1("cron", "alice", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
+        CHECK_INT(t.prompts, 0);
+        CHECK(log_has(&res, "note=norequest: no request filed -> PAM_AUTH_ERR"));
+        CHECK_INT(admin_pending_requests("alice"), 0);
+        run_result_done(&res);
+
+        /* A request the user filed at the door (sshd) is pointed at, not
+         * duplicated. */
+        run1("sshd", "bob", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        parse_account_notice(transcript_find(&t, "needs approval"), id, sizeof(id), code, sizeof(code));
+        CHECK_INT(strlen(id), 17);
+        run_result_done(&res);
+        run1("cron", "bob", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        parse_account_notice(transcript_find(&t, "needs approval"), id2, sizeof(id2), code, sizeof(code));
+        CHECK_STR(id2, id);
+        CHECK(log_has(&res, id));
+        CHECK_INT(admin_pending_requests("bob"), 1);
+        run_result_done(&res);
+
+        /* Under a live login grant the job runs, silently. */
+        CHECK_INT(admin_approve(id), 0);
+        run1("cron", "bob", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        CHECK_INT(t.n, 0);
+        run_result_done(&res);
+        run1("systemd-user", "bob", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        CHECK(log_has(&res, "access allowed: user=bob action=login service=systemd-user"));
+        run_result_done(&res);
+
+        /* A sudo grant is not a login grant: cron stays shut for frank. */
+        CHECK_INT(admin_grant("frank", "sudo", grant, sizeof(grant)), 0);
+        run1("cron", "frank", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        CHECK_INT(admin_pending_requests("frank"), 0);
+        run_result_done(&res);
+
+        /* Users the policy does not cover run their jobs as before;
+         * break-glass users too, audited. */
+        run1("cron", "dave", PAMTEST_ACCOUNT, PAM_IGNORE, &t, &res);
+        CHECK_INT(t.n, 0);
+        run_result_done(&res);
+        run1("cron", "erin", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        CHECK(log_has(&res, "breakglass=yes"));
+        run_result_done(&res);
+
+        /* A revoked grant ends the jobs with it. */
+        CHECK_INT(admin_grant("grace", "login", grant, sizeof(grant)), 0);
+        run1("cron", "grace", PAMTEST_ACCOUNT, PAM_SUCCESS, &t, &res);
+        run_result_done(&res);
+        {
+                struct json_object *p = json_object_new_object(), *reply = NULL;
+                char *error = NULL;
+
+                json_object_object_add(p, "grant_id", json_object_new_string(grant));
+                CHECK_INT(admin_call(JIT_METHOD_REVOKE, p, &reply, &error), 0);
+                json_object_put(reply);
+                free(error);
+        }
+        run1("cron", "grace", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        CHECK_INT(admin_pending_requests("grace"), 0);
+        run_result_done(&res);
+
+        transcript_reset(&t);
+        jitd_stop(jitd);
+}
+
 static const struct {
         const char *name;
         void (*run)(void);
@@ -1211,6 +1310,7 @@ static const struct {
         { "failmode-safe", scenario_failmode_safe, true },
         { "trust", scenario_trust, true },
         { "sudo-runas", scenario_sudo_runas, true },
+        { "norequest", scenario_norequest, true },
 };
 
 int main(int argc, char **argv) {

@@ -2,8 +2,9 @@
  * migration to version 2 and its extension, expiry and warning queries;
  * the on_expiry / warn_before / sudo_timestamp_dir / jitctl keys; the
  * transient timer's unit name and OnCalendar= spec; which terminal names a
- * warning may go to and the checks before writing; the warning line; and
- * dropping sudo's timestamp without following links. Real SQLite files,
+ * warning may go to and the checks before writing; the warning line;
+ * dropping sudo's timestamp without following links; and when the user's
+ * manager is ended with a login grant, and its audit entry. Real SQLite files,
  * real config files, real ptys, in a temporary directory. */
 
 #include <errno.h>
@@ -27,6 +28,8 @@
 #include "systemd-timers.h"
 #include "teardown.h"
 #include "test.h"
+#include "text.h"
+#include "user-manager.h"
 
 static char tmpdir[256];
 
@@ -547,6 +550,114 @@ static void test_teardown_failed_audit(void) {
         CHECK(audit_line(path, 2) == NULL);
 }
 
+typedef struct Done {
+        unsigned calls;
+        int result;
+} Done;
+
+static void on_done(Manager *m, int result, const char *error, void *userdata) {
+        Done *d = userdata;
+
+        d->calls++;
+        d->result = result;
+}
+
+static unsigned audit_lines(const char *path) {
+        char line[4096];
+        unsigned n = 0;
+        FILE *f = fopen(path, "re");
+
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof line, f))
+                n++;
+        fclose(f);
+        return n;
+}
+
+/* The cases that never reach systemd: the end of a sudo grant, a user with
+ * another live login grant, a user who no longer exists, and no bus. Each
+ * answers at once, with success (a teardown must not be retried for them),
+ * and audits nothing. That the manager is killed, and that another live
+ * login grant keeps it, needs systemd: the e2e suite's lifecycle.sh cases
+ * scheduled_jobs and user_manager. */
+static void test_user_manager(void) {
+        const char *path = tmp_path("um-audit.jsonl");
+        int64_t now = jit_now_realtime();
+        char unit[32], host[256] = "", want[512];
+        GrantRecord ended = make_grant("g0000000000000201", "nobody", JIT_ACTION_LOGIN, now - 5),
+                    other = make_grant("g0000000000000202", "nobody", JIT_ACTION_LOGIN, now + 3600),
+                    sudo = make_grant("g0000000000000203", "nobody", JIT_ACTION_SUDO, now - 5),
+                    ghost = make_grant("g0000000000000204", "no-such-user-jit", JIT_ACTION_LOGIN, now - 5);
+        Manager m = {};
+        Done d;
+        struct json_object *o;
+
+        CHECK_INT(user_manager_unit_name(1000, unit, sizeof unit), 0);
+        CHECK_STR(unit, "user@1000.service");
+        CHECK_INT(user_manager_unit_name(4294967294U, unit, 10), -ENAMETOOLONG);
+
+        CHECK_INT(store_open(tmp_path("um.db"), &m.store), 0);
+        if (!m.store)
+                return;
+        ended.state = sudo.state = ghost.state = GRANT_EXPIRED;
+        CHECK_INT(store_insert_grant(m.store, &ended), 0);
+        CHECK_INT(store_insert_grant(m.store, &other), 0);
+        CHECK_INT(audit_open_file(path), 0);
+
+        d = (Done) { .result = 1 };
+        user_manager_stop(&m, &sudo, "expired", on_done, &d);
+        CHECK_INT(d.calls, 1);
+        CHECK_INT(d.result, 0);
+
+        d = (Done) { .result = 1 };
+        user_manager_stop(&m, &ended, "expired", on_done, &d); /* `other` is live */
+        CHECK_INT(d.calls, 1);
+        CHECK_INT(d.result, 0);
+
+        d = (Done) { .result = 1 };
+        user_manager_stop(&m, &ghost, "was revoked", on_done, &d);
+        CHECK_INT(d.calls, 1);
+        CHECK_INT(d.result, 0);
+
+        CHECK_INT(store_end_grant(m.store, other.id, GRANT_REVOKED, "carol", now, NULL), 0);
+        d = (Done) { .result = 1 };
+        user_manager_stop(&m, &ended, "expired", on_done, &d); /* the last one, but no bus */
+        CHECK_INT(d.calls, 1);
+        CHECK_INT(d.result, 0);
+        CHECK_INT(audit_lines(path), 0);
+
+        /* The entry itself: found by grant and unit, text sanitised. */
+        (void) gethostname(host, sizeof host - 1);
+        audit_log(AUDIT_USER_MANAGER_STOPPED,
+                  &(AuditFields) {
+                          .grant_id = ended.id,
+                          .request_id = "r0000000000000201",
+                          .user = "nobody",
+                          .action = "login",
+                          .unit = "user@65534.service\nFORGED=1",
+                          .reason = "expired",
+                          .expires = ended.expires_at,
+                  });
+        audit_close_file();
+        o = audit_line(path, 0);
+        CHECK(o != NULL);
+        CHECK_STR(audit_field(o, "JIT_EVENT"), "user-manager-stopped");
+        CHECK_STR(audit_field(o, "MESSAGE_ID"), JIT_MESSAGE_ID_USER_MANAGER_STOPPED);
+        CHECK_STR(audit_field(o, "PRIORITY"), "5");
+        CHECK_STR(audit_field(o, "JIT_GRANT_ID"), ended.id);
+        CHECK_STR(audit_field(o, "JIT_USER"), "nobody");
+        CHECK(audit_field(o, "JIT_UNIT") && !strchr(audit_field(o, "JIT_UNIT"), '\n'));
+        CHECK(audit_field(o, "JIT_UNIT") && strncmp(audit_field(o, "JIT_UNIT"), "user@65534.service", 18) == 0);
+        snprintf(want, sizeof want, "ended nobody's user manager user@65534.service");
+        CHECK(audit_field(o, "MESSAGE") && strncmp(audit_field(o, "MESSAGE"), want, strlen(want)) == 0);
+        snprintf(want, sizeof want, " on %s because login grant %s expired, their last live login grant", host,
+                 ended.id);
+        CHECK(audit_field(o, "MESSAGE") && strstr(audit_field(o, "MESSAGE"), want));
+        json_object_put(o);
+        store_close(m.store);
+}
+
 int main(void) {
         char cmd[512];
 
@@ -566,6 +677,7 @@ int main(void) {
         test_warning_text();
         test_sudo_timestamp();
         test_teardown_failed_audit();
+        test_user_manager();
 
         snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", tmpdir);
         (void) !system(cmd);
