@@ -59,6 +59,7 @@
 #define JIT_ERROR_CONFLICT "io.jit.Conflict" /* e.g. request no longer pending */
 #define JIT_ERROR_STORE_UNAVAILABLE "io.jit.StoreUnavailable"
 #define JIT_ERROR_LIMIT "io.jit.LimitExceeded"
+#define JIT_ERROR_RATE_LIMITED "io.jit.RateLimited" /* too many new requests from one user: [jitd] request_limit */
 #define JIT_ERROR_METHOD_NOT_FOUND "org.varlink.service.MethodNotFound"
 #define JIT_ERROR_INVALID_MESSAGE "io.jit.InvalidMessage"
 

@@ -26,6 +26,7 @@ typedef enum AuditEvent {
         AUDIT_APPROVAL_RECORDED,      /* one approver's vote towards a quorum, not granted yet */
         AUDIT_REQUEST_CANCELLED,      /* the requester withdrew their own pending request */
         AUDIT_SESSION_TEARDOWN_FAILED, /* ending an ended grant's sessions failed (retried), or jitd gave up */
+        AUDIT_REQUEST_REFUSED,         /* a new request was refused: the user filed too many (request_limit) */
         _AUDIT_EVENT_MAX,
 } AuditEvent;
 

@@ -162,6 +162,11 @@ static const char *const rows_by_version[] = {
               " 'HTTP 503', 160, 0);"
               "INSERT INTO teardowns (grant_id, reason, audited, attempts, next_attempt_at, created_at)"
               " VALUES ('g2222222222222222', 'incident over', 1, 2, 400, 170);",
+        /* Pending messages of two requesters to one endpoint: step 6 -> 7
+         * numbers each requester's turns, oldest first. */
+        [6] = "INSERT INTO outbox (id, message_id, endpoint, request_id, event, created_at, next_attempt_usec, state)"
+              " VALUES (90, 'msg_6', 'ops', 'r2222222222222222', 'denied', 220, 220000000, 'pending'),"
+              " (91, 'msg_7', 'ops', 'r3333333333333333', 'created', 300, 300000000, 'pending');",
 };
 
 static const char *const steps_by_version[] = {
@@ -170,6 +175,7 @@ static const char *const steps_by_version[] = {
         [3] = "store-schema-v3.sql",
         [4] = "store-schema-v4.sql",
         [5] = "store-schema-v5.sql",
+        [6] = "store-schema-v6.sql",
 };
 
 static int count_session(const SessionRecord *r, void *userdata) {
@@ -199,8 +205,8 @@ static void build_old_store(const char *path, int version) {
 /* Each older version, with rows in every table it had, is migrated in
  * place to the current one and every row is still there and readable. */
 static void test_migration_with_data(void) {
-        /* Version 5 is the last before today's 6 ("outbox event
-         * 'cancelled'"); the next step adds the fixture of 6. */
+        /* Version 6 is the last before today's 7 ("fair outbox order,
+         * retention"); the next step adds the fixture of 7. */
         _Static_assert(ELEMENTSOF(steps_by_version) >= STORE_SCHEMA_VERSION,
                        "every older schema version needs its frozen fixture (tests/unit/data/store-schema-vN.sql)");
 
@@ -267,12 +273,18 @@ static void test_migration_with_data(void) {
                                              " 'sqlite_autoindex_outbox_1')"),
                                   3);
                         CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_new'"), 0);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
+                                             " requester = 'bob' AND turn = 0"),
+                                  1);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+                                             " tbl_name = 'outbox' AND name IN ('outbox_fair',"
+                                             " 'outbox_requester_turn', 'outbox_created')"),
+                                  3);
                 }
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM teardowns"), version >= 5 ? 1 : 0);
                 if (version >= 5) {
                         TeardownRecord t;
 
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 2);
                         CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND message_id = 'msg_2' AND"
                                              " endpoint = 'siem' AND request_id = 'r1111111111111111' AND"
                                              " event = 'approved' AND created_at = 150 AND"
@@ -284,6 +296,24 @@ static void test_migration_with_data(void) {
                         CHECK_INT(store_get_teardown(s, "g2222222222222222", &t), 0);
                         CHECK_STR(t.reason, "incident over");
                         CHECK_INT(t.attempts, 2);
+                        /* Every message knows its requester, a finished one too. */
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND requester = 'alice'"), 1);
+                }
+                if (version >= 6) {
+                        /* bob's two pending messages to ops take turns 0 and 1,
+                         * alice's one turn 0: she is not behind bob's second. */
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 4);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
+                                             " requester = 'bob' AND turn = 0"),
+                                  1);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 90 AND requester = 'bob' AND"
+                                             " turn = 1"),
+                                  1);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 91 AND requester = 'alice' AND"
+                                             " turn = 0"),
+                                  1);
+                } else if (version >= 5) {
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 2);
                 } else
                         CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), version >= 3 ? 1 : 0);
                 /* The outbox takes the event added by schema 6, and still
@@ -326,7 +356,8 @@ static void test_migration_checks_foreign_keys(void) {
         int64_t version = -1;
         sqlite3_stmt *st = NULL;
 
-        build_old_store(path, STORE_SCHEMA_VERSION - 1);
+        /* Version 5: the last before the rebuild (step 5 -> 6). */
+        build_old_store(path, 5);
         CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
         CHECK_INT(sqlite3_exec(db,
                                "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
@@ -344,7 +375,7 @@ static void test_migration_checks_foreign_keys(void) {
                 version = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
         st = NULL;
-        CHECK_INT(version, STORE_SCHEMA_VERSION - 1);
+        CHECK_INT(version, 5);
         /* Rolled back: the old table, with its old CHECK, and no half-built new one. */
         CHECK_INT(sqlite3_exec(db, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
                                    " next_attempt_usec, state) VALUES ('msg_10', 'ops', 'r1111111111111111',"
