@@ -816,6 +816,16 @@ static int config_check_consistency(ConfigParser *p) {
                                        "max_connections_per_uid %u is larger than max_connections %u",
                                        c->max_connections_per_uid, c->max_connections);
 
+        /* The limit counts the requests of the window from the store:
+         * retention must not remove them first. */
+        if (c->retention_sec < c->request_limit_interval_sec)
+                return parser_error_at(p,
+                                       later(p->set_at[key_index("jitd", "retention")],
+                                             p->set_at[key_index("jitd", "request_limit_interval")]),
+                                       "retention %s is shorter than request_limit_interval %s",
+                                       jit_format_duration(c->retention_sec, a, sizeof a),
+                                       jit_format_duration(c->request_limit_interval_sec, b, sizeof b));
+
         {
                 char what[400];
                 int r = config_notify_check(c, what, sizeof what);
@@ -1015,11 +1025,11 @@ void config_print(const Config *c, FILE *f) {
         fprintf(f, "idle_timeout = %s\n", jit_format_duration(c->idle_timeout_sec, a, sizeof a));
         fprintf(f, "warn_before = %s\n",
                 c->warn_before_sec > 0 ? jit_format_duration(c->warn_before_sec, a, sizeof a) : "0");
-        fprintf(f, "sudo_timestamp_dir = %s\n", c->sudo_timestamp_dir ?: "");
-        fprintf(f, "jitctl = %s\n", c->jitctl_path ?: "");
         fprintf(f, "request_limit = %u\n", c->request_limit);
         fprintf(f, "request_limit_interval = %s\n", jit_format_duration(c->request_limit_interval_sec, a, sizeof a));
         fprintf(f, "retention = %s\n", jit_format_duration(c->retention_sec, a, sizeof a));
+        fprintf(f, "sudo_timestamp_dir = %s\n", c->sudo_timestamp_dir ?: "");
+        fprintf(f, "jitctl = %s\n", c->jitctl_path ?: "");
         if (c->jitctl_path && access(c->jitctl_path, X_OK) < 0)
                 fprintf(f, "# warning: %s is not executable here; the expiry timers will run the jitctl beside "
                            "jitd, if there is one\n",
