@@ -346,7 +346,9 @@ static void account_notice(const PamJitContext *ctx, const JitdAnswer *a) {
         if (a->match_code[0])
                 snprintf(code, sizeof(code), " (code %s)", a->match_code);
 
-        if (a->request_id[0] && a->state == JITD_STATE_DENIED)
+        if (!a->request_id[0] && a->rate_limited)
+                jitd_rate_limited_text(a, subject, text, sizeof(text));
+        else if (a->request_id[0] && a->state == JITD_STATE_DENIED)
                 snprintf(text, sizeof(text), "%s needs approval. Request %s was denied; ask an approver.",
                          subject, a->request_id);
         else if (a->request_id[0])
@@ -421,7 +423,8 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
                          !ctx.args.quiet)
                         unavailable_notice(&ctx);
         }
-        return finish(&ctx, r, &a, a.breakglass ? "break-glass" : "");
+        return finish(&ctx, r, &a,
+                      a.breakglass ? "break-glass" : a.rate_limited ? "too many requests (request_limit)" : "");
 }
 
 _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
