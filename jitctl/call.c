@@ -180,7 +180,9 @@ int jitctl_report_error(const char *error, struct json_object *params, const Cal
                 (void) field_int(params, "limit", &limit);
                 (void) field_int(params, "interval", &seconds);
                 if (limit > 0 && seconds > 0)
-                        fprintf(stderr, "jitctl: too many requests: you filed %lld new requests within %s, the most allowed; ",
+                        fprintf(stderr,
+                                "jitctl: too many requests: you filed %lld new requests within %s, the most "
+                                "allowed; ",
                                 (long long) limit, jit_format_duration((uint64_t) seconds, interval, sizeof(interval)));
                 else
                         fprintf(stderr, "jitctl: too many requests; ");

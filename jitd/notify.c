@@ -582,6 +582,7 @@ static int job_prepare(Notifier *nf, const OutboxRecord *row, const WebhookConfi
         OutboxRecord settle = *row;
         int k;
 
+        *j = (Job) {};
         if (row->created_at > 0 && (uint64_t) now_sec > (uint64_t) row->created_at + w->max_age_sec + 60) {
                 /* jitd was down past the message's max_age. */
                 row_settle(nf, &settle, OUTBOX_FAILED, "older than max_age, not sent");
@@ -596,7 +597,8 @@ static int job_prepare(Notifier *nf, const OutboxRecord *row, const WebhookConfi
                 return log_warning_errno(k, "Cannot read request %s for a webhook, retrying: %m", row->request_id);
         if (j->request.grant_id[0] && store_get_grant(m->store, j->request.grant_id, &j->grant) >= 0)
                 j->have_grant = true;
-        if (j->request.extends_grant_id[0] && store_get_grant(m->store, j->request.extends_grant_id, &j->extended) >= 0)
+        if (j->request.extends_grant_id[0] &&
+            store_get_grant(m->store, j->request.extends_grant_id, &j->extended) >= 0)
                 j->have_extended = true;
         j->row = *row;
         j->endpoint = w;

@@ -93,7 +93,8 @@ void request_limit_audit_refusal(Manager *m, const char *user, JitAction action,
 
         jit_format_duration(m->config.request_limit_interval_sec, interval, sizeof(interval));
         if (s->unaudited > 0)
-                snprintf(reason, sizeof(reason), "request_limit: %u new requests in %s; %u more refused since the last entry",
+                snprintf(reason, sizeof(reason),
+                         "request_limit: %u new requests in %s; %u more refused since the last entry",
                          m->config.request_limit, interval, s->unaudited);
         else
                 snprintf(reason, sizeof(reason), "request_limit: %u new requests in %s", m->config.request_limit,
