@@ -2,7 +2,7 @@
  * retention from the store (store-retention.h says which rows, and that
  * nothing live is touched). A pass does bounded work in one transaction,
  * at the lowest priority of the event loop; a backlog is worked off one
- * pass a second, then a pass runs every RETENTION_INTERVAL. */
+ * pass every RETENTION_BACKLOG, then a pass runs every RETENTION_INTERVAL. */
 #pragma once
 
 #include "jitd.h"
