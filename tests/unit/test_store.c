@@ -1420,6 +1420,48 @@ static void test_teardowns(void) {
         store_close(s);
 }
 
+/* The request limit's count: requests of one user, of any action and
+ * state, created after `since`; the n-th newest says when the window
+ * frees a place. */
+static void test_request_window(void) {
+        Store *s = open_fresh("window.db");
+        const int64_t T = 1700000000;
+        int64_t t = 0;
+
+        if (!s)
+                return;
+        for (int i = 0; i < 5; i++) {
+                char id[JIT_ID_MAX];
+                RequestRecord r;
+
+                snprintf(id, sizeof id, "r00000000000003%02d", i);
+                r = make_request(id, "mallory", i % 2 ? JIT_ACTION_SUDO : JIT_ACTION_LOGIN, T + 10 * i, T + 900);
+                if (i < 3)
+                        r.state = REQUEST_CANCELLED;
+                CHECK_INT(store_insert_request(s, &r), 0);
+        }
+        {
+                RequestRecord other = make_request("r0000000000000399", "alice", JIT_ACTION_LOGIN, T + 45, T + 900);
+
+                CHECK_INT(store_insert_request(s, &other), 0);
+        }
+        /* Five since before the first: the 5th newest is the first. */
+        CHECK_INT(store_nth_newest_request(s, "mallory", T - 1, 5, &t), 1);
+        CHECK_INT(t, T);
+        CHECK_INT(store_nth_newest_request(s, "mallory", T - 1, 6, &t), 0);
+        /* The window starts after the first two: three left. */
+        CHECK_INT(store_nth_newest_request(s, "mallory", T + 10, 3, &t), 1);
+        CHECK_INT(t, T + 20);
+        CHECK_INT(store_nth_newest_request(s, "mallory", T + 10, 4, &t), 0);
+        /* Another user's requests do not count. */
+        CHECK_INT(store_nth_newest_request(s, "alice", T - 1, 1, &t), 1);
+        CHECK_INT(t, T + 45);
+        CHECK_INT(store_nth_newest_request(s, "alice", T - 1, 2, &t), 0);
+        CHECK_INT(store_nth_newest_request(s, "nobody", 0, 1, &t), 0);
+        CHECK_INT(store_nth_newest_request(s, "mallory", 0, 0, &t), -EINVAL);
+        store_close(s);
+}
+
 int main(void) {
         const char *base = getenv("TMPDIR") ?: "/tmp";
 
@@ -1442,6 +1484,7 @@ int main(void) {
         test_field_caps();
         test_many_grants();
         test_teardowns();
+        test_request_window();
 
         if (test_failures == 0)
                 (void) nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
