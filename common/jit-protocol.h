@@ -62,6 +62,7 @@
  * a denial for every user it covers, like StoreUnavailable. */
 #define JIT_ERROR_CONFIG_UNAVAILABLE "io.jit.ConfigUnavailable"
 #define JIT_ERROR_LIMIT "io.jit.LimitExceeded"
+#define JIT_ERROR_RATE_LIMITED "io.jit.RateLimited" /* too many new requests from one user: [jitd] request_limit */
 #define JIT_ERROR_METHOD_NOT_FOUND "org.varlink.service.MethodNotFound"
 #define JIT_ERROR_INVALID_MESSAGE "io.jit.InvalidMessage"
 

@@ -179,6 +179,26 @@ int jitctl_report_error(const char *error, struct json_object *params, const Cal
                         r ? ")" : "");
                 return JITCTL_EXIT_FAILURE;
         }
+        if (strcmp(error, JIT_ERROR_RATE_LIMITED) == 0) {
+                char when[64], interval[32];
+                int64_t limit = 0, seconds = 0, retry = 0;
+
+                (void) field_int(params, "limit", &limit);
+                (void) field_int(params, "interval", &seconds);
+                if (limit > 0 && seconds > 0)
+                        fprintf(stderr,
+                                "jitctl: too many requests: you filed %lld new requests within %s, the most "
+                                "allowed; ",
+                                (long long) limit, jit_format_duration((uint64_t) seconds, interval, sizeof(interval)));
+                else
+                        fprintf(stderr, "jitctl: too many requests; ");
+                if (field_int(params, "retry_after", &retry) && retry > 0)
+                        fprintf(stderr, "no request was sent. Try again after %s\n",
+                                format_when(retry, when, sizeof(when)));
+                else
+                        fprintf(stderr, "no request was sent. Try again later\n");
+                return JITCTL_EXIT_FAILURE;
+        }
         if (strcmp(error, JIT_ERROR_INVALID_MESSAGE) == 0) {
                 fprintf(stderr, "jitctl: jitd could not understand the call (is jitd older than jitctl?)\n");
                 return JITCTL_EXIT_FAILURE;

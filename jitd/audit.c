@@ -63,6 +63,7 @@ static const struct {
                                             LOG_WARNING },
         [AUDIT_USER_MANAGER_STOPPED] = { "user-manager-stopped", JIT_MESSAGE_ID_USER_MANAGER_STOPPED,
                                          LOG_NOTICE },
+        [AUDIT_REQUEST_REFUSED] = { "request-refused", JIT_MESSAGE_ID_REQUEST_REFUSED, LOG_WARNING },
 };
 
 const char *audit_event_message_id(AuditEvent e) {
@@ -277,6 +278,12 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                 line_append(l, "%s withdrew their %s request %s on %s", user, action, or_unknown(v->request_id),
                             v->host);
                 line_append_reason(l, v);
+                break;
+        case AUDIT_REQUEST_REFUSED:
+                line_append(l, "refused a new %s request of %s on %s", action, user, v->host);
+                line_append_origin(l, v);
+                line_append(l, ": too many requests (%s); the next is possible at %s", or_unknown(v->reason),
+                            or_unknown(v->expires));
                 break;
         case AUDIT_REQUEST_EXPIRED:
                 line_append(l, "%s's %s request %s on %s expired unanswered", user, action,

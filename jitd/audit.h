@@ -27,6 +27,7 @@ typedef enum AuditEvent {
         AUDIT_REQUEST_CANCELLED,      /* the requester withdrew their own pending request */
         AUDIT_SESSION_TEARDOWN_FAILED, /* ending an ended grant's sessions failed (retried), or jitd gave up */
         AUDIT_USER_MANAGER_STOPPED,   /* jitd ended the user's manager (user@UID.service) with their last login grant */
+        AUDIT_REQUEST_REFUSED,         /* a new request was refused: the user filed too many (request_limit) */
         _AUDIT_EVENT_MAX,
 } AuditEvent;
 

@@ -101,6 +101,10 @@ static const ConfigKey config_keys[] = {
           CONFIG_WARN_BEFORE_MAX },
         { "jitd", "sudo_timestamp_dir", VALUE_PATH_OR_EMPTY, offsetof(Config, sudo_timestamp_dir), 0, 0 },
         { "jitd", "jitctl", VALUE_PATH, offsetof(Config, jitctl_path), 0, 0 },
+        { "jitd", "request_limit", VALUE_UNSIGNED, offsetof(Config, request_limit), 1, 100000 },
+        { "jitd", "request_limit_interval", VALUE_DURATION, offsetof(Config, request_limit_interval_sec), 60,
+          7 * 24 * 3600 },
+        { "jitd", "retention", VALUE_DURATION, offsetof(Config, retention_sec), 3600, JIT_DURATION_MAX_SEC },
         ACTION_KEYS("login", JIT_ACTION_LOGIN),
         ACTION_KEYS("sudo", JIT_ACTION_SUDO),
         { "breakglass", "users", VALUE_USER_LIST, offsetof(Config, breakglass_users), 0, 0 },
@@ -251,6 +255,11 @@ void config_init_defaults(Config *c) {
                 .max_connections_per_uid = 16,
                 .idle_timeout_sec = 30,
                 .warn_before_sec = 5 * 60,
+                /* Far above what a person files (a pending request is
+                 * reused until it is decided), far below a script's rate. */
+                .request_limit = 20,
+                .request_limit_interval_sec = 10 * 60,
+                .retention_sec = 30 * 24 * 3600,
                 .sudo_timestamp_dir = strdup(DEFAULT_SUDO_TIMESTAMP_DIR),
                 .jitctl_path = strdup(JITCTL_PATH_DEFAULT),
                 .notify = notify_config_new(),
@@ -807,6 +816,16 @@ static int config_check_consistency(ConfigParser *p) {
                                        "max_connections_per_uid %u is larger than max_connections %u",
                                        c->max_connections_per_uid, c->max_connections);
 
+        /* The limit counts the requests of the window from the store:
+         * retention must not remove them first. */
+        if (c->retention_sec < c->request_limit_interval_sec)
+                return parser_error_at(p,
+                                       later(p->set_at[key_index("jitd", "retention")],
+                                             p->set_at[key_index("jitd", "request_limit_interval")]),
+                                       "retention %s is shorter than request_limit_interval %s",
+                                       jit_format_duration(c->retention_sec, a, sizeof a),
+                                       jit_format_duration(c->request_limit_interval_sec, b, sizeof b));
+
         {
                 char what[400];
                 int r = config_notify_check(c, what, sizeof what);
@@ -1006,6 +1025,9 @@ void config_print(const Config *c, FILE *f) {
         fprintf(f, "idle_timeout = %s\n", jit_format_duration(c->idle_timeout_sec, a, sizeof a));
         fprintf(f, "warn_before = %s\n",
                 c->warn_before_sec > 0 ? jit_format_duration(c->warn_before_sec, a, sizeof a) : "0");
+        fprintf(f, "request_limit = %u\n", c->request_limit);
+        fprintf(f, "request_limit_interval = %s\n", jit_format_duration(c->request_limit_interval_sec, a, sizeof a));
+        fprintf(f, "retention = %s\n", jit_format_duration(c->retention_sec, a, sizeof a));
         fprintf(f, "sudo_timestamp_dir = %s\n", c->sudo_timestamp_dir ?: "");
         fprintf(f, "jitctl = %s\n", c->jitctl_path ?: "");
         if (c->jitctl_path && access(c->jitctl_path, X_OK) < 0)

@@ -57,6 +57,9 @@ typedef struct Config {
         uint64_t warn_before_sec;     /* [jitd] warn_before: terminal warning before expiry; 0 = none */
         char *sudo_timestamp_dir;     /* [jitd] sudo_timestamp_dir: sudo's timestampdir; "" = leave it */
         char *jitctl_path;            /* [jitd] jitctl: what the expiry timers run */
+        unsigned request_limit;              /* [jitd] request_limit: new requests per user... */
+        uint64_t request_limit_interval_sec; /* [jitd] request_limit_interval: ...in any window this long */
+        uint64_t retention_sec;              /* [jitd] retention: ended rows are pruned after this */
         NotifyConfig *notify;         /* [review], [webhook NAME], approvers=/quorum= (config-notify.h) */
         /* "file:line" where state_directory= and database= were set, for
          * --check-config's messages about them; NULL: built-in default. */

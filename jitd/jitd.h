@@ -11,6 +11,8 @@
 
 typedef struct Server Server;
 typedef struct Notifier Notifier;
+typedef struct RequestLimiter RequestLimiter;
+typedef struct Retention Retention;
 
 /* Who carries out a grant's expiry (systemd-timers.h). */
 typedef enum TimerBackend {
@@ -53,6 +55,12 @@ typedef struct Manager {
         /* Approver notification: webhook outbox and review server
          * (notify.c); NULL when no [webhook] is configured. */
         Notifier *notifier;
+
+        /* Refused requests being counted for their audit entries
+         * (request-limit.c); NULL until the first refusal. */
+        RequestLimiter *limiter;
+        /* Pruning of ended rows past [jitd] retention (retention.c). */
+        Retention *retention;
 } Manager;
 
 /* sd-event priorities. Root's connections (sshd, sudo asking Check) come

@@ -31,6 +31,8 @@
 #include "jitd.h"
 #include "log.h"
 #include "notify.h"
+#include "request-limit.h"
+#include "retention.h"
 #include "server.h"
 #include "store.h"
 #include "systemd-timers.h"
@@ -763,6 +765,10 @@ static int run(Reexec *ret_reexec) {
                                   "(systemctl reload jitd, or restart).",
                                   m.config_problem);
                 }
+
+                r = retention_start(&m);
+                if (r < 0)
+                        goto finish;
         }
 
         if (own_socket)
@@ -796,6 +802,8 @@ static int run(Reexec *ret_reexec) {
                 (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
 
 finish:
+        retention_stop(&m);
+        request_limiter_free(&m);
         notify_stop(&m);
         expiry_stop(&m);
         teardown_stop(&m);

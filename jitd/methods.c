@@ -24,6 +24,7 @@
 #include "methods.h"
 #include "notify.h"
 #include "policy.h"
+#include "request-limit.h"
 #include "store-internal.h"
 #include "teardown.h"
 #include "text.h"
@@ -202,6 +203,19 @@ static int reply_conflict(Call *call, const char *state, const char *decided_by,
         return reply_error(call, JIT_ERROR_CONFLICT, p);
 }
 
+/* The caller's user has filed request_limit requests within
+ * request_limit_interval: nothing was created; one more at `retry_at`. */
+static int reply_rate_limited(Call *call, int64_t retry_at) {
+        struct json_object *p = json_object_new_object();
+
+        if (p) {
+                add_int(p, "limit", call->m->config.request_limit);
+                add_int(p, "interval", (int64_t) call->m->config.request_limit_interval_sec);
+                add_int(p, "retry_after", retry_at);
+        }
+        return reply_error(call, JIT_ERROR_RATE_LIMITED, p);
+}
+
 static int reply_store_error(Call *call, int r) {
         /* Without a store (it could not be opened at start, which was
          * logged then) every store call fails: not news each time. */
@@ -370,13 +384,25 @@ static int64_t deadline_after(int64_t now, uint64_t seconds) {
         return now + (int64_t) seconds;
 }
 
-/* extends: NULL, or the live grant this request asks more time for. */
+/* extends: NULL, or the live grant this request asks more time for.
+ * -EDQUOT: the user has filed request_limit requests already (audited
+ * here); *ret_retry_at says when one more is possible. */
 static int request_create(Call *call, const char *user, JitAction action, const char *service, const char *rhost,
                           const char *tty, const char *reason, uint64_t duration, const char *extends,
-                          RequestRecord *ret) {
+                          RequestRecord *ret, int64_t *ret_retry_at) {
         uint64_t ttl = call->m->config.request_ttl_sec;
         RequestRecord r = {};
+        int64_t retry_at = 0;
         int k;
+
+        k = request_limit_check(call->m, user, call->now, &retry_at);
+        if (k == -EDQUOT) {
+                request_limit_audit_refusal(call->m, user, action, service, rhost, tty, retry_at);
+                *ret_retry_at = retry_at;
+                return k;
+        }
+        if (k < 0)
+                return k;
 
         k = jit_random_id('r', r.id, sizeof(r.id));
         if (k < 0)
@@ -518,7 +544,8 @@ void methods_notify_decision(Manager *m, const RequestRecord *r, const GrantReco
 static int method_check(Call *call) {
         const char *user, *service, *rhost, *tty;
         JitAction action;
-        bool create = false, have_request = false, created = false;
+        bool create = false, have_request = false, created = false, limited = false;
+        int64_t retry_at = 0;
         const char *state = "none";
         RequestRecord req = {};
         LiveGrant g;
@@ -612,11 +639,15 @@ static int method_check(Call *call) {
                 have_request = true;
                 state = "pending";
         } else if (create) {
-                r = request_create(call, user, action, service, rhost, tty, NULL, 0, NULL, &req);
-                if (r < 0)
+                r = request_create(call, user, action, service, rhost, tty, NULL, 0, NULL, &req, &retry_at);
+                if (r == -EDQUOT)
+                        limited = true;
+                else if (r < 0)
                         return reply_store_error(call, r);
-                have_request = created = true;
-                state = "pending";
+                else {
+                        have_request = created = true;
+                        state = "pending";
+                }
         } else {
                 uint64_t ttl = call->m->config.request_ttl_sec;
                 int64_t since = ttl < (uint64_t) call->now ? call->now - (int64_t) ttl : 0;
@@ -653,6 +684,10 @@ static int method_check(Call *call) {
                                 add_destinations(call->m, &req, p);
                 }
                 add_bool(p, "created", created);
+                if (limited) {
+                        add_bool(p, "rate_limited", true);
+                        add_int(p, "retry_after", retry_at);
+                }
         }
         return reply_error(call, JIT_ERROR_NO_GRANT, p);
 }
@@ -766,8 +801,12 @@ static int method_request(Call *call) {
                         snprintf(req.reason, sizeof(req.reason), "%s", reason);
                 }
         } else {
+                int64_t retry_at = 0;
+
                 r = request_create(call, user, action, service, rhost, tty, reason, (uint64_t) duration, extends,
-                                   &req);
+                                   &req, &retry_at);
+                if (r == -EDQUOT)
+                        return reply_rate_limited(call, retry_at);
                 if (r < 0)
                         return reply_store_error(call, r);
                 created = true;

@@ -39,8 +39,12 @@
 #include "webhook-sign.h"
 
 #define USEC_PER_SEC 1000000ULL
-/* Rows looked at per scan beyond what is in flight. */
-#define NOTIFY_SCAN_MAX WEBHOOK_ATTEMPTS_IN_FLIGHT_MAX
+/* Messages in flight to one endpoint at a time. The outbox sends each
+ * endpoint's messages round-robin over their requesters; what is already
+ * in flight is ahead of everyone, so this is also how many messages a
+ * requester's notice can find ahead of it at a receiver that takes one
+ * at a time. */
+#define NOTIFY_ENDPOINT_IN_FLIGHT_MAX 4U
 /* If the store cannot say what is due, look again this much later. */
 #define NOTIFY_RETRY_USEC (10ULL * USEC_PER_SEC)
 /* Expired links are kept this long, so a late click says "expired", not
@@ -130,6 +134,7 @@ int notify_enqueue(Manager *m, const RequestRecord *r, NotifyEvent event, int64_
                         return k;
                 snprintf(o.endpoint, sizeof(o.endpoint), "%s", w->name);
                 snprintf(o.request_id, sizeof(o.request_id), "%s", r->id);
+                snprintf(o.requester, sizeof(o.requester), "%s", r->user);
                 k = store_outbox_insert(m->store, &o);
                 if (k < 0)
                         return k;
@@ -337,6 +342,15 @@ static bool in_flight_has(Notifier *nf, int64_t id) {
         return false;
 }
 
+static size_t in_flight_to(Notifier *nf, const char *endpoint) {
+        size_t n = 0;
+
+        for (InFlight *f = nf->in_flight; f; f = f->next)
+                if (strcmp(f->row.endpoint, endpoint) == 0)
+                        n++;
+        return n;
+}
+
 static void audit_notification(AuditEvent e, const OutboxRecord *row, const RequestRecord *r, long status,
                                const char *error, bool final) {
         audit_log(e, &(AuditFields) {
@@ -505,9 +519,7 @@ static void row_settle(Notifier *nf, OutboxRecord *row, OutboxState state, const
 /* ---- the scheduler ---- */
 
 static void notify_rearm(Notifier *nf) {
-        _cleanup_free_ OutboxRecord *rows = NULL;
-        size_t n = 0;
-        uint64_t next = UINT64_MAX;
+        uint64_t now = now_usec(), next = UINT64_MAX;
         int k;
 
         if (nf->n_in_flight >= WEBHOOK_ATTEMPTS_IN_FLIGHT_MAX) {
@@ -515,32 +527,50 @@ static void notify_rearm(Notifier *nf) {
                 (void) sd_event_source_set_enabled(nf->timer, SD_EVENT_OFF);
                 return;
         }
-        /* The earliest row not in flight (rows in flight are still pending
-         * in the store). */
-        k = store_outbox_list_due(nf->m->store, INT64_MAX, (unsigned) nf->n_in_flight + 1, &rows, &n);
-        if (k < 0) {
-                log_warning_errno(k, "Cannot read the webhook outbox, retrying: %m");
-                next = now_usec() + NOTIFY_RETRY_USEC;
-        } else
-                for (size_t i = 0; i < n; i++)
-                        if (!in_flight_has(nf, rows[i].id)) {
-                                next = rows[i].next_attempt_usec;
-                                break;
-                        }
+        if (nf->backoff_until > now)
+                /* The store failed: the rows due now wait until then. */
+                next = nf->backoff_until;
+        else {
+                /* Rows due now that the scan left are in flight, or wait
+                 * for a slot of their endpoint (a completion kicks the
+                 * next scan), or belong to an endpoint no longer
+                 * configured (notify_purge() settles them): the timer is
+                 * for the first row due later. */
+                k = store_outbox_next_due_after(nf->m->store, now, &next);
+                if (k < 0) {
+                        log_warning_errno(k, "Cannot read the webhook outbox, retrying: %m");
+                        next = now + NOTIFY_RETRY_USEC;
+                } else if (k == 0)
+                        next = UINT64_MAX;
+        }
 
         if (next == UINT64_MAX) {
                 (void) sd_event_source_set_enabled(nf->timer, SD_EVENT_OFF);
                 return;
         }
-        if (next < nf->backoff_until)
-                next = nf->backoff_until;
-        if (next == 0)
-                next = 1;
         k = sd_event_source_set_time(nf->timer, next);
         if (k >= 0)
                 k = sd_event_source_set_enabled(nf->timer, SD_EVENT_ONESHOT);
         if (k < 0)
                 log_error_errno(k, "Failed to arm the webhook timer: %m");
+}
+
+/* The scan goes endpoint by endpoint, so messages to an endpoint that
+ * was removed from the configuration are settled here instead, at start
+ * and with each purge. */
+static void notify_settle_unconfigured(Notifier *nf) {
+        const NotifyConfig *n = nf->m->config.notify;
+        const char *names[CONFIG_WEBHOOKS_MAX];
+        size_t n_names = 0;
+        int k;
+
+        for (size_t i = 0; i < n->n_webhooks && n_names < ELEMENTSOF(names); i++)
+                names[n_names++] = n->webhooks[i].name;
+        k = store_outbox_cancel_other_endpoints(nf->m->store, names, n_names, "its endpoint is no longer configured");
+        if (k < 0)
+                log_warning_errno(k, "Cannot settle webhook messages of removed endpoints: %m");
+        else if (k > 0)
+                log_warning("%d webhook message(s) to endpoints no longer configured were cancelled.", k);
 }
 
 static void notify_purge(Notifier *nf, uint64_t now) {
@@ -554,16 +584,50 @@ static void notify_purge(Notifier *nf, uint64_t now) {
                 log_warning_errno(k, "Cannot remove expired review links: %m");
         else if (k > 0)
                 log_debug("Removed %d expired review link(s).", k);
+        notify_settle_unconfigured(nf);
+}
+
+/* Turn one due row into a job: 1 ready, 0 settled without an attempt
+ * (too old, request gone), <0 the store failed. */
+static int job_prepare(Notifier *nf, const OutboxRecord *row, const WebhookConfig *w, size_t endpoint_index,
+                       int64_t now_sec, Job *j) {
+        Manager *m = nf->m;
+        OutboxRecord settle = *row;
+        int k;
+
+        *j = (Job) {};
+        if (row->created_at > 0 && (uint64_t) now_sec > (uint64_t) row->created_at + w->max_age_sec + 60) {
+                /* jitd was down past the message's max_age. */
+                row_settle(nf, &settle, OUTBOX_FAILED, "older than max_age, not sent");
+                return 0;
+        }
+        k = store_get_request(m->store, row->request_id, &j->request);
+        if (k == -ENOENT) {
+                row_settle(nf, &settle, OUTBOX_CANCELLED, "its request is gone");
+                return 0;
+        }
+        if (k < 0)
+                return log_warning_errno(k, "Cannot read request %s for a webhook, retrying: %m", row->request_id);
+        if (j->request.grant_id[0] && store_get_grant(m->store, j->request.grant_id, &j->grant) >= 0)
+                j->have_grant = true;
+        if (j->request.extends_grant_id[0] &&
+            store_get_grant(m->store, j->request.extends_grant_id, &j->extended) >= 0)
+                j->have_extended = true;
+        j->row = *row;
+        j->endpoint = w;
+        j->endpoint_index = endpoint_index;
+        job_pick_approvers(nf, j);
+        return 1;
 }
 
 static void notify_scan(Notifier *nf) {
         Manager *m = nf->m;
-        _cleanup_free_ OutboxRecord *rows = NULL;
+        const NotifyConfig *n = m->config.notify;
         _cleanup_free_ Job *jobs = NULL;
-        size_t n = 0, n_jobs = 0, capacity;
+        size_t n_jobs = 0, capacity, settled = 0;
         uint64_t now = now_usec();
         int64_t now_sec = (int64_t) (now / USEC_PER_SEC);
-        int k;
+        int k = 0;
 
         if (now < nf->backoff_until)
                 return;
@@ -571,62 +635,55 @@ static void notify_scan(Notifier *nf) {
         notify_purge(nf, now);
 
         capacity = WEBHOOK_ATTEMPTS_IN_FLIGHT_MAX - nf->n_in_flight;
+        if (capacity > n->n_webhooks * NOTIFY_ENDPOINT_IN_FLIGHT_MAX)
+                capacity = n->n_webhooks * NOTIFY_ENDPOINT_IN_FLIGHT_MAX;
         if (capacity == 0)
                 return;
-
-        k = store_outbox_list_due(m->store, now, (unsigned) (capacity + nf->n_in_flight), &rows, &n);
-        if (k < 0) {
-                log_warning_errno(k, "Cannot read the webhook outbox: %m");
-                return;
-        }
-        if (n == 0)
-                return;
-
-        jobs = calloc(n, sizeof(Job));
+        jobs = calloc(capacity, sizeof(Job));
         if (!jobs) {
                 log_error("Out of memory while sending webhooks.");
                 nf->backoff_until = now + NOTIFY_RETRY_USEC;
                 return;
         }
 
-        for (size_t i = 0; i < n && n_jobs < capacity; i++) {
-                OutboxRecord *row = &rows[i];
-                Job *j = &jobs[n_jobs];
-                const WebhookConfig *w;
+        /* Endpoint by endpoint, each in its fair order, up to its share of
+         * slots. Rows in flight are still pending in the store and come
+         * back from the query: ask for that many more, and skip them. */
+        for (size_t e = 0; e < n->n_webhooks && n_jobs < capacity && k >= 0; e++) {
+                const WebhookConfig *w = &n->webhooks[e];
+                _cleanup_free_ OutboxRecord *rows = NULL;
+                size_t busy = in_flight_to(nf, w->name), n_rows = 0, slots;
 
-                if (in_flight_has(nf, row->id))
+                if (busy >= NOTIFY_ENDPOINT_IN_FLIGHT_MAX)
                         continue;
-
-                w = endpoint_find(m->config.notify, row->endpoint, &j->endpoint_index);
-                if (!w) {
-                        row_settle(nf, row, OUTBOX_CANCELLED, "its endpoint is no longer configured");
-                        continue;
-                }
-                if (row->created_at > 0 && (uint64_t) now_sec > (uint64_t) row->created_at + w->max_age_sec + 60) {
-                        /* jitd was down past the message's max_age. */
-                        row_settle(nf, row, OUTBOX_FAILED, "older than max_age, not sent");
-                        continue;
-                }
-                k = store_get_request(m->store, row->request_id, &j->request);
-                if (k == -ENOENT) {
-                        row_settle(nf, row, OUTBOX_CANCELLED, "its request is gone");
-                        continue;
-                }
+                slots = NOTIFY_ENDPOINT_IN_FLIGHT_MAX - busy;
+                if (slots > capacity - n_jobs)
+                        slots = capacity - n_jobs;
+                k = store_outbox_list_fair(m->store, w->name, now, (unsigned) (slots + busy), &rows, &n_rows);
                 if (k < 0) {
-                        log_warning_errno(k, "Cannot read request %s for a webhook, retrying: %m", row->request_id);
-                        nf->backoff_until = now + NOTIFY_RETRY_USEC;
+                        log_warning_errno(k, "Cannot read the webhook outbox: %m");
                         break;
                 }
-                if (j->request.grant_id[0] && store_get_grant(m->store, j->request.grant_id, &j->grant) >= 0)
-                        j->have_grant = true;
-                if (j->request.extends_grant_id[0] &&
-                    store_get_grant(m->store, j->request.extends_grant_id, &j->extended) >= 0)
-                        j->have_extended = true;
-                j->row = *row;
-                j->endpoint = w;
-                job_pick_approvers(nf, j);
-                n_jobs++;
+                for (size_t i = 0; i < n_rows && slots > 0; i++) {
+                        if (in_flight_has(nf, rows[i].id))
+                                continue;
+                        k = job_prepare(nf, &rows[i], w, e, now_sec, &jobs[n_jobs]);
+                        if (k < 0)
+                                break;
+                        if (k == 0) {
+                                settled++;
+                                continue;
+                        }
+                        n_jobs++;
+                        slots--;
+                }
         }
+        if (k < 0)
+                nf->backoff_until = now + NOTIFY_RETRY_USEC;
+        else if (settled > 0)
+                /* Settled rows took places in the queries: look again for
+                 * what they hid. */
+                notify_kick(m);
         if (n_jobs == 0)
                 return;
 
@@ -983,6 +1040,7 @@ int notify_resend(Manager *m, const RequestRecord *r, const char *endpoint) {
                                 break;
                         snprintf(o.endpoint, sizeof(o.endpoint), "%s", w->name);
                         snprintf(o.request_id, sizeof(o.request_id), "%s", r->id);
+                        snprintf(o.requester, sizeof(o.requester), "%s", r->user);
                         k = store_outbox_insert(m->store, &o);
                         if (k >= 0)
                                 queued++;

@@ -180,7 +180,7 @@ static void *array_next(void **items, size_t *n, size_t *allocated, size_t item_
 
 #define OUTBOX_COLUMNS                                                                                   \
         "id, message_id, endpoint, request_id, event, created_at, next_attempt_usec, attempts, state, " \
-        "last_status, last_error, last_attempt_at, delivered_at"
+        "last_status, last_error, last_attempt_at, delivered_at, requester, turn"
 
 static int read_outbox(sqlite3_stmt *st, OutboxRecord *ret) {
         OutboxRecord r = {};
@@ -193,7 +193,8 @@ static int read_outbox(sqlite3_stmt *st, OutboxRecord *ret) {
             next < 0 || column_int(st, 7, &attempts) < 0 || attempts < 0 || attempts > 1000000 ||
             COL_STR(st, 8, state, true) < 0 || column_int(st, 9, &status) < 0 || status < 0 || status > 999 ||
             COL_STR(st, 10, r.last_error, false) < 0 || column_int(st, 11, &r.last_attempt_at) < 0 ||
-            column_int(st, 12, &r.delivered_at) < 0)
+            column_int(st, 12, &r.delivered_at) < 0 || COL_STR(st, 13, r.requester, false) < 0 ||
+            column_int(st, 14, &r.turn) < 0 || r.turn < 0)
                 return -EIO;
         r.event = outbox_event_from_string(event);
         r.state = outbox_state_from_string(state);
@@ -209,7 +210,7 @@ static int read_outbox(sqlite3_stmt *st, OutboxRecord *ret) {
 static bool outbox_ok(const OutboxRecord *r) {
         return r && FIELD_OK(r->message_id, true) && webhook_message_id_is_valid(r->message_id) &&
                FIELD_OK(r->endpoint, true) && FIELD_OK(r->request_id, true) && outbox_event_to_string(r->event) &&
-               outbox_state_to_string(r->state) && FIELD_OK(r->last_error, false) &&
+               outbox_state_to_string(r->state) && FIELD_OK(r->last_error, false) && FIELD_OK(r->requester, false) &&
                r->next_attempt_usec <= INT64_MAX && r->last_status >= 0 && r->last_status <= 999;
 }
 
@@ -221,8 +222,11 @@ int store_outbox_insert(Store *s, const OutboxRecord *r) {
                 return -EINVAL;
         k = prepare(s,
                     "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at, next_attempt_usec, "
-                    "attempts, state, last_status, last_error, last_attempt_at, delivered_at)"
-                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    "attempts, state, last_status, last_error, last_attempt_at, delivered_at, requester, turn)"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                    "  max(coalesce((SELECT min(turn) FROM outbox WHERE endpoint = ?2 AND state = 'pending'), 0),"
+                    "      coalesce((SELECT max(turn) + 1 FROM outbox"
+                    "                WHERE endpoint = ?2 AND requester = ?13 AND state = 'pending'), 0)))",
                     &st);
         if (k < 0)
                 return k;
@@ -231,7 +235,8 @@ int store_outbox_insert(Store *s, const OutboxRecord *r) {
             bind_int(st, 5, r->created_at) < 0 || bind_int(st, 6, (int64_t) r->next_attempt_usec) < 0 ||
             bind_int(st, 7, r->attempts) < 0 || bind_text(st, 8, outbox_state_to_string(r->state)) < 0 ||
             bind_int(st, 9, r->last_status) < 0 || bind_text(st, 10, r->last_error) < 0 ||
-            bind_int(st, 11, r->last_attempt_at) < 0 || bind_int(st, 12, r->delivered_at) < 0)
+            bind_int(st, 11, r->last_attempt_at) < 0 || bind_int(st, 12, r->delivered_at) < 0 ||
+            bind_text(st, 13, r->requester) < 0)
                 return -ENOMEM;
         return run(st);
 }
@@ -277,6 +282,54 @@ int store_outbox_list_due(Store *s, uint64_t now_usec, unsigned limit, OutboxRec
         if (bind_int(st, 1, (int64_t) now_usec) < 0 || bind_int(st, 2, limit) < 0)
                 return -ENOMEM;
         return outbox_collect(st, limit, ret, ret_n);
+}
+
+int store_outbox_list_fair(Store *s, const char *endpoint, uint64_t now_usec, unsigned limit, OutboxRecord **ret,
+                           size_t *ret_n) {
+        _cleanup_finalize_ sqlite3_stmt *st = NULL;
+        int k;
+
+        if (!s || !arg_ok(endpoint, CONFIG_WEBHOOK_NAME_MAX, true) || !ret || !ret_n || now_usec > INT64_MAX)
+                return -EINVAL;
+        /* outbox_fair serves it in order, without sorting the backlog
+         * ("+" keeps the planner off outbox_due, which would sort every
+         * due row). Rows waiting for a retry are skipped: they are few
+         * unless the endpoint is failing, and then scans come only as
+         * often as its retries. */
+        k = prepare(s,
+                    "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE endpoint = ?1 AND state = 'pending'"
+                    " AND +next_attempt_usec <= ?2 ORDER BY turn, id LIMIT ?3",
+                    &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, endpoint) < 0 || bind_int(st, 2, (int64_t) now_usec) < 0 || bind_int(st, 3, limit) < 0)
+                return -ENOMEM;
+        return outbox_collect(st, limit, ret, ret_n);
+}
+
+int store_outbox_next_due_after(Store *s, uint64_t after_usec, uint64_t *ret_usec) {
+        _cleanup_finalize_ sqlite3_stmt *st = NULL;
+        int64_t v;
+        int k;
+
+        if (!s || after_usec > INT64_MAX)
+                return -EINVAL;
+        k = prepare(s, "SELECT min(next_attempt_usec) FROM outbox WHERE state = 'pending' AND next_attempt_usec > ?1",
+                    &st);
+        if (k < 0)
+                return k;
+        if (bind_int(st, 1, (int64_t) after_usec) < 0)
+                return -ENOMEM;
+        k = step(st);
+        if (k <= 0)
+                return k < 0 ? k : -EIO;
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+                return 0;
+        if (column_int(st, 0, &v) < 0 || v < 0)
+                return -EIO;
+        if (ret_usec)
+                *ret_usec = (uint64_t) v;
+        return 1;
 }
 
 int store_outbox_next_due(Store *s, uint64_t *ret_usec) {
@@ -375,6 +428,54 @@ int store_outbox_requeue(Store *s, const char *request_id, const char *endpoint,
         if (k < 0)
                 return k;
         return n + sqlite3_changes(store_get_sqlite(s));
+}
+
+int store_outbox_cancel_other_endpoints(Store *s, const char *const *names, size_t n, const char *why) {
+        char unknown[64][CONFIG_WEBHOOK_NAME_MAX + 1];
+        size_t n_unknown = 0;
+        int k, total = 0;
+
+        if (!s || (n > 0 && !names) || !arg_ok(why, OUTBOX_ERROR_MAX - 1, true))
+                return -EINVAL;
+        {
+                _cleanup_finalize_ sqlite3_stmt *st = NULL;
+
+                /* The endpoints that have pending rows, from outbox_fair's
+                 * leading column: a handful, whatever the backlog. Read in
+                 * full before any row changes. */
+                k = prepare(s, "SELECT DISTINCT endpoint FROM outbox WHERE state = 'pending'", &st);
+                if (k < 0)
+                        return k;
+                while (n_unknown < ELEMENTSOF(unknown) && (k = step(st)) > 0) {
+                        bool configured = false;
+
+                        if (COL_STR(st, 0, unknown[n_unknown], false) < 0)
+                                return -EIO;
+                        for (size_t i = 0; i < n && !configured; i++)
+                                configured = names[i] && strcmp(names[i], unknown[n_unknown]) == 0;
+                        if (!configured)
+                                n_unknown++;
+                }
+                if (k < 0)
+                        return k;
+        }
+        for (size_t i = 0; i < n_unknown; i++) {
+                _cleanup_finalize_ sqlite3_stmt *st = NULL;
+
+                k = prepare(s,
+                            "UPDATE outbox SET state = 'cancelled', last_error = ?2 WHERE endpoint = ?1"
+                            " AND state = 'pending'",
+                            &st);
+                if (k < 0)
+                        return k;
+                if (bind_text(st, 1, unknown[i]) < 0 || bind_text(st, 2, why) < 0)
+                        return -ENOMEM;
+                k = run(st);
+                if (k < 0)
+                        return k;
+                total += sqlite3_changes(store_get_sqlite(s));
+        }
+        return total;
 }
 
 int store_outbox_count(Store *s, OutboxState state, uint64_t *ret) {

@@ -47,15 +47,26 @@ typedef struct OutboxRecord {
         char last_error[OUTBOX_ERROR_MAX];
         int64_t last_attempt_at;
         int64_t delivered_at;
+        char requester[JIT_USER_MAX + 1]; /* the request's user (schema 7; '' before) */
+        int64_t turn;                     /* its place in the endpoint's round-robin (schema 7) */
 } OutboxRecord;
 
-/* A new row (r->id is ignored). */
+/* A new row (r->id and r->turn are ignored). Its turn is the one after
+ * the requester's last message still pending for this endpoint, and never
+ * below the lowest turn still pending there: each endpoint goes round the
+ * requesters with messages due, one message each per round. */
 int store_outbox_insert(Store *s, const OutboxRecord *r);
 /* Pending rows due at now_usec, earliest first, at most `limit`; *ret is
  * malloc()ed. */
 int store_outbox_list_due(Store *s, uint64_t now_usec, unsigned limit, OutboxRecord **ret, size_t *ret_n);
+/* Pending rows of one endpoint due at now_usec in the order they go out:
+ * lowest turn first (round-robin over requesters), then oldest. */
+int store_outbox_list_fair(Store *s, const char *endpoint, uint64_t now_usec, unsigned limit, OutboxRecord **ret,
+                           size_t *ret_n);
 /* The earliest next_attempt_usec of a pending row: 1 found, 0 none. */
 int store_outbox_next_due(Store *s, uint64_t *ret_usec);
+/* The same among rows due after `after_usec` only. */
+int store_outbox_next_due_after(Store *s, uint64_t after_usec, uint64_t *ret_usec);
 /* Write back the outcome of an attempt: state, attempts, next attempt,
  * last status/error, times. */
 int store_outbox_update(Store *s, const OutboxRecord *r);
@@ -65,6 +76,9 @@ int store_outbox_list_request(Store *s, const char *request_id, OutboxRecord **r
  * pending again: attempts 0, due now, their age counted from now; rows
  * still pending are due now. The number of rows changed. */
 int store_outbox_requeue(Store *s, const char *request_id, const char *endpoint, uint64_t now_usec, int64_t now);
+/* Pending rows of endpoints not among names[0..n) cancelled, with `why`
+ * as their last error. The number of rows changed. */
+int store_outbox_cancel_other_endpoints(Store *s, const char *const *names, size_t n, const char *why);
 /* Counts by state, for the benchmarks and the log. */
 int store_outbox_count(Store *s, OutboxState state, uint64_t *ret);
 

@@ -278,6 +278,27 @@ static const Migration migrations[] = {
         "ALTER TABLE outbox_new RENAME TO outbox;\n"
         "CREATE INDEX outbox_due ON outbox (state, next_attempt_usec);\n"
         "CREATE INDEX outbox_request ON outbox (request_id);\n" },
+
+        /* One requester must not delay another's notices (store-notify.c):
+         * each pending message carries its requester and a turn, and each
+         * endpoint sends the lowest turn first. A requester's next message
+         * takes the turn after their last pending one, and never one below
+         * the lowest still pending, so a backlog of one user's messages
+         * sits behind everyone else's newer ones. Messages pending at the
+         * upgrade are numbered per endpoint and requester, oldest first.
+         * outbox_created lets retention (store-retention.c) find old rows
+         * without reading the whole table. */
+        { "fair outbox order, retention",
+        "ALTER TABLE outbox ADD COLUMN requester TEXT NOT NULL DEFAULT '';\n"
+        "ALTER TABLE outbox ADD COLUMN turn INTEGER NOT NULL DEFAULT 0 CHECK (turn >= 0);\n"
+        "UPDATE outbox SET requester = coalesce((SELECT user FROM requests WHERE requests.id = outbox.request_id), '');\n"
+        "UPDATE outbox SET turn = numbered.turn FROM\n"
+        "        (SELECT id, row_number() OVER (PARTITION BY endpoint, requester ORDER BY id) - 1 AS turn\n"
+        "         FROM outbox WHERE state = 'pending') AS numbered\n"
+        "        WHERE outbox.id = numbered.id;\n"
+        "CREATE INDEX outbox_fair ON outbox (endpoint, turn, id) WHERE state = 'pending';\n"
+        "CREATE INDEX outbox_requester_turn ON outbox (endpoint, requester, turn) WHERE state = 'pending';\n"
+        "CREATE INDEX outbox_created ON outbox (created_at);\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -304,6 +325,7 @@ typedef enum StatementId {
         STMT_CHECK_LIVE_GRANT,
         STMT_FIND_PENDING_REQUEST,
         STMT_FIND_RECENT_REQUEST,
+        STMT_NTH_NEWEST_REQUEST,
         STMT_INSERT_REQUEST,
         STMT_UPDATE_REQUEST_REASON,
         STMT_GET_REQUEST,
@@ -368,6 +390,10 @@ static const char *const statement_sql[_STMT_MAX] = {
         [STMT_FIND_RECENT_REQUEST] = "SELECT " REQUEST_COLUMNS " FROM requests"
                                      " WHERE user = ?1 AND action = ?2 AND state <> 'pending' AND decided_at >= ?3"
                                      " ORDER BY decided_at DESC, rowid DESC LIMIT 1",
+        /* The request limit: requests_user_created serves it, and it reads
+         * at most `limit` index entries however many the user filed. */
+        [STMT_NTH_NEWEST_REQUEST] = "SELECT created_at FROM requests WHERE user = ?1 AND created_at > ?2"
+                                    " ORDER BY created_at DESC LIMIT 1 OFFSET ?3",
 
         [STMT_INSERT_REQUEST] = "INSERT INTO requests (" REQUEST_COLUMNS ")"
                                 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
@@ -1261,6 +1287,29 @@ int store_find_pending_request(Store *s, const char *user, JitAction action, int
 
 int store_find_recent_request(Store *s, const char *user, JitAction action, int64_t since, RequestRecord *ret) {
         return find_one_request(s, STMT_FIND_RECENT_REQUEST, user, action, since, ret);
+}
+
+int store_nth_newest_request(Store *s, const char *user, int64_t since, unsigned n, int64_t *ret_created_at) {
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int64_t t;
+        int k;
+
+        if (!s || !arg_ok(user, JIT_USER_MAX, true) || n == 0)
+                return -EINVAL;
+        k = store_stmt(s, STMT_NTH_NEWEST_REQUEST, &st);
+        if (k < 0)
+                return k;
+        if (bind_text(st, 1, user) < 0 || bind_int(st, 2, since) < 0 || bind_int(st, 3, (int64_t) n - 1) < 0)
+                return -ENOMEM;
+        k = stmt_next(st);
+        if (k <= 0)
+                return k;
+        if (sqlite3_column_type(st, 0) != SQLITE_INTEGER)
+                return -EIO;
+        t = sqlite3_column_int64(st, 0);
+        if (ret_created_at)
+                *ret_created_at = t;
+        return 1;
 }
 
 int store_get_request(Store *s, const char *id, RequestRecord *ret) {

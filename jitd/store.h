@@ -12,7 +12,7 @@
 
 /* The number of migration steps in store.c; raise it by one with each step
  * appended there. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 typedef enum RequestState {
         REQUEST_PENDING,
@@ -122,6 +122,9 @@ int store_find_pending_request(Store *s, const char *user, JitAction action, int
 /* The newest request for user+action decided at/after `since` (e.g. a recent
  * denial, so Check can say "denied"). 1 / 0 / <0. */
 int store_find_recent_request(Store *s, const char *user, JitAction action, int64_t since, RequestRecord *ret);
+/* Has `user` filed at least `n` requests (any action) created after
+ * `since`? 1 with the creation time of the n-th newest, 0 if fewer, <0. */
+int store_nth_newest_request(Store *s, const char *user, int64_t since, unsigned n, int64_t *ret_created_at);
 
 int store_insert_request(Store *s, const RequestRecord *r);
 int store_update_request_reason(Store *s, const char *request_id, const char *reason);

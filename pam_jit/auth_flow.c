@@ -253,6 +253,12 @@ JitResult auth_flow_run(const PamJitContext *ctx, JitdAnswer *answer, const char
         }
         if (result != JIT_RESULT_NO_GRANT)
                 return result;
+        if (!answer->request_id[0] && answer->rate_limited) {
+                jitd_rate_limited_text(answer, subject(ctx), text, sizeof(text));
+                (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
+                *ret_detail = "too many requests (request_limit)";
+                return JIT_RESULT_NO_GRANT;
+        }
         if (!answer->request_id[0]) {
                 snprintf(text, sizeof(text),
                          "%s needs approval, but no request could be sent. Ask an approver.", subject(ctx));

@@ -11,6 +11,7 @@
  * malformed: a broken detail must never turn a "no" into a fail-open.
  * Display strings (approver, reason) are sanitised, never rejected. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -283,6 +284,24 @@ static void read_request_details(struct json_object *params, JitdAnswer *a) {
         read_text(params, "decided_by", a->approver, sizeof(a->approver));
         if (a->state == JITD_STATE_PENDING)
                 read_destinations(params, a);
+        a->rate_limited = read_flag(params, "rate_limited");
+        if (a->rate_limited)
+                a->retry_after = read_time(params, "retry_after");
+}
+
+void jitd_rate_limited_text(const JitdAnswer *a, const char *subject, char *buf, size_t size) {
+        char when[64];
+
+        if (a->retry_after > 0)
+                snprintf(buf, size,
+                         "%s needs approval, but you have filed too many requests lately, so no new one was "
+                         "sent. Try again after %s, or ask an approver.",
+                         subject, jit_format_time(a->retry_after, when, sizeof(when)));
+        else
+                snprintf(buf, size,
+                         "%s needs approval, but you have filed too many requests lately, so no new one was "
+                         "sent. Try again later, or ask an approver.",
+                         subject);
 }
 
 static void debug_log(const PamJitContext *ctx, const char *method, JitResult result, const JitdAnswer *a) {
@@ -364,6 +383,15 @@ static JitResult request_reply(struct json_object *reply, JitdAnswer *a) {
                         return JIT_RESULT_IGNORE;
                 if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
                         read_request_details(params, a);
+                        return JIT_RESULT_NO_GRANT;
+                }
+                /* Too many requests: a refusal like any other, never an
+                 * outage (failmode does not apply). */
+                if (strcmp(error, JIT_ERROR_RATE_LIMITED) == 0) {
+                        jit_sanitize(error, a->error_name, sizeof(a->error_name));
+                        a->state = JITD_STATE_NONE;
+                        a->rate_limited = true;
+                        a->retry_after = read_time(params, "retry_after");
                         return JIT_RESULT_NO_GRANT;
                 }
                 return error_result(error, a);

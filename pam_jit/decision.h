@@ -32,6 +32,11 @@ typedef struct JitdAnswer {
         bool created;                    /* Check/Request: this call created the request */
         bool breakglass;
         bool wait_timed_out; /* WaitDecision: our wait= ran out first */
+        /* Check/Request: the user filed too many requests lately
+         * (request_limit in jitd.conf), so none was created; a new one is
+         * possible at retry_after (wall clock; 0 if not said). */
+        bool rate_limited;
+        int64_t retry_after;
         /* Check said "allow": jitd has written this access's
          * access-allowed (or breakglass) audit entry before replying. */
         bool allow_audited;
@@ -53,6 +58,10 @@ typedef struct JitdAnswer {
 } JitdAnswer;
 
 const char *jitd_state_to_string(JitdState s);
+
+/* "<subject> needs approval, but ..." for a rate-limited answer: what the
+ * user is shown in the account and the auth phase alike. */
+void jitd_rate_limited_text(const JitdAnswer *a, const char *subject, char *buf, size_t size);
 
 /* allow -> ALLOW, ignore -> IGNORE, io.jit.NoGrant -> NO_GRANT. */
 JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *answer);

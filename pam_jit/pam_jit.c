@@ -352,7 +352,9 @@ static void account_notice(const PamJitContext *ctx, const JitdAnswer *a) {
         if (a->match_code[0])
                 snprintf(code, sizeof(code), " (code %s)", a->match_code);
 
-        if (a->request_id[0] && a->state == JITD_STATE_DENIED)
+        if (!a->request_id[0] && a->rate_limited)
+                jitd_rate_limited_text(a, subject, text, sizeof(text));
+        else if (a->request_id[0] && a->state == JITD_STATE_DENIED)
                 snprintf(text, sizeof(text), "%s needs approval. Request %s was denied; ask an approver.",
                          subject, a->request_id);
         else if (a->request_id[0])
@@ -429,6 +431,8 @@ _public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const cha
                 r = jitd_check(&ctx, /* create_request= */ !ctx.args.no_request, &a);
                 if (a.breakglass)
                         detail = "break-glass";
+                else if (a.rate_limited)
+                        detail = "too many requests (request_limit)";
                 else if (r == JIT_RESULT_NO_GRANT && ctx.args.no_request)
                         detail = "norequest: no request filed";
                 if (r == JIT_RESULT_NO_GRANT && !ctx.args.quiet)

@@ -143,6 +143,8 @@ struct json_object *records_for(const Receiver *r, const char *request_id, const
                         json_object_object_add(body, "_headers", json_object_get(h));
                 if (json_object_object_get_ex(rec, "signature_valid", &sig))
                         json_object_object_add(body, "_signature_valid", json_object_get(sig));
+                if (json_object_object_get_ex(rec, "time", &sig))
+                        json_object_object_add(body, "_time", json_object_get(sig));
                 json_object_object_add(body, "_raw", json_object_new_string(raw));
                 json_object_array_add(out, body);
         }

@@ -32,7 +32,8 @@ uint16_t free_port(void);
 
 /* The receiver's records about one request (and event type, e.g.
  * "jit.request.created"; NULL: any), oldest first, as parsed bodies with
- * "_headers" and "_signature_valid" added. json_object_put() the array. */
+ * "_headers", "_signature_valid" and "_time" (when it arrived, UNIX
+ * seconds as a double) added. json_object_put() the array. */
 struct json_object *records_for(const Receiver *r, const char *request_id, const char *type);
 /* Wait until the receiver has at least n records for request_id/type. */
 bool wait_records(const Receiver *r, const char *request_id, const char *type, size_t n, uint64_t timeout_usec);

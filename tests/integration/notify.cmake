@@ -14,7 +14,7 @@ if(TARGET notify-test-util)
                              ${PROJECT_SOURCE_DIR}/tests/unit)
   target_link_libraries(jit-notify-it-helpers PUBLIC jit-integration-harness notify-test-util PkgConfig::LIBCURL)
 
-  foreach(name webhooks webhook-routing review review-slow crash)
+  foreach(name webhooks webhook-routing review review-slow crash flood)
     add_executable(test-integration-${name} ${CMAKE_CURRENT_LIST_DIR}/test-${name}.c)
     target_link_libraries(test-integration-${name} PRIVATE jit-notify-it-helpers)
     add_test(NAME integration-${name}
@@ -27,6 +27,10 @@ if(TARGET notify-test-util)
       LABELS "integration;notify"
       ENVIRONMENT "TZ=UTC;http_proxy=;https_proxy=;HTTP_PROXY=;HTTPS_PROXY=;ALL_PROXY=;all_proxy=;no_proxy=;NO_PROXY=")
   endforeach()
+  # Reads the store behind jitd (retention); measures latency under load:
+  # alone, or the numbers mean nothing.
+  target_link_libraries(test-integration-flood PRIVATE PkgConfig::SQLITE)
+  set_tests_properties(integration-flood PROPERTIES RUN_SERIAL TRUE)
 endif()
 
 # A real browser (Debian's chromium, headless, through chromedriver) clicks

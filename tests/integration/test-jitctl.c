@@ -606,6 +606,47 @@ static void test_cancel_own_request(Jitd *j) {
         run_done(&run);
 }
 
+/* A user who files and withdraws requests in a loop is stopped at
+ * request_limit (20 in 10 minutes by default, counting this test's
+ * earlier requests of daemon): 1, with when to try again, and nothing
+ * filed. */
+static void test_too_many_requests(Jitd *j) {
+        int created = 0, refused = 0;
+        Run run;
+
+        for (int i = 0; i < 25 && refused == 0; i++) {
+                char mine[JIT_ID_MAX] = "";
+                struct json_object *o;
+
+                run = JITCTL_AS_DAEMON(j, "request", "--json", "--action", "sudo", "--reason", "again");
+                if (run.status == EXIT_FAIL) {
+                        CHECK_ERR(run, EXIT_FAIL,
+                                  "jitctl: too many requests: you filed 20 new requests within 10m, the most allowed; "
+                                  "no request was sent. Try again after ");
+                        CHECK_STR(run.out, "");
+                        refused++;
+                        run_done(&run);
+                        break;
+                }
+                CHECK_INT(run.status, EXIT_OK);
+                o = parse_json(&run);
+                copy_id(mine, json_str(o, "request_id"));
+                json_object_put(o);
+                run_done(&run);
+                created++;
+                run = JITCTL_AS_DAEMON(j, "cancel", mine);
+                CHECK_INT(run.status, EXIT_OK);
+                run_done(&run);
+        }
+        CHECK_INT(refused, 1);
+        CHECK(created >= 1 && created < 20);
+        /* Still refused, and audited. */
+        run = JITCTL_AS_DAEMON(j, "request", "--action", "sudo");
+        CHECK_ERR(run, EXIT_FAIL, "too many requests");
+        run_done(&run);
+        CHECK(audit_has(j, "request-refused", "JIT_USER", "daemon"));
+}
+
 /* Mistakes jitctl catches itself: 2, before anything reaches jitd. */
 static void test_usage(Jitd *j) {
         Run run;
@@ -673,6 +714,7 @@ int main(void) {
         test_unknown_ids(&j);
         test_plain_user(&j);
         test_cancel_own_request(&j);
+        test_too_many_requests(&j);
         test_usage(&j);
         test_unreachable(&j);
 

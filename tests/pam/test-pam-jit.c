@@ -3,7 +3,7 @@
  * untrusted or talking nonsense. One scenario per ctest entry:
  *
  *   test-pam-jit args|account|auth|destinations|session|unavailable|failmode-safe|trust|
- *                sudo-runas|norequest
+ *                sudo-runas|norequest|rate-limit
  *
  * Every check is something an admin or a user would notice: a return code
  * that decides a login, a message that tells the user the request id, a
@@ -1294,6 +1294,62 @@ static void scenario_norequest(void) {
 
         transcript_reset(&t);
         jitd_stop(jitd);
+
+/* A user who has filed request_limit requests (1 here) gets no new one:
+ * the account and the auth phase say so and when to try again, refuse as
+ * for any denial (never the failmode=safe fail-open: jitd answered), and
+ * the log line says why. */
+static const char rate_limit_dropin[] = "[jitd]\nrequest_limit = 1\n";
+
+static void scenario_rate_limit(void) {
+        static const char notice[] = "Access to this host needs approval, but you have filed too many requests "
+                                     "lately, so no new one was sent. Try again after ";
+        int journal = journal_listen(test_path("journal.sock"));
+        pid_t jitd = jitd_start_with(rate_limit_dropin);
+        Transcript t = {};
+        RunResult res;
+        char id[64], code[16];
+        const char *msg;
+
+        run1("sshd", "alice", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        parse_account_notice(transcript_find(&t, "needs approval"), id, sizeof(id), code, sizeof(code));
+        CHECK_INT(strlen(id), 17);
+        run_result_done(&res);
+        CHECK_INT(admin_deny(id, "not now"), 0);
+
+        /* The account phase (sshd's public-key login, sudo). */
+        run1("sshd", "alice", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        msg = transcript_find(&t, "too many requests");
+        CHECK(msg && strstr(msg, notice) == msg);
+        CHECK_INT(transcript_style_of(&t, "too many requests"), PAM_ERROR_MSG);
+        CHECK(log_has(&res, "access denied: user=alice action=login service=sshd"));
+        CHECK(log_has(&res, "note=too many requests (request_limit) -> PAM_PERM_DENIED"));
+        CHECK_INT(admin_pending_requests("alice"), 0);
+        run_result_done(&res);
+
+        /* The auth phase: its Request is refused, and it says so instead
+         * of "no request could be sent". */
+        run1("login-wait0", "alice", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
+        msg = transcript_find(&t, "too many requests");
+        CHECK(msg && strstr(msg, notice) == msg);
+        CHECK(!transcript_find(&t, "no request could be sent"));
+        CHECK(log_has(&res, "note=too many requests (request_limit) -> PAM_AUTH_ERR"));
+        run_result_done(&res);
+
+        /* failmode=safe: a refusal is not an outage. */
+        run1("fast-safe", "alice", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
+        CHECK(transcript_find(&t, "too many requests"));
+        CHECK(!log_has(&res, "FAIL-OPEN"));
+        run_result_done(&res);
+        run1("fast-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
+        CHECK(transcript_find(&t, "too many requests"));
+        CHECK(!log_has(&res, "FAIL-OPEN"));
+        run_result_done(&res);
+        CHECK_INT(admin_pending_requests("alice"), 0);
+
+        transcript_reset(&t);
+        jitd_stop(jitd);
+        close(journal);
 }
 
 static const struct {
@@ -1311,6 +1367,7 @@ static const struct {
         { "trust", scenario_trust, true },
         { "sudo-runas", scenario_sudo_runas, true },
         { "norequest", scenario_norequest, true },
+        { "rate-limit", scenario_rate_limit, true },
 };
 
 int main(int argc, char **argv) {

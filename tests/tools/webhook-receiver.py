@@ -7,13 +7,15 @@ absolute URL ("POST http://host:port/path") is recorded like any other, with
 that URL as its path, so a test can tell that a client went through it.
 
     webhook-receiver.py --log FILE [--script SPEC[,SPEC...]] [--secret whsec_...]
-                        [--cert PEM --key PEM] [--port-file FILE] [--port PORT]
+                        [--cert PEM --key PEM] [--port-file FILE] [--port PORT] [--serial]
 
 Prints the port it listens on as the first line of stdout. Each SPEC is
     STATUS[;location=URL][;sleep=SECONDS][;body=BYTES][;retry_after=SECONDS]
 one per request in order; the last one repeats. With --secret, each record
 says whether the Standard Webhooks signature verified (computed here with
-Python's hmac module, independently of the C code under test).
+Python's hmac module, independently of the C code under test). With
+--serial it takes one message at a time, like an endpoint with a rate
+limit: the others wait in their connections until it has answered.
 """
 
 import argparse
@@ -65,6 +67,7 @@ class State:
         self.steps = parse_script(args.script)
         self.count = 0
         self.secret = args.secret
+        self.serial = threading.Lock() if args.serial else None
 
     def next_step(self):
         with self.lock:
@@ -85,6 +88,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
     def handle_any(self):
+        state = self.server.state
+        if state.serial:
+            with state.serial:
+                self.handle_one()
+        else:
+            self.handle_one()
+
+    def handle_one(self):
         state = self.server.state
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
@@ -142,6 +153,7 @@ def main():
     # A fixed port, for a receiver that goes down and comes back where the
     # sender expects it. Default: any free one.
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--serial", action="store_true")
     args = parser.parse_args()
 
     server = Server(("127.0.0.1", args.port), Handler)

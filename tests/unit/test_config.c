@@ -114,6 +114,10 @@ static void test_defaults(void) {
         CHECK_STR(c.socket_path, "/run/jitd/io.jit");
         CHECK_INT(c.policy[JIT_ACTION_SUDO].max_duration_sec, 4 * 3600);
         CHECK(c.database_path == NULL);
+        /* jitd.conf(5)'s defaults for the flood bounds. */
+        CHECK_INT(c.request_limit, 20);
+        CHECK_INT(c.request_limit_interval_sec, 600);
+        CHECK_INT(c.retention_sec, 30 * 24 * 3600);
         config_free(&c);
 
         CHECK_INT(config_load(&c, data("no-such-file.conf"), false, &err), 0);
@@ -190,6 +194,9 @@ static void test_every_key(void) {
         CHECK_INT(c.max_connections, 100);
         CHECK_INT(c.max_connections_per_uid, 10);
         CHECK_INT(c.idle_timeout_sec, 60);
+        CHECK_INT(c.request_limit, 5);
+        CHECK_INT(c.request_limit_interval_sec, 3600);
+        CHECK_INT(c.retention_sec, 90 * 24 * 3600);
 
         const ActionPolicy *login = &c.policy[JIT_ACTION_LOGIN], *sudo = &c.policy[JIT_ACTION_SUDO];
         /* Inline comments are cut; an indented second line adds to the list. */
@@ -354,6 +361,12 @@ static void test_errors(void) {
                      "out of range");
         expect_error(tmp_file("dur.conf", "[sudo]\nmax_duration = 45d\n"), true, -EINVAL, "dur.conf:2:",
                      "out of range");
+        expect_error(tmp_file("limit.conf", "[jitd]\nrequest_limit = 0\n"), true, -EINVAL, "limit.conf:2:",
+                     "invalid number '0'");
+        expect_error(tmp_file("window.conf", "[jitd]\nrequest_limit_interval = 30s\n"), true, -EINVAL,
+                     "window.conf:2:", "out of range");
+        expect_error(tmp_file("keep.conf", "[jitd]\nrequest_limit_interval = 2d\nretention = 1d\n"), true, -EINVAL,
+                     "keep.conf:3:", "retention 1d is shorter than request_limit_interval 2d");
         expect_error(tmp_file("neg.conf", "[jitd]\nmax_connections = -1\n"), true, -EINVAL, "neg.conf:2:",
                      "invalid number");
         expect_error(tmp_file("sock.conf", "[jitd]\nsocket = /run/" /* > 107 bytes */

@@ -162,6 +162,11 @@ static const char *const rows_by_version[] = {
               " 'HTTP 503', 160, 0);"
               "INSERT INTO teardowns (grant_id, reason, audited, attempts, next_attempt_at, created_at)"
               " VALUES ('g2222222222222222', 'incident over', 1, 2, 400, 170);",
+        /* Pending messages of two requesters to one endpoint: step 6 -> 7
+         * numbers each requester's turns, oldest first. */
+        [6] = "INSERT INTO outbox (id, message_id, endpoint, request_id, event, created_at, next_attempt_usec, state)"
+              " VALUES (90, 'msg_6', 'ops', 'r2222222222222222', 'denied', 220, 220000000, 'pending'),"
+              " (91, 'msg_7', 'ops', 'r3333333333333333', 'created', 300, 300000000, 'pending');",
 };
 
 static const char *const steps_by_version[] = {
@@ -170,6 +175,7 @@ static const char *const steps_by_version[] = {
         [3] = "store-schema-v3.sql",
         [4] = "store-schema-v4.sql",
         [5] = "store-schema-v5.sql",
+        [6] = "store-schema-v6.sql",
 };
 
 static int count_session(const SessionRecord *r, void *userdata) {
@@ -199,8 +205,8 @@ static void build_old_store(const char *path, int version) {
 /* Each older version, with rows in every table it had, is migrated in
  * place to the current one and every row is still there and readable. */
 static void test_migration_with_data(void) {
-        /* Version 5 is the last before today's 6 ("outbox event
-         * 'cancelled'"); the next step adds the fixture of 6. */
+        /* Version 6 is the last before today's 7 ("fair outbox order,
+         * retention"); the next step adds the fixture of 7. */
         _Static_assert(ELEMENTSOF(steps_by_version) >= STORE_SCHEMA_VERSION,
                        "every older schema version needs its frozen fixture (tests/unit/data/store-schema-vN.sql)");
 
@@ -267,12 +273,18 @@ static void test_migration_with_data(void) {
                                              " 'sqlite_autoindex_outbox_1')"),
                                   3);
                         CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_new'"), 0);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
+                                             " requester = 'bob' AND turn = 0"),
+                                  1);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+                                             " tbl_name = 'outbox' AND name IN ('outbox_fair',"
+                                             " 'outbox_requester_turn', 'outbox_created')"),
+                                  3);
                 }
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM teardowns"), version >= 5 ? 1 : 0);
                 if (version >= 5) {
                         TeardownRecord t;
 
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 2);
                         CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND message_id = 'msg_2' AND"
                                              " endpoint = 'siem' AND request_id = 'r1111111111111111' AND"
                                              " event = 'approved' AND created_at = 150 AND"
@@ -284,6 +296,24 @@ static void test_migration_with_data(void) {
                         CHECK_INT(store_get_teardown(s, "g2222222222222222", &t), 0);
                         CHECK_STR(t.reason, "incident over");
                         CHECK_INT(t.attempts, 2);
+                        /* Every message knows its requester, a finished one too. */
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND requester = 'alice'"), 1);
+                }
+                if (version >= 6) {
+                        /* bob's two pending messages to ops take turns 0 and 1,
+                         * alice's one turn 0: she is not behind bob's second. */
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 4);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
+                                             " requester = 'bob' AND turn = 0"),
+                                  1);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 90 AND requester = 'bob' AND"
+                                             " turn = 1"),
+                                  1);
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 91 AND requester = 'alice' AND"
+                                             " turn = 0"),
+                                  1);
+                } else if (version >= 5) {
+                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 2);
                 } else
                         CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), version >= 3 ? 1 : 0);
                 /* The outbox takes the event added by schema 6, and still
@@ -326,7 +356,8 @@ static void test_migration_checks_foreign_keys(void) {
         int64_t version = -1;
         sqlite3_stmt *st = NULL;
 
-        build_old_store(path, STORE_SCHEMA_VERSION - 1);
+        /* Version 5: the last before the rebuild (step 5 -> 6). */
+        build_old_store(path, 5);
         CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
         CHECK_INT(sqlite3_exec(db,
                                "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
@@ -344,7 +375,7 @@ static void test_migration_checks_foreign_keys(void) {
                 version = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
         st = NULL;
-        CHECK_INT(version, STORE_SCHEMA_VERSION - 1);
+        CHECK_INT(version, 5);
         /* Rolled back: the old table, with its old CHECK, and no half-built new one. */
         CHECK_INT(sqlite3_exec(db, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
                                    " next_attempt_usec, state) VALUES ('msg_10', 'ops', 'r1111111111111111',"
@@ -1389,6 +1420,48 @@ static void test_teardowns(void) {
         store_close(s);
 }
 
+/* The request limit's count: requests of one user, of any action and
+ * state, created after `since`; the n-th newest says when the window
+ * frees a place. */
+static void test_request_window(void) {
+        Store *s = open_fresh("window.db");
+        const int64_t T = 1700000000;
+        int64_t t = 0;
+
+        if (!s)
+                return;
+        for (int i = 0; i < 5; i++) {
+                char id[JIT_ID_MAX];
+                RequestRecord r;
+
+                snprintf(id, sizeof id, "r00000000000003%02d", i);
+                r = make_request(id, "mallory", i % 2 ? JIT_ACTION_SUDO : JIT_ACTION_LOGIN, T + 10 * i, T + 900);
+                if (i < 3)
+                        r.state = REQUEST_CANCELLED;
+                CHECK_INT(store_insert_request(s, &r), 0);
+        }
+        {
+                RequestRecord other = make_request("r0000000000000399", "alice", JIT_ACTION_LOGIN, T + 45, T + 900);
+
+                CHECK_INT(store_insert_request(s, &other), 0);
+        }
+        /* Five since before the first: the 5th newest is the first. */
+        CHECK_INT(store_nth_newest_request(s, "mallory", T - 1, 5, &t), 1);
+        CHECK_INT(t, T);
+        CHECK_INT(store_nth_newest_request(s, "mallory", T - 1, 6, &t), 0);
+        /* The window starts after the first two: three left. */
+        CHECK_INT(store_nth_newest_request(s, "mallory", T + 10, 3, &t), 1);
+        CHECK_INT(t, T + 20);
+        CHECK_INT(store_nth_newest_request(s, "mallory", T + 10, 4, &t), 0);
+        /* Another user's requests do not count. */
+        CHECK_INT(store_nth_newest_request(s, "alice", T - 1, 1, &t), 1);
+        CHECK_INT(t, T + 45);
+        CHECK_INT(store_nth_newest_request(s, "alice", T - 1, 2, &t), 0);
+        CHECK_INT(store_nth_newest_request(s, "nobody", 0, 1, &t), 0);
+        CHECK_INT(store_nth_newest_request(s, "mallory", 0, 0, &t), -EINVAL);
+        store_close(s);
+}
+
 int main(void) {
         const char *base = getenv("TMPDIR") ?: "/tmp";
 
@@ -1411,6 +1484,7 @@ int main(void) {
         test_field_caps();
         test_many_grants();
         test_teardowns();
+        test_request_window();
 
         if (test_failures == 0)
                 (void) nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "macros.h"
 #include "store-internal.h"
 #include "store-notify.h"
+#include "store-retention.h"
 #include "store.h"
 #include "test.h"
 
@@ -245,6 +247,173 @@ static void test_links(Store *s) {
         CHECK_INT(store_review_link_get(s, &l.hash, &got), -ENOENT);
 }
 
+static int64_t sql_count(Store *s, const char *sql) {
+        sqlite3_stmt *st = NULL;
+        int64_t v = -1;
+
+        if (sqlite3_prepare_v2(store_get_sqlite(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+                v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return v;
+}
+
+static void insert_fair_row(Store *s, const char *message_id, const char *request_id, const char *requester) {
+        OutboxRecord o = make_row(message_id, request_id, 5);
+
+        snprintf(o.endpoint, sizeof o.endpoint, "fair");
+        snprintf(o.requester, sizeof o.requester, "%s", requester);
+        CHECK_INT(store_outbox_insert(s, &o), 0);
+}
+
+/* One requester's backlog does not hold back another's message: each
+ * endpoint goes round the requesters, one message each per round. */
+static void test_outbox_fair_order(void) {
+        RequestRecord flood = make_request("rfffffffffffffff1", "mallory", 1000, 2000);
+        RequestRecord genuine = make_request("rfffffffffffffff2", "alice", 1000, 2000);
+        RequestRecord later = make_request("rfffffffffffffff3", "bob", 1000, 2000);
+        static const char *const expected[] = { "m0", "a0", "m1", "m2", "m3", "m4" };
+        OutboxRecord *rows = NULL;
+        size_t n = 0;
+        char id[16], path[600];
+        Store *s = NULL;
+
+        snprintf(path, sizeof path, "%s/fair.db", tmpdir);
+        CHECK_INT(store_open(path, &s), 0);
+        if (!s)
+                return;
+        CHECK_INT(store_insert_request(s, &flood), 0);
+        CHECK_INT(store_insert_request(s, &genuine), 0);
+        CHECK_INT(store_insert_request(s, &later), 0);
+        for (int i = 0; i < 5; i++) {
+                snprintf(id, sizeof id, "m%d", i);
+                insert_fair_row(s, id, flood.id, "mallory");
+        }
+        insert_fair_row(s, "a0", genuine.id, "alice");
+
+        CHECK_INT(store_outbox_list_fair(s, "fair", 10, 100, &rows, &n), 0);
+        CHECK_INT(n, ELEMENTSOF(expected));
+        for (size_t i = 0; i < n && i < ELEMENTSOF(expected); i++) {
+                CHECK_STR(rows[i].message_id, expected[i]);
+                CHECK_STR(rows[i].requester, strcmp(expected[i], "a0") == 0 ? "alice" : "mallory");
+        }
+        /* The first round went out; a newcomer joins the current round,
+         * not the end of mallory's queue. */
+        for (size_t i = 0; i < 2 && i < n; i++) {
+                rows[i].state = OUTBOX_DELIVERED;
+                CHECK_INT(store_outbox_update(s, &rows[i]), 0);
+        }
+        free(rows);
+        insert_fair_row(s, "b0", later.id, "bob");
+        CHECK_INT(store_outbox_list_fair(s, "fair", 10, 2, &rows, &n), 0);
+        CHECK_INT(n, 2);
+        if (n == 2) {
+                CHECK_STR(rows[0].message_id, "m1");
+                CHECK_STR(rows[1].message_id, "b0");
+        }
+        free(rows);
+        /* Not due yet, or another endpoint's: not listed. */
+        CHECK_INT(store_outbox_list_fair(s, "fair", 4, 100, &rows, &n), 0);
+        CHECK_INT(n, 0);
+        free(rows);
+        CHECK_INT(store_outbox_list_fair(s, "nowhere", 10, 100, &rows, &n), 0);
+        CHECK_INT(n, 0);
+        free(rows);
+        {
+                uint64_t next = 0;
+
+                CHECK_INT(store_outbox_next_due_after(s, 4, &next), 1);
+                CHECK_INT(next, 5);
+                CHECK_INT(store_outbox_next_due_after(s, 5000000000ULL, &next), 0);
+        }
+        /* An endpoint that is no longer configured: its pending rows are
+         * settled, the others' left alone. */
+        {
+                const char *names[] = { "ops" };
+                OutboxRecord keep = make_row("keep", genuine.id, 5);
+
+                CHECK_INT(store_outbox_insert(s, &keep), 0);
+
+                CHECK_INT(store_outbox_cancel_other_endpoints(s, names, 1, "gone"), 5);
+                CHECK_INT(sql_count(s, "SELECT count(*) FROM outbox WHERE endpoint = 'fair' AND state = 'cancelled'"
+                                       " AND last_error = 'gone'"),
+                          5);
+                CHECK_INT(sql_count(s, "SELECT count(*) FROM outbox WHERE endpoint = 'ops' AND state = 'pending'"),
+                          1);
+        }
+        store_close(s);
+}
+
+/* Retention removes what ended before the cutoff, in bounded passes, and
+ * nothing that is live or still needed. */
+static void test_prune(void) {
+        char path[600];
+        Store *s = NULL;
+        PruneCounts c = {};
+        int k, passes = 0;
+
+        snprintf(path, sizeof path, "%s/prune.db", tmpdir);
+        CHECK_INT(store_open(path, &s), 0);
+        if (!s)
+                return;
+        CHECK_INT(sqlite3_exec(store_get_sqlite(s),
+                               /* Old and finished: go, with their votes, links, messages, sessions. */
+                               "INSERT INTO requests (id, user, action, state, created_at, expires_at, decided_at)"
+                               " VALUES ('rold1', 'u', 'sudo', 'denied', 100, 200, 150),"
+                               "        ('rold2', 'u', 'sudo', 'cancelled', 101, 200, 151),"
+                               "        ('rold3', 'u', 'sudo', 'expired', 102, 200, 0),"
+                               "        ('rold4', 'u', 'login', 'approved', 103, 200, 153),"
+                               /* Old but live or pinned: stay. */
+                               "        ('rpend', 'u', 'sudo', 'pending', 104, 99999, 0),"
+                               "        ('rlive', 'u', 'login', 'approved', 105, 200, 155),"
+                               "        ('rsess', 'u', 'login', 'approved', 106, 200, 156),"
+                               "        ('rmsg', 'u', 'sudo', 'denied', 107, 200, 157),"
+                               /* Recent: stays. */
+                               "        ('rnew', 'u', 'sudo', 'denied', 5000, 6000, 5500);"
+                               "INSERT INTO grants (id, request_id, user, action, created_at, expires_at, state, ended_at)"
+                               " VALUES ('gold4', 'rold4', 'u', 'login', 153, 180, 'expired', 180),"
+                               "        ('glive', 'rlive', 'u', 'login', 155, 99999, 'active', 0),"
+                               "        ('gsess', 'rsess', 'u', 'login', 156, 180, 'revoked', 170),"
+                               "        ('gtear', NULL, 'u', 'sudo', 157, 180, 'revoked', 170);"
+                               "INSERT INTO teardowns (grant_id, created_at) VALUES ('gtear', 170);"
+                               "INSERT INTO sessions (session_id, grant_id, user, opened_at, closed_at)"
+                               " VALUES ('1', 'gold4', 'u', 154, 170), ('2', 'gsess', 'u', 157, 0);"
+                               "INSERT INTO approvals (request_id, approver, approved_at) VALUES ('rold4', 'carol', 153);"
+                               "INSERT INTO review_links (token_hash, request_id, created_at, expires_at)"
+                               " VALUES (zeroblob(32), 'rold1', 100, 200);"
+                               "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at, next_attempt_usec,"
+                               " state) VALUES ('o1', 'ops', 'rold1', 'created', 100, 1, 'delivered'),"
+                               "        ('o2', 'ops', 'rold1', 'denied', 150, 1, 'failed'),"
+                               "        ('o3', 'ops', 'rmsg', 'denied', 157, 1, 'pending'),"
+                               "        ('o4', 'ops', 'rlive', 'created', 105, 1, 'delivered'),"
+                               "        ('o5', 'ops', 'rnew', 'created', 5000, 1, 'delivered');",
+                               NULL, NULL, NULL),
+                  SQLITE_OK);
+
+        /* Two rows of a kind per pass: more passes, the same end. */
+        while ((k = store_prune(s, 1000, 2, &c)) > 0 && passes < 20)
+                passes++;
+        CHECK_INT(k, 0);
+        CHECK(passes >= 1);
+        CHECK_INT(sql_count(s, "SELECT count(*) FROM requests WHERE id IN ('rold1', 'rold2', 'rold3', 'rold4')"), 0);
+        CHECK_INT(sql_count(s, "SELECT group_concat(id) = 'rlive,rmsg,rnew,rpend,rsess' FROM"
+                               " (SELECT id FROM requests ORDER BY id)"),
+                  1);
+        CHECK_INT(sql_count(s, "SELECT group_concat(id) = 'glive,gsess,gtear' FROM (SELECT id FROM grants ORDER BY id)"),
+                  1);
+        CHECK_INT(sql_count(s, "SELECT group_concat(session_id) FROM sessions"), 2);
+        CHECK_INT(sql_count(s, "SELECT count(*) FROM approvals"), 0);
+        CHECK_INT(sql_count(s, "SELECT count(*) FROM review_links"), 0);
+        /* Old finished messages go even when their request stays (o4);
+         * a pending one stays, and so does a recent one. */
+        CHECK_INT(sql_count(s, "SELECT group_concat(message_id) = 'o3,o5' FROM"
+                               " (SELECT message_id FROM outbox ORDER BY message_id)"),
+                  1);
+        CHECK_INT(sql_count(s, "PRAGMA foreign_key_check"), -1); /* no row: no violation */
+        CHECK_INT(store_prune(s, 1000, 2, &c), 0);
+        CHECK_INT(c.requests + c.grants + c.sessions + c.messages, 0);
+        store_close(s);
+}
+
 int main(void) {
         Store *s = NULL;
 
@@ -264,6 +433,8 @@ int main(void) {
                 store_close(s);
         }
         test_outbox_lifecycle();
+        test_outbox_fair_order();
+        test_prune();
 
         {
                 char cmd[600];
