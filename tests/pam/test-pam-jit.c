@@ -1294,6 +1294,7 @@ static void scenario_norequest(void) {
 
         transcript_reset(&t);
         jitd_stop(jitd);
+}
 
 /* A user who has filed request_limit requests (1 here) gets no new one:
  * the account and the auth phase say so and when to try again, refuse as
