@@ -251,6 +251,19 @@ const char *field_str(struct json_object *o, const char *key, const char *fallba
         return v ? jit_sanitize(json_object_get_string(v), buf, size) : fallback;
 }
 
+const char *field_who(struct json_object *o, const char *account_key, const char *person_key, const char *fallback,
+                      char *buf, size_t size) {
+        char account[JIT_USER_MAX + 1], person[JIT_USER_MAX + 1];
+
+        if (!field_str(o, account_key, NULL, account, sizeof(account)))
+                return fallback;
+        if (field_str(o, person_key, NULL, person, sizeof(person)) && strcmp(person, account) != 0)
+                snprintf(buf, size, "%s (%s)", account, person);
+        else
+                snprintf(buf, size, "%s", account);
+        return buf;
+}
+
 bool field_int(struct json_object *o, const char *key, int64_t *ret) {
         struct json_object *v = member_of_type(o, key, json_type_int);
 

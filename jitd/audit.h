@@ -37,7 +37,8 @@ typedef struct AuditFields {
         const char *service;
         const char *rhost;
         const char *tty;
-        const char *approver;
+        const char *approver;        /* JIT_APPROVER: the account that decided (root for sudo jitctl) */
+        const char *approver_person; /* JIT_APPROVER_PERSON: the person behind it (person.h), when known */
         const char *reason;
         const char *session;
         int64_t expires; /* 0: not set */

@@ -21,6 +21,7 @@
 
 #include "client.h"
 #include "jit-protocol.h"
+#include "loginuid.h"
 #include "pam-harness.h"
 #include "varlink.h"
 
@@ -111,6 +112,9 @@ void harness_setup(int argc, char **argv, const Profile *profiles, size_t n_prof
                        "run this test as root.\n");
                 exit(77);
         }
+        /* The approver in these tests is root: an admin logged in as root. */
+        if (need_root)
+                test_become_root_login("test-pam-jit");
 
         /* Short and fixed under /tmp: socket paths must fit sun_path. */
         if (!mkdtemp(tmpl))

@@ -162,6 +162,11 @@ static const char *const rows_by_version[] = {
               " 'HTTP 503', 160, 0);"
               "INSERT INTO teardowns (grant_id, reason, audited, attempts, next_attempt_at, created_at)"
               " VALUES ('g2222222222222222', 'incident over', 1, 2, 400, 170);",
+        /* A second vote on the pending request, by root: the approvals
+         * table is rebuilt by step 6 -> 7 with the person in its key, and
+         * each old vote keeps its account as its person. */
+        [6] = "INSERT INTO approvals (request_id, approver, approved_at, duration, via)"
+              " VALUES ('r2222222222222222', 'root', 220, 0, 'jitctl');",
 };
 
 static const char *const steps_by_version[] = {
@@ -170,6 +175,7 @@ static const char *const steps_by_version[] = {
         [3] = "store-schema-v3.sql",
         [4] = "store-schema-v4.sql",
         [5] = "store-schema-v5.sql",
+        [6] = "store-schema-v6.sql",
 };
 
 static int count_session(const SessionRecord *r, void *userdata) {
@@ -199,8 +205,8 @@ static void build_old_store(const char *path, int version) {
 /* Each older version, with rows in every table it had, is migrated in
  * place to the current one and every row is still there and readable. */
 static void test_migration_with_data(void) {
-        /* Version 5 is the last before today's 6 ("outbox event
-         * 'cancelled'"); the next step adds the fixture of 6. */
+        /* Version 6 is the last before today's 7 ("approver persons");
+         * the next step adds the fixture of 7. */
         _Static_assert(ELEMENTSOF(steps_by_version) >= STORE_SCHEMA_VERSION,
                        "every older schema version needs its frozen fixture (tests/unit/data/store-schema-vN.sql)");
 
@@ -227,6 +233,8 @@ static void test_migration_with_data(void) {
                 CHECK_STR(r.match_code, "111-222");
                 CHECK_STR(r.grant_id, "g1111111111111111");
                 CHECK_STR(r.extends_grant_id, "");
+                CHECK_STR(r.decided_by, "carol");
+                CHECK_STR(r.decided_by_person, ""); /* from before schema 7: not recorded */
                 CHECK_INT(store_get_request(s, "r2222222222222222", &r), 0);
                 CHECK_INT(r.state, REQUEST_PENDING);
                 CHECK_STR(r.tty, "pts/3");
@@ -240,6 +248,7 @@ static void test_migration_with_data(void) {
                 CHECK(g.breakglass);
                 CHECK_INT(g.state, GRANT_REVOKED);
                 CHECK_STR(g.ended_by, "root");
+                CHECK_STR(g.approver_person, ""); /* from before schema 7: not recorded */
                 CHECK_INT(store_list_sessions(s, "g1111111111111111", true, count_session, &sess), 1);
                 CHECK_STR(sess.session_id, "c7");
                 CHECK_INT(sess.pid, 4242);
@@ -254,6 +263,22 @@ static void test_migration_with_data(void) {
                 }
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM review_links"), version >= 3 ? 1 : 0);
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE approver = 'carol'"), version >= 3 ? 1 : 0);
+                /* Every old vote came through, its account as its person. */
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals"), version >= 6 ? 2 : version >= 3 ? 1 : 0);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE person <> approver"), 0);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE request_id = 'r2222222222222222' AND"
+                                     " approver = 'carol' AND person = 'carol' AND approved_at = 210 AND"
+                                     " duration = 600 AND via = 'web'"),
+                          version >= 3 ? 1 : 0);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'approvals_new'"), 0);
+                if (version >= 3) {
+                        /* One vote per person now: carol again, under root's account, is refused. */
+                        CHECK(sql_exec(s, "INSERT INTO approvals (request_id, approver, person, approved_at)"
+                                          " VALUES ('r2222222222222222', 'root', 'carol', 230)") != SQLITE_OK);
+                        CHECK_INT(sql_exec(s, "INSERT INTO approvals (request_id, approver, person, approved_at)"
+                                              " VALUES ('r2222222222222222', 'root', 'dave', 230)"),
+                                  SQLITE_OK);
+                }
                 if (version >= 3) {
                         CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
                                              " endpoint = 'ops' AND request_id = 'r2222222222222222' AND"
@@ -315,10 +340,10 @@ static void test_migration_with_data(void) {
         }
 }
 
-/* The outbox rebuild runs with foreign keys off (SQLite's procedure), so
- * they are checked before the commit: an older file with a message of a
- * request that is not there is refused and left as it was, not migrated
- * into a store that breaks its own rules. */
+/* Table rebuilds (the outbox's, the approvals') run with foreign keys off
+ * (SQLite's procedure), so they are checked before the commit: an older
+ * file with a vote on a request that is not there is refused and left as
+ * it was, not migrated into a store that breaks its own rules. */
 static void test_migration_checks_foreign_keys(void) {
         const char *path = tmp_path("dangling.db");
         sqlite3 *db = NULL;
@@ -329,9 +354,8 @@ static void test_migration_checks_foreign_keys(void) {
         build_old_store(path, STORE_SCHEMA_VERSION - 1);
         CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
         CHECK_INT(sqlite3_exec(db,
-                               "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
-                               " next_attempt_usec, state) VALUES ('msg_9', 'ops', 'r_gone', 'denied', 1, 1,"
-                               " 'pending')",
+                               "INSERT INTO approvals (request_id, approver, approved_at)"
+                               " VALUES ('r_gone', 'carol', 1)",
                                NULL, NULL, NULL),
                   SQLITE_OK);
         sqlite3_close(db);
@@ -345,13 +369,11 @@ static void test_migration_checks_foreign_keys(void) {
         sqlite3_finalize(st);
         st = NULL;
         CHECK_INT(version, STORE_SCHEMA_VERSION - 1);
-        /* Rolled back: the old table, with its old CHECK, and no half-built new one. */
-        CHECK_INT(sqlite3_exec(db, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
-                                   " next_attempt_usec, state) VALUES ('msg_10', 'ops', 'r1111111111111111',"
-                                   " 'cancelled', 1, 1, 'pending')",
-                               NULL, NULL, NULL),
-                  SQLITE_CONSTRAINT);
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_new'", -1, &st, NULL) ==
+        /* Rolled back: the old table, without the new column, and no half-built new one. */
+        CHECK(sqlite3_prepare_v2(db, "SELECT person FROM approvals", -1, &st, NULL) != SQLITE_OK);
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'approvals_new'", -1, &st, NULL) ==
                     SQLITE_OK &&
             sqlite3_step(st) == SQLITE_ROW)
                 CHECK_INT(sqlite3_column_int64(st, 0), 0);
@@ -719,13 +741,13 @@ static void test_decisions(void) {
         g = make_grant("g0000000000000201", "alice", JIT_ACTION_LOGIN, T + 12, T + 12 + 3600);
         CHECK_INT(store_approve_request(s, r.id, "dave", T + 12, &g), -ESTALE);
         CHECK_INT(store_get_grant(s, "g0000000000000201", &gg), -ENOENT);
-        CHECK_INT(store_deny_request(s, r.id, "dave", "no", T + 12, &got), -ESTALE);
+        CHECK_INT(store_deny_request(s, r.id, "dave", NULL, "no", T + 12, &got), -ESTALE);
         CHECK_INT(store_get_request(s, r.id, &got), 0);
         CHECK_STR(got.decided_by, "carol");
 
         /* Unknown id. */
         CHECK_INT(store_approve_request(s, "r0000000000000299", "carol", T, &g), -ENOENT);
-        CHECK_INT(store_deny_request(s, "r0000000000000299", "carol", NULL, T, &got), -ENOENT);
+        CHECK_INT(store_deny_request(s, "r0000000000000299", "carol", NULL, NULL, T, &got), -ENOENT);
 
         /* After its TTL a request can no longer be approved, even unswept. */
         r = make_request("r0000000000000202", "alice", JIT_ACTION_SUDO, T, T + 900);
@@ -740,9 +762,10 @@ static void test_decisions(void) {
         /* Deny, then approve: the denial stands. */
         r = make_request("r0000000000000203", "bob", JIT_ACTION_SUDO, T, T + 900);
         CHECK_INT(store_insert_request(s, &r), 0);
-        CHECK_INT(store_deny_request(s, r.id, "carol", "not during the freeze", T + 5, &got), 0);
+        CHECK_INT(store_deny_request(s, r.id, "carol", NULL, "not during the freeze", T + 5, &got), 0);
         CHECK_INT(got.state, REQUEST_DENIED);
         CHECK_STR(got.decided_by, "carol");
+        CHECK_STR(got.decided_by_person, "");
         CHECK_STR(got.decision_reason, "not during the freeze");
         CHECK_INT(got.decided_at, T + 5);
         g = make_grant("g0000000000000203", "bob", JIT_ACTION_SUDO, T + 6, T + 6 + 3600);
@@ -763,6 +786,13 @@ static void test_decisions(void) {
         CHECK_INT(store_get_request(s, r.id, &got), 0);
         CHECK_INT(got.state, REQUEST_PENDING);
         CHECK_INT(store_get_grant(s, "g0000000000000204", &gg), -ENOENT);
+        /* ... nor through sudo, as root. */
+        snprintf(g.approver_person, sizeof g.approver_person, "carol");
+        CHECK_INT(store_approve_request(s, r.id, "root", T + 1, &g), -EPERM);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_INT(got.state, REQUEST_PENDING);
+        CHECK_INT(store_get_grant(s, "g0000000000000204", &gg), -ENOENT);
+        g.approver_person[0] = 0;
 
         /* A grant id that already exists rolls the whole approval back. */
         g = make_grant("g0000000000000200", "carol", JIT_ACTION_SUDO, T + 1, T + 3600);
@@ -773,6 +803,27 @@ static void test_decisions(void) {
         /* A deadline not after now is a caller bug. */
         g = make_grant("g0000000000000205", "carol", JIT_ACTION_SUDO, T + 1, T + 1);
         CHECK_INT(store_approve_request(s, r.id, "dave", T + 1, &g), -EINVAL);
+
+        /* Who decided: the account and the person behind it, both kept. */
+        r = make_request("r0000000000000206", "bob", JIT_ACTION_SUDO, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        g = make_grant("g0000000000000206", "bob", JIT_ACTION_SUDO, T + 1, T + 3600);
+        snprintf(g.approver_person, sizeof g.approver_person, "dave");
+        CHECK_INT(store_approve_request(s, r.id, "root", T + 1, &g), 0);
+        CHECK_STR(g.approver, "root");
+        CHECK_STR(g.approver_person, "dave");
+        CHECK_INT(store_get_grant(s, "g0000000000000206", &gg), 0);
+        CHECK_STR(gg.approver_person, "dave");
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_STR(got.decided_by, "root");
+        CHECK_STR(got.decided_by_person, "dave");
+        r = make_request("r0000000000000207", "bob", JIT_ACTION_LOGIN, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        CHECK_INT(store_cancel_request(s, r.id, "root", "bob", "not needed", T + 2, &got), 0);
+        CHECK_INT(got.state, REQUEST_CANCELLED);
+        CHECK_STR(got.decided_by, "root");
+        CHECK_STR(got.decided_by_person, "bob");
+        r = make_request("r0000000000000204", "carol", JIT_ACTION_SUDO, T, T + 900);
 
         /* The reason can be added while pending, not after. */
         CHECK_INT(store_update_request_reason(s, r.id, "need to restart nginx"), 0);
@@ -1148,12 +1199,12 @@ static void test_field_caps(void) {
         memset(long_reason, 'y', sizeof long_reason - 1);
         long_reason[sizeof long_reason - 1] = '\0';
         CHECK_INT(store_update_request_reason(s, r.id, long_reason), -EINVAL);
-        CHECK_INT(store_deny_request(s, r.id, "carol", long_reason, T + 1, &got), -EINVAL);
+        CHECK_INT(store_deny_request(s, r.id, "carol", NULL, long_reason, T + 1, &got), -EINVAL);
         char long_user[JIT_USER_MAX + 2];
         memset(long_user, 'z', sizeof long_user - 1);
         long_user[sizeof long_user - 1] = '\0';
         CHECK_INT(store_find_live_grant(s, long_user, JIT_ACTION_LOGIN, T, &gg), -EINVAL);
-        CHECK_INT(store_deny_request(s, r.id, long_user, "", T + 1, &got), -EINVAL);
+        CHECK_INT(store_deny_request(s, r.id, long_user, NULL, "", T + 1, &got), -EINVAL);
         CHECK_INT(store_get_request(s, r.id, &got), 0);
         CHECK_INT(got.state, REQUEST_PENDING);
 
