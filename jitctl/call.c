@@ -74,7 +74,14 @@ int jitctl_report_error(const char *error, struct json_object *params, const Cal
 
                 /* jitd names the rule that refused us; say it in words. */
                 if (r && strcmp(r, "own-request") == 0)
-                        fprintf(stderr, "jitctl: permission denied: nobody may decide their own request\n");
+                        fprintf(stderr, "jitctl: permission denied: nobody may decide their own request, "
+                                        "under their own account or another (sudo included)\n");
+                else if (r && strcmp(r, "no-person") == 0)
+                        fprintf(stderr, "jitctl: permission denied: root outside any login is nobody in "
+                                        "particular; approve from your own login (e.g. with sudo)\n");
+                else if (r && strcmp(r, "unknown-person") == 0)
+                        fprintf(stderr, "jitctl: permission denied: jitd cannot tell whose login this call "
+                                        "comes from\n");
                 else if (r && strcmp(r, "unknown-user") == 0)
                         fprintf(stderr,
                                 "jitctl: permission denied: jitd cannot resolve your uid to a user name\n");
