@@ -15,7 +15,6 @@
  * next loop iteration. */
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
