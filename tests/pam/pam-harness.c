@@ -626,6 +626,8 @@ static void start_approver(Transcript *t) {
                 int r;
 
                 (void) poll(NULL, 0, 400);
+                if (test_set_loginuid(t->approver_loginuid) < 0)
+                        _exit(2);
                 r = t->approver == APPROVER_APPROVE ? admin_approve(t->request_id)
                                                     : admin_deny(t->request_id, t->deny_reason);
                 _exit(r < 0 ? 1 : 0);
