@@ -473,7 +473,7 @@ static void show_grant(struct json_object *g, struct json_object *sessions) {
         show_time(g, "Created:", "created_at");
         show_time(g, "Expires:", "expires_at");
         show_time(g, "Ended:", "ended_at");
-        show_line("Ended by:", field_str(g, "ended_by", NULL, s1, sizeof(s1)));
+        show_line("Ended by:", field_who(g, "ended_by", "ended_by_person", NULL, s1, sizeof(s1)));
         show_line("Extended by:", field_str(g, "extended_by", NULL, s1, sizeof(s1)));
         show_sessions(sessions);
 }

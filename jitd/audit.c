@@ -289,12 +289,12 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
         case AUDIT_GRANT_EXPIRED:
                 line_append(l, "%s's %s grant %s on %s expired", user, action, or_unknown(v->grant_id), v->host);
                 if (v->approver[0])
-                        line_append(l, " (ended by %s)", v->approver);
+                        line_append(l, " (ended by %s)", v->approver_text);
                 if (v->reason[0])
                         line_append(l, ": %s", v->reason);
                 break;
         case AUDIT_GRANT_REVOKED:
-                line_append(l, "%s revoked %s's %s grant %s on %s", or_unknown(v->approver), user, action,
+                line_append(l, "%s revoked %s's %s grant %s on %s", or_unknown(v->approver_text), user, action,
                             or_unknown(v->grant_id), v->host);
                 line_append_reason(l, v);
                 break;

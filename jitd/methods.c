@@ -130,6 +130,8 @@ static struct json_object *grant_to_json(const GrantRecord *g) {
                         add_int(o, "ended_at", g->ended_at);
                 if (!isempty(g->ended_by))
                         add_string(o, "ended_by", g->ended_by);
+                if (!isempty(g->ended_by_person))
+                        add_string(o, "ended_by_person", g->ended_by_person);
         }
         return o;
 }
@@ -1019,14 +1021,14 @@ static int collect_grant_id(const GrantRecord *g, void *userdata) {
 
 /* End a grant, and record a revocation's reason with its pending teardown
  * (the store wrote that row with the grant's end), in one transaction. */
-static int end_grant(Store *store, const char *grant_id, GrantState state, const char *by, const char *reason,
-                     int64_t now, GrantRecord *ret) {
+static int end_grant(Store *store, const char *grant_id, GrantState state, const char *by, const char *by_person,
+                     const char *reason, int64_t now, GrantRecord *ret) {
         int r;
 
         r = store_transaction_begin(store);
         if (r < 0)
                 return r;
-        r = store_end_grant(store, grant_id, state, by, now, ret);
+        r = store_end_grant(store, grant_id, state, by, by_person, now, ret);
         if (r >= 0 && reason && *reason)
                 r = store_set_teardown_reason(store, grant_id, reason);
         if (r >= 0)
@@ -1078,7 +1080,8 @@ static int method_revoke(Call *call) {
         for (size_t i = 0; i < list.n; i++) {
                 GrantRecord g;
 
-                r = end_grant(call->m->store, list.ids[i], GRANT_REVOKED, by, reason, call->now, &g);
+                r = end_grant(call->m->store, list.ids[i], GRANT_REVOKED, by, caller_person(call), reason, call->now,
+                              &g);
                 if (grant_id && (r == -ENOENT || r == -ESTALE)) {
                         free(list.ids);
                         json_object_put(revoked);
@@ -1143,7 +1146,7 @@ static int method_expire(Call *call) {
         if (g.expires_at > call->now)
                 return reply_conflict(call, grant_state_to_string(GRANT_ACTIVE), NULL, g.expires_at);
 
-        r = end_grant(call->m->store, grant_id, GRANT_EXPIRED, by, NULL, call->now, &g);
+        r = end_grant(call->m->store, grant_id, GRANT_EXPIRED, by, caller_person(call), NULL, call->now, &g);
         if (r == -ESTALE) {
                 if (store_get_grant(call->m->store, grant_id, &g) < 0)
                         return reply_conflict(call, "unknown", NULL, 0);

@@ -289,6 +289,7 @@ static const Migration migrations[] = {
         { "approver persons",
         "ALTER TABLE requests ADD COLUMN decided_by_person TEXT NOT NULL DEFAULT '';\n"
         "ALTER TABLE grants ADD COLUMN approver_person TEXT NOT NULL DEFAULT '';\n"
+        "ALTER TABLE grants ADD COLUMN ended_by_person TEXT NOT NULL DEFAULT '';\n"
         "CREATE TABLE approvals_new (\n"
         "        request_id TEXT NOT NULL REFERENCES requests (id),\n"
         "        approver TEXT NOT NULL,\n" /* the account that called */
@@ -314,7 +315,7 @@ _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
         "decided_at, decided_by, decision_reason, grant_id, extends_grant_id, decided_by_person"
 #define GRANT_COLUMNS                                                                                      \
         "id, request_id, user, action, created_at, expires_at, approver, reason, state, breakglass, ended_at, " \
-        "ended_by, extends_grant_id, extended_by, approver_person"
+        "ended_by, extends_grant_id, extended_by, approver_person, ended_by_person"
 #define TEARDOWN_COLUMNS "grant_id, reason, audited, attempts, next_attempt_at, created_at"
 #define SESSION_COLUMNS                                                                                    \
         "session_id, grant_id, user, service, tty, rhost, pid, opened_at, closed_at, boot_id, "               \
@@ -412,8 +413,8 @@ static const char *const statement_sql[_STMT_MAX] = {
                               " WHERE id = ?1 AND state = 'pending' AND expires_at > ?2"
                               " RETURNING " REQUEST_COLUMNS,
         [STMT_INSERT_GRANT] = "INSERT INTO grants (" GRANT_COLUMNS ")"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        [STMT_END_GRANT] = "UPDATE grants SET state = ?2, ended_at = ?3, ended_by = ?4"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        [STMT_END_GRANT] = "UPDATE grants SET state = ?2, ended_at = ?3, ended_by = ?4, ended_by_person = ?5"
                            " WHERE id = ?1 AND state = 'active' RETURNING " GRANT_COLUMNS,
 
         /* A grant ended at its deadline, whenever we got round to noticing. */
@@ -737,7 +738,8 @@ static int read_grant(sqlite3_stmt *st, GrantRecord *ret) {
             COL_STR(st, 8, state, true) < 0 || column_int(st, 9, &breakglass) < 0 ||
             (breakglass != 0 && breakglass != 1) || column_int(st, 10, &g.ended_at) < 0 ||
             COL_STR(st, 11, g.ended_by, false) < 0 || COL_STR(st, 12, g.extends_grant_id, false) < 0 ||
-            COL_STR(st, 13, g.extended_by, false) < 0 || COL_STR(st, 14, g.approver_person, false) < 0)
+            COL_STR(st, 13, g.extended_by, false) < 0 || COL_STR(st, 14, g.approver_person, false) < 0 ||
+            COL_STR(st, 15, g.ended_by_person, false) < 0)
                 return -EIO;
         g.breakglass = breakglass == 1;
         g.state = grant_state_from_string(state);
@@ -820,7 +822,7 @@ static bool grant_ok(const GrantRecord *g) {
                action_to_string(g->action) && FIELD_OK(g->approver, false) && FIELD_OK(g->reason, false) &&
                grant_state_to_string(g->state) && FIELD_OK(g->ended_by, false) &&
                FIELD_OK(g->extends_grant_id, false) && FIELD_OK(g->extended_by, false) &&
-               FIELD_OK(g->approver_person, false);
+               FIELD_OK(g->approver_person, false) && FIELD_OK(g->ended_by_person, false);
 }
 
 static bool session_ok(const SessionRecord *r) {
@@ -837,7 +839,7 @@ static int bind_grant(sqlite3_stmt *st, const GrantRecord *g) {
             bind_text(st, 9, grant_state_to_string(g->state)) < 0 || bind_int(st, 10, g->breakglass ? 1 : 0) < 0 ||
             bind_int(st, 11, g->ended_at) < 0 || bind_text(st, 12, g->ended_by) < 0 ||
             bind_text(st, 13, g->extends_grant_id) < 0 || bind_text(st, 14, g->extended_by) < 0 ||
-            bind_text(st, 15, g->approver_person) < 0)
+            bind_text(st, 15, g->approver_person) < 0 || bind_text(st, 16, g->ended_by_person) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -1609,13 +1611,14 @@ int store_cancel_request(Store *s, const char *request_id, const char *by, const
         return store_close_request(s, request_id, REQUEST_CANCELLED, by, by_person, reason, now, ret);
 }
 
-int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, int64_t now,
-                    GrantRecord *ret) {
+int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, const char *by_person,
+                    int64_t now, GrantRecord *ret) {
         _cleanup_rollback_ Store *tx = NULL;
         GrantRecord g;
         int k;
 
         if (!s || !arg_ok(grant_id, JIT_ID_MAX - 1, true) || !arg_ok(by, JIT_USER_MAX, false) ||
+            !arg_ok(by_person, JIT_USER_MAX, false) ||
             (new_state != GRANT_REVOKED && new_state != GRANT_EXPIRED))
                 return -EINVAL;
 
@@ -1631,7 +1634,8 @@ int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const 
                 if (k < 0)
                         return k;
                 if (bind_text(st, 1, grant_id) < 0 || bind_text(st, 2, grant_state_to_string(new_state)) < 0 ||
-                    bind_int(st, 3, now) < 0 || bind_text(st, 4, by ?: "") < 0)
+                    bind_int(st, 3, now) < 0 || bind_text(st, 4, by ?: "") < 0 ||
+                    bind_text(st, 5, by_person ?: "") < 0)
                         return -ENOMEM;
                 k = step_returning(s, &st, STMT_GRANT_EXISTS, grant_id);
                 if (k < 0)

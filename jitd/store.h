@@ -71,7 +71,8 @@ typedef struct GrantRecord {
         GrantState state;
         bool breakglass;
         int64_t ended_at; /* 0 while active */
-        char ended_by[JIT_USER_MAX + 1];
+        char ended_by[JIT_USER_MAX + 1];        /* the account that revoked or expired it */
+        char ended_by_person[JIT_USER_MAX + 1]; /* the person behind it; "" if none was known */
         char extends_grant_id[JIT_ID_MAX]; /* "" or the grant this one extended (from its request) */
         char extended_by[JIT_ID_MAX];      /* "" or the grant that extended (and ended) this one */
 } GrantRecord;
@@ -156,9 +157,10 @@ int store_cancel_request(Store *s, const char *request_id, const char *by, const
 int store_insert_grant(Store *s, const GrantRecord *g);
 
 /* Active -> revoked/expired, with a pending teardown (below), in one
- * transaction (or the caller's). -ESTALE if not active any more. */
-int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, int64_t now,
-                    GrantRecord *ret);
+ * transaction (or the caller's). -ESTALE if not active any more. `by` and
+ * `by_person` (person.h) may be NULL. */
+int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, const char *by_person,
+                    int64_t now, GrantRecord *ret);
 
 typedef int (*StoreGrantCallback)(const GrantRecord *g, void *userdata);
 typedef int (*StoreRequestCallback)(const RequestRecord *r, void *userdata);

@@ -201,6 +201,20 @@ static void test_self_approval(Jitd *j) {
         CHECK_STR(reply_string(reply, "state"), "cancelled");
         json_object_put(reply);
 
+        /* Revoked through sudo: both names, in the store and the trail. */
+        CHECK_INT(call_root_as(j, UID_SYS, JIT_METHOD_REVOKE, params("grant_id", grant, "reason", "done", NULL),
+                               &reply),
+                  0);
+        CHECK_OK(reply);
+        json_object_put(reply);
+        {
+                struct json_object *show_reply = NULL, *g = show(j, grant, &show_reply);
+
+                CHECK_STR(member_string(g, "ended_by"), "root");
+                CHECK_STR(member_string(g, "ended_by_person"), "sys");
+                json_object_put(show_reply);
+        }
+        CHECK(audit_names(j, "grant-revoked", grant, "root", "sys"));
         CHECK_INT(call(j, JIT_METHOD_REVOKE, params("user", "daemon", NULL), &reply), 0);
         json_object_put(reply);
 }
@@ -349,8 +363,10 @@ static void test_anonymous_root(Jitd *j) {
 
                 CHECK_STR(member_string(g, "state"), "revoked");
                 CHECK_STR(member_string(g, "ended_by"), "root");
+                CHECK(!member_string(g, "ended_by_person"));
                 json_object_put(show_reply);
         }
+        CHECK(audit_names(j, "grant-revoked", grant, "root", NULL));
 
         /* An admin account outside a login (a service running as nobody)
          * is its own person. */

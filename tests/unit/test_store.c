@@ -249,6 +249,7 @@ static void test_migration_with_data(void) {
                 CHECK_INT(g.state, GRANT_REVOKED);
                 CHECK_STR(g.ended_by, "root");
                 CHECK_STR(g.approver_person, ""); /* from before schema 7: not recorded */
+                CHECK_STR(g.ended_by_person, "");
                 CHECK_INT(store_list_sessions(s, "g1111111111111111", true, count_session, &sess), 1);
                 CHECK_STR(sess.session_id, "c7");
                 CHECK_INT(sess.pid, 4242);
@@ -675,7 +676,7 @@ static void test_live_grant_boundaries(void) {
         check_live_agrees_around(s, T);
 
         /* Revoked grants are not live, whatever their deadline. */
-        CHECK_INT(store_end_grant(s, "g0000000000000101", GRANT_REVOKED, "carol", T - 5, &got), 0);
+        CHECK_INT(store_end_grant(s, "g0000000000000101", GRANT_REVOKED, "carol", NULL, T - 5, &got), 0);
         CHECK_INT(got.state, GRANT_REVOKED);
         CHECK_STR(got.ended_by, "carol");
         CHECK_INT(got.ended_at, T - 5);
@@ -833,12 +834,14 @@ static void test_decisions(void) {
         CHECK_INT(store_update_request_reason(s, "r0000000000000298", "x"), -ENOENT);
 
         /* Revoke. */
-        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "dave", T + 20, &gg), 0);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "root", "dave", T + 20, &gg), 0);
+        CHECK_STR(gg.ended_by, "root");
+        CHECK_STR(gg.ended_by_person, "dave");
         CHECK_INT(gg.state, GRANT_REVOKED);
-        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "dave", T + 21, &gg), -ESTALE);
-        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_EXPIRED, NULL, T + 21, &gg), -ESTALE);
-        CHECK_INT(store_end_grant(s, "g0000000000000299", GRANT_REVOKED, "dave", T + 21, &gg), -ENOENT);
-        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_ACTIVE, "dave", T + 21, &gg), -EINVAL);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "dave", NULL, T + 21, &gg), -ESTALE);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_EXPIRED, NULL, NULL, T + 21, &gg), -ESTALE);
+        CHECK_INT(store_end_grant(s, "g0000000000000299", GRANT_REVOKED, "dave", NULL, T + 21, &gg), -ENOENT);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_ACTIVE, "dave", NULL, T + 21, &gg), -EINVAL);
         CHECK_INT(store_get_grant(s, "g0000000000000200", &gg), 0);
         CHECK_INT(gg.state, GRANT_REVOKED);
         CHECK_INT(gg.ended_at, T + 20);
@@ -891,7 +894,7 @@ typedef struct ReentrantCtx {
 /* A callback that writes to the store while being called from it. */
 static int revoke_each(const GrantRecord *g, void *userdata) {
         ReentrantCtx *c = userdata;
-        if (store_end_grant(c->s, g->id, GRANT_REVOKED, "root", 10, NULL) == 0)
+        if (store_end_grant(c->s, g->id, GRANT_REVOKED, "root", NULL, 10, NULL) == 0)
                 c->ended++;
         return 0;
 }
@@ -1394,7 +1397,7 @@ static void test_teardowns(void) {
 
         /* Revoked, with its reason, in one transaction. */
         CHECK_INT(store_transaction_begin(s), 0);
-        CHECK_INT(store_end_grant(s, g2.id, GRANT_REVOKED, "dave", T + 10, &gg), 0);
+        CHECK_INT(store_end_grant(s, g2.id, GRANT_REVOKED, "dave", NULL, T + 10, &gg), 0);
         CHECK_INT(store_set_teardown_reason(s, g2.id, "left the team"), 0);
         CHECK_INT(store_transaction_commit(s), 0);
         CHECK_INT(store_get_teardown(s, g2.id, &t), 0);
