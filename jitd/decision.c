@@ -76,7 +76,8 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         int r;
 
         if (!m || !in || !ret || !in->request_id || !in->approver || !jit_user_name_is_valid(in->approver) ||
-            !in->approver_person || !jit_user_name_is_valid(in->approver_person))
+            !in->approver_person || !jit_user_name_is_valid(in->approver_person) ||
+            (in->approver_login && !jit_user_name_is_valid(in->approver_login)))
                 return -EINVAL;
 
         r = store_get_request(m->store, in->request_id, &req);
@@ -86,12 +87,13 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         res.approvals_needed = quorum(m, req.action);
         res.max_duration_sec = m->config.policy[req.action].max_duration_sec;
 
-        if (strcmp(req.user, in->approver) == 0 || strcmp(req.user, in->approver_person) == 0) {
-                if (strcmp(in->approver, in->approver_person) == 0)
+        if (strcmp(req.user, in->approver) == 0 || strcmp(req.user, in->approver_person) == 0 ||
+            (in->approver_login && strcmp(req.user, in->approver_login) == 0)) {
+                if (strcmp(in->approver, req.user) == 0)
                         log_warning("%s tried to approve their own request %s.", in->approver, req.id);
                 else
-                        log_warning("%s (as %s) tried to approve their own request %s.", in->approver_person,
-                                    in->approver, req.id);
+                        log_warning("%s (as %s) tried to approve their own request %s.", req.user, in->approver,
+                                    req.id);
                 *ret = res;
                 return -EPERM;
         }
@@ -255,6 +257,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
 
         if (!m || !in || !ret || !in->request_id || !in->approver || !jit_user_name_is_valid(in->approver) ||
             (in->approver_person && !jit_user_name_is_valid(in->approver_person)) ||
+            (in->approver_login && !jit_user_name_is_valid(in->approver_login)) ||
             (in->reason && !jit_text_is_clean(in->reason, JIT_REASON_MAX)))
                 return -EINVAL;
 
@@ -267,14 +270,15 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
          * recorded as cancelled, not as an approver's denial; through sudo
          * too, where the account is root's and the person theirs. */
         withdrawal = strcmp(req.user, in->approver) == 0 ||
-                     (in->approver_person && strcmp(req.user, in->approver_person) == 0);
+                     (in->approver_person && strcmp(req.user, in->approver_person) == 0) ||
+                     (in->approver_login && strcmp(req.user, in->approver_login) == 0);
 
         r = store_transaction_begin(m->store);
         if (r < 0)
                 return r;
         if (withdrawal)
-                r = store_cancel_request(m->store, req.id, in->approver, in->approver_person, in->reason ?: "", now,
-                                         &req);
+                /* The requester withdrew it, through whatever account. */
+                r = store_cancel_request(m->store, req.id, in->approver, req.user, in->reason ?: "", now, &req);
         else
                 r = store_deny_request(m->store, req.id, in->approver, in->approver_person, in->reason ?: "", now,
                                        &req);

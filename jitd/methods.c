@@ -352,12 +352,21 @@ static const char *caller_name(Call *call) {
         return connection_user_name(call->c);
 }
 
-/* The person behind the call (person.h), NULL if none is known. */
+/* Whom the call counts as (person.h), NULL if no one is known. */
 static const char *caller_person(Call *call) {
         const char *person;
 
         (void) connection_person(call->c, &person);
         return person;
+}
+
+/* The user of the login the call comes from (person.h), NULL if none is
+ * known. */
+static const char *caller_login(Call *call) {
+        const char *login;
+
+        (void) connection_login(call->c, &login);
+        return login;
 }
 
 /* Approving and break-glass are one person's word: a caller must be one.
@@ -877,7 +886,7 @@ static int reply_decision_error(Call *call, const char *id, int r, const Decisio
 }
 
 static int method_approve(Call *call) {
-        const char *id, *approver, *person;
+        const char *id, *approver, *person, *login;
         int64_t duration = 0;
         DecisionResult res;
         struct json_object *p;
@@ -896,6 +905,10 @@ static int method_approve(Call *call) {
         person = caller_person_or_refuse(call, "an approval");
         if (!person)
                 return 0;
+        /* Whose login this is: the requester may not approve through
+         * another account either (sudo -u). Unknown, it could be theirs. */
+        if (connection_login(call->c, &login) == PERSON_UNKNOWN)
+                return reply_permission_denied(call, "unknown-person");
 
         /* The approver may choose any duration up to the policy maximum;
          * without one, the requester's wish (cut to the maximum). */
@@ -904,6 +917,7 @@ static int method_approve(Call *call) {
                                      .request_id = id,
                                      .approver = approver,
                                      .approver_person = person,
+                                     .approver_login = login,
                                      .via = "jitctl",
                                      .duration_sec = (uint64_t) duration,
                              },
@@ -937,7 +951,7 @@ static int method_approve(Call *call) {
  * pending one, which only takes access away. "cancel": true asks for
  * exactly that, so "jitctl cancel" never denies someone else's request. */
 static int method_deny(Call *call) {
-        const char *id, *approver, *person, *reason;
+        const char *id, *approver, *person, *login, *reason;
         bool cancel = false, own;
         RequestRecord req;
         DecisionResult res;
@@ -952,14 +966,16 @@ static int method_deny(Call *call) {
         if (!approver)
                 return reply_permission_denied(call, "unknown-user");
         /* Denying takes access away: root outside a login may (recorded as
-         * root alone). Whose request it is counts by person too, so the
-         * requester's "sudo jitctl deny" is a withdrawal, not an approver's
-         * denial. */
+         * root alone). Whose request it is counts by person and login too,
+         * so the requester's "sudo jitctl deny" is a withdrawal, not an
+         * approver's denial. */
         person = caller_person(call);
+        login = caller_login(call);
         r = store_get_request(call->m->store, id, &req);
         if (r < 0 && r != -ENOENT)
                 return reply_store_error(call, r);
-        own = r >= 0 && (streq_ptr(req.user, approver) || streq_ptr(req.user, person));
+        own = r >= 0 &&
+              (streq_ptr(req.user, approver) || streq_ptr(req.user, person) || streq_ptr(req.user, login));
         if (cancel && !own)
                 /* An unknown id reads the same: nothing of yours to cancel. */
                 return reply_permission_denied(call, "not-owner");
@@ -971,6 +987,7 @@ static int method_deny(Call *call) {
                                   .request_id = id,
                                   .approver = approver,
                                   .approver_person = person,
+                                  .approver_login = login,
                                   .via = "jitctl",
                                   .reason = reason,
                           },

@@ -160,7 +160,7 @@ int person_lookup_user_name(uid_t uid, char **ret) {
         return 0;
 }
 
-PersonStatus person_resolve(int pidfd, pid_t pid, uid_t uid, const char *account, char **ret) {
+PersonStatus person_login(int pidfd, pid_t pid, char **ret) {
         uid_t loginuid;
         int r;
 
@@ -169,24 +169,32 @@ PersonStatus person_resolve(int pidfd, pid_t pid, uid_t uid, const char *account
 
         r = person_read_loginuid(pidfd, pid, &loginuid);
         if (r < 0) {
-                log_debug_errno(r, "Cannot read the loginuid of pid %ld (uid %u): %m", (long) pid, (unsigned) uid);
+                log_debug_errno(r, "Cannot read the loginuid of pid %ld: %m", (long) pid);
                 return PERSON_UNKNOWN;
         }
-
-        if (loginuid == LOGINUID_UNSET) {
-                if (uid == 0)
-                        return PERSON_NONE;
-                if (!account)
-                        return PERSON_UNKNOWN;
-                *ret = strdup(account);
-                return *ret ? PERSON_KNOWN : PERSON_UNKNOWN;
-        }
+        if (loginuid == LOGINUID_UNSET)
+                return PERSON_NONE;
 
         r = person_lookup_user_name(loginuid, ret);
         if (r < 0) {
-                log_warning_errno(r, "Cannot name loginuid %u of pid %ld (uid %u): %m", (unsigned) loginuid, (long) pid,
-                                  (unsigned) uid);
+                log_warning_errno(r, "Cannot name loginuid %u of pid %ld: %m", (unsigned) loginuid, (long) pid);
                 return PERSON_UNKNOWN;
         }
         return PERSON_KNOWN;
+}
+
+PersonStatus person_of_caller(uid_t uid, const char *account, PersonStatus login, const char *login_name,
+                              char **ret) {
+        const char *who;
+
+        if (uid == 0) {
+                if (login != PERSON_KNOWN)
+                        return login;
+                who = login_name;
+        } else
+                who = account;
+        if (!who)
+                return PERSON_UNKNOWN;
+        *ret = strdup(who);
+        return *ret ? PERSON_KNOWN : PERSON_UNKNOWN;
 }

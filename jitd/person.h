@@ -1,10 +1,18 @@
 /* The person behind a connection. SO_PEERCRED names an account, and an
  * account is not always a person: root is whoever ran sudo, and any account
- * can be reached with sudo -u. Like logind and auditd, jitd takes the person
- * to be the user of the caller's login, the process's audit loginuid, which
- * pam_loginuid sets once at login and every process of that login inherits
- * across sudo and su. Approvals are counted, and self-approval refused, by
- * person. */
+ * can be reached with sudo -u. Like logind and auditd, jitd knows the user
+ * of the caller's login by the process's audit loginuid, which pam_loginuid
+ * sets once at login and every process of that login inherits across sudo
+ * and su.
+ *
+ * Root counts as the user of its login; any other account as itself. The
+ * login alone is no proof for an account that is not root: a process that
+ * starts outside any login (a service running as the account, a program
+ * a daemon starts for it without PAM)
+ * may set its own loginuid once, to anything, without privilege, and one
+ * admin must not vote as two that way. The login still refuses: nobody
+ * approves their own request from their own login, under whatever account
+ * (sudo -u). */
 #pragma once
 
 #include <stdbool.h>
@@ -31,15 +39,20 @@ int person_read_loginuid(int pidfd, pid_t pid, uid_t *ret);
 
 typedef enum PersonStatus {
         PERSON_KNOWN,   /* a user name */
-        PERSON_NONE,    /* uid 0 outside any login: a service, a timer, systemd-run */
+        PERSON_NONE,    /* outside any login (a service, a timer, systemd-run); as a person: root there */
         PERSON_UNKNOWN, /* cannot tell (the caller is gone, no name for the loginuid, /proc unreadable) */
 } PersonStatus;
 
-/* Who is behind a caller of account uid `uid` named `account` (NULL if it
- * has none): the loginuid's user when the loginuid is set; else, for an
- * account other than root, the account itself (a service account is its own
- * person); else no one. On PERSON_KNOWN *ret is a new string. */
-PersonStatus person_resolve(int pidfd, pid_t pid, uid_t uid, const char *account, char **ret);
+/* The user of the login process `pid` belongs to (its loginuid). On
+ * PERSON_KNOWN *ret is a new string. */
+PersonStatus person_login(int pidfd, pid_t pid, char **ret);
+
+/* Whom a caller of account uid `uid` named `account` (NULL if it has none),
+ * in the login `login` found by person_login(), counts as: root, the user
+ * of its login (none outside a login); another account, itself. On
+ * PERSON_KNOWN *ret is a new string. */
+PersonStatus person_of_caller(uid_t uid, const char *account, PersonStatus login, const char *login_name,
+                              char **ret);
 
 /* A user name from NSS for `uid`, when it is one jitd accepts in logs and
  * the store. 0 and *ret (a new string); -ENOENT: no (acceptable) name;

@@ -87,6 +87,7 @@ static void connection_free(Connection *c) {
         varlink_frame_buffer_done(&c->in);
         free(c->out);
         free(c->user_name);
+        free(c->login);
         free(c->person);
         free(c);
 }
@@ -317,16 +318,25 @@ const char *connection_user_name(Connection *c) {
         return c->user_name;
 }
 
-PersonStatus connection_person(Connection *c, const char **ret_name) {
-        if (!c->person_resolved) {
-                const char *account = connection_user_name(c);
+static void connection_resolve_person(Connection *c) {
+        if (c->person_resolved)
+                return;
+        /* Once per connection: a jitctl call is one connection. */
+        c->login_status = person_login(c->pidfd, c->pid, &c->login);
+        c->person_status = person_of_caller(c->uid, connection_user_name(c), c->login_status, c->login, &c->person);
+        c->person_resolved = true;
+}
 
-                /* Once per connection: a jitctl call is one connection. */
-                c->person_status = person_resolve(c->pidfd, c->pid, c->uid, account, &c->person);
-                c->person_resolved = true;
-        }
+PersonStatus connection_person(Connection *c, const char **ret_name) {
+        connection_resolve_person(c);
         *ret_name = c->person_status == PERSON_KNOWN ? c->person : NULL;
         return c->person_status;
+}
+
+PersonStatus connection_login(Connection *c, const char **ret_name) {
+        connection_resolve_person(c);
+        *ret_name = c->login_status == PERSON_KNOWN ? c->login : NULL;
+        return c->login_status;
 }
 
 void server_foreach_waiter(Server *s, const char *request_id, ConnectionCallback cb, void *userdata) {

@@ -38,8 +38,10 @@ struct Connection {
         int pidfd; /* the peer process, pinned at accept (-1: none): for its loginuid (person.h) */
         char *user_name; /* the uid's name, resolved on first use */
         bool user_name_resolved;
-        PersonStatus person_status; /* the person behind the call, resolved on first use */
-        char *person;
+        /* Resolved on first use (person.h): the user of the caller's login,
+         * and whom the caller counts as. */
+        PersonStatus login_status, person_status;
+        char *login, *person;
         bool person_resolved;
 
         VarlinkFrameBuffer in;
@@ -100,10 +102,12 @@ void connection_stream_begin(Connection *c, const char *request_id);
 
 /* The caller's user name from SO_PEERCRED via NSS, NULL if the uid has none. */
 const char *connection_user_name(Connection *c);
-/* The person behind the caller (person.h): the user of its login, its
- * account outside a login, none for root outside a login. The name is set
- * only for PERSON_KNOWN. */
+/* Whom the caller counts as (person.h): root, the user of its login (none
+ * outside a login); any other account, itself. The name is set only for
+ * PERSON_KNOWN. */
 PersonStatus connection_person(Connection *c, const char **ret_name);
+/* The user of the login the caller runs in (its audit loginuid). */
+PersonStatus connection_login(Connection *c, const char **ret_name);
 
 /* For the waiters of a request: every connection streaming on `request_id`. */
 typedef void (*ConnectionCallback)(Connection *c, void *userdata);

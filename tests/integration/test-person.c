@@ -8,9 +8,9 @@
  * Covered: self-approval through sudo refused (login, sudo, an extension;
  * sudo -u another admin too), the requester's deny through sudo is a
  * withdrawal, a quorum counts persons (root-by-X and X are one, two
- * persons through root are two), root outside a login may expire, revoke
- * and deny but not approve or grant, and both names in the audit trail
- * and in Show/List. */
+ * persons through root are two, an admin account is itself in anyone's
+ * login), root outside a login may expire, revoke and deny but not approve
+ * or grant, and both names in the audit trail and in Show. */
 
 #include <errno.h>
 #include <pwd.h>
@@ -132,7 +132,8 @@ static void test_self_approval(Jitd *j) {
         check_request(j, login, "pending", NULL, NULL);
         CHECK(!audit_has(j, "approval-recorded", "JIT_REQUEST_ID", login));
 
-        /* Through another admin's account (sudo -u nobody): the same person. */
+        /* Through another admin's account (sudo -u nobody): still from
+         * daemon's own login. */
         CHECK_INT(call_as_login(j, UID_NOBODY, GID_NOBODY, UID_DAEMON, JIT_METHOD_APPROVE,
                                 params("request_id", login, NULL), &reply),
                   0);
@@ -284,6 +285,32 @@ static void test_quorum(Jitd *j) {
         json_object_put(reply);
         check_request(j, id, "approved", "root", "sys");
         CHECK(audit_names(j, "request-approved", id, "root", "sys"));
+        CHECK_INT(call(j, JIT_METHOD_REVOKE, params("user", "daemon", NULL), &reply), 0);
+        json_object_put(reply);
+
+        /* An account other than root counts as itself in anyone's login:
+         * a process outside a login (a service) may set its loginuid to
+         * anything, and one admin must not vote as two that way. */
+        CHECK_INT(create_request(j, "daemon", "login", id, sizeof(id)), 0);
+        CHECK_INT(call_as_login(j, UID_NOBODY, GID_NOBODY, UID_BIN, JIT_METHOD_APPROVE, params("request_id", id, NULL),
+                                &reply),
+                  0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "approver_person"), "nobody");
+        CHECK_STR(reply_string(reply, "state"), "pending");
+        json_object_put(reply);
+        CHECK_INT(call_as_login(j, UID_NOBODY, GID_NOBODY, UID_SYS, JIT_METHOD_APPROVE, params("request_id", id, NULL),
+                                &reply),
+                  0);
+        CHECK_ERROR(reply, JIT_ERROR_CONFLICT);
+        CHECK_STR(reason_of(reply), "already-approved-by-you");
+        json_object_put(reply);
+        check_request(j, id, "pending", NULL, NULL);
+        /* bin, through sudo, is someone else: granted. */
+        CHECK_INT(call_root_as(j, UID_BIN, JIT_METHOD_APPROVE, params("request_id", id, NULL), &reply), 0);
+        CHECK_OK(reply);
+        CHECK_STR(reply_string(reply, "state"), "approved");
+        json_object_put(reply);
         CHECK_INT(call(j, JIT_METHOD_REVOKE, params("user", "daemon", NULL), &reply), 0);
         json_object_put(reply);
 }

@@ -1,8 +1,8 @@
 /* jitd/person.c against real processes: the pidfd of a socket's peer (the
  * kernel's SO_PEERPIDFD, or pidfd_open() where it has none), the audit
  * loginuid read through /proc, a process that has exited (a zombie whose
- * /proc entry is still there) refused rather than read, and who the person
- * is for root and for other accounts. Setting a child's loginuid needs root
+ * /proc entry is still there) refused rather than read, and whom root and
+ * other accounts count as. Setting a child's loginuid needs root
  * (or an unset loginuid); without, those checks are skipped. */
 
 #include <errno.h>
@@ -93,7 +93,7 @@ static void test_own_process(void) {
 static void test_child(void) {
         int go = -1, pidfd;
         uid_t read_back = 0;
-        char *name = NULL, path[64];
+        char *name = NULL, *login = NULL, path[64];
         pid_t pid;
 
         pid = spawn(2, &go);
@@ -110,16 +110,23 @@ static void test_child(void) {
         CHECK_INT(person_read_loginuid(pidfd, pid, &read_back), 0);
         CHECK_INT(read_back, 2);
 
-        /* Root in bin's login is bin; so is any other account. */
-        CHECK_INT(person_resolve(pidfd, pid, 0, "root", &name), PERSON_KNOWN);
+        /* It runs in bin's login. */
+        CHECK_INT(person_login(pidfd, pid, &login), PERSON_KNOWN);
+        CHECK_STR(login, "bin");
+        CHECK_INT(person_login(-1, pid, &name), PERSON_UNKNOWN);
+
+        /* Root in bin's login counts as bin; any other account as itself,
+         * whose login ever it runs in. */
+        CHECK_INT(person_of_caller(0, "root", PERSON_KNOWN, login, &name), PERSON_KNOWN);
         CHECK_STR(name, "bin");
         free(name);
         name = NULL;
-        CHECK_INT(person_resolve(pidfd, pid, 65534, "nobody", &name), PERSON_KNOWN);
-        CHECK_STR(name, "bin");
+        CHECK_INT(person_of_caller(65534, "nobody", PERSON_KNOWN, login, &name), PERSON_KNOWN);
+        CHECK_STR(name, "nobody");
         free(name);
         name = NULL;
-        CHECK_INT(person_resolve(-1, pid, 0, "root", &name), PERSON_UNKNOWN);
+        free(login);
+        login = NULL;
 
         /* It exits; a zombie keeps its pid and /proc entry until reaped,
          * but it is not the caller any more: nothing is read. */
@@ -128,7 +135,9 @@ static void test_child(void) {
         snprintf(path, sizeof(path), "/proc/%ld/loginuid", (long) pid);
         CHECK_INT(access(path, R_OK), 0);
         CHECK_INT(person_read_loginuid(pidfd, pid, &read_back), -ESRCH);
-        CHECK_INT(person_resolve(pidfd, pid, 0, "root", &name), PERSON_UNKNOWN);
+        CHECK_INT(person_login(pidfd, pid, &login), PERSON_UNKNOWN);
+        CHECK(login == NULL);
+        CHECK_INT(person_of_caller(0, "root", PERSON_UNKNOWN, NULL, &name), PERSON_UNKNOWN);
         CHECK(name == NULL);
         close(pidfd);
         waitpid(pid, NULL, 0);
@@ -150,13 +159,15 @@ static void test_outside_login(void) {
                 return;
         pidfd = person_peer_pidfd(-1, pid);
         CHECK(pidfd >= 0);
-        CHECK_INT(person_resolve(pidfd, pid, 0, "root", &name), PERSON_NONE);
+        CHECK_INT(person_login(pidfd, pid, &name), PERSON_NONE);
         CHECK(name == NULL);
-        CHECK_INT(person_resolve(pidfd, pid, 65534, "nobody", &name), PERSON_KNOWN);
+        CHECK_INT(person_of_caller(0, "root", PERSON_NONE, NULL, &name), PERSON_NONE);
+        CHECK(name == NULL);
+        CHECK_INT(person_of_caller(65534, "nobody", PERSON_NONE, NULL, &name), PERSON_KNOWN);
         CHECK_STR(name, "nobody");
         free(name);
         name = NULL;
-        CHECK_INT(person_resolve(pidfd, pid, 65534, NULL, &name), PERSON_UNKNOWN);
+        CHECK_INT(person_of_caller(65534, NULL, PERSON_NONE, NULL, &name), PERSON_UNKNOWN);
         close(go);
         waitpid(pid, NULL, 0);
         close(pidfd);
