@@ -257,7 +257,6 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
 
         if (!m || !in || !ret || !in->request_id || !in->approver || !jit_user_name_is_valid(in->approver) ||
             (in->approver_person && !jit_user_name_is_valid(in->approver_person)) ||
-            (in->approver_login && !jit_user_name_is_valid(in->approver_login)) ||
             (in->reason && !jit_text_is_clean(in->reason, JIT_REASON_MAX)))
                 return -EINVAL;
 
@@ -270,8 +269,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
          * recorded as cancelled, not as an approver's denial; through sudo
          * too, where the account is root's and the person theirs. */
         withdrawal = strcmp(req.user, in->approver) == 0 ||
-                     (in->approver_person && strcmp(req.user, in->approver_person) == 0) ||
-                     (in->approver_login && strcmp(req.user, in->approver_login) == 0);
+                     (in->approver_person && strcmp(req.user, in->approver_person) == 0);
 
         r = store_transaction_begin(m->store);
         if (r < 0)

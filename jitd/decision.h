@@ -28,9 +28,9 @@ typedef struct DecisionInput {
          * takes the requester's as a withdrawal. NULL: none known (root
          * outside a login); a review link's approver is its own person. */
         const char *approver_person;
-        /* The user of the login the decision came from (person.h), NULL if
-         * none: never the requester either, so nobody approves their own
-         * request through another account (sudo -u). */
+        /* Approve: the user of the login the decision came from (person.h),
+         * NULL if none: never the requester either, so nobody approves
+         * their own request through another account (sudo -u). */
         const char *approver_login;
         const char *via;        /* "jitctl", "web": recorded with the vote */
         uint64_t duration_sec;  /* approve: 0 = what was requested (cut to the policy maximum) */

@@ -360,15 +360,6 @@ static const char *caller_person(Call *call) {
         return person;
 }
 
-/* The user of the login the call comes from (person.h), NULL if none is
- * known. */
-static const char *caller_login(Call *call) {
-        const char *login;
-
-        (void) connection_login(call->c, &login);
-        return login;
-}
-
 /* Approving and break-glass are one person's word: a caller must be one.
  * Root outside any login (a service, a timer, systemd-run) is no one, and
  * a vote from it would count for nobody's quorum and stop nobody's
@@ -951,7 +942,7 @@ static int method_approve(Call *call) {
  * pending one, which only takes access away. "cancel": true asks for
  * exactly that, so "jitctl cancel" never denies someone else's request. */
 static int method_deny(Call *call) {
-        const char *id, *approver, *person, *login, *reason;
+        const char *id, *approver, *person, *reason;
         bool cancel = false, own;
         RequestRecord req;
         DecisionResult res;
@@ -966,16 +957,15 @@ static int method_deny(Call *call) {
         if (!approver)
                 return reply_permission_denied(call, "unknown-user");
         /* Denying takes access away: root outside a login may (recorded as
-         * root alone). Whose request it is counts by person and login too,
-         * so the requester's "sudo jitctl deny" is a withdrawal, not an
-         * approver's denial. */
+         * root alone). Whose request it is counts by person too, so the
+         * requester's "sudo jitctl deny" is a withdrawal, not an approver's
+         * denial. (Not by the login of another account: that only ever
+         * refuses, person.h.) */
         person = caller_person(call);
-        login = caller_login(call);
         r = store_get_request(call->m->store, id, &req);
         if (r < 0 && r != -ENOENT)
                 return reply_store_error(call, r);
-        own = r >= 0 &&
-              (streq_ptr(req.user, approver) || streq_ptr(req.user, person) || streq_ptr(req.user, login));
+        own = r >= 0 && (streq_ptr(req.user, approver) || streq_ptr(req.user, person));
         if (cancel && !own)
                 /* An unknown id reads the same: nothing of yours to cancel. */
                 return reply_permission_denied(call, "not-owner");
@@ -987,7 +977,6 @@ static int method_deny(Call *call) {
                                   .request_id = id,
                                   .approver = approver,
                                   .approver_person = person,
-                                  .approver_login = login,
                                   .via = "jitctl",
                                   .reason = reason,
                           },
