@@ -74,7 +74,14 @@ int jitctl_report_error(const char *error, struct json_object *params, const Cal
 
                 /* jitd names the rule that refused us; say it in words. */
                 if (r && strcmp(r, "own-request") == 0)
-                        fprintf(stderr, "jitctl: permission denied: nobody may decide their own request\n");
+                        fprintf(stderr, "jitctl: permission denied: nobody may decide their own request, "
+                                        "under their own account or another (sudo included)\n");
+                else if (r && strcmp(r, "no-person") == 0)
+                        fprintf(stderr, "jitctl: permission denied: root outside any login is nobody in "
+                                        "particular; approve from your own login (e.g. with sudo)\n");
+                else if (r && strcmp(r, "unknown-person") == 0)
+                        fprintf(stderr, "jitctl: permission denied: jitd cannot tell whose login this call "
+                                        "comes from\n");
                 else if (r && strcmp(r, "unknown-user") == 0)
                         fprintf(stderr,
                                 "jitctl: permission denied: jitd cannot resolve your uid to a user name\n");
@@ -275,6 +282,19 @@ const char *field_str(struct json_object *o, const char *key, const char *fallba
         struct json_object *v = member_of_type(o, key, json_type_string);
 
         return v ? jit_sanitize(json_object_get_string(v), buf, size) : fallback;
+}
+
+const char *field_who(struct json_object *o, const char *account_key, const char *person_key, const char *fallback,
+                      char *buf, size_t size) {
+        char account[JIT_USER_MAX + 1], person[JIT_USER_MAX + 1];
+
+        if (!field_str(o, account_key, NULL, account, sizeof(account)))
+                return fallback;
+        if (field_str(o, person_key, NULL, person, sizeof(person)) && strcmp(person, account) != 0)
+                snprintf(buf, size, "%s (%s)", account, person);
+        else
+                snprintf(buf, size, "%s", account);
+        return buf;
 }
 
 bool field_int(struct json_object *o, const char *key, int64_t *ret) {

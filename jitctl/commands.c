@@ -223,7 +223,7 @@ static int add_request_row(Table *t, struct json_object *r, bool with_user) {
 
 static int add_grant_row(Table *t, struct json_object *g, bool with_user) {
         char id[JIT_ID_MAX], user[JIT_USER_MAX + 1], action[16], state[32], expires[64],
-                approver[JIT_USER_MAX + 1], reason[JIT_REASON_MAX + 1];
+                approver[WHO_MAX], reason[JIT_REASON_MAX + 1];
         int64_t v;
         const char *cells[TABLE_COLUMNS_MAX];
         size_t n = 0;
@@ -248,7 +248,7 @@ static int add_grant_row(Table *t, struct json_object *g, bool with_user) {
         else
                 cells[n++] = field_str(g, "state", "?", state, sizeof(state));
         cells[n++] = field_int(g, "expires_at", &v) ? format_when(v, expires, sizeof(expires)) : "-";
-        cells[n++] = field_str(g, "approver", "-", approver, sizeof(approver));
+        cells[n++] = field_who(g, "approver", "approver_person", "-", approver, sizeof(approver));
         cells[n++] = field_str(g, "reason", "-", reason, sizeof(reason));
         return table_add_row(t, cells);
 }
@@ -427,7 +427,7 @@ static void show_request(struct json_object *r) {
         if (strcmp(field_str(r, "state", "", s1, sizeof(s1)), "pending") == 0)
                 show_time(r, "Expires:", "expires_at");
         show_time(r, "Decided:", "decided_at");
-        show_line("Decided by:", field_str(r, "decided_by", NULL, s1, sizeof(s1)));
+        show_line("Decided by:", field_who(r, "decided_by", "decided_by_person", NULL, s1, sizeof(s1)));
         show_line("Decision:", field_str(r, "decision_reason", NULL, s1, sizeof(s1)));
         show_line("Grant:", field_str(r, "grant_id", NULL, s1, sizeof(s1)));
 }
@@ -468,12 +468,12 @@ static void show_grant(struct json_object *g, struct json_object *sessions) {
         show_line("State:", field_str(g, "state", "?", s1, sizeof(s1)));
         show_line("Request:", field_str(g, "request_id", NULL, s1, sizeof(s1)));
         show_line("Extends:", field_str(g, "extends", NULL, s1, sizeof(s1)));
-        show_line("Approver:", field_str(g, "approver", NULL, s1, sizeof(s1)));
+        show_line("Approver:", field_who(g, "approver", "approver_person", NULL, s1, sizeof(s1)));
         show_line("Reason:", field_str(g, "reason", NULL, s1, sizeof(s1)));
         show_time(g, "Created:", "created_at");
         show_time(g, "Expires:", "expires_at");
         show_time(g, "Ended:", "ended_at");
-        show_line("Ended by:", field_str(g, "ended_by", NULL, s1, sizeof(s1)));
+        show_line("Ended by:", field_who(g, "ended_by", "ended_by_person", NULL, s1, sizeof(s1)));
         show_line("Extended by:", field_str(g, "extended_by", NULL, s1, sizeof(s1)));
         show_sessions(sessions);
 }

@@ -64,6 +64,11 @@ void jitctl_print_json(struct json_object *params);
  * a user's text. The string getters return a sanitised copy in buf, or
  * `fallback` when the member is absent or not a string. */
 const char *field_str(struct json_object *o, const char *key, const char *fallback, char *buf, size_t size);
+/* Who decided: the account, with the person behind it where that is
+ * someone else ("root (alice)": alice approved with sudo). */
+#define WHO_MAX (2 * JIT_USER_MAX + 8)
+const char *field_who(struct json_object *o, const char *account_key, const char *person_key, const char *fallback,
+                      char *buf, size_t size);
 bool field_int(struct json_object *o, const char *key, int64_t *ret);
 bool field_bool(struct json_object *o, const char *key);
 struct json_object *field_array(struct json_object *o, const char *key);

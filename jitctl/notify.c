@@ -21,10 +21,10 @@ void show_notifications(struct json_object *params) {
                 printf("  Approvals:    %zu of %lld\n", n_votes, (long long) (needed > 0 ? needed : 1));
                 for (size_t i = 0; i < n_votes; i++) {
                         struct json_object *v = json_object_array_get_idx(votes, i);
-                        char who[JIT_USER_MAX + 1], via[32], when[64], d[32];
+                        char who[WHO_MAX], via[32], when[64], d[32];
                         int64_t t, duration;
 
-                        printf("    %s", field_str(v, "approver", "?", who, sizeof(who)));
+                        printf("    %s", field_who(v, "approver", "person", "?", who, sizeof(who)));
                         if (field_int(v, "approved_at", &t))
                                 printf("  %s", format_when(t, when, sizeof(when)));
                         if (field_str(v, "via", NULL, via, sizeof(via)))

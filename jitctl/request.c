@@ -47,7 +47,7 @@ static void progress(bool tty, const char *id, const char *code, uint64_t starte
 
 /* A final WaitDecision reply: print it, return the exit code. */
 static int report_decision(const JitctlArgs *args, struct json_object *params, const char *id) {
-        char state[32], who[JIT_USER_MAX + 1], grant[JIT_ID_MAX], reason[JIT_REASON_MAX + 1], when[128];
+        char state[32], who[WHO_MAX], grant[JIT_ID_MAX], reason[JIT_REASON_MAX + 1], when[128];
         const char *s = field_str(params, "state", "?", state, sizeof(state));
         int64_t expires;
 
@@ -57,7 +57,7 @@ static int report_decision(const JitctlArgs *args, struct json_object *params, c
         if (strcmp(s, "approved") == 0) {
                 if (!args->json)
                         printf("Approved by %s: grant %s, expires %s.\n",
-                               field_str(params, "approver", "?", who, sizeof(who)),
+                               field_who(params, "approver", "approver_person", "?", who, sizeof(who)),
                                field_str(params, "grant_id", "?", grant, sizeof(grant)),
                                field_int(params, "expires_at", &expires)
                                        ? format_when_full(expires, when, sizeof(when))
@@ -68,7 +68,7 @@ static int report_decision(const JitctlArgs *args, struct json_object *params, c
                 const char *r = field_str(params, "reason", NULL, reason, sizeof(reason));
 
                 fprintf(stderr, "jitctl: request %s was denied by %s%s%s\n", id,
-                        field_str(params, "approver", "?", who, sizeof(who)), r && r[0] ? ": " : "",
+                        field_who(params, "approver", "approver_person", "?", who, sizeof(who)), r && r[0] ? ": " : "",
                         r ? r : "");
                 return JITCTL_EXIT_FAILURE;
         }

@@ -106,6 +106,8 @@ typedef struct AuditValues {
         char rhost[JIT_RHOST_MAX + 8];
         char tty[JIT_TTY_MAX + 8];
         char approver[JIT_USER_MAX + 8];
+        char approver_person[JIT_USER_MAX + 8];
+        char approver_text[2 * JIT_USER_MAX + 24]; /* for the message: "root (alice)", or "carol" */
         char reason[JIT_REASON_MAX + 8];
         char session[JIT_SESSION_MAX + 8];
         char unit[64];
@@ -178,6 +180,12 @@ static void audit_values_fill(const AuditFields *f, AuditValues *v) {
         sanitize_field(f->rhost, v->rhost, sizeof(v->rhost));
         sanitize_field(f->tty, v->tty, sizeof(v->tty));
         sanitize_field(f->approver, v->approver, sizeof(v->approver));
+        sanitize_field(f->approver_person, v->approver_person, sizeof(v->approver_person));
+        /* The account, and who was behind it where that is someone else. */
+        if (v->approver_person[0] && strcmp(v->approver_person, v->approver) != 0)
+                snprintf(v->approver_text, sizeof(v->approver_text), "%s (%s)", v->approver, v->approver_person);
+        else
+                snprintf(v->approver_text, sizeof(v->approver_text), "%s", v->approver);
         sanitize_field(f->reason, v->reason, sizeof(v->reason));
         sanitize_field(f->session, v->session, sizeof(v->session));
         sanitize_field(f->unit, v->unit, sizeof(v->unit));
@@ -265,12 +273,12 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                 line_append_reason(l, v);
                 break;
         case AUDIT_REQUEST_APPROVED:
-                line_append(l, "%s approved %s's %s request %s on %s: grant %s until %s", or_unknown(v->approver),
+                line_append(l, "%s approved %s's %s request %s on %s: grant %s until %s", or_unknown(v->approver_text),
                             user, action, or_unknown(v->request_id), v->host, or_unknown(v->grant_id),
                             or_unknown(v->expires));
                 break;
         case AUDIT_REQUEST_DENIED:
-                line_append(l, "%s denied %s's %s request %s on %s", or_unknown(v->approver), user, action,
+                line_append(l, "%s denied %s's %s request %s on %s", or_unknown(v->approver_text), user, action,
                             or_unknown(v->request_id), v->host);
                 line_append_reason(l, v);
                 break;
@@ -292,12 +300,12 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
         case AUDIT_GRANT_EXPIRED:
                 line_append(l, "%s's %s grant %s on %s expired", user, action, or_unknown(v->grant_id), v->host);
                 if (v->approver[0])
-                        line_append(l, " (ended by %s)", v->approver);
+                        line_append(l, " (ended by %s)", v->approver_text);
                 if (v->reason[0])
                         line_append(l, ": %s", v->reason);
                 break;
         case AUDIT_GRANT_REVOKED:
-                line_append(l, "%s revoked %s's %s grant %s on %s", or_unknown(v->approver), user, action,
+                line_append(l, "%s revoked %s's %s grant %s on %s", or_unknown(v->approver_text), user, action,
                             or_unknown(v->grant_id), v->host);
                 line_append_reason(l, v);
                 break;
@@ -325,7 +333,7 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                  * a grant, and a break-glass account let through by policy. */
                 if (v->grant_id[0] && !v->service[0]) {
                         line_append(l, "%s issued break-glass %s grant %s to %s on %s until %s",
-                                    or_unknown(v->approver), action, v->grant_id, user, v->host,
+                                    or_unknown(v->approver_text), action, v->grant_id, user, v->host,
                                     or_unknown(v->expires));
                         line_append_reason(l, v);
                 } else if (v->grant_id[0]) {
@@ -374,7 +382,7 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                 break;
         case AUDIT_APPROVAL_RECORDED:
                 line_append(l, "%s approved %s's %s request %s on %s: %u of %u approvals, not granted yet",
-                            or_unknown(v->approver), user, action, or_unknown(v->request_id), v->host, f->approvals,
+                            or_unknown(v->approver_text), user, action, or_unknown(v->request_id), v->host, f->approvals,
                             f->approvals_needed);
                 break;
         case AUDIT_USER_MANAGER_STOPPED:
@@ -482,6 +490,7 @@ void audit_log(AuditEvent e, const AuditFields *f) {
         ADD_IF_SET("JIT_RHOST", v.rhost);
         ADD_IF_SET("JIT_TTY", v.tty);
         ADD_IF_SET("JIT_APPROVER", v.approver);
+        ADD_IF_SET("JIT_APPROVER_PERSON", v.approver_person);
         if (f->expires > 0) {
                 snprintf(expires, sizeof(expires), "%" PRIi64, f->expires);
                 ADD("JIT_EXPIRES", expires);

@@ -39,7 +39,8 @@ typedef struct AuditFields {
         const char *service;
         const char *rhost;
         const char *tty;
-        const char *approver;
+        const char *approver;        /* JIT_APPROVER: the account that decided (root for sudo jitctl) */
+        const char *approver_person; /* JIT_APPROVER_PERSON: the person behind it (person.h), when known */
         const char *reason;
         const char *session;
         const char *unit;       /* JIT_UNIT: a systemd unit jitd acted on */

@@ -1,6 +1,7 @@
 /* Approve and deny, for every way an approver can decide (jitctl over
  * io.jit, the review page over HTTP). See decision.h. The transaction is
- * what makes "first decision wins" and "one person counts once" hold:
+ * what makes "first decision wins" and "one person counts once" hold
+ * (a person, not an account: root-by-alice and alice are one):
  * the vote, the count, the flip of the request, the grant and the outcome
  * webhooks commit together or not at all. */
 
@@ -74,7 +75,9 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         bool in_tx = false;
         int r;
 
-        if (!m || !in || !ret || !in->request_id || !in->approver || !jit_user_name_is_valid(in->approver))
+        if (!m || !in || !ret || !in->request_id || !in->approver || !jit_user_name_is_valid(in->approver) ||
+            !in->approver_person || !jit_user_name_is_valid(in->approver_person) ||
+            (in->approver_login && !jit_user_name_is_valid(in->approver_login)))
                 return -EINVAL;
 
         r = store_get_request(m->store, in->request_id, &req);
@@ -84,8 +87,13 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         res.approvals_needed = quorum(m, req.action);
         res.max_duration_sec = m->config.policy[req.action].max_duration_sec;
 
-        if (strcmp(req.user, in->approver) == 0) {
-                log_warning("%s tried to approve their own request %s.", in->approver, req.id);
+        if (strcmp(req.user, in->approver) == 0 || strcmp(req.user, in->approver_person) == 0 ||
+            (in->approver_login && strcmp(req.user, in->approver_login) == 0)) {
+                if (strcmp(in->approver, req.user) == 0)
+                        log_warning("%s tried to approve their own request %s.", in->approver, req.id);
+                else
+                        log_warning("%s (as %s) tried to approve their own request %s.", req.user, in->approver,
+                                    req.id);
                 *ret = res;
                 return -EPERM;
         }
@@ -107,6 +115,7 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
 
         snprintf(vote.request_id, sizeof(vote.request_id), "%s", req.id);
         snprintf(vote.approver, sizeof(vote.approver), "%s", in->approver);
+        snprintf(vote.person, sizeof(vote.person), "%s", in->approver_person);
         snprintf(vote.via, sizeof(vote.via), "%s", in->via ?: "");
         vote.approved_at = now;
         vote.duration_sec = in->duration_sec;
@@ -148,6 +157,7 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
                                   .rhost = req.rhost,
                                   .tty = req.tty,
                                   .approver = in->approver,
+                                  .approver_person = in->approver_person,
                                   .reason = req.reason,
                                   .approvals = count,
                                   .approvals_needed = res.approvals_needed,
@@ -174,6 +184,7 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         g.expires_at = req.extends_grant_id[0] ? expiry_extension_deadline(m, &req, now, effective)
                                                : deadline_after(now, effective);
         snprintf(g.approver, sizeof(g.approver), "%s", in->approver);
+        snprintf(g.approver_person, sizeof(g.approver_person), "%s", in->approver_person);
         snprintf(g.reason, sizeof(g.reason), "%s", req.reason);
         g.state = GRANT_ACTIVE;
 
@@ -193,6 +204,7 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         req.state = REQUEST_APPROVED;
         req.decided_at = now;
         snprintf(req.decided_by, sizeof(req.decided_by), "%s", in->approver);
+        snprintf(req.decided_by_person, sizeof(req.decided_by_person), "%s", in->approver_person);
         snprintf(req.grant_id, sizeof(req.grant_id), "%s", g.id);
 
         r = notify_enqueue(m, &req, NOTIFY_EVENT_APPROVED, now);
@@ -214,6 +226,7 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
                           .rhost = req.rhost,
                           .tty = req.tty,
                           .approver = in->approver,
+                          .approver_person = in->approver_person,
                           .reason = req.reason,
                           .expires = g.expires_at,
                   });
@@ -243,6 +256,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         int r;
 
         if (!m || !in || !ret || !in->request_id || !in->approver || !jit_user_name_is_valid(in->approver) ||
+            (in->approver_person && !jit_user_name_is_valid(in->approver_person)) ||
             (in->reason && !jit_text_is_clean(in->reason, JIT_REASON_MAX)))
                 return -EINVAL;
 
@@ -252,16 +266,20 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         res.request = req;
         res.approvals_needed = quorum(m, req.action);
         /* The requester saying no to their own request is a withdrawal:
-         * recorded as cancelled, not as an approver's denial. */
-        withdrawal = strcmp(req.user, in->approver) == 0;
+         * recorded as cancelled, not as an approver's denial; through sudo
+         * too, where the account is root's and the person theirs. */
+        withdrawal = strcmp(req.user, in->approver) == 0 ||
+                     (in->approver_person && strcmp(req.user, in->approver_person) == 0);
 
         r = store_transaction_begin(m->store);
         if (r < 0)
                 return r;
         if (withdrawal)
-                r = store_cancel_request(m->store, req.id, in->approver, in->reason ?: "", now, &req);
+                /* The requester withdrew it, through whatever account. */
+                r = store_cancel_request(m->store, req.id, in->approver, req.user, in->reason ?: "", now, &req);
         else
-                r = store_deny_request(m->store, req.id, in->approver, in->reason ?: "", now, &req);
+                r = store_deny_request(m->store, req.id, in->approver, in->approver_person, in->reason ?: "", now,
+                                       &req);
         /* A withdrawal closes the request for the approvers too: they are
          * told it was withdrawn, not that somebody denied it. */
         if (r >= 0)
@@ -285,6 +303,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
                           .rhost = req.rhost,
                           .tty = req.tty,
                           .approver = withdrawal ? NULL : in->approver,
+                          .approver_person = withdrawal ? NULL : in->approver_person,
                           .reason = in->reason,
                   });
 

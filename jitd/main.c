@@ -50,7 +50,9 @@
 /* The name a re-executed jitd finds on a socket it bound itself (rather
  * than one systemd passed), so it still removes the file when it stops. */
 #define OWN_SOCKET_FD_NAME "jitd-own-socket"
-/* Descriptors beyond max_connections: store, journal, listener, slack. */
+/* Descriptors per connection: its socket and the peer's pidfd (person.h). */
+#define FDS_PER_CONNECTION 2U
+/* Descriptors beyond the connections': store, journal, listener, slack. */
 #define FD_OVERHEAD 64U
 /* On SIGTERM, how long calls already accepted may take to be answered. */
 #define JITD_DRAIN_USEC (2U * 1000U * 1000U)
@@ -412,15 +414,15 @@ static void open_system_bus(Manager *m) {
 
 static void raise_fd_limit(unsigned max_connections) {
         struct rlimit rl;
-        rlim_t want = (rlim_t) max_connections + FD_OVERHEAD;
+        rlim_t want = (rlim_t) max_connections * FDS_PER_CONNECTION + FD_OVERHEAD;
 
         if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
                 return;
         rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
-                log_warning("File descriptor limit %llu is below max_connections + %u; "
+                log_warning("File descriptor limit %llu is below %u per connection + %u; "
                             "connections may be refused.",
-                            (unsigned long long) rl.rlim_cur, FD_OVERHEAD);
+                            (unsigned long long) rl.rlim_cur, FDS_PER_CONNECTION, FD_OVERHEAD);
 }
 
 static const char *config_file_path(void) {

@@ -93,6 +93,8 @@ static struct json_object *request_to_json(const RequestRecord *r) {
                         add_int(o, "decided_at", r->decided_at);
                 if (!isempty(r->decided_by))
                         add_string(o, "decided_by", r->decided_by);
+                if (!isempty(r->decided_by_person))
+                        add_string(o, "decided_by_person", r->decided_by_person);
                 if (!isempty(r->decision_reason))
                         add_string(o, "decision_reason", r->decision_reason);
                 if (!isempty(r->grant_id))
@@ -115,6 +117,8 @@ static struct json_object *grant_to_json(const GrantRecord *g) {
         add_int(o, "created_at", g->created_at);
         add_int(o, "expires_at", g->expires_at);
         add_string(o, "approver", g->approver);
+        if (!isempty(g->approver_person))
+                add_string(o, "approver_person", g->approver_person);
         add_string(o, "reason", g->reason);
         add_string(o, "state", grant_state_to_string(g->state));
         add_bool(o, "breakglass", g->breakglass);
@@ -127,6 +131,8 @@ static struct json_object *grant_to_json(const GrantRecord *g) {
                         add_int(o, "ended_at", g->ended_at);
                 if (!isempty(g->ended_by))
                         add_string(o, "ended_by", g->ended_by);
+                if (!isempty(g->ended_by_person))
+                        add_string(o, "ended_by_person", g->ended_by_person);
         }
         return o;
 }
@@ -367,6 +373,36 @@ static const char *caller_name(Call *call) {
         return connection_user_name(call->c);
 }
 
+/* Whom the call counts as (person.h), NULL if no one is known. */
+static const char *caller_person(Call *call) {
+        const char *person;
+
+        (void) connection_person(call->c, &person);
+        return person;
+}
+
+/* Approving and break-glass are one person's word: a caller must be one.
+ * Root outside any login (a service, a timer, systemd-run) is no one, and
+ * a vote from it would count for nobody's quorum and stop nobody's
+ * self-approval; so is a caller jitd cannot tell. NULL and the reply sent
+ * unless the caller is a person. */
+static const char *caller_person_or_refuse(Call *call, const char *what) {
+        const char *person;
+
+        switch (connection_person(call->c, &person)) {
+        case PERSON_KNOWN:
+                return person;
+        case PERSON_NONE:
+                log_notice("Refused %s by root outside any login (pid %u): no person to hold to it.", what,
+                           (unsigned) call->c->pid);
+                (void) reply_permission_denied(call, "no-person");
+                return NULL;
+        default:
+                (void) reply_permission_denied(call, "unknown-person");
+                return NULL;
+        }
+}
+
 /* uid 0 may name anyone; everyone else only themselves. */
 static bool caller_may_act_for(Call *call, const char *user) {
         return caller_is_root(call) || streq_ptr(caller_name(call), user);
@@ -509,10 +545,14 @@ static struct json_object *decision_parameters(Manager *m, const RequestRecord *
                 if (grant)
                         add_int(p, "expires_at", grant->expires_at);
                 add_string(p, "approver", r->decided_by);
+                if (!isempty(r->decided_by_person))
+                        add_string(p, "approver_person", r->decided_by_person);
                 break;
         }
         case REQUEST_DENIED:
                 add_string(p, "approver", r->decided_by);
+                if (!isempty(r->decided_by_person))
+                        add_string(p, "approver_person", r->decided_by_person);
                 add_string(p, "reason", r->decision_reason);
                 break;
         default:
@@ -888,7 +928,7 @@ static int reply_decision_error(Call *call, const char *id, int r, const Decisio
 }
 
 static int method_approve(Call *call) {
-        const char *id, *approver;
+        const char *id, *approver, *person, *login;
         int64_t duration = 0;
         DecisionResult res;
         struct json_object *p;
@@ -904,6 +944,13 @@ static int method_approve(Call *call) {
         approver = caller_name(call);
         if (!approver)
                 return reply_permission_denied(call, "unknown-user");
+        person = caller_person_or_refuse(call, "an approval");
+        if (!person)
+                return 0;
+        /* Whose login this is: the requester may not approve through
+         * another account either (sudo -u). Unknown, it could be theirs. */
+        if (connection_login(call->c, &login) == PERSON_UNKNOWN)
+                return reply_permission_denied(call, "unknown-person");
 
         /* The approver may choose any duration up to the policy maximum;
          * without one, the requester's wish (cut to the maximum). */
@@ -911,6 +958,8 @@ static int method_approve(Call *call) {
                              &(DecisionInput) {
                                      .request_id = id,
                                      .approver = approver,
+                                     .approver_person = person,
+                                     .approver_login = login,
                                      .via = "jitctl",
                                      .duration_sec = (uint64_t) duration,
                              },
@@ -925,6 +974,7 @@ static int method_approve(Call *call) {
         add_string(p, "user", res.request.user);
         add_string(p, "action", action_name(res.request.action));
         add_string(p, "approver", approver);
+        add_string(p, "approver_person", person);
         if (res.outcome == DECISION_APPROVED) {
                 add_string(p, "state", request_state_to_string(REQUEST_APPROVED));
                 add_string(p, "grant_id", res.grant.id);
@@ -943,7 +993,7 @@ static int method_approve(Call *call) {
  * pending one, which only takes access away. "cancel": true asks for
  * exactly that, so "jitctl cancel" never denies someone else's request. */
 static int method_deny(Call *call) {
-        const char *id, *approver, *reason;
+        const char *id, *approver, *person, *reason;
         bool cancel = false, own;
         RequestRecord req;
         DecisionResult res;
@@ -957,10 +1007,16 @@ static int method_deny(Call *call) {
         approver = caller_name(call);
         if (!approver)
                 return reply_permission_denied(call, "unknown-user");
+        /* Denying takes access away: root outside a login may (recorded as
+         * root alone). Whose request it is counts by person too, so the
+         * requester's "sudo jitctl deny" is a withdrawal, not an approver's
+         * denial. (Not by the login of another account: that only ever
+         * refuses, person.h.) */
+        person = caller_person(call);
         r = store_get_request(call->m->store, id, &req);
         if (r < 0 && r != -ENOENT)
                 return reply_store_error(call, r);
-        own = r >= 0 && streq_ptr(req.user, approver);
+        own = r >= 0 && (streq_ptr(req.user, approver) || streq_ptr(req.user, person));
         if (cancel && !own)
                 /* An unknown id reads the same: nothing of yours to cancel. */
                 return reply_permission_denied(call, "not-owner");
@@ -971,6 +1027,7 @@ static int method_deny(Call *call) {
                           &(DecisionInput) {
                                   .request_id = id,
                                   .approver = approver,
+                                  .approver_person = person,
                                   .via = "jitctl",
                                   .reason = reason,
                           },
@@ -1021,14 +1078,14 @@ static int collect_grant_id(const GrantRecord *g, void *userdata) {
 
 /* End a grant, and record a revocation's reason with its pending teardown
  * (the store wrote that row with the grant's end), in one transaction. */
-static int end_grant(Store *store, const char *grant_id, GrantState state, const char *by, const char *reason,
-                     int64_t now, GrantRecord *ret) {
+static int end_grant(Store *store, const char *grant_id, GrantState state, const char *by, const char *by_person,
+                     const char *reason, int64_t now, GrantRecord *ret) {
         int r;
 
         r = store_transaction_begin(store);
         if (r < 0)
                 return r;
-        r = store_end_grant(store, grant_id, state, by, now, ret);
+        r = store_end_grant(store, grant_id, state, by, by_person, now, ret);
         if (r >= 0 && reason && *reason)
                 r = store_set_teardown_reason(store, grant_id, reason);
         if (r >= 0)
@@ -1080,7 +1137,8 @@ static int method_revoke(Call *call) {
         for (size_t i = 0; i < list.n; i++) {
                 GrantRecord g;
 
-                r = end_grant(call->m->store, list.ids[i], GRANT_REVOKED, by, reason, call->now, &g);
+                r = end_grant(call->m->store, list.ids[i], GRANT_REVOKED, by, caller_person(call), reason, call->now,
+                              &g);
                 if (grant_id && (r == -ENOENT || r == -ESTALE)) {
                         free(list.ids);
                         json_object_put(revoked);
@@ -1145,7 +1203,7 @@ static int method_expire(Call *call) {
         if (g.expires_at > call->now)
                 return reply_conflict(call, grant_state_to_string(GRANT_ACTIVE), NULL, g.expires_at);
 
-        r = end_grant(call->m->store, grant_id, GRANT_EXPIRED, by, NULL, call->now, &g);
+        r = end_grant(call->m->store, grant_id, GRANT_EXPIRED, by, caller_person(call), NULL, call->now, &g);
         if (r == -ESTALE) {
                 if (store_get_grant(call->m->store, grant_id, &g) < 0)
                         return reply_conflict(call, "unknown", NULL, 0);
@@ -1168,7 +1226,7 @@ static int method_expire(Call *call) {
 }
 
 static int method_grant(Call *call) {
-        const char *user, *reason, *by;
+        const char *user, *reason, *by, *person;
         JitAction action;
         int64_t duration;
         uint64_t effective;
@@ -1186,6 +1244,10 @@ static int method_grant(Call *call) {
         by = caller_name(call);
         if (!by)
                 return reply_permission_denied(call, "unknown-user");
+        /* Nobody reviews a break-glass grant: it must at least say who. */
+        person = caller_person_or_refuse(call, "a break-glass grant");
+        if (!person)
+                return 0;
 
         /* Break-glass must say why: it is the one grant nobody reviewed. */
         if (isempty(reason))
@@ -1205,6 +1267,7 @@ static int method_grant(Call *call) {
         g.created_at = call->now;
         g.expires_at = deadline_after(call->now, effective);
         snprintf(g.approver, sizeof(g.approver), "%s", by);
+        snprintf(g.approver_person, sizeof(g.approver_person), "%s", person);
         snprintf(g.reason, sizeof(g.reason), "%s", reason);
         g.state = GRANT_ACTIVE;
         g.breakglass = true;
@@ -1219,6 +1282,7 @@ static int method_grant(Call *call) {
                           .user = g.user,
                           .action = action_name(action),
                           .approver = by,
+                          .approver_person = person,
                           .reason = reason,
                           .expires = g.expires_at,
                   });

@@ -994,6 +994,7 @@ int notify_show_request(Manager *m, const RequestRecord *r, struct json_object *
                 if (!e)
                         return -ENOMEM;
                 json_object_object_add(e, "approver", json_object_new_string(votes[i].approver));
+                json_object_object_add(e, "person", json_object_new_string(votes[i].person));
                 json_object_object_add(e, "approved_at", json_object_new_int64(votes[i].approved_at));
                 if (votes[i].duration_sec > 0)
                         json_object_object_add(e, "duration", json_object_new_int64((int64_t) votes[i].duration_sec));

@@ -263,6 +263,9 @@ int review_on_decision(HttpServer *s, const HttpReviewRequest *req, HttpReply *r
         in = (DecisionInput){
                 .request_id = rv.request.id,
                 .approver = rv.approver,
+                /* The link (or the trusted header) names a person, not an
+                 * account that someone else could be behind. */
+                .approver_person = rv.approver,
                 .via = "web",
                 .duration_sec = d.kind == REVIEW_DECISION_KIND_APPROVE ? d.duration_sec : 0,
                 .reason = d.kind == REVIEW_DECISION_KIND_DENY ? d.reason : NULL,

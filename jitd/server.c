@@ -15,7 +15,6 @@
  * next loop iteration. */
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,9 +82,13 @@ static void connection_free(Connection *c) {
         sd_event_source_disable_unref(c->defer_source);
         if (c->fd >= 0)
                 close(c->fd);
+        if (c->pidfd >= 0)
+                close(c->pidfd);
         varlink_frame_buffer_done(&c->in);
         free(c->out);
         free(c->user_name);
+        free(c->login);
+        free(c->person);
         free(c);
 }
 
@@ -296,49 +299,44 @@ void connection_stream_begin(Connection *c, const char *request_id) {
 }
 
 const char *connection_user_name(Connection *c) {
-        _cleanup_free_ char *buf = NULL;
-        struct passwd pw, *result = NULL;
-        size_t size = 4096;
         int r;
 
         if (c->user_name_resolved)
                 return c->user_name;
 
-        for (;;) {
-                free(buf);
-                buf = malloc(size);
-                if (!buf)
-                        return NULL; /* not cached: a later call may succeed */
-
-                r = getpwuid_r(c->uid, &pw, buf, size, &result);
-                if (r != ERANGE || size >= 1024U * 1024U)
-                        break;
-                size *= 2;
+        r = person_lookup_user_name(c->uid, &c->user_name);
+        if (r == -ENOENT) {
+                log_debug("uid %u has no user name.", (unsigned) c->uid);
+                c->user_name_resolved = true;
+                return NULL;
         }
-
-        if (r != 0) {
+        if (r < 0) {
                 log_warning_errno(r, "Cannot resolve uid %u: %m", (unsigned) c->uid);
                 return NULL; /* NSS trouble: not cached, try again next call */
         }
-
         c->user_name_resolved = true;
-        if (!result) {
-                log_debug("uid %u has no user name.", (unsigned) c->uid);
-                return NULL;
-        }
-
-        /* Identity from NSS still goes into logs and the store: insist on a
-         * sane name, as for names given in calls. */
-        if (!jit_user_name_is_valid(result->pw_name)) {
-                log_warning("uid %u has a user name jitd does not accept, treating it as unnamed.",
-                            (unsigned) c->uid);
-                return NULL;
-        }
-
-        c->user_name = strdup(result->pw_name);
-        if (!c->user_name)
-                c->user_name_resolved = false;
         return c->user_name;
+}
+
+static void connection_resolve_person(Connection *c) {
+        if (c->person_resolved)
+                return;
+        /* Once per connection: a jitctl call is one connection. */
+        c->login_status = person_login(c->pidfd, c->pid, &c->login);
+        c->person_status = person_of_caller(c->uid, connection_user_name(c), c->login_status, c->login, &c->person);
+        c->person_resolved = true;
+}
+
+PersonStatus connection_person(Connection *c, const char **ret_name) {
+        connection_resolve_person(c);
+        *ret_name = c->person_status == PERSON_KNOWN ? c->person : NULL;
+        return c->person_status;
+}
+
+PersonStatus connection_login(Connection *c, const char **ret_name) {
+        connection_resolve_person(c);
+        *ret_name = c->login_status == PERSON_KNOWN ? c->login : NULL;
+        return c->login_status;
 }
 
 void server_foreach_waiter(Server *s, const char *request_id, ConnectionCallback cb, void *userdata) {
@@ -557,6 +555,7 @@ static int connection_new(Server *s, int fd, const struct ucred *cred, Connectio
         c->uid = cred->uid;
         c->gid = cred->gid;
         c->pid = cred->pid;
+        c->pidfd = -1;
         varlink_frame_buffer_init(&c->in);
         c->in.max = JIT_MESSAGE_SIZE_MAX;
 
@@ -710,6 +709,14 @@ static int on_listen_io(sd_event_source *source, int fd, uint32_t revents, void 
                         continue;
                 }
                 TAKE_FD(cfd);
+
+                /* Pinned now, while the peer is most likely still the
+                 * process that connected; without it the connection has no
+                 * person jitd can vouch for (person.h), and works otherwise. */
+                c->pidfd = person_peer_pidfd(c->fd, c->pid);
+                if (c->pidfd < 0)
+                        log_debug_errno(c->pidfd, "No pidfd for pid %u of uid %u: %m", (unsigned) c->pid,
+                                        (unsigned) c->uid);
 
                 /* A client sends its call right after connect(), so it is
                  * usually here already: answer it now rather than after

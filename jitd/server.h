@@ -10,6 +10,7 @@
 
 #include "jit-protocol.h"
 #include "jitd.h"
+#include "person.h"
 #include "varlink.h"
 
 /* Calls handled per connection per event-loop wakeup, so one busy client
@@ -33,9 +34,15 @@ struct Connection {
         int fd;
         uid_t uid; /* SO_PEERCRED, the only identity we trust */
         gid_t gid;
-        pid_t pid; /* never identity; only to find the logind session of root's sudo calls */
+        pid_t pid; /* never identity alone; see pidfd */
+        int pidfd; /* the peer process, pinned at accept (-1: none): for its loginuid (person.h) */
         char *user_name; /* the uid's name, resolved on first use */
         bool user_name_resolved;
+        /* Resolved on first use (person.h): the user of the caller's login,
+         * and whom the caller counts as. */
+        PersonStatus login_status, person_status;
+        char *login, *person;
+        bool person_resolved;
 
         VarlinkFrameBuffer in;
         char *out;
@@ -98,6 +105,12 @@ void connection_stream_begin(Connection *c, const char *request_id);
 
 /* The caller's user name from SO_PEERCRED via NSS, NULL if the uid has none. */
 const char *connection_user_name(Connection *c);
+/* Whom the caller counts as (person.h): root, the user of its login (none
+ * outside a login); any other account, itself. The name is set only for
+ * PERSON_KNOWN. */
+PersonStatus connection_person(Connection *c, const char **ret_name);
+/* The user of the login the caller runs in (its audit loginuid). */
+PersonStatus connection_login(Connection *c, const char **ret_name);
 
 /* For the waiters of a request: every connection streaming on `request_id`. */
 typedef void (*ConnectionCallback)(Connection *c, void *userdata);

@@ -582,7 +582,8 @@ int store_record_approval(Store *s, const ApprovalRecord *a, int64_t now, uint64
         int64_t count, min_duration;
         int k;
 
-        if (!s || !a || !FIELD_OK(a->request_id, true) || !FIELD_OK(a->approver, true) || !FIELD_OK(a->via, false) ||
+        if (!s || !a || !FIELD_OK(a->request_id, true) || !FIELD_OK(a->approver, true) || !FIELD_OK(a->person, true) ||
+            !FIELD_OK(a->via, false) ||
             a->duration_sec > INT64_MAX || default_duration == 0 || default_duration > INT64_MAX)
                 return -EINVAL;
 
@@ -606,14 +607,15 @@ int store_record_approval(Store *s, const ApprovalRecord *a, int64_t now, uint64
                 _cleanup_finalize_ sqlite3_stmt *st = NULL;
 
                 k = prepare(s,
-                            "INSERT INTO approvals (request_id, approver, approved_at, duration, via)"
-                            " VALUES (?1, ?2, ?3, ?4, ?5)",
+                            "INSERT INTO approvals (request_id, approver, approved_at, duration, via, person)"
+                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                             &st);
                 if (k < 0)
                         return k;
                 if (bind_text(st, 1, a->request_id) < 0 || bind_text(st, 2, a->approver) < 0 ||
                     bind_int(st, 3, a->approved_at > 0 ? a->approved_at : now) < 0 ||
-                    bind_int(st, 4, (int64_t) a->duration_sec) < 0 || bind_text(st, 5, a->via) < 0)
+                    bind_int(st, 4, (int64_t) a->duration_sec) < 0 || bind_text(st, 5, a->via) < 0 ||
+                    bind_text(st, 6, a->person) < 0)
                         return -ENOMEM;
                 k = run(st);
                 if (k < 0)
@@ -665,14 +667,14 @@ int store_count_approvals(Store *s, const char *request_id, unsigned *ret) {
         return 0;
 }
 
-bool store_has_approval(Store *s, const char *request_id, const char *approver) {
+bool store_has_approval(Store *s, const char *request_id, const char *person) {
         _cleanup_finalize_ sqlite3_stmt *st = NULL;
 
-        if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !arg_ok(approver, JIT_USER_MAX, true))
+        if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !arg_ok(person, JIT_USER_MAX, true))
                 return false;
-        if (prepare(s, "SELECT 1 FROM approvals WHERE request_id = ?1 AND approver = ?2", &st) < 0)
+        if (prepare(s, "SELECT 1 FROM approvals WHERE request_id = ?1 AND person = ?2", &st) < 0)
                 return false;
-        if (bind_text(st, 1, request_id) < 0 || bind_text(st, 2, approver) < 0)
+        if (bind_text(st, 1, request_id) < 0 || bind_text(st, 2, person) < 0)
                 return false;
         return step(st) > 0;
 }
@@ -686,8 +688,8 @@ int store_list_approvals(Store *s, const char *request_id, ApprovalRecord **ret,
         if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !ret || !ret_n)
                 return -EINVAL;
         k = prepare(s,
-                    "SELECT request_id, approver, approved_at, duration, via FROM approvals WHERE request_id = ?1"
-                    " ORDER BY approved_at, approver LIMIT ?2",
+                    "SELECT request_id, approver, approved_at, duration, via, person FROM approvals"
+                    " WHERE request_id = ?1 ORDER BY approved_at, person LIMIT ?2",
                     &st);
         if (k < 0)
                 return k;
@@ -704,7 +706,7 @@ int store_list_approvals(Store *s, const char *request_id, ApprovalRecord **ret,
                 *a = (ApprovalRecord){};
                 if (COL_STR(st, 0, a->request_id, true) < 0 || COL_STR(st, 1, a->approver, true) < 0 ||
                     column_int(st, 2, &a->approved_at) < 0 || column_int(st, 3, &duration) < 0 || duration < 0 ||
-                    COL_STR(st, 4, a->via, false) < 0) {
+                    COL_STR(st, 4, a->via, false) < 0 || COL_STR(st, 5, a->person, true) < 0) {
                         k = -EIO;
                         break;
                 }

@@ -99,21 +99,23 @@ int store_review_links_purge(Store *s, int64_t before);
 
 typedef struct ApprovalRecord {
         char request_id[JIT_ID_MAX];
-        char approver[JIT_USER_MAX + 1];
+        char approver[JIT_USER_MAX + 1]; /* the account that voted (jitctl: its SO_PEERCRED user) */
+        char person[JIT_USER_MAX + 1];   /* who that was (person.h); one vote per person */
         int64_t approved_at;
         uint64_t duration_sec; /* what this approver chose; 0: the request's */
         char via[16];          /* "jitctl", "web" */
 } ApprovalRecord;
 
 /* Record one approver's vote on a request that is pending and unexpired at
- * `now` (-ESTALE otherwise, -ENOENT if unknown, -EEXIST if this approver
- * already voted). *ret_count: votes so far, this one included;
+ * `now` (-ESTALE otherwise, -ENOENT if unknown, -EEXIST if this person
+ * already voted, under any account). *ret_count: votes so far, this one included;
  * *ret_min_duration: the shortest duration of all votes, a vote without a
  * choice counting as `default_duration`. Meant to run inside the caller's
  * transaction. */
 int store_record_approval(Store *s, const ApprovalRecord *a, int64_t now, uint64_t default_duration,
                           unsigned *ret_count, uint64_t *ret_min_duration);
 int store_count_approvals(Store *s, const char *request_id, unsigned *ret);
-bool store_has_approval(Store *s, const char *request_id, const char *approver);
+/* Has `person` voted on the request (under any account)? */
+bool store_has_approval(Store *s, const char *request_id, const char *person);
 /* Oldest first, at most 64. */
 int store_list_approvals(Store *s, const char *request_id, ApprovalRecord **ret, size_t *ret_n);

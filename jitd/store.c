@@ -299,6 +299,30 @@ static const Migration migrations[] = {
         "CREATE INDEX outbox_fair ON outbox (endpoint, turn, id) WHERE state = 'pending';\n"
         "CREATE INDEX outbox_requester_turn ON outbox (endpoint, requester, turn) WHERE state = 'pending';\n"
         "CREATE INDEX outbox_created ON outbox (created_at);\n" },
+        /* An account is not a person: root is whoever ran sudo (person.h).
+         * Who decided is recorded as both the account that called and the
+         * person behind it ('' where none was known: rows from before this
+         * step, a decision by root outside any login). A quorum counts
+         * persons, so the approvals table is rebuilt (as the outbox above)
+         * with the person in its key; a vote from before counted its
+         * account as the person, and keeps it. */
+        { "approver persons",
+        "ALTER TABLE requests ADD COLUMN decided_by_person TEXT NOT NULL DEFAULT '';\n"
+        "ALTER TABLE grants ADD COLUMN approver_person TEXT NOT NULL DEFAULT '';\n"
+        "ALTER TABLE grants ADD COLUMN ended_by_person TEXT NOT NULL DEFAULT '';\n"
+        "CREATE TABLE approvals_new (\n"
+        "        request_id TEXT NOT NULL REFERENCES requests (id),\n"
+        "        approver TEXT NOT NULL,\n" /* the account that called */
+        "        person TEXT NOT NULL,\n"   /* who it was: one vote each */
+        "        approved_at INTEGER NOT NULL,\n"
+        "        duration INTEGER NOT NULL DEFAULT 0 CHECK (duration >= 0),\n"
+        "        via TEXT NOT NULL DEFAULT '',\n"
+        "        PRIMARY KEY (request_id, person)\n"
+        ") STRICT, WITHOUT ROWID;\n"
+        "INSERT INTO approvals_new (request_id, approver, person, approved_at, duration, via)\n"
+        "        SELECT request_id, approver, approver, approved_at, duration, via FROM approvals;\n"
+        "DROP TABLE approvals;\n"
+        "ALTER TABLE approvals_new RENAME TO approvals;\n" },
 };
 
 _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
@@ -308,10 +332,10 @@ _Static_assert(ELEMENTSOF(migrations) == STORE_SCHEMA_VERSION,
 
 #define REQUEST_COLUMNS                                                                                    \
         "id, user, action, service, rhost, tty, reason, duration, match_code, state, created_at, expires_at, " \
-        "decided_at, decided_by, decision_reason, grant_id, extends_grant_id"
+        "decided_at, decided_by, decision_reason, grant_id, extends_grant_id, decided_by_person"
 #define GRANT_COLUMNS                                                                                      \
         "id, request_id, user, action, created_at, expires_at, approver, reason, state, breakglass, ended_at, " \
-        "ended_by, extends_grant_id, extended_by"
+        "ended_by, extends_grant_id, extended_by, approver_person, ended_by_person"
 #define TEARDOWN_COLUMNS "grant_id, reason, audited, attempts, next_attempt_at, created_at"
 #define SESSION_COLUMNS                                                                                    \
         "session_id, grant_id, user, service, tty, rhost, pid, opened_at, closed_at, boot_id, "               \
@@ -396,7 +420,7 @@ static const char *const statement_sql[_STMT_MAX] = {
                                     " ORDER BY created_at DESC LIMIT 1 OFFSET ?3",
 
         [STMT_INSERT_REQUEST] = "INSERT INTO requests (" REQUEST_COLUMNS ")"
-                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         [STMT_UPDATE_REQUEST_REASON] = "UPDATE requests SET reason = ?2 WHERE id = ?1 AND state = 'pending'",
         [STMT_GET_REQUEST] = "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?1",
         [STMT_GET_GRANT] = "SELECT " GRANT_COLUMNS " FROM grants WHERE id = ?1",
@@ -405,17 +429,17 @@ static const char *const statement_sql[_STMT_MAX] = {
 
         /* First decision wins: only a pending, unexpired request changes. */
         [STMT_APPROVE_REQUEST] = "UPDATE requests SET state = 'approved', decided_at = ?2, decided_by = ?3,"
-                                 " grant_id = ?4"
+                                 " grant_id = ?4, decided_by_person = ?5"
                                  " WHERE id = ?1 AND state = 'pending' AND expires_at > ?2"
                                  " RETURNING user, action, reason, extends_grant_id",
         /* Denied by an approver, or cancelled (withdrawn) by the requester. */
         [STMT_DENY_REQUEST] = "UPDATE requests SET state = ?5, decided_at = ?2, decided_by = ?3,"
-                              " decision_reason = ?4"
+                              " decision_reason = ?4, decided_by_person = ?6"
                               " WHERE id = ?1 AND state = 'pending' AND expires_at > ?2"
                               " RETURNING " REQUEST_COLUMNS,
         [STMT_INSERT_GRANT] = "INSERT INTO grants (" GRANT_COLUMNS ")"
-                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        [STMT_END_GRANT] = "UPDATE grants SET state = ?2, ended_at = ?3, ended_by = ?4"
+                              " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        [STMT_END_GRANT] = "UPDATE grants SET state = ?2, ended_at = ?3, ended_by = ?4, ended_by_person = ?5"
                            " WHERE id = ?1 AND state = 'active' RETURNING " GRANT_COLUMNS,
 
         /* A grant ended at its deadline, whenever we got round to noticing. */
@@ -716,7 +740,8 @@ static int read_request(sqlite3_stmt *st, RequestRecord *ret) {
             COL_STR(st, 9, state, true) < 0 || column_int(st, 10, &r.created_at) < 0 ||
             column_int(st, 11, &r.expires_at) < 0 || column_int(st, 12, &r.decided_at) < 0 ||
             COL_STR(st, 13, r.decided_by, false) < 0 || COL_STR(st, 14, r.decision_reason, false) < 0 ||
-            COL_STR(st, 15, r.grant_id, false) < 0 || COL_STR(st, 16, r.extends_grant_id, false) < 0)
+            COL_STR(st, 15, r.grant_id, false) < 0 || COL_STR(st, 16, r.extends_grant_id, false) < 0 ||
+            COL_STR(st, 17, r.decided_by_person, false) < 0)
                 return -EIO;
         r.duration_sec = (uint64_t) duration;
         r.state = request_state_from_string(state);
@@ -738,7 +763,8 @@ static int read_grant(sqlite3_stmt *st, GrantRecord *ret) {
             COL_STR(st, 8, state, true) < 0 || column_int(st, 9, &breakglass) < 0 ||
             (breakglass != 0 && breakglass != 1) || column_int(st, 10, &g.ended_at) < 0 ||
             COL_STR(st, 11, g.ended_by, false) < 0 || COL_STR(st, 12, g.extends_grant_id, false) < 0 ||
-            COL_STR(st, 13, g.extended_by, false) < 0)
+            COL_STR(st, 13, g.extended_by, false) < 0 || COL_STR(st, 14, g.approver_person, false) < 0 ||
+            COL_STR(st, 15, g.ended_by_person, false) < 0)
                 return -EIO;
         g.breakglass = breakglass == 1;
         g.state = grant_state_from_string(state);
@@ -813,14 +839,15 @@ static bool request_ok(const RequestRecord *r) {
                FIELD_OK(r->reason, false) && r->duration_sec <= INT64_MAX && FIELD_OK(r->match_code, false) &&
                request_state_to_string(r->state) && FIELD_OK(r->decided_by, false) &&
                FIELD_OK(r->decision_reason, false) && FIELD_OK(r->grant_id, false) &&
-               FIELD_OK(r->extends_grant_id, false);
+               FIELD_OK(r->extends_grant_id, false) && FIELD_OK(r->decided_by_person, false);
 }
 
 static bool grant_ok(const GrantRecord *g) {
         return g && FIELD_OK(g->id, true) && FIELD_OK(g->request_id, false) && FIELD_OK(g->user, true) &&
                action_to_string(g->action) && FIELD_OK(g->approver, false) && FIELD_OK(g->reason, false) &&
                grant_state_to_string(g->state) && FIELD_OK(g->ended_by, false) &&
-               FIELD_OK(g->extends_grant_id, false) && FIELD_OK(g->extended_by, false);
+               FIELD_OK(g->extends_grant_id, false) && FIELD_OK(g->extended_by, false) &&
+               FIELD_OK(g->approver_person, false) && FIELD_OK(g->ended_by_person, false);
 }
 
 static bool session_ok(const SessionRecord *r) {
@@ -836,7 +863,8 @@ static int bind_grant(sqlite3_stmt *st, const GrantRecord *g) {
             bind_text(st, 7, g->approver) < 0 || bind_text(st, 8, g->reason) < 0 ||
             bind_text(st, 9, grant_state_to_string(g->state)) < 0 || bind_int(st, 10, g->breakglass ? 1 : 0) < 0 ||
             bind_int(st, 11, g->ended_at) < 0 || bind_text(st, 12, g->ended_by) < 0 ||
-            bind_text(st, 13, g->extends_grant_id) < 0 || bind_text(st, 14, g->extended_by) < 0)
+            bind_text(st, 13, g->extends_grant_id) < 0 || bind_text(st, 14, g->extended_by) < 0 ||
+            bind_text(st, 15, g->approver_person) < 0 || bind_text(st, 16, g->ended_by_person) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -1423,7 +1451,8 @@ int store_insert_request(Store *s, const RequestRecord *r) {
             bind_text(st, 10, request_state_to_string(r->state)) < 0 || bind_int(st, 11, r->created_at) < 0 ||
             bind_int(st, 12, r->expires_at) < 0 || bind_int(st, 13, r->decided_at) < 0 ||
             bind_text(st, 14, r->decided_by) < 0 || bind_text(st, 15, r->decision_reason) < 0 ||
-            bind_text(st, 16, r->grant_id) < 0 || bind_text(st, 17, r->extends_grant_id) < 0)
+            bind_text(st, 16, r->grant_id) < 0 || bind_text(st, 17, r->extends_grant_id) < 0 ||
+            bind_text(st, 18, r->decided_by_person) < 0)
                 return -ENOMEM;
         return stmt_run(st);
 }
@@ -1472,7 +1501,8 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
         int k;
 
         if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !arg_ok(approver, JIT_USER_MAX, true) || !grant ||
-            !FIELD_OK(grant->id, true) || !FIELD_OK(grant->reason, false) || grant->expires_at <= now)
+            !FIELD_OK(grant->id, true) || !FIELD_OK(grant->reason, false) || !FIELD_OK(grant->approver_person, false) ||
+            grant->expires_at <= now)
                 return -EINVAL;
 
         /* The store, not the caller, says whose grant this is and what it
@@ -1486,6 +1516,7 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
         memcpy(g.reason, grant->reason, sizeof g.reason);
         strcpy(g.request_id, request_id); /* lengths checked above */
         strcpy(g.approver, approver);
+        memcpy(g.approver_person, grant->approver_person, sizeof g.approver_person);
 
         k = store_begin(s);
         if (k < 0)
@@ -1499,7 +1530,7 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
                 if (k < 0)
                         return k;
                 if (bind_text(st, 1, request_id) < 0 || bind_int(st, 2, now) < 0 || bind_text(st, 3, approver) < 0 ||
-                    bind_text(st, 4, g.id) < 0)
+                    bind_text(st, 4, g.id) < 0 || bind_text(st, 5, g.approver_person) < 0)
                         return -ENOMEM;
                 k = step_returning(s, &st, STMT_REQUEST_EXISTS, request_id);
                 if (k < 0)
@@ -1512,8 +1543,9 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
                         return k;
         }
 
-        /* Nobody approves their own request (also checked by the caller). */
-        if (strcmp(g.user, approver) == 0)
+        /* Nobody approves their own request, under their own account or
+         * another (also checked by the caller). */
+        if (strcmp(g.user, approver) == 0 || strcmp(g.user, g.approver_person) == 0)
                 return -EPERM;
         if (g.reason[0] == '\0')
                 memcpy(g.reason, request_reason, sizeof g.reason);
@@ -1585,19 +1617,21 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
 }
 
 static int store_close_request(Store *s, const char *request_id, RequestState state, const char *by,
-                               const char *reason, int64_t now, RequestRecord *ret) {
+                               const char *by_person, const char *reason, int64_t now, RequestRecord *ret) {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         RequestRecord r;
         int k;
 
         if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !arg_ok(by, JIT_USER_MAX, true) ||
-            !arg_ok(reason, JIT_REASON_MAX, false) || (state != REQUEST_DENIED && state != REQUEST_CANCELLED))
+            !arg_ok(by_person, JIT_USER_MAX, false) || !arg_ok(reason, JIT_REASON_MAX, false) ||
+            (state != REQUEST_DENIED && state != REQUEST_CANCELLED))
                 return -EINVAL;
         k = store_stmt(s, STMT_DENY_REQUEST, &st);
         if (k < 0)
                 return k;
         if (bind_text(st, 1, request_id) < 0 || bind_int(st, 2, now) < 0 || bind_text(st, 3, by) < 0 ||
-            bind_text(st, 4, reason ?: "") < 0 || bind_text(st, 5, request_state_to_string(state)) < 0)
+            bind_text(st, 4, reason ?: "") < 0 || bind_text(st, 5, request_state_to_string(state)) < 0 ||
+            bind_text(st, 6, by_person ?: "") < 0)
                 return -ENOMEM;
         k = step_returning(s, &st, STMT_REQUEST_EXISTS, request_id);
         if (k < 0)
@@ -1615,23 +1649,24 @@ static int store_close_request(Store *s, const char *request_id, RequestState st
         return 0;
 }
 
-int store_deny_request(Store *s, const char *request_id, const char *approver, const char *reason, int64_t now,
-                       RequestRecord *ret) {
-        return store_close_request(s, request_id, REQUEST_DENIED, approver, reason, now, ret);
+int store_deny_request(Store *s, const char *request_id, const char *approver, const char *approver_person,
+                       const char *reason, int64_t now, RequestRecord *ret) {
+        return store_close_request(s, request_id, REQUEST_DENIED, approver, approver_person, reason, now, ret);
 }
 
-int store_cancel_request(Store *s, const char *request_id, const char *requester, const char *reason, int64_t now,
-                         RequestRecord *ret) {
-        return store_close_request(s, request_id, REQUEST_CANCELLED, requester, reason, now, ret);
+int store_cancel_request(Store *s, const char *request_id, const char *by, const char *by_person, const char *reason,
+                         int64_t now, RequestRecord *ret) {
+        return store_close_request(s, request_id, REQUEST_CANCELLED, by, by_person, reason, now, ret);
 }
 
-int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, int64_t now,
-                    GrantRecord *ret) {
+int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, const char *by_person,
+                    int64_t now, GrantRecord *ret) {
         _cleanup_rollback_ Store *tx = NULL;
         GrantRecord g;
         int k;
 
         if (!s || !arg_ok(grant_id, JIT_ID_MAX - 1, true) || !arg_ok(by, JIT_USER_MAX, false) ||
+            !arg_ok(by_person, JIT_USER_MAX, false) ||
             (new_state != GRANT_REVOKED && new_state != GRANT_EXPIRED))
                 return -EINVAL;
 
@@ -1647,7 +1682,8 @@ int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const 
                 if (k < 0)
                         return k;
                 if (bind_text(st, 1, grant_id) < 0 || bind_text(st, 2, grant_state_to_string(new_state)) < 0 ||
-                    bind_int(st, 3, now) < 0 || bind_text(st, 4, by ?: "") < 0)
+                    bind_int(st, 3, now) < 0 || bind_text(st, 4, by ?: "") < 0 ||
+                    bind_text(st, 5, by_person ?: "") < 0)
                         return -ENOMEM;
                 k = step_returning(s, &st, STMT_GRANT_EXISTS, grant_id);
                 if (k < 0)

@@ -12,7 +12,7 @@
 
 /* The number of migration steps in store.c; raise it by one with each step
  * appended there. */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 typedef enum RequestState {
         REQUEST_PENDING,
@@ -51,7 +51,8 @@ typedef struct RequestRecord {
         int64_t created_at;
         int64_t expires_at; /* a pending request expires unanswered at this time */
         int64_t decided_at; /* 0 while pending */
-        char decided_by[JIT_USER_MAX + 1];
+        char decided_by[JIT_USER_MAX + 1];        /* the account that decided (or withdrew) */
+        char decided_by_person[JIT_USER_MAX + 1]; /* the person behind it (person.h); "" if none was known */
         char decision_reason[JIT_REASON_MAX + 1];
         char grant_id[JIT_ID_MAX]; /* set when approved */
         char extends_grant_id[JIT_ID_MAX]; /* "" or the live grant this request asks to extend */
@@ -64,12 +65,14 @@ typedef struct GrantRecord {
         JitAction action;
         int64_t created_at;
         int64_t expires_at; /* absolute deadline; Check compares it every time */
-        char approver[JIT_USER_MAX + 1];
+        char approver[JIT_USER_MAX + 1];        /* the account that approved (break-glass: granted) */
+        char approver_person[JIT_USER_MAX + 1]; /* the person behind it (person.h); "" if none was known */
         char reason[JIT_REASON_MAX + 1];
         GrantState state;
         bool breakglass;
         int64_t ended_at; /* 0 while active */
-        char ended_by[JIT_USER_MAX + 1];
+        char ended_by[JIT_USER_MAX + 1];        /* the account that revoked or expired it */
+        char ended_by_person[JIT_USER_MAX + 1]; /* the person behind it; "" if none was known */
         char extends_grant_id[JIT_ID_MAX]; /* "" or the grant this one extended (from its request) */
         char extended_by[JIT_ID_MAX];      /* "" or the grant that extended (and ended) this one */
 } GrantRecord;
@@ -134,7 +137,9 @@ int store_get_grant(Store *s, const char *id, GrantRecord *ret);
 /* Atomically: request pending and unexpired at `now` -> approved, and a new
  * grant (id from `grant->id`, fields filled by the caller) inserted, in one
  * transaction. -ESTALE if the request is no longer pending (first decision
- * wins), -ENOENT if unknown. On success *grant is the stored grant.
+ * wins), -ENOENT if unknown, -EPERM if the requester is `approver` or
+ * grant->approver_person (recorded as the request's decided_by_person too).
+ * On success *grant is the stored grant.
  *
  * If the request extends a grant (extends_grant_id), the same transaction
  * ends that grant (state expired, extended_by = the new grant) if it is
@@ -143,19 +148,22 @@ int store_get_grant(Store *s, const char *id, GrantRecord *ret);
  * new deadline. */
 int store_approve_request(Store *s, const char *request_id, const char *approver, int64_t now,
                           GrantRecord *grant);
-int store_deny_request(Store *s, const char *request_id, const char *approver, const char *reason,
-                       int64_t now, RequestRecord *ret);
+/* The person arguments may be NULL (none known). */
+int store_deny_request(Store *s, const char *request_id, const char *approver, const char *approver_person,
+                       const char *reason, int64_t now, RequestRecord *ret);
 /* The same for a withdrawal by the requester: pending -> cancelled, with
- * decided_by the requester. */
-int store_cancel_request(Store *s, const char *request_id, const char *requester, const char *reason,
+ * decided_by the account that withdrew it (the requester's, or root's when
+ * the requester used sudo: then by_person is the requester). */
+int store_cancel_request(Store *s, const char *request_id, const char *by, const char *by_person, const char *reason,
                          int64_t now, RequestRecord *ret);
 /* Break-glass grant without a request. */
 int store_insert_grant(Store *s, const GrantRecord *g);
 
 /* Active -> revoked/expired, with a pending teardown (below), in one
- * transaction (or the caller's). -ESTALE if not active any more. */
-int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, int64_t now,
-                    GrantRecord *ret);
+ * transaction (or the caller's). -ESTALE if not active any more. `by` and
+ * `by_person` (person.h) may be NULL. */
+int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const char *by, const char *by_person,
+                    int64_t now, GrantRecord *ret);
 
 typedef int (*StoreGrantCallback)(const GrantRecord *g, void *userdata);
 typedef int (*StoreRequestCallback)(const RequestRecord *r, void *userdata);

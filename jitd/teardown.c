@@ -169,6 +169,7 @@ static void audit_grant_end(const GrantRecord *g, const TeardownRecord *t) {
                           .user = g->user,
                           .action = jit_action_to_string(g->action),
                           .approver = g->ended_by,
+                          .approver_person = g->ended_by_person,
                           .reason = reason,
                           .expires = g->expires_at,
                   });

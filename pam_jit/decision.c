@@ -219,6 +219,19 @@ static void read_text(struct json_object *params, const char *key, char *buf, si
                 jit_sanitize(json_object_get_string(v), buf, size);
 }
 
+/* Who decided: the account, and the person behind it where jitd names
+ * someone else ("root (alice)"). */
+static void read_approver(struct json_object *params, char *buf, size_t size) {
+        char person[JIT_USER_MAX + 1];
+        size_t n;
+
+        read_text(params, "approver", buf, size);
+        read_text(params, "approver_person", person, sizeof(person));
+        n = strlen(buf);
+        if (n > 0 && person[0] && strcmp(person, buf) != 0)
+                snprintf(buf + n, size - n, " (%s)", person);
+}
+
 static int64_t read_time(struct json_object *params, const char *key) {
         int64_t t = 0;
 
@@ -467,11 +480,11 @@ static int wait_reply(struct json_object *reply, JitdAnswer *a, JitResult *ret) 
                         return 1;
                 }
                 a->expires_at = read_time(params, "expires_at");
-                read_text(params, "approver", a->approver, sizeof(a->approver));
+                read_approver(params, a->approver, sizeof(a->approver));
                 *ret = JIT_RESULT_ALLOW;
                 return 1;
         case JITD_STATE_DENIED:
-                read_text(params, "approver", a->approver, sizeof(a->approver));
+                read_approver(params, a->approver, sizeof(a->approver));
                 read_text(params, "reason", a->reason, sizeof(a->reason));
                 *ret = JIT_RESULT_NO_GRANT;
                 return 1;

@@ -26,7 +26,9 @@ typedef struct JitdAnswer {
         char request_id[JIT_ID_MAX]; /* "" if none */
         char match_code[JIT_MATCH_CODE_MAX];
         char grant_id[JIT_ID_MAX];
-        char approver[JIT_USER_MAX + 1]; /* sanitised: shown and logged */
+        /* sanitised: shown and logged; "root (alice)" when jitd names the
+         * person behind the account (alice approved through sudo) */
+        char approver[2 * JIT_USER_MAX + 4];
         char reason[JIT_REASON_MAX + 1]; /* sanitised: a denial's reason */
         int64_t expires_at;              /* grant deadline, wall clock; 0 if unknown */
         bool created;                    /* Check/Request: this call created the request */

@@ -429,6 +429,42 @@ EOF
         check "sudo: grant expired ($gexp)" has_entry "$j" GRANT_EXPIRED JIT_GRANT_ID="$gexp"
 }
 
+# Root is not a person: alice, who holds a sudo grant, runs `sudo jitctl
+# approve` on her own pending login request from her ssh login and is
+# refused (jitd reads the login's audit loginuid behind root); bob doing the
+# same on her request approves it, recorded and audited as root (bob).
+case_sudo_approve_own() {
+        local req out u
+        boot_with_jit
+        refute "alice: key login without a grant" e2e_ssh alice -- true 2>/dev/null
+        req=$(e2e_wait_pending_request alice login 10) || req=
+        check "pending login request for alice ($req)" matches "$req" "$REQ_ID_RE"
+        [ -n "$req" ] || return 0
+        # Break-glass grants let alice and bob in and make them root; her
+        # request stays pending.
+        for u in alice bob; do
+                admin_grant "$u" login 30m "e2e: $u logs in" >/dev/null || fail "login grant for $u"
+                admin_grant "$u" sudo 30m "e2e: $u may be root" >/dev/null || fail "sudo grant for $u"
+        done
+        check "alice's login request is still pending" test "$(request_field "$req" state)" = pending
+        out=$(e2e_ssh alice -- "$(sudo_cmd alice unused jitctl approve "$req")" 2>&1) || true
+        e2e_log "alice's sudo jitctl approve:"; show <<<"$out"
+        # (jitd says so only to an admin: root, through sudo and her grant)
+        check "alice's sudo jitctl approve of her own request is refused" \
+                grep -q "nobody may decide their own request" <<<"$out"
+        check "... and the request is still pending" test "$(request_field "$req" state)" = pending
+        check "jitd's log names alice behind root" sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -b -u jitd.service -o cat | grep -qF 'alice (as root) tried to approve their own request $req'"
+        out=$(e2e_ssh bob -- "$(sudo_cmd bob unused jitctl approve "$req")" 2>&1) || true
+        e2e_log "bob's sudo jitctl approve:"; show <<<"$out"
+        check "bob's sudo jitctl approve of it is an approval" grep -q "^Approved $req" <<<"$out"
+        check "decided by root ..." test "$(request_field "$req" decided_by)" = root
+        check "... and by bob behind it" test "$(request_field "$req" decided_by_person)" = bob
+        check "jitctl show says root (bob)" sh -c "nsenter -t $E2E_LEADER -a jitctl show '$req' | grep -qF 'root (bob)'"
+        check "journal: request approved, JIT_APPROVER=root JIT_APPROVER_PERSON=bob" sh -c \
+                "nsenter -t $E2E_LEADER -a journalctl -q -b -t jitd MESSAGE_ID=$(e2e_message_id REQUEST_APPROVED) JIT_REQUEST_ID=$req JIT_APPROVER=root JIT_APPROVER_PERSON=bob -o cat | grep -q ."
+}
+
 # ---- main -------------------------------------------------------------------------------------
 declare -F "case_$CASE" >/dev/null || { echo "unknown case: $CASE" >&2; exit 2; }
 rc=0; e2e_preflight || rc=$?

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../loginuid.h"
 #include "harness.h"
 #include "macros.h"
 #include "varlink.h"
@@ -48,6 +49,8 @@ void harness_require_root(const char *test_name) {
                         test_name);
                 exit(77);
         }
+        /* The tests approve as root: as an admin logged in as root. */
+        test_become_root_login(test_name);
         /* A dead child's socket must not kill the test. */
         signal(SIGPIPE, SIG_IGN);
 }
@@ -256,6 +259,11 @@ int call(Jitd *j, const char *method, struct json_object *parameters, struct jso
 
 int call_as(Jitd *j, uid_t uid, gid_t gid, const char *method, struct json_object *parameters,
             struct json_object **ret_reply) {
+        return call_as_login(j, uid, gid, uid, method, parameters, ret_reply);
+}
+
+int call_as_login(Jitd *j, uid_t uid, gid_t gid, uid_t loginuid, const char *method, struct json_object *parameters,
+                  struct json_object **ret_reply) {
         int pipefd[2], status;
         char buf[JIT_MESSAGE_SIZE_MAX + 64];
         size_t n = 0;
@@ -278,6 +286,9 @@ int call_as(Jitd *j, uid_t uid, gid_t gid, const char *method, struct json_objec
                 int r;
 
                 close(pipefd[0]);
+                /* Still root here: CAP_AUDIT_CONTROL may change it. */
+                if (test_set_loginuid(loginuid) < 0)
+                        _exit(101);
                 if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
                         _exit(100);
                 r = call(j, method, parameters, &reply);

@@ -1,7 +1,9 @@
 /* The integration harness: a real jitd on a temporary socket, database and
  * configuration, and clients that talk to it as root or, from a forked child
  * that dropped its privileges with setresuid(), as an unprivileged user.
- * Needs root (for the uid switch); tests exit 77 (skipped) otherwise. */
+ * Needs root (for the uid switch); tests exit 77 (skipped) otherwise. The
+ * test process itself is root logged in (audit loginuid 0): jitd refuses
+ * approvals from root outside any login (tests/loginuid.h). */
 #pragma once
 
 #include <json-c/json.h>
@@ -69,9 +71,16 @@ struct json_object *params_add_bool(struct json_object *p, const char *key, bool
 /* One call on a fresh connection, as root. Returns what jit_client_call
  * returned; *ret_reply is the whole reply message. */
 int call(Jitd *j, const char *method, struct json_object *parameters, struct json_object **ret_reply);
-/* The same as another user, from a forked child with uid/gid switched. */
+/* The same as another user, from a forked child with uid/gid switched,
+ * logged in as itself (its audit loginuid is its uid). */
 int call_as(Jitd *j, uid_t uid, gid_t gid, const char *method, struct json_object *parameters,
             struct json_object **ret_reply);
+/* The same with the child's audit loginuid set to `loginuid` first: the
+ * person behind the call (jitd/person.h). uid 0 with loginuid 1 is what
+ * "sudo jitctl" run by daemon looks like to jitd; TEST_LOGINUID_UNSET
+ * (tests/loginuid.h) is a process outside any login, a system service. */
+int call_as_login(Jitd *j, uid_t uid, gid_t gid, uid_t loginuid, const char *method, struct json_object *parameters,
+                  struct json_object **ret_reply);
 
 /* Reply accessors; NULL/0/false when absent. reply_error() is NULL for success. */
 const char *reply_error(struct json_object *reply);

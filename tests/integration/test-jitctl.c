@@ -3,7 +3,8 @@
  * jitctl(8) promises (0 success, 2 usage, 3 jitd unreachable, 4 permission
  * denied, 5 no such id, 6 conflict) and a clear line on stderr for each
  * failure. The plain user is daemon (uid 1): in this configuration nobody
- * is an admin (nogroup is the admin group). */
+ * is an admin (nogroup is the admin group). Each jitctl runs in a login of
+ * its own user (audit loginuid), or as "sudo jitctl" in someone else's. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../loginuid.h"
 #include "../test.h"
 #include "harness.h"
 #include "macros.h"
@@ -85,7 +87,9 @@ static char *slurp(int fd) {
 
 /* jitctl --socket <j's socket> ARGS..., as uid/gid (0: root), stdout and
  * stderr kept apart. `socket` NULL: the test's jitd. */
-static Run jitctl_as(uid_t uid, gid_t gid, const char *socket, const char *arg, ...) {
+/* jitctl as uid/gid, in a login of `loginuid`'s (the person behind it,
+ * jitd/person.h): root with daemon's loginuid is daemon's "sudo jitctl". */
+static Run jitctl_as(uid_t uid, gid_t gid, uid_t loginuid, const char *socket, const char *arg, ...) {
         const char *argv[ARGS_MAX + 4];
         size_t n = 0;
         Run r = { .status = -EIO };
@@ -115,6 +119,8 @@ static Run jitctl_as(uid_t uid, gid_t gid, const char *socket, const char *arg, 
         if (pid == 0) {
                 if (dup2(fileno(out), STDOUT_FILENO) < 0 || dup2(fileno(err), STDERR_FILENO) < 0)
                         _exit(126);
+                if (test_set_loginuid(loginuid) < 0)
+                        _exit(126);
                 if (uid != 0 &&
                     (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0))
                         _exit(126);
@@ -140,9 +146,14 @@ finish:
         return r;
 }
 
-#define JITCTL(j, ...) jitctl_as(0, 0, (j)->socket, __VA_ARGS__, (const char *) NULL)
-#define JITCTL_AS_DAEMON(j, ...) jitctl_as(UID_DAEMON, GID_DAEMON, (j)->socket, __VA_ARGS__, (const char *) NULL)
-#define JITCTL_AS_NOBODY(j, ...) jitctl_as(UID_NOBODY, GID_NOBODY, (j)->socket, __VA_ARGS__, (const char *) NULL)
+#define JITCTL(j, ...) jitctl_as(0, 0, 0, (j)->socket, __VA_ARGS__, (const char *) NULL)
+#define JITCTL_AS_DAEMON(j, ...) \
+        jitctl_as(UID_DAEMON, GID_DAEMON, UID_DAEMON, (j)->socket, __VA_ARGS__, (const char *) NULL)
+#define JITCTL_AS_NOBODY(j, ...) \
+        jitctl_as(UID_NOBODY, GID_NOBODY, UID_NOBODY, (j)->socket, __VA_ARGS__, (const char *) NULL)
+/* "sudo jitctl ..." run by the user of `loginuid`. */
+#define JITCTL_SUDO_BY(j, loginuid, ...) jitctl_as(0, 0, (loginuid), (j)->socket, __VA_ARGS__, (const char *) NULL)
+#define UID_BIN 2
 
 /* The exit status, and, if `needle` is not NULL, that it is in `text`; on
  * failure both streams are shown. */
@@ -647,6 +658,63 @@ static void test_too_many_requests(Jitd *j) {
         CHECK(audit_has(j, "request-refused", "JIT_USER", "daemon"));
 }
 
+/* sudo jitctl: root, in a login of someone's. The requester's own approval
+ * is refused; another person's is shown as "root (bin)" wherever jitctl
+ * names who decided; root outside any login is told why it may not. */
+static void test_through_sudo(Jitd *j) {
+        char req[JIT_ID_MAX] = "", grant[JIT_ID_MAX] = "";
+        struct json_object *o;
+        Run run;
+
+        run = JITCTL(j, "revoke", "--user", "daemon");
+        run_done(&run);
+        run = JITCTL_AS_DAEMON(j, "request", "--json", "--action", "sudo", "--reason", "through sudo");
+        o = parse_json(&run);
+        copy_id(req, json_str(o, "request_id"));
+        json_object_put(o);
+        run_done(&run);
+        CHECK(req[0] == 'r');
+
+        run = JITCTL_SUDO_BY(j, UID_DAEMON, "approve", req);
+        CHECK_ERR(run, EXIT_DENIED, "nobody may decide their own request, under their own account or another");
+        run_done(&run);
+        run = JITCTL_SUDO_BY(j, TEST_LOGINUID_UNSET, "approve", req);
+        CHECK_ERR(run, EXIT_DENIED, "root outside any login is nobody in particular");
+        run_done(&run);
+
+        run = JITCTL_SUDO_BY(j, UID_BIN, "approve", "--json", req);
+        CHECK_INT(run.status, EXIT_OK);
+        o = parse_json(&run);
+        CHECK_STR(json_str(o, "approver"), "root");
+        CHECK_STR(json_str(o, "approver_person"), "bin");
+        copy_id(grant, json_str(o, "grant_id"));
+        json_object_put(o);
+        run_done(&run);
+        CHECK(grant[0] == 'g');
+
+        run = JITCTL(j, "show", req);
+        CHECK_OUT(run, EXIT_OK, "root (bin)");
+        {
+                const char *line = strstr(run.out, "Decided by:"), *end = line ? strchr(line, '\n') : NULL;
+
+                CHECK(line && end && memmem(line, (size_t) (end - line), "root (bin)", 10) != NULL);
+        }
+        run_done(&run);
+        run = JITCTL(j, "show", grant);
+        CHECK_OUT(run, EXIT_OK, "root (bin)");
+        run_done(&run);
+        run = JITCTL(j, "list", "--active");
+        CHECK_OUT(run, EXIT_OK, grant);
+        {
+                const char *line = strstr(run.out, grant), *end = line ? strchr(line, '\n') : NULL;
+
+                CHECK(line && end && memmem(line, (size_t) (end - line), "root (bin)", 10) != NULL);
+        }
+        run_done(&run);
+        run = JITCTL(j, "revoke", "--user", "daemon");
+        run_done(&run);
+}
+
 /* Mistakes jitctl catches itself: 2, before anything reaches jitd. */
 static void test_usage(Jitd *j) {
         Run run;
@@ -674,14 +742,14 @@ static void test_unreachable(Jitd *j) {
         Run run;
 
         snprintf(missing, sizeof(missing), "%s/no-such-dir/io.jit", j->dir);
-        run = jitctl_as(0, 0, missing, "list", (const char *) NULL);
+        run = jitctl_as(0, 0, 0, missing, "list", (const char *) NULL);
         CHECK_ERR(run, EXIT_UNREACHABLE, "jitctl: cannot reach jitd at ");
         CHECK(strstr(run.err, missing) && strstr(run.err, "(is jitd running?)"));
         CHECK_STR(run.out, "");
         run_done(&run);
 
         /* The same for a plain user, and for a command that is not admin-only. */
-        run = jitctl_as(UID_DAEMON, GID_DAEMON, missing, "status", (const char *) NULL);
+        run = jitctl_as(UID_DAEMON, GID_DAEMON, UID_DAEMON, missing, "status", (const char *) NULL);
         CHECK_ERR(run, EXIT_UNREACHABLE, "(is jitd running?)");
         run_done(&run);
 
@@ -714,6 +782,8 @@ int main(void) {
         test_unknown_ids(&j);
         test_plain_user(&j);
         test_cancel_own_request(&j);
+        test_through_sudo(&j);
+        /* Last of daemon's requests: it uses up their request_limit. */
         test_too_many_requests(&j);
         test_usage(&j);
         test_unreachable(&j);

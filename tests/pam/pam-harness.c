@@ -21,6 +21,7 @@
 
 #include "client.h"
 #include "jit-protocol.h"
+#include "loginuid.h"
 #include "pam-harness.h"
 #include "varlink.h"
 
@@ -111,6 +112,9 @@ void harness_setup(int argc, char **argv, const Profile *profiles, size_t n_prof
                        "run this test as root.\n");
                 exit(77);
         }
+        /* The approver in these tests is root: an admin logged in as root. */
+        if (need_root)
+                test_become_root_login("test-pam-jit");
 
         /* Short and fixed under /tmp: socket paths must fit sun_path. */
         if (!mkdtemp(tmpl))
@@ -622,6 +626,8 @@ static void start_approver(Transcript *t) {
                 int r;
 
                 (void) poll(NULL, 0, 400);
+                if (test_set_loginuid(t->approver_loginuid) < 0)
+                        _exit(2);
                 r = t->approver == APPROVER_APPROVE ? admin_approve(t->request_id)
                                                     : admin_deny(t->request_id, t->deny_reason);
                 _exit(r < 0 ? 1 : 0);

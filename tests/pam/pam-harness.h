@@ -118,6 +118,7 @@ typedef struct Transcript {
         /* once the module says it waits, a separate process decides after a delay */
         ApproverAction approver;
         const char *deny_reason;
+        uid_t approver_loginuid; /* the approver is root in this user's login; 0: root's own */
         pid_t approver_pid;
         char request_id[64]; /* as shown to the user */
         char match_code[16];

@@ -310,6 +310,7 @@ static void scenario_auth(void) {
          * module waits; an approver in another process releases it. */
         transcript_reset(&t);
         t.approver = APPROVER_APPROVE;
+        t.approver_loginuid = 2; /* an admin, bin, with sudo: root in bin's login */
         {
                 Step s = { PAMTEST_AUTHENTICATE, PAM_SUCCESS, 0 };
 
@@ -327,7 +328,7 @@ static void scenario_auth(void) {
         CHECK(transcript_find(&t, "Press Enter to wait for approval"));
         CHECK_INT(t.prompts, 1);
         CHECK_INT(t.prompt_call_size, 2); /* notice and prompt in one call */
-        CHECK(transcript_find(&t, "Approved by root until "));
+        CHECK(transcript_find(&t, "Approved by root (bin) until "));
         CHECK(res.elapsed_usec < 5 * USEC_PER_SEC);
         show = admin_show(t.request_id);
         CHECK_STR(json_string_of(member(show, "request"), "match_code"), t.match_code);

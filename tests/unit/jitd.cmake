@@ -15,6 +15,7 @@ function(jitd_unit_test name)
 endfunction()
 
 jitd_unit_test(test_store ${PROJECT_SOURCE_DIR}/jitd/store.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
+jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
 jitd_unit_test(test_config ${PROJECT_SOURCE_DIR}/jitd/config.c ${PROJECT_SOURCE_DIR}/jitd/config-notify.c)
 jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${PROJECT_SOURCE_DIR}/jitd/config.c
                ${PROJECT_SOURCE_DIR}/jitd/config-notify.c)

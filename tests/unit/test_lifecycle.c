@@ -213,7 +213,7 @@ static void test_extension_approval(void) {
         CHECK_INT(store_open_session(s, &open1), 0);
         r = make_request("r0000000000000020", "alice", JIT_ACTION_SUDO, old.id);
         CHECK_INT(store_insert_request(s, &r), 0);
-        CHECK_INT(store_end_grant(s, old.id, GRANT_REVOKED, "dave", 2100, NULL), 0);
+        CHECK_INT(store_end_grant(s, old.id, GRANT_REVOKED, "dave", NULL, 2100, NULL), 0);
         g = make_grant("g0000000000000021", "", JIT_ACTION_SUDO, 5600);
         CHECK_INT(store_approve_request(s, r.id, "carol", 2200, &g), 0);
         CHECK_INT(store_get_grant(s, old.id, &got), 0);
@@ -620,7 +620,7 @@ static void test_user_manager(void) {
         CHECK_INT(d.calls, 1);
         CHECK_INT(d.result, 0);
 
-        CHECK_INT(store_end_grant(m.store, other.id, GRANT_REVOKED, "carol", now, NULL), 0);
+        CHECK_INT(store_end_grant(m.store, other.id, GRANT_REVOKED, "carol", "carol", now, NULL), 0);
         d = (Done) { .result = 1 };
         user_manager_stop(&m, &ended, "expired", on_done, &d); /* the last one, but no bus */
         CHECK_INT(d.calls, 1);

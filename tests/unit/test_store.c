@@ -167,6 +167,11 @@ static const char *const rows_by_version[] = {
         [6] = "INSERT INTO outbox (id, message_id, endpoint, request_id, event, created_at, next_attempt_usec, state)"
               " VALUES (90, 'msg_6', 'ops', 'r2222222222222222', 'denied', 220, 220000000, 'pending'),"
               " (91, 'msg_7', 'ops', 'r3333333333333333', 'created', 300, 300000000, 'pending');",
+        /* A second vote on the pending request, by root: the approvals
+         * table is rebuilt by step 7 -> 8 with the person in its key, and
+         * each old vote keeps its account as its person. */
+        [7] = "INSERT INTO approvals (request_id, approver, approved_at, duration, via)"
+              " VALUES ('r2222222222222222', 'root', 220, 0, 'jitctl');",
 };
 
 static const char *const steps_by_version[] = {
@@ -176,6 +181,7 @@ static const char *const steps_by_version[] = {
         [4] = "store-schema-v4.sql",
         [5] = "store-schema-v5.sql",
         [6] = "store-schema-v6.sql",
+        [7] = "store-schema-v7.sql",
 };
 
 static int count_session(const SessionRecord *r, void *userdata) {
@@ -205,8 +211,8 @@ static void build_old_store(const char *path, int version) {
 /* Each older version, with rows in every table it had, is migrated in
  * place to the current one and every row is still there and readable. */
 static void test_migration_with_data(void) {
-        /* Version 6 is the last before today's 7 ("fair outbox order,
-         * retention"); the next step adds the fixture of 7. */
+        /* Version 7 is the last before today's 8 ("approver persons");
+         * the next step adds the fixture of 8. */
         _Static_assert(ELEMENTSOF(steps_by_version) >= STORE_SCHEMA_VERSION,
                        "every older schema version needs its frozen fixture (tests/unit/data/store-schema-vN.sql)");
 
@@ -233,6 +239,8 @@ static void test_migration_with_data(void) {
                 CHECK_STR(r.match_code, "111-222");
                 CHECK_STR(r.grant_id, "g1111111111111111");
                 CHECK_STR(r.extends_grant_id, "");
+                CHECK_STR(r.decided_by, "carol");
+                CHECK_STR(r.decided_by_person, ""); /* from before schema 7: not recorded */
                 CHECK_INT(store_get_request(s, "r2222222222222222", &r), 0);
                 CHECK_INT(r.state, REQUEST_PENDING);
                 CHECK_STR(r.tty, "pts/3");
@@ -246,6 +254,8 @@ static void test_migration_with_data(void) {
                 CHECK(g.breakglass);
                 CHECK_INT(g.state, GRANT_REVOKED);
                 CHECK_STR(g.ended_by, "root");
+                CHECK_STR(g.approver_person, ""); /* from before schema 7: not recorded */
+                CHECK_STR(g.ended_by_person, "");
                 CHECK_INT(store_list_sessions(s, "g1111111111111111", true, count_session, &sess), 1);
                 CHECK_STR(sess.session_id, "c7");
                 CHECK_INT(sess.pid, 4242);
@@ -260,6 +270,22 @@ static void test_migration_with_data(void) {
                 }
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM review_links"), version >= 3 ? 1 : 0);
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE approver = 'carol'"), version >= 3 ? 1 : 0);
+                /* Every old vote came through, its account as its person. */
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals"), version >= 6 ? 2 : version >= 3 ? 1 : 0);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE person <> approver"), 0);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE request_id = 'r2222222222222222' AND"
+                                     " approver = 'carol' AND person = 'carol' AND approved_at = 210 AND"
+                                     " duration = 600 AND via = 'web'"),
+                          version >= 3 ? 1 : 0);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'approvals_new'"), 0);
+                if (version >= 3) {
+                        /* One vote per person now: carol again, under root's account, is refused. */
+                        CHECK(sql_exec(s, "INSERT INTO approvals (request_id, approver, person, approved_at)"
+                                          " VALUES ('r2222222222222222', 'root', 'carol', 230)") != SQLITE_OK);
+                        CHECK_INT(sql_exec(s, "INSERT INTO approvals (request_id, approver, person, approved_at)"
+                                              " VALUES ('r2222222222222222', 'root', 'dave', 230)"),
+                                  SQLITE_OK);
+                }
                 if (version >= 3) {
                         CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
                                              " endpoint = 'ops' AND request_id = 'r2222222222222222' AND"
@@ -345,24 +371,34 @@ static void test_migration_with_data(void) {
         }
 }
 
-/* The outbox rebuild runs with foreign keys off (SQLite's procedure), so
- * they are checked before the commit: an older file with a message of a
- * request that is not there is refused and left as it was, not migrated
- * into a store that breaks its own rules. */
-static void test_migration_checks_foreign_keys(void) {
-        const char *path = tmp_path("dangling.db");
+/* Table rebuilds (the outbox's, the approvals') run with foreign keys off
+ * (SQLite's procedure), so they are checked before the commit: an older
+ * file with a vote on a request that is not there is refused and left as
+ * it was, not migrated into a store that breaks its own rules. */
+static bool table_exists(sqlite3 *db, const char *name) {
+        sqlite3_stmt *st = NULL;
+        bool found = false;
+
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name = ?", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+                found = sqlite3_column_int64(st, 0) > 0;
+        sqlite3_finalize(st);
+        return found;
+}
+
+/* Builds `version` with a dangling vote, opens it, and leaves it open as
+ * `ret_db` for the caller to check what was rolled back. */
+static void open_dangling_store(const char *path, int version, sqlite3 **ret_db) {
         sqlite3 *db = NULL;
         Store *s = NULL;
-        int64_t version = -1;
+        int64_t got = -1;
         sqlite3_stmt *st = NULL;
 
-        /* Version 5: the last before the rebuild (step 5 -> 6). */
-        build_old_store(path, 5);
+        build_old_store(path, version);
         CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
         CHECK_INT(sqlite3_exec(db,
-                               "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
-                               " next_attempt_usec, state) VALUES ('msg_9', 'ops', 'r_gone', 'denied', 1, 1,"
-                               " 'pending')",
+                               "INSERT INTO approvals (request_id, approver, approved_at)"
+                               " VALUES ('r_gone', 'carol', 1)",
                                NULL, NULL, NULL),
                   SQLITE_OK);
         sqlite3_close(db);
@@ -370,23 +406,39 @@ static void test_migration_checks_foreign_keys(void) {
         CHECK_INT(store_open(path, &s), -EIO);
         CHECK(s == NULL);
 
-        CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
-        if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-                version = sqlite3_column_int64(st, 0);
+        CHECK_INT(sqlite3_open(path, ret_db), SQLITE_OK);
+        if (sqlite3_prepare_v2(*ret_db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+                got = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
-        st = NULL;
-        CHECK_INT(version, 5);
-        /* Rolled back: the old table, with its old CHECK, and no half-built new one. */
+        CHECK_INT(got, version);
+}
+
+static void test_migration_checks_foreign_keys(void) {
+        const char *path = tmp_path("dangling.db");
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+
+        /* Version 5: the last before the outbox rebuild (step 5 -> 6).
+         * Rolled back: the old table, with its old CHECK, and no
+         * half-built new one. */
+        open_dangling_store(path, 5, &db);
         CHECK_INT(sqlite3_exec(db, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
                                    " next_attempt_usec, state) VALUES ('msg_10', 'ops', 'r1111111111111111',"
                                    " 'cancelled', 1, 1, 'pending')",
                                NULL, NULL, NULL),
                   SQLITE_CONSTRAINT);
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_new'", -1, &st, NULL) ==
-                    SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-                CHECK_INT(sqlite3_column_int64(st, 0), 0);
+        CHECK(!table_exists(db, "outbox_new"));
+        sqlite3_close(db);
+        remove_db(path);
+
+        /* Version 7: the last before the approvals rebuild (step 7 -> 8).
+         * Rolled back: the old table, without the new column, and no
+         * half-built new one. */
+        open_dangling_store(path, 7, &db);
+        CHECK(sqlite3_prepare_v2(db, "SELECT person FROM approvals", -1, &st, NULL) != SQLITE_OK);
         sqlite3_finalize(st);
+        CHECK(!table_exists(db, "approvals_new"));
         sqlite3_close(db);
         remove_db(path);
 }
@@ -684,7 +736,7 @@ static void test_live_grant_boundaries(void) {
         check_live_agrees_around(s, T);
 
         /* Revoked grants are not live, whatever their deadline. */
-        CHECK_INT(store_end_grant(s, "g0000000000000101", GRANT_REVOKED, "carol", T - 5, &got), 0);
+        CHECK_INT(store_end_grant(s, "g0000000000000101", GRANT_REVOKED, "carol", NULL, T - 5, &got), 0);
         CHECK_INT(got.state, GRANT_REVOKED);
         CHECK_STR(got.ended_by, "carol");
         CHECK_INT(got.ended_at, T - 5);
@@ -750,13 +802,13 @@ static void test_decisions(void) {
         g = make_grant("g0000000000000201", "alice", JIT_ACTION_LOGIN, T + 12, T + 12 + 3600);
         CHECK_INT(store_approve_request(s, r.id, "dave", T + 12, &g), -ESTALE);
         CHECK_INT(store_get_grant(s, "g0000000000000201", &gg), -ENOENT);
-        CHECK_INT(store_deny_request(s, r.id, "dave", "no", T + 12, &got), -ESTALE);
+        CHECK_INT(store_deny_request(s, r.id, "dave", NULL, "no", T + 12, &got), -ESTALE);
         CHECK_INT(store_get_request(s, r.id, &got), 0);
         CHECK_STR(got.decided_by, "carol");
 
         /* Unknown id. */
         CHECK_INT(store_approve_request(s, "r0000000000000299", "carol", T, &g), -ENOENT);
-        CHECK_INT(store_deny_request(s, "r0000000000000299", "carol", NULL, T, &got), -ENOENT);
+        CHECK_INT(store_deny_request(s, "r0000000000000299", "carol", NULL, NULL, T, &got), -ENOENT);
 
         /* After its TTL a request can no longer be approved, even unswept. */
         r = make_request("r0000000000000202", "alice", JIT_ACTION_SUDO, T, T + 900);
@@ -771,9 +823,10 @@ static void test_decisions(void) {
         /* Deny, then approve: the denial stands. */
         r = make_request("r0000000000000203", "bob", JIT_ACTION_SUDO, T, T + 900);
         CHECK_INT(store_insert_request(s, &r), 0);
-        CHECK_INT(store_deny_request(s, r.id, "carol", "not during the freeze", T + 5, &got), 0);
+        CHECK_INT(store_deny_request(s, r.id, "carol", NULL, "not during the freeze", T + 5, &got), 0);
         CHECK_INT(got.state, REQUEST_DENIED);
         CHECK_STR(got.decided_by, "carol");
+        CHECK_STR(got.decided_by_person, "");
         CHECK_STR(got.decision_reason, "not during the freeze");
         CHECK_INT(got.decided_at, T + 5);
         g = make_grant("g0000000000000203", "bob", JIT_ACTION_SUDO, T + 6, T + 6 + 3600);
@@ -794,6 +847,13 @@ static void test_decisions(void) {
         CHECK_INT(store_get_request(s, r.id, &got), 0);
         CHECK_INT(got.state, REQUEST_PENDING);
         CHECK_INT(store_get_grant(s, "g0000000000000204", &gg), -ENOENT);
+        /* ... nor through sudo, as root. */
+        snprintf(g.approver_person, sizeof g.approver_person, "carol");
+        CHECK_INT(store_approve_request(s, r.id, "root", T + 1, &g), -EPERM);
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_INT(got.state, REQUEST_PENDING);
+        CHECK_INT(store_get_grant(s, "g0000000000000204", &gg), -ENOENT);
+        g.approver_person[0] = 0;
 
         /* A grant id that already exists rolls the whole approval back. */
         g = make_grant("g0000000000000200", "carol", JIT_ACTION_SUDO, T + 1, T + 3600);
@@ -805,6 +865,27 @@ static void test_decisions(void) {
         g = make_grant("g0000000000000205", "carol", JIT_ACTION_SUDO, T + 1, T + 1);
         CHECK_INT(store_approve_request(s, r.id, "dave", T + 1, &g), -EINVAL);
 
+        /* Who decided: the account and the person behind it, both kept. */
+        r = make_request("r0000000000000206", "bob", JIT_ACTION_SUDO, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        g = make_grant("g0000000000000206", "bob", JIT_ACTION_SUDO, T + 1, T + 3600);
+        snprintf(g.approver_person, sizeof g.approver_person, "dave");
+        CHECK_INT(store_approve_request(s, r.id, "root", T + 1, &g), 0);
+        CHECK_STR(g.approver, "root");
+        CHECK_STR(g.approver_person, "dave");
+        CHECK_INT(store_get_grant(s, "g0000000000000206", &gg), 0);
+        CHECK_STR(gg.approver_person, "dave");
+        CHECK_INT(store_get_request(s, r.id, &got), 0);
+        CHECK_STR(got.decided_by, "root");
+        CHECK_STR(got.decided_by_person, "dave");
+        r = make_request("r0000000000000207", "bob", JIT_ACTION_LOGIN, T, T + 900);
+        CHECK_INT(store_insert_request(s, &r), 0);
+        CHECK_INT(store_cancel_request(s, r.id, "root", "bob", "not needed", T + 2, &got), 0);
+        CHECK_INT(got.state, REQUEST_CANCELLED);
+        CHECK_STR(got.decided_by, "root");
+        CHECK_STR(got.decided_by_person, "bob");
+        r = make_request("r0000000000000204", "carol", JIT_ACTION_SUDO, T, T + 900);
+
         /* The reason can be added while pending, not after. */
         CHECK_INT(store_update_request_reason(s, r.id, "need to restart nginx"), 0);
         CHECK_INT(store_get_request(s, r.id, &got), 0);
@@ -813,12 +894,14 @@ static void test_decisions(void) {
         CHECK_INT(store_update_request_reason(s, "r0000000000000298", "x"), -ENOENT);
 
         /* Revoke. */
-        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "dave", T + 20, &gg), 0);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "root", "dave", T + 20, &gg), 0);
+        CHECK_STR(gg.ended_by, "root");
+        CHECK_STR(gg.ended_by_person, "dave");
         CHECK_INT(gg.state, GRANT_REVOKED);
-        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "dave", T + 21, &gg), -ESTALE);
-        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_EXPIRED, NULL, T + 21, &gg), -ESTALE);
-        CHECK_INT(store_end_grant(s, "g0000000000000299", GRANT_REVOKED, "dave", T + 21, &gg), -ENOENT);
-        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_ACTIVE, "dave", T + 21, &gg), -EINVAL);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_REVOKED, "dave", NULL, T + 21, &gg), -ESTALE);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_EXPIRED, NULL, NULL, T + 21, &gg), -ESTALE);
+        CHECK_INT(store_end_grant(s, "g0000000000000299", GRANT_REVOKED, "dave", NULL, T + 21, &gg), -ENOENT);
+        CHECK_INT(store_end_grant(s, "g0000000000000200", GRANT_ACTIVE, "dave", NULL, T + 21, &gg), -EINVAL);
         CHECK_INT(store_get_grant(s, "g0000000000000200", &gg), 0);
         CHECK_INT(gg.state, GRANT_REVOKED);
         CHECK_INT(gg.ended_at, T + 20);
@@ -871,7 +954,7 @@ typedef struct ReentrantCtx {
 /* A callback that writes to the store while being called from it. */
 static int revoke_each(const GrantRecord *g, void *userdata) {
         ReentrantCtx *c = userdata;
-        if (store_end_grant(c->s, g->id, GRANT_REVOKED, "root", 10, NULL) == 0)
+        if (store_end_grant(c->s, g->id, GRANT_REVOKED, "root", NULL, 10, NULL) == 0)
                 c->ended++;
         return 0;
 }
@@ -1179,12 +1262,12 @@ static void test_field_caps(void) {
         memset(long_reason, 'y', sizeof long_reason - 1);
         long_reason[sizeof long_reason - 1] = '\0';
         CHECK_INT(store_update_request_reason(s, r.id, long_reason), -EINVAL);
-        CHECK_INT(store_deny_request(s, r.id, "carol", long_reason, T + 1, &got), -EINVAL);
+        CHECK_INT(store_deny_request(s, r.id, "carol", NULL, long_reason, T + 1, &got), -EINVAL);
         char long_user[JIT_USER_MAX + 2];
         memset(long_user, 'z', sizeof long_user - 1);
         long_user[sizeof long_user - 1] = '\0';
         CHECK_INT(store_find_live_grant(s, long_user, JIT_ACTION_LOGIN, T, &gg), -EINVAL);
-        CHECK_INT(store_deny_request(s, r.id, long_user, "", T + 1, &got), -EINVAL);
+        CHECK_INT(store_deny_request(s, r.id, long_user, NULL, "", T + 1, &got), -EINVAL);
         CHECK_INT(store_get_request(s, r.id, &got), 0);
         CHECK_INT(got.state, REQUEST_PENDING);
 
@@ -1374,7 +1457,7 @@ static void test_teardowns(void) {
 
         /* Revoked, with its reason, in one transaction. */
         CHECK_INT(store_transaction_begin(s), 0);
-        CHECK_INT(store_end_grant(s, g2.id, GRANT_REVOKED, "dave", T + 10, &gg), 0);
+        CHECK_INT(store_end_grant(s, g2.id, GRANT_REVOKED, "dave", NULL, T + 10, &gg), 0);
         CHECK_INT(store_set_teardown_reason(s, g2.id, "left the team"), 0);
         CHECK_INT(store_transaction_commit(s), 0);
         CHECK_INT(store_get_teardown(s, g2.id, &t), 0);

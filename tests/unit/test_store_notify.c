@@ -173,6 +173,7 @@ static void test_approvals(Store *s) {
         CHECK_INT(store_insert_request(s, &r), 0);
         snprintf(a.request_id, sizeof a.request_id, "%s", r.id);
         snprintf(a.approver, sizeof a.approver, "carol");
+        snprintf(a.person, sizeof a.person, "carol");
         snprintf(a.via, sizeof a.via, "web");
         CHECK_INT(store_record_approval(s, &a, 1100, 3600, &count, &shortest), 0);
         CHECK_INT(count, 1);
@@ -181,18 +182,29 @@ static void test_approvals(Store *s) {
         CHECK(store_has_approval(s, r.id, "carol"));
         CHECK(!store_has_approval(s, r.id, "dave"));
 
-        snprintf(a.approver, sizeof a.approver, "dave");
+        /* One vote per person, whatever the account: carol again, as root. */
+        snprintf(a.approver, sizeof a.approver, "root");
+        CHECK_INT(store_record_approval(s, &a, 1100, 3600, &count, &shortest), -EEXIST);
+        /* A vote without a person is no vote. */
+        a.person[0] = 0;
+        CHECK_INT(store_record_approval(s, &a, 1100, 3600, &count, &shortest), -EINVAL);
+
+        /* dave as root: root is not one person, dave is another. */
+        snprintf(a.person, sizeof a.person, "dave");
         a.duration_sec = 0; /* no choice: counts as the default */
         CHECK_INT(store_record_approval(s, &a, 1100, 600, &count, &shortest), 0);
         CHECK_INT(count, 2);
         CHECK_INT(shortest, 600);
         CHECK_INT(store_count_approvals(s, r.id, &count), 0);
         CHECK_INT(count, 2);
+        CHECK(store_has_approval(s, r.id, "dave"));
+        CHECK(!store_has_approval(s, r.id, "root"));
 
         /* Past its deadline, or decided: no more votes. */
         snprintf(a.approver, sizeof a.approver, "erin");
+        snprintf(a.person, sizeof a.person, "erin");
         CHECK_INT(store_record_approval(s, &a, 2000, 600, &count, &shortest), -ESTALE);
-        CHECK_INT(store_deny_request(s, r.id, "frank", "no", 1200, NULL), 0);
+        CHECK_INT(store_deny_request(s, r.id, "frank", NULL, "no", 1200, NULL), 0);
         CHECK_INT(store_record_approval(s, &a, 1300, 600, &count, &shortest), -ESTALE);
         snprintf(a.request_id, sizeof a.request_id, "rzzzzzzzzzzzzzzzz");
         CHECK_INT(store_record_approval(s, &a, 1300, 600, &count, &shortest), -ENOENT);
@@ -206,6 +218,10 @@ static void test_approvals(Store *s) {
                 if (n == 2) {
                         CHECK_STR(list[0].via, "web");
                         CHECK_INT(list[0].duration_sec + list[1].duration_sec, 900);
+                        CHECK_STR(list[0].approver, "carol");
+                        CHECK_STR(list[0].person, "carol");
+                        CHECK_STR(list[1].approver, "root");
+                        CHECK_STR(list[1].person, "dave");
                 }
                 free(list);
         }
