@@ -271,7 +271,7 @@ static void test_migration_with_data(void) {
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM review_links"), version >= 3 ? 1 : 0);
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE approver = 'carol'"), version >= 3 ? 1 : 0);
                 /* Every old vote came through, its account as its person. */
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals"), version >= 6 ? 2 : version >= 3 ? 1 : 0);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals"), version >= 7 ? 2 : version >= 3 ? 1 : 0);
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE person <> approver"), 0);
                 CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE request_id = 'r2222222222222222' AND"
                                      " approver = 'carol' AND person = 'carol' AND approved_at = 210 AND"
