@@ -1,9 +1,10 @@
 #!/bin/bash
 # pam-valgrind: pam_jit.so under valgrind, over many PAM decisions in one
-# long-lived process (pam-decisions.c) against a real jitd: no definite or
-# indirect leak, no invalid read, write or free, no use of uninitialised
-# memory. sshd and sudo load the module into processes that live on (and a
-# PAM-using daemon keeps it for good): a few bytes lost per decision add up.
+# long-lived process (pam-decisions.c) against a real jitd, itself under
+# valgrind too: no definite or indirect leak, no invalid read, write or
+# free, no use of uninitialised memory, in either. sshd and sudo load the
+# module into processes that live on (and a PAM-using daemon keeps it for
+# good), and jitd runs for months: a few bytes lost per decision add up.
 #
 #   valgrind-decisions.sh --harness PATH --module PATH --marker PATH
 #                         --jitd PATH --jitctl PATH [--rounds N] [--sanitized]
@@ -68,11 +69,23 @@ users = alice bob carol frank grace heidi ivan mallory
 users = erin
 EOF
 
+# valgrind's own reports go to files: the harness's stderr carries the
+# module's syslog lines. (--keep-debuginfo: a leak in the module is named
+# even when libpam has unloaded it by the time of the report.)
+valgrind=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect
+          --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30 --keep-debuginfo=yes)
+jitd_runner=("${valgrind[@]}" --log-file="$dir/valgrind-jitd.log")
+harness_runner=("${valgrind[@]}" --log-file="$dir/valgrind.log")
+if [ "$sanitized" = 1 ]; then
+        jitd_runner=()
+        harness_runner=()
+fi
+
 # No system bus: this jitd must not reach the host's systemd or logind.
 DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/jitd-test-no-bus \
-        "$jitd" --config "$dir/jitd.conf" >"$dir/jitd.log" 2>&1 &
+        "${jitd_runner[@]}" "$jitd" --config "$dir/jitd.conf" >"$dir/jitd.log" 2>&1 &
 jitd_pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 300); do
         "$jitctl" --socket "$dir/io.jit" list >/dev/null 2>&1 && break
         kill -0 "$jitd_pid" 2>/dev/null || { echo "jitd exited during start-up:"; cat "$dir/jitd.log"; exit 1; }
         sleep 0.1
@@ -104,15 +117,8 @@ service missing "socket=$dir/missing.sock action=login timeout=500 reason=none"
 service missing-safe "socket=$dir/missing.sock action=login timeout=500 reason=none failmode=safe journal_socket=$dir/journal.sock"
 service bad "socket=$dir/io.jit bogus=1"
 
-# valgrind's own report goes to a file: the harness's stderr carries the
-# module's syslog lines. (--keep-debuginfo: a leak in the module is named
-# even when libpam has unloaded it by the time of the report.)
-runner=(valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect
-        --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30 --keep-debuginfo=yes
-        --log-file="$dir/valgrind.log")
-[ "$sanitized" = 0 ] || runner=()
 rc=0
-"${runner[@]}" "$harness" "$dir/pam.d" "$jitctl" "$dir/io.jit" "$rounds" || rc=$?
+"${harness_runner[@]}" "$harness" "$dir/pam.d" "$jitctl" "$dir/io.jit" "$rounds" || rc=$?
 if [ -s "$dir/valgrind.log" ]; then
         echo "---- valgrind ----"
         cat "$dir/valgrind.log"
@@ -124,7 +130,8 @@ case $rc in
 *) echo "pam-decisions exited $rc (unexpected PAM results or a sanitizer report, above)"; exit 1 ;;
 esac
 
-# jitd answered throughout and stops cleanly.
+# jitd answered throughout and stops cleanly: 99 is valgrind's verdict
+# on jitd, anything else but 0 jitd's own failure.
 kill -TERM "$jitd_pid"
 status=0
 wait "$jitd_pid" || status=$?
@@ -132,5 +139,10 @@ jitd_pid=
 if [ "$status" != 0 ]; then
         echo "jitd exited $status on SIGTERM:"
         cat "$dir/jitd.log"
+        if [ -s "$dir/valgrind-jitd.log" ]; then
+                echo "---- valgrind (jitd) ----"
+                cat "$dir/valgrind-jitd.log"
+                echo "---- end ----"
+        fi
         exit 1
 fi
