@@ -205,15 +205,41 @@ bool log_has(Jitd *j, const char *text) {
         }
 }
 
+static void print_log(const char *path) {
+        char buf[4096];
+        FILE *f = fopen(path, "re");
+        size_t k;
+
+        if (!f)
+                return;
+        fprintf(stderr, "---- %s ----\n", path);
+        while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+                fwrite(buf, 1, k, stderr);
+        fclose(f);
+        fprintf(stderr, "---- end ----\n");
+}
+
 void jitd_cleanup(Jitd *j) {
         char cmd[256];
+        int status;
 
-        (void) jitd_stop(j);
-        if (getenv("JITD_TEST_KEEP") || !j->dir[0])
-                return;
-        /* Our own mkdtemp() directory; nothing else. */
-        snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", j->dir);
-        (void) !system(cmd);
+        /* jitd exits 0 on SIGTERM; anything else fails the test, also where
+         * the test did not check jitd_stop() itself: in the sanitizer build,
+         * a leak or a report LeakSanitizer or UBSan made at exit. */
+        status = jitd_stop(j);
+        if (status != 0) {
+                fprintf(stderr, "harness: jitd exited with %d on SIGTERM, expected 0 (log: %s)\n", status,
+                        j->capture_log ? j->log : "the test's stderr");
+                if (j->capture_log)
+                        print_log(j->log);
+        }
+        if (!getenv("JITD_TEST_KEEP") && j->dir[0]) {
+                /* Our own mkdtemp() directory; nothing else. */
+                snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", j->dir);
+                (void) !system(cmd);
+        }
+        if (status != 0)
+                exit(EXIT_FAILURE);
 }
 
 struct json_object *params(const char *key, ...) {

@@ -60,7 +60,8 @@ bool jitd_wait_crashed(Jitd *j, uint64_t timeout_usec);
 /* Does jitd's captured log (capture_log) have a line containing `text`,
  * within 5 s? (Start-up lines may come after the socket answers.) */
 bool log_has(Jitd *j, const char *text);
-/* Stop and remove the temporary directory. */
+/* Stop and remove the temporary directory; exits the test with a failure
+ * if jitd did not exit 0 (a sanitizer report at exit, in the ASan build). */
 void jitd_cleanup(Jitd *j);
 
 /* Parameters from string pairs: params("user", "nobody", "action", "sudo", NULL). */

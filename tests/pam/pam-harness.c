@@ -264,10 +264,22 @@ pid_t jitd_start_with(const char *dropin) {
                                        (char *) "--debug", NULL };
                 /* No system bus: the jitd under test must not touch the
                  * host's systemd (timers) or logind (sessions). */
-                char *const env[] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                                      (char *) "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/jitd-test-no-bus",
-                                      NULL };
+                char *env[8] = { (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                                 (char *) "DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/jitd-test-no-bus" };
+                size_t n_env = 2;
                 int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+                /* The sanitizer settings of the run (scripts/test's ASan
+                 * pass) hold for the jitd under test too. */
+                for (const char *const *name = (const char *const[]) { "ASAN_OPTIONS", "UBSAN_OPTIONS",
+                                                                        "LSAN_OPTIONS", NULL };
+                     *name; name++) {
+                        const char *value = getenv(*name);
+                        char *entry;
+
+                        if (value && asprintf(&entry, "%s=%s", *name, value) >= 0)
+                                env[n_env++] = entry;
+                }
 
                 /* A test that dies must not leave its jitd behind. */
                 if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -300,12 +312,23 @@ pid_t jitd_start_with(const char *dropin) {
 }
 
 void jitd_stop(pid_t pid) {
+        int status = 0;
+
         if (pid <= 0)
                 return;
         (void) kill(pid, SIGCONT);
         (void) kill(pid, SIGTERM);
-        (void) waitpid(pid, NULL, 0);
+        (void) waitpid(pid, &status, 0);
         untrack_child(pid);
+        /* jitd exits 0 on SIGTERM. Anything else is a failure of the test:
+         * in the sanitizer build, a leak or a report LeakSanitizer or
+         * UBSan made at exit. */
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "harness: jitd exited with status 0x%x on SIGTERM, expected 0\n", (unsigned) status);
+                print_file(test_path("jitd.log"));
+                harness_cleanup();
+                exit(EXIT_FAILURE);
+        }
 }
 
 /* ---- fake servers ---- */

@@ -45,6 +45,8 @@ const char *test_path(const char *name);
 pid_t jitd_start(void);
 /* The same with `dropin` as jitd.conf.d/50-test.conf (NULL: none). */
 pid_t jitd_start_with(const char *dropin);
+/* SIGTERM, and the test fails (with jitd's log) unless jitd exits 0:
+ * under the sanitizers, a leak or an error report at exit. */
 void jitd_stop(pid_t pid);
 
 /* ---- fake servers ---- */

@@ -11,7 +11,7 @@ function(jitd_unit_test name)
     JIT_TEST_DATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/data"
     JIT_SHIPPED_CONFIG="${PROJECT_SOURCE_DIR}/config/jitd.conf")
   add_test(NAME jitd/${name} COMMAND ${name})
-  set_tests_properties(jitd/${name} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77)
+  set_tests_properties(jitd/${name} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS unit)
 endfunction()
 
 jitd_unit_test(test_store ${PROJECT_SOURCE_DIR}/jitd/store.c ${PROJECT_SOURCE_DIR}/jitd/log.c)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -136,6 +137,10 @@ int receiver_start(const char *python, const char *script, const char *dir, cons
                 return -errno;
         }
         if (pid == 0) {
+                /* A test that dies (an abort, a sanitizer report) must not
+                 * leave its receiver holding ctest's output pipe open until
+                 * the test's timeout. */
+                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
                 dup2(pipefd[1], STDOUT_FILENO);
                 execv(python, (char *const *) argv);
                 _exit(127);

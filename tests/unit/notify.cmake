@@ -4,26 +4,24 @@
 # (tests/tools/webhook-receiver.py) for webhooks, libcurl clients in child
 # processes for the review server. Without python3 the receiver-based
 # checks skip themselves; without the openssl command, the TLS ones do.
-if(TARGET jitd-notify)
-  find_package(Python3 COMPONENTS Interpreter)
-  set(NOTIFY_PYTHON "")
-  if(Python3_Interpreter_FOUND)
-    set(NOTIFY_PYTHON ${Python3_EXECUTABLE})
-  endif()
-  set(NOTIFY_RECEIVER ${PROJECT_SOURCE_DIR}/tests/tools/webhook-receiver.py)
-
-  add_library(notify-test-util STATIC ${CMAKE_CURRENT_LIST_DIR}/notify-test-util.c)
-  target_link_libraries(notify-test-util PUBLIC jitd-notify)
-
-  foreach(t test_webhook_sign test_webhook_payload test_webhook_delivery
-            test_review_token test_review_page test_review_http)
-    add_executable(${t} ${CMAKE_CURRENT_LIST_DIR}/${t}.c)
-    target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
-    target_link_libraries(${t} PRIVATE notify-test-util jitd-notify)
-    add_test(NAME notify/${t} COMMAND ${t} "${NOTIFY_PYTHON}" ${NOTIFY_RECEIVER})
-    # Fixed zone and no proxies from the caller's environment: the tests
-    # set the proxy variables themselves where that is the point.
-    set_tests_properties(notify/${t} PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77
-      ENVIRONMENT "TZ=UTC;http_proxy=;https_proxy=;HTTP_PROXY=;HTTPS_PROXY=;ALL_PROXY=;all_proxy=;no_proxy=;NO_PROXY=")
-  endforeach()
+find_package(Python3 COMPONENTS Interpreter)
+set(NOTIFY_PYTHON "")
+if(Python3_Interpreter_FOUND)
+  set(NOTIFY_PYTHON ${Python3_EXECUTABLE})
 endif()
+set(NOTIFY_RECEIVER ${PROJECT_SOURCE_DIR}/tests/tools/webhook-receiver.py)
+
+add_library(notify-test-util STATIC ${CMAKE_CURRENT_LIST_DIR}/notify-test-util.c)
+target_link_libraries(notify-test-util PUBLIC jitd-notify)
+
+foreach(t test_webhook_sign test_webhook_payload test_webhook_delivery
+          test_review_token test_review_page test_review_http)
+  add_executable(${t} ${CMAKE_CURRENT_LIST_DIR}/${t}.c)
+  target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
+  target_link_libraries(${t} PRIVATE notify-test-util jitd-notify)
+  add_test(NAME notify/${t} COMMAND ${t} "${NOTIFY_PYTHON}" ${NOTIFY_RECEIVER})
+  # Fixed zone and no proxies from the caller's environment: the tests
+  # set the proxy variables themselves where that is the point.
+  set_tests_properties(notify/${t} PROPERTIES TIMEOUT 180 SKIP_RETURN_CODE 77 LABELS unit
+    ENVIRONMENT "TZ=UTC;http_proxy=;https_proxy=;HTTP_PROXY=;HTTPS_PROXY=;ALL_PROXY=;all_proxy=;no_proxy=;NO_PROXY=")
+endforeach()
