@@ -182,8 +182,10 @@ case_states() {
         check "no FAIL-OPEN anywhere in this boot" test "$(fail_opens)" = 0
 }
 
+# carol, the approver (jit-admin), from a login of her own: root outside any
+# login is nobody in particular and may not grant (jitd(8)).
 admin_grant() {   # USER ACTION: prints the grant id
-        jitctl_root grant --user "$1" --action "$2" --duration 1h --reason "e2e failsafe" --json |
+        jitctl_as carol grant --user "$1" --action "$2" --duration 1h --reason "e2e failsafe" --json |
                 json_get "d.get('grant_id')"
 }
 
