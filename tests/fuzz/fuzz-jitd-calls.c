@@ -2,8 +2,11 @@
  * accepts a connection and reads the fuzz input as the byte stream of
  * calls, so the framing, the dispatch and every method's parameter
  * parsing, permission checks, store writes and replies run exactly as in
- * the daemon. The first byte picks who connects: root (sshd, sudo,
- * jitctl as admin), nobody or daemon (covered users, approvers).
+ * the daemon. Up to four clients take part: root (sshd, sudo, jitctl as
+ * admin), nobody and daemon (covered users, approvers), root again; the
+ * first byte picks who sends first, and control segments switch between
+ * them, half-close or hang up (see control()), so one input can have
+ * nobody wait for a decision that root then makes.
  *
  * The input is sent one message at a time, each after the replies to the
  * last, with @R@ and @G@ standing for the request and grant ids jitd last
@@ -115,65 +118,119 @@ static char *next_message(FuzzInput *in, size_t *ret_size) {
         return m;
 }
 
-/* Run jitd until it has nothing to do, or closed. */
-static bool run_until_idle(int fd, VarlinkFrameBuffer *replies, unsigned *n_replies) {
-        bool closed = false;
+/* The client side of one connection. */
+typedef struct Client {
+        int fd; /* -1: not open (yet, or any more) */
+        bool closed; /* jitd closed it */
+        VarlinkFrameBuffer replies;
+} Client;
+
+#define CLIENTS 4
+/* Who each client connects as: root (sshd, sudo, an admin's jitctl),
+ * nobody and daemon (covered users; approvers), root again. */
+static const uid_t client_uid[CLIENTS] = { 0, 65534, 1, 0 };
+
+static void client_open(Client *c, unsigned k) {
+        if (c->fd >= 0 || c->closed)
+                return;
+        c->fd = fuzz_jitd_connect(jitd, client_uid[k]);
+        varlink_frame_buffer_init(&c->replies);
+        c->replies.max = JITD_OUTPUT_MAX;
+}
+
+static void client_close(Client *c) {
+        if (c->fd >= 0)
+                close(c->fd);
+        c->fd = -1;
+        c->closed = true;
+        varlink_frame_buffer_done(&c->replies);
+}
+
+/* Run jitd, reading every client, until nothing happens for a while. */
+static void run_until_idle(Client clients[CLIENTS], unsigned *n_replies) {
         int idle = 0;
 
-        while (!closed && idle < IDLE_ROUNDS) {
+        while (idle < IDLE_ROUNDS) {
                 bool busy = fuzz_jitd_step(jitd);
 
-                closed = read_replies(fd, replies, n_replies);
+                for (unsigned k = 0; k < CLIENTS; k++)
+                        if (clients[k].fd >= 0 && !clients[k].closed &&
+                            read_replies(clients[k].fd, &clients[k].replies, n_replies))
+                                clients[k].closed = true;
                 idle = busy ? 0 : idle + 1;
         }
-        return closed;
+}
+
+/* Control segments (a JSON call never starts with these bytes):
+ * "\x01" K: later messages go to client K (connected on first use);
+ * "\x02" K: client K stops sending (shutdown SHUT_WR);
+ * "\x03" K: client K hangs up. */
+static bool control(const char *m, size_t n, Client clients[CLIENTS], unsigned *current) {
+        unsigned k;
+
+        if (n < 2 || (m[0] != 1 && m[0] != 2 && m[0] != 3))
+                return false;
+        k = (unsigned char) m[1] % CLIENTS;
+        if (m[0] == 1) {
+                *current = k;
+                client_open(&clients[k], k);
+        } else if (m[0] == 2 && clients[k].fd >= 0)
+                (void) shutdown(clients[k].fd, SHUT_WR);
+        else if (m[0] == 3 && clients[k].fd >= 0) {
+                close(clients[k].fd);
+                clients[k].fd = -1;
+                varlink_frame_buffer_done(&clients[k].replies);
+        }
+        return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        static const uid_t who[] = { 0, 65534, 1, 0 };
         FuzzInput in = { data, size };
-        VarlinkFrameBuffer replies;
-        uid_t uid = who[fuzz_take_u8(&in) % 4];
-        unsigned n_replies = 0;
-        bool closed = false;
-        int fd;
+        Client clients[CLIENTS];
+        unsigned current = fuzz_take_u8(&in) % CLIENTS, n_replies = 0;
 
         fuzz_jitd_maybe_reset(jitd, 500);
-        varlink_frame_buffer_init(&replies);
-        replies.max = JITD_OUTPUT_MAX;
+        for (unsigned k = 0; k < CLIENTS; k++)
+                clients[k] = (Client) { .fd = -1 };
+        client_open(&clients[current], current);
 
-        /* Message by message, as a client that reads each reply would. */
-        fd = fuzz_jitd_connect(jitd, uid);
-        while (in.size > 0 && !closed) {
+        /* Message by message, as clients that read each reply would. */
+        while (in.size > 0) {
                 size_t n, sent = 0;
                 _cleanup_free_ char *m = next_message(&in, &n);
+                Client *c = &clients[current];
 
-                while (sent < n && !closed) {
-                        ssize_t k = send(fd, m + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+                if (control(m, n, clients, &current))
+                        continue;
+                while (c->fd >= 0 && !c->closed && sent < n) {
+                        ssize_t k = send(c->fd, m + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
 
                         if (k > 0)
                                 sent += (size_t) k;
                         else if (k < 0 && errno != EAGAIN)
-                                closed = true; /* jitd hung up: it owes nothing more */
+                                break; /* jitd hung up (or we stopped sending): it owes nothing more */
                         (void) fuzz_jitd_step(jitd);
-                        closed = closed || read_replies(fd, &replies, &n_replies);
+                        if (read_replies(c->fd, &c->replies, &n_replies))
+                                c->closed = true;
                 }
-                closed = closed || run_until_idle(fd, &replies, &n_replies);
+                run_until_idle(clients, &n_replies);
         }
-        (void) shutdown(fd, SHUT_WR);
-        /* Until jitd closes, or has nothing left to do (a stream waits). */
-        if (!closed)
-                (void) run_until_idle(fd, &replies, &n_replies);
-        close(fd);
 
-        /* The connection (and anything it started) is finished before the next input. */
+        /* Every client stops sending; jitd answers and closes, except for
+         * the streams that wait for a decision. */
+        for (unsigned k = 0; k < CLIENTS; k++)
+                if (clients[k].fd >= 0)
+                        (void) shutdown(clients[k].fd, SHUT_WR);
+        run_until_idle(clients, &n_replies);
+        for (unsigned k = 0; k < CLIENTS; k++)
+                client_close(&clients[k]);
+
+        /* The connections (and anything they started) are finished before the next input. */
         for (unsigned i = 0; i < 1000 && jitd->m.server->n_connections > 0; i++)
                 (void) fuzz_jitd_step(jitd);
         if (jitd->m.server->n_connections > 0)
-                fuzz_fail("jitd keeps %u connection(s) after the peer closed", jitd->m.server->n_connections);
+                fuzz_fail("jitd keeps %u connection(s) after their peers closed", jitd->m.server->n_connections);
         for (unsigned i = 0; i < 1000 && fuzz_jitd_step(jitd); i++)
                 ;
-
-        varlink_frame_buffer_done(&replies);
         return 0;
 }
