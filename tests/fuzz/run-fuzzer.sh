@@ -14,8 +14,10 @@ mkdir -p "$artifacts"
 work=$(mktemp -d "${TMPDIR:-/tmp}/$name.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+# libFuzzer's own exit code for a finding is 77, which ctest reads as
+# "skipped" (what a target that cannot run here exits with): 1 instead.
 set -- -max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 \
-        -artifact_prefix="$artifacts/" "$@"
+        -error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$artifacts/" "$@"
 [ -f "$dict" ] && set -- -dict="$dict" "$@"
 dirs=$work
 for d in "$corpus" "$regressions"; do
