@@ -78,9 +78,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
                 fprintf(stderr, "fuzz-module-reply: pam_jit talks only to a root-owned socket; needs root, skipped.\n");
                 exit(77);
         }
-        snprintf(dir, sizeof(dir), "%s/pam-jit-fuzz.XXXXXX", fuzz_tmp_base());
-        if (!mkdtemp(dir))
-                fuzz_fail("mkdtemp: %m");
+        fuzz_make_scratch("pam-jit-fuzz", dir, sizeof(dir));
         snprintf(socket_path, sizeof(socket_path), "%s/io.jit", dir);
         memcpy(sa.sun_path, socket_path, strlen(socket_path));
         listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

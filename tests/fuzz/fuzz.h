@@ -169,6 +169,23 @@ static inline void fuzz_assert_clean(const char *what, const char *s, size_t max
                 fuzz_fail("%s: control character or invalid UTF-8 in \"%s\"", what, s);
 }
 
+/* Remove a fuzzer's scratch directory when it exits (not after a crash:
+ * then what it held may help). */
+#include <ftw.h>
+#include <sys/stat.h>
+
+static char fuzz_scratch_dir[256];
+
+static inline int fuzz_remove_one(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+        (void) remove(path);
+        return 0;
+}
+
+static inline void fuzz_remove_scratch(void) {
+        if (fuzz_scratch_dir[0])
+                (void) nftw(fuzz_scratch_dir, fuzz_remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* Where the fuzzers that need files keep them: tmpfs if there is one. */
 static inline const char *fuzz_tmp_base(void) {
         const char *t = getenv("TMPDIR");
@@ -176,4 +193,14 @@ static inline const char *fuzz_tmp_base(void) {
         if (t && *t)
                 return t;
         return access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+}
+
+/* mkdtemp() a scratch directory "<tmp>/<prefix>.XXXXXX" into buf, removed
+ * at exit. */
+static inline void fuzz_make_scratch(const char *prefix, char *buf, size_t size) {
+        snprintf(buf, size, "%s/%s.XXXXXX", fuzz_tmp_base(), prefix);
+        if (!mkdtemp(buf))
+                fuzz_fail("cannot create a scratch directory %s: %m", buf);
+        snprintf(fuzz_scratch_dir, sizeof(fuzz_scratch_dir), "%s", buf);
+        atexit(fuzz_remove_scratch);
 }

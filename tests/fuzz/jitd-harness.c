@@ -95,9 +95,10 @@ FuzzJitd *fuzz_jitd_start(void) {
         log_set_max_level(getenv("JIT_FUZZ_LOG") ? atoi(getenv("JIT_FUZZ_LOG")) : -1);
         umask(0077);
 
-        snprintf(j->dir, sizeof(j->dir), "%s/jitd-fuzz.XXXXXX", fuzz_tmp_base());
-        if (!mkdtemp(j->dir) || chmod(j->dir, 0755) < 0)
-                fuzz_fail("cannot create a state directory under %s: %m", fuzz_tmp_base());
+        /* 0755: nobody and daemon must reach the socket in it. */
+        fuzz_make_scratch("jitd-fuzz", j->dir, sizeof(j->dir));
+        if (chmod(j->dir, 0755) < 0)
+                fuzz_fail("chmod %s: %m", j->dir);
         snprintf(state, sizeof(state), "%s/state", j->dir);
         snprintf(path, sizeof(path), "%s/sudo-ts", j->dir);
         if (mkdir(state, 0700) < 0 || mkdir(path, 0700) < 0)

@@ -19,9 +19,14 @@ trap 'rm -rf "$work"' EXIT
 set -- -max_total_time="$seconds" -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 \
         -error_exitcode=1 -timeout_exitcode=1 -artifact_prefix="$artifacts/" "$@"
 [ -f "$dict" ] && set -- -dict="$dict" "$@"
-dirs=$work
-for d in "$corpus" "$regressions"; do
-        [ -d "$d" ] && dirs="$dirs $d"
-done
-# shellcheck disable=SC2086 # the directory list, split on purpose
-exec "$fuzzer" "$@" $dirs
+# Every target has seeds; regression inputs only once a bug was found.
+if [ ! -d "$corpus" ]; then
+        echo "run-fuzzer.sh: no seed corpus $corpus" >&2
+        exit 1
+fi
+# New inputs go to the first directory: the scratch one.
+set -- "$@" "$work" "$corpus"
+[ -d "$regressions" ] && set -- "$@" "$regressions"
+rc=0
+"$fuzzer" "$@" || rc=$?
+exit "$rc"
