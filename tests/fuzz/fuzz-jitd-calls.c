@@ -51,15 +51,85 @@ static void remember_ids(struct json_object *params) {
                 snprintf(last_grant_id, sizeof(last_grant_id), "%s", id);
 }
 
-static void check_replies(VarlinkFrameBuffer *b, unsigned *n_replies) {
+/* The client side of one connection, and the calls it is owed replies to
+ * (jitd answers in order; a WaitDecision stream answers more than once). */
+#define CALLS_MAX 256
+typedef struct SentCall {
+        char method[64];
+        struct json_object *params; /* a reference; NULL if none */
+} SentCall;
+
+typedef struct Client {
+        int fd;      /* -1: not open (yet, or any more) */
+        bool closed; /* jitd closed it */
+        uid_t uid;
+        const char *name;
+        VarlinkFrameBuffer replies;
+        SentCall calls[CALLS_MAX];
+        size_t calls_head, calls_tail;
+} Client;
+
+static const char *string_of(struct json_object *o, const char *key) {
+        struct json_object *v;
+
+        if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+                return NULL;
+        return json_object_get_string(v);
+}
+
+static bool method_is(const SentCall *call, const char *method) {
+        return strcmp(call->method, method) == 0;
+}
+
+/* The permission model of doc/protocol.md, checked on every successful
+ * reply: root (uid 0) may do anything; daemon is an admin (admin_group)
+ * but not root; nobody is neither. */
+static void check_permission(const Client *c, const SentCall *call, struct json_object *reply_params) {
+        bool root = c->uid == 0, admin = root || c->uid == 1;
+        const char *user = string_of(call->params, "user");
+
+        if (!root && (method_is(call, JIT_METHOD_CHECK) || method_is(call, JIT_METHOD_OPEN_SESSION) ||
+                      method_is(call, JIT_METHOD_CLOSE_SESSION)))
+                fuzz_fail("%s answered %s, which only root may call", c->name, call->method);
+        if (!admin && (method_is(call, JIT_METHOD_LIST) || method_is(call, JIT_METHOD_APPROVE) ||
+                       method_is(call, JIT_METHOD_REVOKE) || method_is(call, JIT_METHOD_GRANT) ||
+                       method_is(call, JIT_METHOD_EXPIRE) || method_is(call, JIT_METHOD_RESEND)))
+                fuzz_fail("%s (no admin) answered %s", c->name, call->method);
+        /* Without "user" a request is the caller's own. */
+        if (!root && method_is(call, JIT_METHOD_REQUEST) && user && strcmp(user, c->name) != 0)
+                fuzz_fail("%s filed a request for user %s", c->name, user);
+        if (!admin && method_is(call, JIT_METHOD_STATUS) && user && strcmp(user, c->name) != 0)
+                fuzz_fail("%s saw the status of %s", c->name, user);
+        if (method_is(call, JIT_METHOD_APPROVE)) {
+                const char *requester = string_of(reply_params, "user"), *approver = string_of(reply_params, "approver");
+
+                if (!approver || strcmp(approver, c->name) != 0)
+                        fuzz_fail("%s approved as \"%s\"", c->name, approver ?: "(none)");
+                if (requester && strcmp(requester, approver) == 0)
+                        fuzz_fail("%s approved their own request", c->name);
+        }
+        if (!admin && method_is(call, JIT_METHOD_SHOW)) {
+                struct json_object *o = NULL;
+                const char *owner = NULL;
+
+                if (json_object_object_get_ex(reply_params, "request", &o) ||
+                    json_object_object_get_ex(reply_params, "grant", &o))
+                        owner = string_of(o, "user");
+                if (!owner || strcmp(owner, c->name) != 0)
+                        fuzz_fail("%s was shown something of %s", c->name, owner ?: "(nobody)");
+        }
+}
+
+static void check_replies(Client *c) {
         for (;;) {
                 _cleanup_json_ struct json_object *message = NULL;
                 struct json_object *params = NULL;
                 const char *error = NULL;
                 bool continues = false;
+                SentCall *call;
                 int r;
 
-                r = varlink_frame_buffer_pop(b, &message);
+                r = varlink_frame_buffer_pop(&c->replies, &message);
                 if (r == 0)
                         return;
                 if (r < 0)
@@ -70,27 +140,63 @@ static void check_replies(VarlinkFrameBuffer *b, unsigned *n_replies) {
                         fuzz_fail("jitd's reply lacks protocol %d: %s", JIT_PROTOCOL_VERSION,
                                   json_object_to_json_string(message));
                 if (getenv("JIT_FUZZ_LOG"))
-                        fprintf(stderr, "reply: %s\n", json_object_to_json_string(message));
+                        fprintf(stderr, "reply to %s: %s\n", c->name, json_object_to_json_string(message));
                 remember_ids(params);
-                (*n_replies)++;
+
+                /* A limit refusal comes before any call was read. */
+                if (error && strcmp(error, JIT_ERROR_LIMIT) == 0 && c->calls_head == c->calls_tail)
+                        continue;
+                if (c->calls_head == c->calls_tail)
+                        fuzz_fail("jitd sent %s a reply to no call: %s", c->name, json_object_to_json_string(message));
+                call = &c->calls[c->calls_head % CALLS_MAX];
+                if (!error)
+                        check_permission(c, call, params);
+                if (continues && !error)
+                        continue; /* more to come for the same call */
+                json_object_put(call->params);
+                call->params = NULL;
+                c->calls_head++;
         }
 }
 
 /* Read what jitd sent: true once it closed. */
-static bool read_replies(int fd, VarlinkFrameBuffer *b, unsigned *n_replies) {
+static bool read_replies(Client *c) {
         char buf[16384];
 
         for (;;) {
-                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+                ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 
                 if (n == 0)
                         return true;
                 if (n < 0)
                         return errno != EAGAIN;
-                if (varlink_frame_buffer_append(b, buf, (size_t) n) < 0)
-                        fuzz_fail("jitd sent a reply larger than %zu bytes", b->max);
-                check_replies(b, n_replies);
+                if (varlink_frame_buffer_append(&c->replies, buf, (size_t) n) < 0)
+                        fuzz_fail("jitd sent a reply larger than %zu bytes", c->replies.max);
+                check_replies(c);
         }
+}
+
+/* Note a complete message as jitd will read it: the call it answers. */
+static void note_call(Client *c, const char *m, size_t n) {
+        _cleanup_json_ struct json_object *message = NULL;
+        struct json_object *params = NULL;
+        const char *method = NULL;
+        bool more = false;
+        SentCall *call;
+        int r;
+
+        if (n == 0 || m[n - 1] != 0)
+                return; /* not complete: jitd does not answer it */
+        if (c->calls_tail - c->calls_head >= CALLS_MAX)
+                fuzz_fail("more than %d calls unanswered", CALLS_MAX);
+        call = &c->calls[c->calls_tail++ % CALLS_MAX];
+        *call = (SentCall) {};
+        r = varlink_message_parse(m, n - 1, &message);
+        if (r >= 0)
+                r = varlink_call_parse(message, &method, &params, &more);
+        snprintf(call->method, sizeof(call->method), "%s", r >= 0 && method ? method : "(not a call)");
+        if (r >= 0 && params)
+                call->params = json_object_get(params);
 }
 
 /* One message (or the unterminated rest) with @R@ and @G@ replaced. */
@@ -118,21 +224,18 @@ static char *next_message(FuzzInput *in, size_t *ret_size) {
         return m;
 }
 
-/* The client side of one connection. */
-typedef struct Client {
-        int fd; /* -1: not open (yet, or any more) */
-        bool closed; /* jitd closed it */
-        VarlinkFrameBuffer replies;
-} Client;
-
 #define CLIENTS 4
 /* Who each client connects as: root (sshd, sudo, an admin's jitctl),
- * nobody and daemon (covered users; approvers), root again. */
+ * nobody (a covered user) and daemon (a covered user in admin_group), root
+ * again. */
 static const uid_t client_uid[CLIENTS] = { 0, 65534, 1, 0 };
+static const char *const client_name[CLIENTS] = { "root", "nobody", "daemon", "root" };
 
 static void client_open(Client *c, unsigned k) {
         if (c->fd >= 0 || c->closed)
                 return;
+        c->uid = client_uid[k];
+        c->name = client_name[k];
         c->fd = fuzz_jitd_connect(jitd, client_uid[k]);
         varlink_frame_buffer_init(&c->replies);
         c->replies.max = JITD_OUTPUT_MAX;
@@ -144,18 +247,19 @@ static void client_close(Client *c) {
         c->fd = -1;
         c->closed = true;
         varlink_frame_buffer_done(&c->replies);
+        for (; c->calls_head != c->calls_tail; c->calls_head++)
+                json_object_put(c->calls[c->calls_head % CALLS_MAX].params);
 }
 
 /* Run jitd, reading every client, until nothing happens for a while. */
-static void run_until_idle(Client clients[CLIENTS], unsigned *n_replies) {
+static void run_until_idle(Client clients[CLIENTS]) {
         int idle = 0;
 
         while (idle < IDLE_ROUNDS) {
                 bool busy = fuzz_jitd_step(jitd);
 
                 for (unsigned k = 0; k < CLIENTS; k++)
-                        if (clients[k].fd >= 0 && !clients[k].closed &&
-                            read_replies(clients[k].fd, &clients[k].replies, n_replies))
+                        if (clients[k].fd >= 0 && !clients[k].closed && read_replies(&clients[k]))
                                 clients[k].closed = true;
                 idle = busy ? 0 : idle + 1;
         }
@@ -176,18 +280,15 @@ static bool control(const char *m, size_t n, Client clients[CLIENTS], unsigned *
                 client_open(&clients[k], k);
         } else if (m[0] == 2 && clients[k].fd >= 0)
                 (void) shutdown(clients[k].fd, SHUT_WR);
-        else if (m[0] == 3 && clients[k].fd >= 0) {
-                close(clients[k].fd);
-                clients[k].fd = -1;
-                varlink_frame_buffer_done(&clients[k].replies);
-        }
+        else if (m[0] == 3)
+                client_close(&clients[k]);
         return true;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FuzzInput in = { data, size };
         Client clients[CLIENTS];
-        unsigned current = fuzz_take_u8(&in) % CLIENTS, n_replies = 0;
+        unsigned current = fuzz_take_u8(&in) % CLIENTS;
 
         fuzz_jitd_maybe_reset(jitd, 500);
         for (unsigned k = 0; k < CLIENTS; k++)
@@ -202,6 +303,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
                 if (control(m, n, clients, &current))
                         continue;
+                if (c->fd >= 0 && !c->closed)
+                        note_call(c, m, n);
                 while (c->fd >= 0 && !c->closed && sent < n) {
                         ssize_t k = send(c->fd, m + sent, n - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
 
@@ -210,10 +313,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         else if (k < 0 && errno != EAGAIN)
                                 break; /* jitd hung up (or we stopped sending): it owes nothing more */
                         (void) fuzz_jitd_step(jitd);
-                        if (read_replies(c->fd, &c->replies, &n_replies))
+                        if (read_replies(c))
                                 c->closed = true;
                 }
-                run_until_idle(clients, &n_replies);
+                run_until_idle(clients);
         }
 
         /* Every client stops sending; jitd answers and closes, except for
@@ -221,7 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (unsigned k = 0; k < CLIENTS; k++)
                 if (clients[k].fd >= 0)
                         (void) shutdown(clients[k].fd, SHUT_WR);
-        run_until_idle(clients, &n_replies);
+        run_until_idle(clients);
         for (unsigned k = 0; k < CLIENTS; k++)
                 client_close(&clients[k]);
 

@@ -1,6 +1,7 @@
 /* See jitd-harness.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,8 +110,8 @@ FuzzJitd *fuzz_jitd_start(void) {
 
         if (asprintf(&config,
                      "[jitd]\nsocket = %s\nstate_directory = %s\nsudo_timestamp_dir = %s/sudo-ts\n"
-                     "admin_group = root\nrequest_ttl = 10m\nmax_connections = 64\nmax_connections_per_uid = 8\n"
-                     "[login]\nusers = nobody daemon\napprovers = carol dave nobody\nquorum = 2\n"
+                     "admin_group = daemon\nrequest_ttl = 10m\nmax_connections = 64\nmax_connections_per_uid = 8\n"
+                     "[login]\nusers = nobody daemon\napprovers = carol dave daemon\nquorum = 2\n"
                      "default_duration = 30m\nmax_duration = 8h\n"
                      "[sudo]\nusers = *\nexempt_users = root\napprovers = carol dave nobody daemon\n"
                      "[breakglass]\nusers = daemon\n"
@@ -167,12 +168,17 @@ int fuzz_jitd_connect(FuzzJitd *j, uid_t uid) {
         if (fd < 0)
                 fuzz_fail("socket: %m");
         memcpy(sa.sun_path, j->socket_path, strlen(j->socket_path));
-        /* SO_PEERCRED records the effective uid at connect(). */
-        if (as_root && uid != 0 && seteuid(uid) < 0)
-                fuzz_fail("seteuid(%u): %m", (unsigned) uid);
+        /* SO_PEERCRED records the effective uid and gid at connect(); the
+         * gid counts for admin_group. */
+        if (as_root && uid != 0) {
+                struct passwd *pw = getpwuid(uid);
+
+                if (!pw || setegid(pw->pw_gid) < 0 || seteuid(uid) < 0)
+                        fuzz_fail("cannot become uid %u: %m", (unsigned) uid);
+        }
         r = connect(fd, (struct sockaddr *) &sa, sizeof(sa));
-        if (as_root && uid != 0 && seteuid(0) < 0)
-                fuzz_fail("seteuid(0): %m");
+        if (as_root && uid != 0 && (seteuid(0) < 0 || setegid(0) < 0))
+                fuzz_fail("cannot become root again: %m");
         if (r < 0)
                 fuzz_fail("connect(%s): %m", j->socket_path);
         if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)

@@ -20,9 +20,10 @@ typedef struct FuzzJitd {
 } FuzzJitd;
 
 /* The configuration every jitd fuzzer runs with: [login] covers nobody and
- * daemon, [sudo] everyone; approvers carol, dave and nobody with a quorum
- * of 2 for logins; a webhook (to a closed loopback port) and the review
- * server on 127.0.0.1, behind a trusted identity header. */
+ * daemon, [sudo] everyone but root; admin_group daemon; approvers carol,
+ * dave and daemon with a quorum of 2 for logins; daemon is break-glass; a
+ * webhook (to a closed loopback port) and the review server on 127.0.0.1,
+ * behind a trusted identity header. */
 FuzzJitd *fuzz_jitd_start(void);
 /* A fresh, empty store (and everything that works on it) every `every`
  * calls, so a long run does not slow down or drift: crashes reproduce from
@@ -30,6 +31,7 @@ FuzzJitd *fuzz_jitd_start(void);
 void fuzz_jitd_maybe_reset(FuzzJitd *j, unsigned every);
 /* Run every event source that is ready now; true if any was. */
 bool fuzz_jitd_step(FuzzJitd *j);
-/* Connect to the socket as `uid` (effective uid while connecting, so
- * SO_PEERCRED says `uid`; only when running as root). Non-blocking fd. */
+/* Connect to the socket as `uid` and its primary group (the effective ids
+ * while connecting, which SO_PEERCRED reports; only when running as root).
+ * Non-blocking fd. */
 int fuzz_jitd_connect(FuzzJitd *j, uid_t uid);
