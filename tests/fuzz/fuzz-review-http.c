@@ -12,9 +12,12 @@
  * decisions, not only "invalid link".
  *
  * Oracles: whatever comes back starts as an HTTP/1.x response; an input
- * without "POST" never changes the request (a GET or HEAD only reads: mail
- * scanners and chat unfurlers fetch every link); audit entries are clean
- * text (jitd-harness.c). */
+ * without "POST" never changes the request or counts an approval (a GET or
+ * HEAD only reads: mail scanners and chat unfurlers fetch every link);
+ * nothing is decided or counted without the proxy secret and a CSRF token,
+ * nor by the requester (nobody, a sudo approver too); audit entries are
+ * clean text (jitd-harness.c). The request is a login (quorum 2) or a
+ * sudo (quorum 1), by the input's length. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -45,12 +48,12 @@ typedef struct Links {
         char csrf[LINKS][REVIEW_CSRF_STRING_MAX];
 } Links;
 
-static void make_request(Links *l) {
+static void make_request(Links *l, JitAction action) {
         static const char *const approvers[LINKS] = { "carol", "dave", "" };
         int64_t now = jit_now_realtime();
 
         l->request = (RequestRecord) {
-                .action = JIT_ACTION_LOGIN,
+                .action = action,
                 .state = REQUEST_PENDING,
                 .created_at = now,
                 .expires_at = now + 600,
@@ -126,11 +129,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t n, sent = 0, got = 0, allocated = 65536;
         bool closed = false;
         RequestRecord after;
+        unsigned approvals = 0;
+        bool with_csrf = false;
         Links l;
         int fd, idle = 0;
 
         fuzz_jitd_maybe_reset(jitd, 200);
-        make_request(&l);
+        /* login needs two approvals, sudo one: both paths, by the input's length. */
+        make_request(&l, size % 2 ? JIT_ACTION_SUDO : JIT_ACTION_LOGIN);
         input = substitute(&l, data, size, &n);
         response = malloc(allocated + 1);
         if (!response)
@@ -183,10 +189,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (got > 0 && strncmp(response, "HTTP/1.", got < 7 ? got : 7) != 0)
                 fuzz_fail("the review server answered something that is not HTTP:\n%s", response);
 
-        if (store_get_request(jitd->m.store, l.request.id, &after) < 0)
+        if (store_get_request(jitd->m.store, l.request.id, &after) < 0 ||
+            store_count_approvals(jitd->m.store, l.request.id, &approvals) < 0)
                 fuzz_fail("the request is gone");
-        if (after.state != REQUEST_PENDING && !memmem(input, n, "POST", 4))
+        if (after.state == REQUEST_PENDING && approvals == 0)
+                return 0;
+        /* Something was decided or counted: it took a POST, with the
+         * proxy's secret and a CSRF token of one of the links, and it was
+         * not the requester. */
+        if (!memmem(input, n, "POST", 4))
                 fuzz_fail("a request without POST decided %s (now %s)", l.request.id,
                           request_state_to_string(after.state));
+        if (!memmem(input, n, jitd->proxy_secret, strlen(jitd->proxy_secret)))
+                fuzz_fail("a decision without the proxy secret");
+        for (size_t i = 0; i < LINKS; i++)
+                with_csrf = with_csrf || memmem(input, n, l.csrf[i], strlen(l.csrf[i]));
+        if (!with_csrf)
+                fuzz_fail("a decision without a CSRF token");
+        if (strcmp(after.decided_by, l.request.user) == 0 || store_has_approval(jitd->m.store, l.request.id, l.request.user))
+                fuzz_fail("the requester %s decided their own request", l.request.user);
         return 0;
 }
