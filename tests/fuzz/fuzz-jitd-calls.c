@@ -23,6 +23,7 @@
 #include "jit-protocol.h"
 #include "jitd-harness.h"
 #include "server.h"
+#include "store.h"
 #include "text.h"
 #include "varlink.h"
 
@@ -107,6 +108,15 @@ static void check_permission(const Client *c, const SentCall *call, struct json_
                         fuzz_fail("%s approved as \"%s\"", c->name, approver ?: "(none)");
                 if (requester && strcmp(requester, approver) == 0)
                         fuzz_fail("%s approved their own request", c->name);
+        }
+        /* A non-admin may withdraw, deny or wait on only its own request. */
+        if (!admin && (method_is(call, JIT_METHOD_DENY) || method_is(call, JIT_METHOD_WAIT_DECISION))) {
+                const char *id = string_of(call->params, "request_id");
+                RequestRecord r;
+
+                if (!id || store_get_request(jitd->m.store, id, &r) < 0 || strcmp(r.user, c->name) != 0)
+                        fuzz_fail("%s was answered %s on request %s of %s", c->name, call->method, id ?: "(none)",
+                                  id && store_get_request(jitd->m.store, id, &r) >= 0 ? r.user : "nobody known");
         }
         if (!admin && method_is(call, JIT_METHOD_SHOW)) {
                 struct json_object *o = NULL;
