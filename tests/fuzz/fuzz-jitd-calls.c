@@ -12,7 +12,9 @@
  * last, with @R@ and @G@ standing for the request and grant ids jitd last
  * answered with, so one input can file a request and approve it.
  *
- * Oracles: every reply is a well-formed varlink reply of our protocol; a
+ * Oracles: Check and OpenSession let someone in only on a live grant of
+ * theirs for that action (or break-glass), and answer "ignore" only for
+ * users the policy does not cover; every reply is a well-formed varlink reply of our protocol; a
  * connection whose peer stopped sending is answered and closed unless it
  * waits for a decision; every audit entry is clean text (jitd-harness.c);
  * and ASan/UBSan on all of it. */
@@ -130,6 +132,59 @@ static void check_permission(const Client *c, const SentCall *call, struct json_
         }
 }
 
+/* The policy of jitd-harness.c's configuration, written out: [login]
+ * covers nobody and daemon, [sudo] everyone but root; daemon is
+ * break-glass. */
+static bool covered(const char *user, JitAction action) {
+        if (action == JIT_ACTION_LOGIN)
+                return strcmp(user, "nobody") == 0 || strcmp(user, "daemon") == 0;
+        return strcmp(user, "root") != 0;
+}
+
+/* Check's and OpenSession's answers: an "allow" or a recorded session
+ * rests on a live grant of that user for that action (or break-glass), and
+ * "ignore" only ever answers a user the policy does not cover (or, for
+ * OpenSession, a break-glass user, or a sudo under a live grant outside
+ * any logind session). */
+static void check_access(const SentCall *call, struct json_object *reply_params) {
+        const char *user = string_of(call->params, "user"), *grant_id = string_of(reply_params, "grant_id");
+        const char *decision = string_of(reply_params, "decision");
+        JitAction action = jit_action_from_string(string_of(call->params, "action") ?: "");
+        bool breakglass = strcmp(user ?: "", "daemon") == 0;
+        int64_t now = jit_now_realtime();
+        GrantRecord g;
+
+        if (!user || action < 0)
+                fuzz_fail("%s answered without a user or action in the call", call->method);
+        if (decision && strcmp(decision, "ignore") == 0) {
+                /* OpenSession also ignores break-glass users, and a sudo
+                 * under a live grant outside any logind session. */
+                if (covered(user, action) && !(breakglass && method_is(call, JIT_METHOD_OPEN_SESSION)) &&
+                    !(method_is(call, JIT_METHOD_OPEN_SESSION) && action == JIT_ACTION_SUDO &&
+                      store_find_live_grant(jitd->m.store, user, action, now - 2, &g) > 0))
+                        fuzz_fail("%s answered \"ignore\" for %s (%s), whom the policy covers", call->method, user,
+                                  jit_action_to_string(action));
+                return;
+        }
+        if (method_is(call, JIT_METHOD_CHECK) && (!decision || strcmp(decision, "allow") != 0))
+                fuzz_fail("Check answered neither allow nor ignore without an error");
+        if (!covered(user, action) && !breakglass)
+                fuzz_fail("%s let %s (%s) in, whom the policy does not cover: that is \"ignore\"", call->method,
+                          user, jit_action_to_string(action));
+        if (!grant_id) {
+                if (!breakglass)
+                        fuzz_fail("%s let %s (%s) in without a grant", call->method, user,
+                                  jit_action_to_string(action));
+                return;
+        }
+        /* Live when answered: a second or two of slack for a grant of one
+         * second that ended since, and for expiry that ran meanwhile. */
+        if (store_get_grant(jitd->m.store, grant_id, &g) < 0 || strcmp(g.user, user) != 0 || g.action != action ||
+            g.expires_at <= now - 2 || (g.state != GRANT_ACTIVE && g.ended_at < now - 2))
+                fuzz_fail("%s let %s (%s) in on grant %s, which is not a live grant of theirs", call->method, user,
+                          jit_action_to_string(action), grant_id);
+}
+
 static void check_replies(Client *c) {
         for (;;) {
                 _cleanup_json_ struct json_object *message = NULL;
@@ -161,6 +216,8 @@ static void check_replies(Client *c) {
                 call = &c->calls[c->calls_head % CALLS_MAX];
                 if (!error)
                         check_permission(c, call, params);
+                if (!error && (method_is(call, JIT_METHOD_CHECK) || method_is(call, JIT_METHOD_OPEN_SESSION)))
+                        check_access(call, params);
                 if (continues && !error)
                         continue; /* more to come for the same call */
                 json_object_put(call->params);
