@@ -859,6 +859,8 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
         *req_cls = NULL;
 }
 
+/* MHD passes its own format and arguments (clang's -Wformat-nonliteral needs to be told). */
+static void on_mhd_log(void *cls, const char *format, va_list ap) _printf_(2, 0);
 static void on_mhd_log(void *cls, const char *format, va_list ap) {
         HttpServer *s = cls;
         char buf[512], clean[512];
