@@ -747,7 +747,9 @@ static int config_parse_dropins(ConfigParser *p, const char *main_path) {
         closedir(d);
 
         if (r == 0) {
-                qsort(names, n, sizeof(char *), dropin_compare);
+                /* An empty directory leaves names NULL, which qsort() may not get. */
+                if (n > 0)
+                        qsort(names, n, sizeof(char *), dropin_compare);
                 for (size_t i = 0; i < n; i++) {
                         _cleanup_free_ char *path = NULL;
 

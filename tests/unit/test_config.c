@@ -554,6 +554,20 @@ static void test_dropins(void) {
         CHECK_STR(c.admin_group, "jit-admin");
         config_free(&c);
 
+        /* An empty drop-in directory (the admin removed the last file) is
+         * no drop-in at all. */
+        {
+                char dir[512], path[600];
+
+                tmp_file("emptydir.conf", "[login]\nusers = alice\n");
+                snprintf(dir, sizeof dir, "%s/emptydir.conf.d", tmpdir);
+                CHECK_INT(mkdir(dir, 0755), 0);
+                snprintf(path, sizeof path, "%s/emptydir.conf", tmpdir);
+                CHECK_INT(config_load(&c, path, true, &err), 0);
+                CHECK(LIST_IS(&c.policy[JIT_ACTION_LOGIN].users, "alice"));
+                config_free(&c);
+        }
+
         /* A rule broken only once the drop-in is read is reported there. */
         expect_error(data("bad-dropin.conf"), true, -EINVAL, "bad-dropin.conf.d/50-shorter.conf:3:",
                      "default_duration 2h is longer than max_duration 1h");
