@@ -17,26 +17,8 @@
 # user_manager (another live login grant keeps it; jitd down at the deadline).
 set -euo pipefail
 
-CASE='' JITD='' JITCTL='' PAM='' SOURCE='' WORKDIR='' FAKECLOCK=''
-while [ $# -gt 0 ]; do
-        case $1 in
-        --case) CASE=$2; shift 2 ;;
-        --jitd) JITD=$2; shift 2 ;;
-        --jitctl) JITCTL=$2; shift 2 ;;
-        --pam) PAM=$2; shift 2 ;;
-        --fakeclock) FAKECLOCK=$2; shift 2 ;;
-        --source) SOURCE=$2; shift 2 ;;
-        --workdir) WORKDIR=$2; shift 2 ;;
-        --debs) export E2E_DEBS=$2; shift 2 ;;
-        *) echo "usage: $0 --case NAME (--jitd F --jitctl F --pam F | --debs DIR) [--fakeclock F] --source DIR --workdir DIR" >&2; exit 2 ;;
-        esac
-done
-if [ -z "$CASE" ] || [ -z "$SOURCE" ] || [ -z "$WORKDIR" ]; then echo "missing arguments" >&2; exit 2; fi
-
-export E2E_SOURCE=$SOURCE E2E_WORK=$WORKDIR E2E_NAME="jit-e2e-life-${CASE//_/-}-$$"
-rm -rf "$WORKDIR"; mkdir -p "$WORKDIR"
-# shellcheck source=lib.sh
-source "$SOURCE/tests/e2e/lib.sh"
+# shellcheck source=case-args.sh
+source "$(dirname "${BASH_SOURCE[0]}")/case-args.sh" "life" "$@"
 
 quiet() { "$@" >/dev/null; }   # for check/refute: their own output must stay
 GRANT_ID_RE='^g[0-9a-z]{16}$'
