@@ -835,6 +835,33 @@ static void check_no_fail_open(int journal, const RunResult *res) {
         free(entry);
 }
 
+/* Under failmode=safe the auth and session phases refuse too (alice, at the
+ * "fake-safe" service), never opened: what the account phase was shown
+ * just before. */
+static void safe_auth_and_session_refused(int journal, Transcript *t, RunResult *res) {
+        Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
+
+        run1("fake-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, t, res);
+        check_no_fail_open(journal, res);
+        run_result_done(res);
+        transcript_reset(t);
+        pam_run("fake-safe", "alice", NULL, "c1", t, &step, 1, res);
+        CHECK(res->ok);
+        check_no_fail_open(journal, res);
+        run_result_done(res);
+}
+
+/* A fake jitd at fake.sock that answers as `mode` from a socket owned as
+ * `owner`: failmode=safe's account phase refuses alice, never opened. */
+static void safe_account_refused_by(int journal, FakeMode mode, FakeOwner owner, Transcript *t, RunResult *res) {
+        pid_t fake = fake_server_start(test_path("fake.sock"), mode, owner);
+
+        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, t, res);
+        check_no_fail_open(journal, res);
+        run_result_done(res);
+        fake_server_stop(fake, test_path("fake.sock"));
+}
+
 static void scenario_failmode_safe(void) {
         int journal = journal_listen(test_path("journal.sock"));
         Transcript t = {};
@@ -906,38 +933,15 @@ static void scenario_failmode_safe(void) {
         CHECK(log_has(&res, "cause=receive: timed out"));
         CHECK(transcript_find(&t, "cannot be reached"));
         run_result_done(&res);
-        run1("fake-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, &t, &res);
-        check_no_fail_open(journal, &res);
-        run_result_done(&res);
-        {
-                Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
-
-                transcript_reset(&t);
-                pam_run("fake-safe", "alice", NULL, "c1", &t, &step, 1, &res);
-                CHECK(res.ok);
-                check_no_fail_open(journal, &res);
-                run_result_done(&res);
-        }
+        safe_auth_and_session_refused(journal, &t, &res);
         fake_server_stop(fake, test_path("fake.sock"));
 
-        fake = fake_server_start(test_path("fake.sock"), FAKE_GARBAGE, FAKE_OWNER_ROOT);
-        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
-        check_no_fail_open(journal, &res);
-        run_result_done(&res);
-        fake_server_stop(fake, test_path("fake.sock"));
+        safe_account_refused_by(journal, FAKE_GARBAGE, FAKE_OWNER_ROOT, &t, &res);
 
-        fake = fake_server_start(test_path("fake.sock"), FAKE_WRONG_PROTOCOL, FAKE_OWNER_ROOT);
-        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
-        check_no_fail_open(journal, &res);
-        run_result_done(&res);
-        fake_server_stop(fake, test_path("fake.sock"));
+        safe_account_refused_by(journal, FAKE_WRONG_PROTOCOL, FAKE_OWNER_ROOT, &t, &res);
 
         /* jitd's own "cannot decide" is not unreachable: still closed. */
-        fake = fake_server_start(test_path("fake.sock"), FAKE_STORE_ERROR, FAKE_OWNER_ROOT);
-        run1("fake-safe", "alice", PAMTEST_ACCOUNT, PAM_AUTHINFO_UNAVAIL, &t, &res);
-        check_no_fail_open(journal, &res);
-        run_result_done(&res);
-        fake_server_stop(fake, test_path("fake.sock"));
+        safe_account_refused_by(journal, FAKE_STORE_ERROR, FAKE_OWNER_ROOT, &t, &res);
 
         /* A "no" from a running jitd is never opened... */
         jitd = jitd_start();
@@ -1089,18 +1093,7 @@ static void scenario_trust(void) {
         CHECK(log_has(&res, "cause=connect: socket file or server not owned by root"));
         CHECK(transcript_find(&t, "cannot be reached"));
         run_result_done(&res);
-        run1("fake-safe", "alice", PAMTEST_AUTHENTICATE, PAM_AUTHINFO_UNAVAIL, &t, &res);
-        check_no_fail_open(journal, &res);
-        run_result_done(&res);
-        {
-                Step step = { PAMTEST_OPEN_SESSION, PAM_SESSION_ERR, 0 };
-
-                transcript_reset(&t);
-                pam_run("fake-safe", "alice", NULL, "c1", &t, &step, 1, &res);
-                CHECK(res.ok);
-                check_no_fail_open(journal, &res);
-                run_result_done(&res);
-        }
+        safe_auth_and_session_refused(journal, &t, &res);
         fake_server_stop(fake, test_path("fake.sock"));
 
         fake = fake_server_start(test_path("fake.sock"), FAKE_ALLOW, FAKE_OWNER_PROCESS_NOBODY);
