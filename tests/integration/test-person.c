@@ -51,6 +51,17 @@ static const char *reason_of(struct json_object *reply) {
         return reply_string(reply, "reason") ?: "(none)";
 }
 
+/* root in `loginuid`'s login calls `method` on request `id` and is refused
+ * with PermissionDenied for `reason`. */
+static void check_refused_as(Jitd *j, uid_t loginuid, const char *method, const char *id, const char *reason) {
+        struct json_object *reply = NULL;
+
+        CHECK_INT(call_root_as(j, loginuid, method, params("request_id", id, NULL), &reply), 0);
+        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
+        CHECK_STR(reason_of(reply), reason);
+        json_object_put(reply);
+}
+
 /* Show's "request" object of `id`; the caller puts the whole reply. */
 static struct json_object *show(Jitd *j, const char *id, struct json_object **ret_reply) {
         struct json_object *reply = NULL, *o;
@@ -125,10 +136,7 @@ static void test_self_approval(Jitd *j) {
         struct json_object *reply = NULL;
 
         CHECK_INT(create_request(j, "daemon", "login", login, sizeof(login)), 0);
-        CHECK_INT(call_root_as(j, UID_DAEMON, JIT_METHOD_APPROVE, params("request_id", login, NULL), &reply), 0);
-        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
-        CHECK_STR(reason_of(reply), "own-request");
-        json_object_put(reply);
+        check_refused_as(j, UID_DAEMON, JIT_METHOD_APPROVE, login, "own-request");
         check_request(j, login, "pending", NULL, NULL);
         CHECK(!audit_has(j, "approval-recorded", "JIT_REQUEST_ID", login));
 
@@ -143,10 +151,7 @@ static void test_self_approval(Jitd *j) {
 
         /* A quorum of one, so nothing but the person stops it. */
         CHECK_INT(create_request(j, "daemon", "sudo", sudo, sizeof(sudo)), 0);
-        CHECK_INT(call_root_as(j, UID_DAEMON, JIT_METHOD_APPROVE, params("request_id", sudo, NULL), &reply), 0);
-        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
-        CHECK_STR(reason_of(reply), "own-request");
-        json_object_put(reply);
+        check_refused_as(j, UID_DAEMON, JIT_METHOD_APPROVE, sudo, "own-request");
         check_request(j, sudo, "pending", NULL, NULL);
 
         /* The control: root logged in as someone else approves it. */
@@ -177,10 +182,7 @@ static void test_self_approval(Jitd *j) {
         CHECK_OK(reply);
         snprintf(ext, sizeof(ext), "%s", reply_string(reply, "request_id") ?: "");
         json_object_put(reply);
-        CHECK_INT(call_root_as(j, UID_DAEMON, JIT_METHOD_APPROVE, params("request_id", ext, NULL), &reply), 0);
-        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
-        CHECK_STR(reason_of(reply), "own-request");
-        json_object_put(reply);
+        check_refused_as(j, UID_DAEMON, JIT_METHOD_APPROVE, ext, "own-request");
         check_request(j, ext, "pending", NULL, NULL);
 
         /* The requester saying no through sudo withdraws it: cancelled, not
@@ -242,10 +244,7 @@ static void test_quorum(Jitd *j) {
         json_object_put(reply);
 
         /* The requester through sudo: refused, and counts for nothing. */
-        CHECK_INT(call_root_as(j, UID_DAEMON, JIT_METHOD_APPROVE, params("request_id", id, NULL), &reply), 0);
-        CHECK_ERROR(reply, JIT_ERROR_PERMISSION_DENIED);
-        CHECK_STR(reason_of(reply), "own-request");
-        json_object_put(reply);
+        check_refused_as(j, UID_DAEMON, JIT_METHOD_APPROVE, id, "own-request");
         check_request(j, id, "pending", NULL, NULL);
 
         /* bin through sudo is a second person: granted. */
