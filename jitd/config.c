@@ -696,6 +696,14 @@ static int config_parse_file(ConfigParser *p, const char *path, bool must_exist)
         return 0;
 }
 
+/* Which files of jitd.conf.d count: "*.conf", not hidden. Both the parser
+ * and the path salvage of a broken configuration read the same set. */
+static bool is_dropin_name(const char *name) {
+        size_t len = strlen(name);
+
+        return name[0] != '.' && len >= 6 && strcmp(name + len - 5, ".conf") == 0;
+}
+
 static int dropin_compare(const void *a, const void *b) {
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
@@ -722,9 +730,7 @@ static int config_parse_dropins(ConfigParser *p, const char *main_path) {
         }
 
         for (struct dirent *de; (errno = 0, de = readdir(d));) {
-                size_t len = strlen(de->d_name);
-
-                if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+                if (!is_dropin_name(de->d_name))
                         continue;
                 if (n >= CONFIG_DROPINS_MAX) {
                         r = -E2BIG;
@@ -1137,10 +1143,7 @@ int config_salvage_paths(Config *c, const char *path) {
                 return -ENOMEM;
         n = scandir(dir_path, &names, NULL, alphasort);
         for (int i = 0; i < n; i++) {
-                size_t len = strlen(names[i]->d_name);
-
-                if (names[i]->d_name[0] != '.' && len >= 6 && strcmp(names[i]->d_name + len - 5, ".conf") == 0 &&
-                    i < (int) CONFIG_DROPINS_MAX) {
+                if (is_dropin_name(names[i]->d_name) && i < (int) CONFIG_DROPINS_MAX) {
                         _cleanup_free_ char *p = NULL;
 
                         if (asprintf(&p, "%s/%s", dir_path, names[i]->d_name) >= 0)
