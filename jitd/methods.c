@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +22,7 @@
 #include "log.h"
 #include "methods.h"
 #include "notify.h"
+#include "person.h"
 #include "policy.h"
 #include "request-limit.h"
 #include "store-internal.h"
@@ -1542,16 +1542,6 @@ static void session_identity(SessionRecord *s, uid_t uid) {
         s->uid = (int64_t) uid;
 }
 
-static int user_uid(const char *user, uid_t *ret) {
-        struct passwd pw, *result = NULL;
-        char buf[16384];
-
-        if (getpwnam_r(user, &pw, buf, sizeof(buf), &result) != 0 || !result)
-                return -ENOENT;
-        *ret = pw.pw_uid;
-        return 0;
-}
-
 static int method_open_session(Call *call) {
         const char *user, *session_id = NULL, *service, *tty, *rhost;
         _cleanup_free_ char *caller_session = NULL;
@@ -1607,7 +1597,7 @@ static int method_open_session(Call *call) {
         }
 
         if (action == JIT_ACTION_LOGIN) {
-                if (user_uid(user, &uid) >= 0)
+                if (person_lookup_user_uid(user, &uid) >= 0)
                         session_identity(&s, uid);
         } else {
                 /* The login session sudo runs in, from the kernel's word on

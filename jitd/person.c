@@ -198,3 +198,17 @@ PersonStatus person_of_caller(uid_t uid, const char *account, PersonStatus login
         *ret = strdup(who);
         return *ret ? PERSON_KNOWN : PERSON_UNKNOWN;
 }
+
+int person_lookup_user_uid(const char *user, uid_t *ret) {
+        struct passwd pw, *result = NULL;
+        char buf[16384];
+        int r;
+
+        r = getpwnam_r(user, &pw, buf, sizeof(buf), &result);
+        if (r != 0)
+                return -r;
+        if (!result)
+                return -ENOENT;
+        *ret = pw.pw_uid;
+        return 0;
+}

@@ -58,3 +58,7 @@ PersonStatus person_of_caller(uid_t uid, const char *account, PersonStatus login
  * the store. 0 and *ret (a new string); -ENOENT: no (acceptable) name;
  * other -errno: NSS trouble. */
 int person_lookup_user_name(uid_t uid, char **ret);
+
+/* The uid NSS has for user `user`. 0 and *ret; -ENOENT: no such user;
+ * other -errno: NSS trouble. */
+int person_lookup_user_uid(const char *user, uid_t *ret);

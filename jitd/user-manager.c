@@ -18,7 +18,6 @@
  * a chain the bus drops without an answer reports a failure, so the
  * teardown is tried again. Every step is idempotent. */
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +28,7 @@
 #include "bus-util.h"
 #include "log.h"
 #include "macros.h"
+#include "person.h"
 #include "text.h"
 #include "user-manager.h"
 
@@ -256,20 +256,6 @@ static int send_call(StopCall *c, const char *path, const char *interface, const
         return bus_call_async(c->m->bus, msg, callback, stop_call_ref(c), stop_call_unref);
 }
 
-static int user_lookup(const char *user, uid_t *ret) {
-        struct passwd pw, *result = NULL;
-        char buf[16384];
-        int r;
-
-        r = getpwnam_r(user, &pw, buf, sizeof(buf), &result);
-        if (r != 0)
-                return -r;
-        if (!result)
-                return -ENOENT;
-        *ret = pw.pw_uid;
-        return 0;
-}
-
 void user_manager_stop(Manager *m, const GrantRecord *g, const char *why, UserManagerDone done,
                        void *userdata) {
         StopCall *c;
@@ -296,7 +282,7 @@ void user_manager_stop(Manager *m, const GrantRecord *g, const char *why, UserMa
                 return;
         }
 
-        r = user_lookup(g->user, &uid);
+        r = person_lookup_user_uid(g->user, &uid);
         if (r == -ENOENT) {
                 log_debug("No user %s any more: no manager to end.", g->user);
                 done(m, 0, NULL, userdata);
