@@ -11,6 +11,29 @@
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+#define USEC_PER_SEC 1000000ULL
+#define USEC_PER_MSEC 1000ULL
+#define NSEC_PER_USEC 1000ULL
+
+/* An enum's names in one table, `static const char *const NAME_table[]`
+ * indexed by the enum value, and the two conversions generated from it:
+ *   const char *NAME_to_string(TYPE v);    NULL for a value out of range
+ *   TYPE NAME_from_string(const char *s);  `invalid` for an unknown name
+ * `scope` is `static` or empty (for functions a header declares). */
+#define DEFINE_STRING_TABLE(scope, name, type, invalid)                                   \
+        _unused_ scope const char *name##_to_string(type v) {                             \
+                if ((long) v < 0 || (size_t) v >= ELEMENTSOF(name##_table))               \
+                        return NULL;                                                      \
+                return name##_table[v];                                                   \
+        }                                                                                 \
+        _unused_ scope type name##_from_string(const char *s) {                           \
+                if (s)                                                                    \
+                        for (size_t i_ = 0; i_ < ELEMENTSOF(name##_table); i_++)          \
+                                if (name##_table[i_] && __builtin_strcmp(name##_table[i_], s) == 0) \
+                                        return (type) i_;                                 \
+                return invalid;                                                           \
+        }
+
 /* Hand a pointer/fd over to someone else: the cleanup handler then sees NULL/-1. */
 #define TAKE_PTR(p)                         \
         ({                                  \

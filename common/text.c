@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "jit-protocol.h"
 #include "macros.h"
+#include "random.h"
 #include "text.h"
 #include "utf8.h"
 
@@ -249,23 +249,6 @@ int jit_parse_uint64(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
  * misread or mistype when an id is read out from a chat message. */
 static const char id_alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
 #define ID_RANDOM_CHARS 16
-
-static int random_bytes(void *p, size_t n) {
-        uint8_t *q = p;
-
-        while (n > 0) {
-                ssize_t k = getrandom(q, n, 0);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                q += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
 
 int jit_random_id(char prefix, char *buf, size_t size) {
         uint8_t bytes[ID_RANDOM_CHARS];

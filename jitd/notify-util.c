@@ -1,6 +1,6 @@
 /* Primitives shared by the webhook and review-link code: strict base64
- * (a secret or a token has exactly one accepted spelling), randomness from
- * getrandom(2), SHA-256 and HMAC-SHA256 through OpenSSL's EVP interfaces,
+ * (a secret or a token has exactly one accepted spelling),
+ * SHA-256 and HMAC-SHA256 through OpenSSL's EVP interfaces,
  * constant-time comparison, and the one place that decides whether a
  * secret file is private enough to use. */
 #include <errno.h>
@@ -128,27 +128,6 @@ int base64_decode(const char *s, size_t len, bool url, void *buf, size_t size, s
         if (ret_size)
                 *ret_size = n;
         return 0;
-}
-
-int random_bytes(void *p, size_t n) {
-        uint8_t *q = p;
-
-        while (n > 0) {
-                ssize_t k = getrandom(q, n, 0);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                q += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
-
-int random_u64(uint64_t *ret) {
-        return random_bytes(ret, sizeof(*ret));
 }
 
 int sha256(const void *p, size_t n, uint8_t out[static SHA256_DIGEST_SIZE]) {

@@ -5,6 +5,8 @@
  * what to fix, a message goes into the caller's buffer. */
 #pragma once
 
+#include "random.h" /* random_bytes(), random_u64(): callers of this header used to get them here */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,10 +28,6 @@ int base64_encode(const void *p, size_t n, bool url, char *buf, size_t size);
  * -ENOBUFS if the result does not fit in `size`. */
 int base64_decode(const char *s, size_t len, bool url, void *buf, size_t size, size_t *ret_size);
 
-/* getrandom(2), retried on EINTR and short reads. */
-int random_bytes(void *p, size_t n);
-/* A uniformly distributed 64-bit value (for jitter). */
-int random_u64(uint64_t *ret);
 
 int sha256(const void *p, size_t n, uint8_t out[static SHA256_DIGEST_SIZE]);
 /* HMAC-SHA256 over the concatenation of the iovecs. */
