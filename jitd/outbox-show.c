@@ -11,7 +11,8 @@
 #include "outbox.h"
 #include "store-notify.h"
 
-static struct json_object *notification_json(const OutboxRecord *o) {
+static struct json_object *notification_json(const void *item) {
+        const OutboxRecord *o = item;
         _cleanup_json_ struct json_object *e = json_object_new_object();
         int k;
 
@@ -39,7 +40,8 @@ static struct json_object *notification_json(const OutboxRecord *o) {
         return k < 0 ? NULL : TAKE_PTR(e);
 }
 
-static struct json_object *approval_json(const ApprovalRecord *v) {
+static struct json_object *approval_json(const void *item) {
+        const ApprovalRecord *v = item;
         _cleanup_json_ struct json_object *e = json_object_new_object();
         int k;
 
@@ -57,50 +59,38 @@ static struct json_object *approval_json(const ApprovalRecord *v) {
         return k < 0 ? NULL : TAKE_PTR(e);
 }
 
-/* Append to a new array member `key` of `reply`. */
-static struct json_object *add_array(struct json_object *reply, const char *key) {
+/* A new array member `key` of `reply`, an element per item. */
+static int add_array(struct json_object *reply, const char *key, const void *items, size_t n, size_t item_size,
+                     struct json_object *(*to_json)(const void *item)) {
         struct json_object *a = json_object_new_array();
+        int k;
 
-        return json_add(reply, key, a) < 0 ? NULL : a;
-}
+        k = json_add(reply, key, a);
+        for (size_t i = 0; k >= 0 && i < n; i++) {
+                struct json_object *e = to_json((const char *) items + i * item_size);
 
-static int append(struct json_object *a, struct json_object *e) {
-        if (!e || json_object_array_add(a, e) < 0) {
-                json_object_put(e);
-                return -ENOMEM;
+                if (!e || json_object_array_add(a, e) < 0) {
+                        json_object_put(e);
+                        k = -ENOMEM;
+                }
         }
-        return 0;
+        return k;
 }
 
 int outbox_show_request(Manager *m, const RequestRecord *r, struct json_object *reply) {
         _cleanup_free_ OutboxRecord *rows = NULL;
         _cleanup_free_ ApprovalRecord *votes = NULL;
-        struct json_object *a;
         size_t n = 0, n_votes = 0;
         int k;
 
         k = store_outbox_list_request(m->store, r->id, &rows, &n);
-        if (k < 0)
-                return k;
-        a = add_array(reply, "notifications");
-        if (!a)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                k = append(a, notification_json(&rows[i]));
-                if (k < 0)
-                        return k;
-        }
-
-        k = store_list_approvals(m->store, r->id, &votes, &n_votes);
-        if (k < 0)
-                return k;
-        a = add_array(reply, "approvals");
-        if (!a)
-                return -ENOMEM;
-        for (size_t i = 0; i < n_votes; i++) {
-                k = append(a, approval_json(&votes[i]));
-                if (k < 0)
-                        return k;
-        }
-        return json_add_int(reply, "approvals_needed", notify_config_quorum(m->config.notify, r->action));
+        if (k >= 0)
+                k = add_array(reply, "notifications", rows, n, sizeof(OutboxRecord), notification_json);
+        if (k >= 0)
+                k = store_list_approvals(m->store, r->id, &votes, &n_votes);
+        if (k >= 0)
+                k = add_array(reply, "approvals", votes, n_votes, sizeof(ApprovalRecord), approval_json);
+        if (k >= 0)
+                k = json_add_int(reply, "approvals_needed", notify_config_quorum(m->config.notify, r->action));
+        return k;
 }

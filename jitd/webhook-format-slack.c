@@ -290,63 +290,54 @@ static void slack_created(Builder *b, struct json_object *blocks, const Facts *f
         slack_review_buttons(b, blocks, f, context);
 }
 
-static void slack_approved(Builder *b, struct json_object *blocks, const Facts *f, Text *fallback) {
-        const WebhookEvent *e = f->event;
-        _cleanup_(text_done) Text summary = {};
+/* A decision (approved, denied, withdrawn): who made it, what it means for
+ * the requester, and for a denial or withdrawal the reason given. */
+typedef struct SlackDecision {
+        const char *word;         /* "Approved" */
+        const char *emoji;        /* a Slack emoji code */
+        const char *who;          /* who decided, already chosen */
+        const char *verb;         /* "<user> has/asked for/no longer asks for <action>" */
+        const char *tail;         /* ends the summary */
+        const char *reason_label; /* NULL: no reason block */
+} SlackDecision;
 
-        text_plain(fallback, "Approved by ");
-        text_mrkdwn(fallback, or_dash(f->decided_by));
+static void slack_decided(Builder *b, struct json_object *blocks, const Facts *f, Text *fallback,
+                          const SlackDecision *d) {
+        const WebhookEvent *e = f->event;
+        bool approved = e->type == WEBHOOK_EVENT_REQUEST_APPROVED;
+        _cleanup_(text_done) Text summary = {}, reason = {};
+
+        text_printf(fallback, "%s by ", d->word);
+        text_mrkdwn(fallback, d->who);
         text_plain(fallback, ": ");
         text_mrkdwn(fallback, f->user);
-        text_printf(fallback, " has %s on ", f->action);
+        text_printf(fallback, " %s %s on ", d->verb, f->action);
         text_mrkdwn(fallback, f->host);
-        if (e->grant_expires_at > 0) {
+        if (approved && e->grant_expires_at > 0) {
                 text_plain(fallback, " until ");
                 text_mrkdwn(fallback, f->grant_human);
         }
 
-        text_plain(&summary, ":white_check_mark: *Approved* by *");
-        text_mrkdwn(&summary, or_dash(f->decided_by));
+        text_printf(&summary, "%s *%s* by *", d->emoji, d->word);
+        text_mrkdwn(&summary, d->who);
         text_plain(&summary, "*: *");
         text_mrkdwn(&summary, f->user);
-        text_printf(&summary, "* has *%s* on *", f->action);
+        text_printf(&summary, "* %s *%s* on *", d->verb, f->action);
         text_mrkdwn(&summary, f->host);
         text_plain(&summary, "*");
-        if (e->grant_expires_at > 0) {
+        if (approved && e->grant_expires_at > 0) {
                 text_plain(&summary, " until ");
                 text_slack_date(&summary, e->grant_expires_at, f->grant_human);
         }
-        if (f->granted[0]) {
+        if (approved && f->granted[0]) {
                 text_plain(&summary, " (");
                 text_mrkdwn(&summary, f->granted);
                 text_plain(&summary, ")");
         }
-        text_plain(&summary, ".");
+        text_plain(&summary, d->tail);
         b_append(b, blocks, slack_section(b, &summary));
-        slack_extension(b, blocks, f);
-        slack_facts(b, blocks, f);
-}
-
-static void slack_denied(Builder *b, struct json_object *blocks, const Facts *f, Text *fallback) {
-        _cleanup_(text_done) Text summary = {}, reason = {};
-
-        text_plain(fallback, "Denied by ");
-        text_mrkdwn(fallback, or_dash(f->decided_by));
-        text_plain(fallback, ": ");
-        text_mrkdwn(fallback, f->user);
-        text_printf(fallback, " asked for %s on ", f->action);
-        text_mrkdwn(fallback, f->host);
-
-        text_plain(&summary, ":no_entry: *Denied* by *");
-        text_mrkdwn(&summary, or_dash(f->decided_by));
-        text_plain(&summary, "*: *");
-        text_mrkdwn(&summary, f->user);
-        text_printf(&summary, "* asked for *%s* on *", f->action);
-        text_mrkdwn(&summary, f->host);
-        text_plain(&summary, "*.");
-        b_append(b, blocks, slack_section(b, &summary));
-        if (f->decision_reason[0]) {
-                text_plain(&reason, "*Denial reason*\n");
+        if (d->reason_label && f->decision_reason[0]) {
+                text_printf(&reason, "*%s*\n", d->reason_label);
                 text_mrkdwn(&reason, f->decision_reason);
                 b_append(b, blocks, slack_section(b, &reason));
         }
@@ -368,33 +359,6 @@ static void slack_expired(Builder *b, struct json_object *blocks, const Facts *f
         text_mrkdwn(&summary, f->host);
         text_plain(&summary, "* in time.");
         b_append(b, blocks, slack_section(b, &summary));
-        slack_extension(b, blocks, f);
-        slack_facts(b, blocks, f);
-}
-
-static void slack_cancelled(Builder *b, struct json_object *blocks, const Facts *f, Text *fallback) {
-        _cleanup_(text_done) Text summary = {}, reason = {};
-
-        text_plain(fallback, "Withdrawn by ");
-        text_mrkdwn(fallback, withdrawn_by(f));
-        text_plain(fallback, ": ");
-        text_mrkdwn(fallback, f->user);
-        text_printf(fallback, " no longer asks for %s on ", f->action);
-        text_mrkdwn(fallback, f->host);
-
-        text_plain(&summary, ":leftwards_arrow_with_hook: *Withdrawn* by *");
-        text_mrkdwn(&summary, withdrawn_by(f));
-        text_plain(&summary, "*: *");
-        text_mrkdwn(&summary, f->user);
-        text_printf(&summary, "* no longer asks for *%s* on *", f->action);
-        text_mrkdwn(&summary, f->host);
-        text_plain(&summary, "*; nothing is left to decide.");
-        b_append(b, blocks, slack_section(b, &summary));
-        if (f->decision_reason[0]) {
-                text_plain(&reason, "*Withdrawal reason*\n");
-                text_mrkdwn(&reason, f->decision_reason);
-                b_append(b, blocks, slack_section(b, &reason));
-        }
         slack_extension(b, blocks, f);
         slack_facts(b, blocks, f);
 }
@@ -428,16 +392,23 @@ struct json_object *webhook_format_slack(Builder *b, const Facts *f) {
                 slack_created(b, blocks, f, &fallback, &context);
                 break;
         case WEBHOOK_EVENT_REQUEST_APPROVED:
-                slack_approved(b, blocks, f, &fallback);
+                slack_decided(b, blocks, f, &fallback,
+                              &(SlackDecision) { "Approved", ":white_check_mark:", or_dash(f->decided_by), "has", ".",
+                                                 NULL });
                 break;
         case WEBHOOK_EVENT_REQUEST_DENIED:
-                slack_denied(b, blocks, f, &fallback);
+                slack_decided(b, blocks, f, &fallback,
+                              &(SlackDecision) { "Denied", ":no_entry:", or_dash(f->decided_by), "asked for", ".",
+                                                 "Denial reason" });
                 break;
         case WEBHOOK_EVENT_REQUEST_EXPIRED:
                 slack_expired(b, blocks, f, &fallback);
                 break;
         case WEBHOOK_EVENT_REQUEST_CANCELLED:
-                slack_cancelled(b, blocks, f, &fallback);
+                slack_decided(b, blocks, f, &fallback,
+                              &(SlackDecision) { "Withdrawn", ":leftwards_arrow_with_hook:", withdrawn_by(f),
+                                                 "no longer asks for", "; nothing is left to decide.",
+                                                 "Withdrawal reason" });
                 break;
         default:
                 b->failed = true;

@@ -79,6 +79,22 @@ static struct json_object *teams_open_url(Builder *b, const Facts *f, size_t i) 
         return o;
 }
 
+/* A decision (approved, denied, withdrawn): who made it, and what it means
+ * for the requester ("<user> has/asked for/no longer asks for <action>"). */
+static void teams_decided(const Facts *f, Text *heading, Text *summary, const char *what, const char *who,
+                          const char *verb, const char *tail) {
+        text_plain(heading, what);
+        text_markdown(heading, who);
+        text_markdown(summary, f->user);
+        text_printf(summary, " %s %s on ", verb, f->action);
+        text_markdown(summary, f->host);
+        if (f->event->type == WEBHOOK_EVENT_REQUEST_APPROVED && f->event->grant_expires_at > 0) {
+                text_plain(summary, " until ");
+                text_plain(summary, f->grant_human);
+        }
+        text_plain(summary, tail);
+}
+
 /* The card's heading and the sentence under it, for each event. */
 static void teams_heading_summary(const Facts *f, Text *heading, Text *summary) {
         const WebhookEvent *e = f->event;
@@ -103,24 +119,10 @@ static void teams_heading_summary(const Facts *f, Text *heading, Text *summary) 
                 text_plain(summary, ".");
                 break;
         case WEBHOOK_EVENT_REQUEST_APPROVED:
-                text_plain(heading, "\u2705 Approved by ");
-                text_markdown(heading, or_dash(f->decided_by));
-                text_markdown(summary, f->user);
-                text_printf(summary, " has %s on ", f->action);
-                text_markdown(summary, f->host);
-                if (e->grant_expires_at > 0) {
-                        text_plain(summary, " until ");
-                        text_plain(summary, f->grant_human);
-                }
-                text_plain(summary, ".");
+                teams_decided(f, heading, summary, "\u2705 Approved by ", or_dash(f->decided_by), "has", ".");
                 break;
         case WEBHOOK_EVENT_REQUEST_DENIED:
-                text_plain(heading, "\u26d4 Denied by ");
-                text_markdown(heading, or_dash(f->decided_by));
-                text_markdown(summary, f->user);
-                text_printf(summary, " asked for %s on ", f->action);
-                text_markdown(summary, f->host);
-                text_plain(summary, ".");
+                teams_decided(f, heading, summary, "\u26d4 Denied by ", or_dash(f->decided_by), "asked for", ".");
                 break;
         case WEBHOOK_EVENT_REQUEST_EXPIRED:
                 text_plain(heading, "\u231b Expired unanswered");
@@ -131,12 +133,8 @@ static void teams_heading_summary(const Facts *f, Text *heading, Text *summary) 
                 text_plain(summary, " in time.");
                 break;
         case WEBHOOK_EVENT_REQUEST_CANCELLED:
-                text_plain(heading, "\u21a9 Withdrawn by ");
-                text_markdown(heading, withdrawn_by(f));
-                text_markdown(summary, f->user);
-                text_printf(summary, " no longer asks for %s on ", f->action);
-                text_markdown(summary, f->host);
-                text_plain(summary, "; nothing is left to decide.");
+                teams_decided(f, heading, summary, "\u21a9 Withdrawn by ", withdrawn_by(f), "no longer asks for",
+                              "; nothing is left to decide.");
                 break;
         default:
                 heading->failed = true;
