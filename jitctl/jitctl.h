@@ -111,7 +111,7 @@ int verb_request(JitctlArgs *args, int argc, char **argv);
 int verb_expire(JitctlArgs *args, int argc, char **argv);
 int verb_extend(JitctlArgs *args, int argc, char **argv);
 int verb_resend(JitctlArgs *args, int argc, char **argv);
-/* "show" of a request: its webhook messages and quorum votes (notify.c). */
+/* "show" of a request: its webhook messages and quorum votes (resend.c). */
 void show_notifications(struct json_object *params);
 
 /* Shared option parsing: every command also accepts the global options. */

@@ -17,7 +17,7 @@
 #include "config-notify.h"
 #include "http-server.h"
 #include "macros.h"
-#include "notify-util.h"
+#include "crypto-util.h"
 #include "text.h"
 #include "webhook-delivery.h"
 #include "webhook-sign.h"

@@ -14,7 +14,7 @@
 #include "expiry.h"
 #include "log.h"
 #include "methods.h"
-#include "notify.h"
+#include "outbox.h"
 #include "policy.h"
 #include "store-internal.h"
 #include "store-notify.h"
@@ -207,7 +207,7 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         snprintf(req.decided_by_person, sizeof(req.decided_by_person), "%s", in->approver_person);
         snprintf(req.grant_id, sizeof(req.grant_id), "%s", g.id);
 
-        r = notify_enqueue(m, &req, NOTIFY_EVENT_APPROVED, now);
+        r = outbox_enqueue(m, &req, WEBHOOK_EVENT_REQUEST_APPROVED, now);
         if (r < 0)
                 goto fail;
 
@@ -233,7 +233,7 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
 
         methods_notify_decision(m, &req, &g);
         expiry_grant_started(m, &g);
-        notify_kick(m);
+        outbox_kick(m);
 
         res.outcome = DECISION_APPROVED;
         res.request = req;
@@ -283,7 +283,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         /* A withdrawal closes the request for the approvers too: they are
          * told it was withdrawn, not that somebody denied it. */
         if (r >= 0)
-                r = notify_enqueue(m, &req, withdrawal ? NOTIFY_EVENT_CANCELLED : NOTIFY_EVENT_DENIED, now);
+                r = outbox_enqueue(m, &req, withdrawal ? WEBHOOK_EVENT_REQUEST_CANCELLED : WEBHOOK_EVENT_REQUEST_DENIED, now);
         if (r >= 0)
                 r = store_transaction_commit(m->store);
         if (r < 0) {
@@ -309,7 +309,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
 
         methods_notify_decision(m, &req, NULL);
         expiry_rearm(m);
-        notify_kick(m);
+        outbox_kick(m);
 
         res.outcome = withdrawal ? DECISION_CANCELLED : DECISION_DENIED;
         res.request = req;

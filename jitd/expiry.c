@@ -31,7 +31,7 @@
 #include "log.h"
 #include "logind.h"
 #include "methods.h"
-#include "notify.h"
+#include "outbox.h"
 #include "systemd-timers.h"
 #include "teardown.h"
 #include "test-hooks.h"
@@ -79,7 +79,7 @@ static int collect(void **array, size_t *n, size_t element_size, const void *ele
  * messages commit with the expiry or not at all. */
 static int on_request_expiring(const RequestRecord *r, void *userdata) {
         ExpiredBatch *b = userdata;
-        return notify_enqueue(b->m, r, NOTIFY_EVENT_EXPIRED, r->expires_at);
+        return outbox_enqueue(b->m, r, WEBHOOK_EVENT_REQUEST_EXPIRED, r->expires_at);
 }
 
 /* The store calls back in the middle of its work; only copy here and act
@@ -200,7 +200,7 @@ static void expiry_run_due(Manager *m) {
                 methods_notify_decision(m, req, NULL);
         }
         if (b.n_requests > 0)
-                notify_kick(m);
+                outbox_kick(m);
 
         if (b.dropped > 0)
                 log_error("Out of memory while expiring: %zu audit entries lost.", b.dropped);

@@ -51,7 +51,7 @@
 
 #include "http-server.h"
 #include "macros.h"
-#include "notify-util.h"
+#include "crypto-util.h"
 #include "review-page.h"
 #include "review-token.h"
 #include "text.h"

@@ -10,7 +10,8 @@
 #include "store.h"
 
 typedef struct Server Server;
-typedef struct Notifier Notifier;
+typedef struct Outbox Outbox;
+typedef struct ReviewServer ReviewServer;
 typedef struct RequestLimiter RequestLimiter;
 typedef struct Retention Retention;
 
@@ -52,9 +53,10 @@ typedef struct Manager {
          * re-execute jitd on the same socket (main.c). */
         bool reexec;
 
-        /* Approver notification: webhook outbox and review server
-         * (notify.c); NULL when no [webhook] is configured. */
-        Notifier *notifier;
+        /* Approver notification: the webhook outbox (outbox.c) and the review
+         * server (review-server.c); NULL when no [webhook] is configured. */
+        Outbox *outbox;
+        ReviewServer *review_server;
 
         /* Refused requests being counted for their audit entries
          * (request-limit.c); NULL until the first refusal. */

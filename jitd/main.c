@@ -30,7 +30,7 @@
 #include "expiry.h"
 #include "jitd.h"
 #include "log.h"
-#include "notify.h"
+#include "outbox.h"
 #include "request-limit.h"
 #include "retention.h"
 #include "server.h"
@@ -752,9 +752,9 @@ static int run(Reexec *ret_reexec) {
                  * review key), requests could not reach the approvers:
                  * jitd runs on without them, as with a broken
                  * configuration. */
-                r = notify_start(&m);
+                r = outbox_start(&m);
                 if (r < 0) {
-                        notify_stop(&m);
+                        outbox_stop(&m);
                         if (!m.config_problem &&
                             asprintf(&m.config_problem, "webhooks could not be set up: %s", strerror(-r)) < 0)
                                 m.config_problem = NULL;
@@ -806,7 +806,7 @@ static int run(Reexec *ret_reexec) {
 finish:
         retention_stop(&m);
         request_limiter_free(&m);
-        notify_stop(&m);
+        outbox_stop(&m);
         expiry_stop(&m);
         teardown_stop(&m);
         /* No flush: a reply still owed to us is not worth hanging a

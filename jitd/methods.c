@@ -21,7 +21,7 @@
 #include "expiry.h"
 #include "log.h"
 #include "methods.h"
-#include "notify.h"
+#include "outbox.h"
 #include "person.h"
 #include "policy.h"
 #include "request-limit.h"
@@ -460,7 +460,7 @@ static int request_create(Call *call, const char *user, JitAction action, const 
         r.expires_at = deadline_after(call->now, ttl > 0 ? ttl : 1);
 
         /* With its webhook messages, in one transaction. */
-        k = notify_insert_request(call->m, &r);
+        k = outbox_insert_request(call->m, &r);
         if (k < 0)
                 return k;
 
@@ -1450,7 +1450,7 @@ static int method_show(Call *call) {
                 if (p) {
                         json_object_object_add(p, "request", request_to_json(&req));
                         /* Delivery state per endpoint, and quorum votes. */
-                        r = notify_show_request(call->m, &req, p);
+                        r = outbox_show_request(call->m, &req, p);
                         if (r < 0)
                                 log_warning_errno(r, "Cannot read the notifications of %s: %m", req.id);
                 }
@@ -1511,7 +1511,7 @@ static int method_resend(Call *call) {
         if (r < 0)
                 return reply_store_error(call, r);
 
-        r = notify_resend(call->m, &req, endpoint);
+        r = outbox_resend(call->m, &req, endpoint);
         if (r == -ENOENT)
                 return reply_invalid_parameter(call, "endpoint", "unknown");
         if (r < 0)

@@ -15,8 +15,11 @@ if(NOT TARGET PkgConfig::LIBCRYPTO)
 endif()
 
 add_library(jitd-notify STATIC
-  ${CMAKE_CURRENT_LIST_DIR}/notify-util.c
+  ${CMAKE_CURRENT_LIST_DIR}/crypto-util.c
   ${CMAKE_CURRENT_LIST_DIR}/webhook-payload.c
+  ${CMAKE_CURRENT_LIST_DIR}/webhook-format-generic.c
+  ${CMAKE_CURRENT_LIST_DIR}/webhook-format-slack.c
+  ${CMAKE_CURRENT_LIST_DIR}/webhook-format-teams.c
   ${CMAKE_CURRENT_LIST_DIR}/webhook-sign.c
   ${CMAKE_CURRENT_LIST_DIR}/webhook-delivery.c
   ${CMAKE_CURRENT_LIST_DIR}/review-token.c

@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "macros.h"
-#include "notify-util.h"
+#include "crypto-util.h"
+#include "random.h"
 #include "review-token.h"
 
 /* Domain separation: the server key signs nothing else, but if it ever

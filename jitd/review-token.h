@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "notify-util.h"
+#include "crypto-util.h"
 
 #define REVIEW_TOKEN_RANDOM_BYTES 32U
 /* 43 characters of [A-Za-z0-9_-]. */

@@ -17,7 +17,7 @@
 #include "decision.h"
 #include "jitd.h"
 #include "log.h"
-#include "notify.h"
+#include "review-server.h"
 #include "review-page.h"
 #include "review-token.h"
 #include "review.h"
@@ -100,7 +100,7 @@ static ReviewOutcomeKind review_lookup(Review *rv, const HttpReviewRequest *req)
         if (gethostname(rv->host, sizeof(rv->host) - 1) < 0 || !rv->host[0])
                 snprintf(rv->host, sizeof(rv->host), "localhost");
 
-        if (!notify_review_key(m) || review_token_hash(req->token, &h) < 0)
+        if (!review_server_key(m) || review_token_hash(req->token, &h) < 0)
                 return REVIEW_OUTCOME_INVALID_LINK;
         r = store_review_link_get(m->store, &h, &rv->link);
         if (r == -ENOENT)
@@ -171,7 +171,7 @@ int review_on_view(HttpServer *s, const HttpReviewRequest *req, HttpReply *reply
              extended.state != GRANT_ACTIVE))
                 extended.expires_at = 0;
 
-        r = review_csrf_token(notify_review_key(rv.m), req->token, rv.shared ? rv.approver : NULL, csrf);
+        r = review_csrf_token(review_server_key(rv.m), req->token, rv.shared ? rv.approver : NULL, csrf);
         if (r < 0)
                 return r;
 
@@ -241,11 +241,11 @@ int review_on_decision(HttpServer *s, const HttpReviewRequest *req, HttpReply *r
         if (kind != _REVIEW_OUTCOME_INVALID)
                 return reply_outcome(&rv, kind, reply);
 
-        if (!origin_allowed(notify_public_url(rv.m), req->origin)) {
+        if (!origin_allowed(review_server_public_url(rv.m), req->origin)) {
                 log_refused(&rv, req, "posted from another origin");
                 return reply_outcome(&rv, REVIEW_OUTCOME_FORM_INVALID, reply);
         }
-        if (!review_csrf_verify(notify_review_key(rv.m), req->token, rv.shared ? rv.approver : NULL, req->csrf)) {
+        if (!review_csrf_verify(review_server_key(rv.m), req->token, rv.shared ? rv.approver : NULL, req->csrf)) {
                 log_refused(&rv, req, "missing or wrong CSRF token");
                 return reply_outcome(&rv, REVIEW_OUTCOME_FORM_INVALID, reply);
         }

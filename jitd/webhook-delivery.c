@@ -30,7 +30,6 @@
 #include "text.h"
 #include "webhook-delivery.h"
 
-#define USEC_PER_MSEC 1000ULL
 #define URL_MAX 2048U
 #define HEADER_LINE_MAX 1024U
 
@@ -64,7 +63,7 @@ static uint64_t now_monotonic_usec(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
 static void attempt_free(WebhookAttempt *a) {

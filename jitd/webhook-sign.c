@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "macros.h"
-#include "notify-util.h"
+#include "crypto-util.h"
+#include "random.h"
 #include "webhook-sign.h"
 
 #define SECRET_PREFIX "whsec_"

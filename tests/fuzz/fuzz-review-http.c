@@ -25,7 +25,7 @@
 
 #include "fuzz.h"
 #include "jitd-harness.h"
-#include "notify.h"
+#include "review-server.h"
 #include "review-token.h"
 #include "store-notify.h"
 #include "store.h"
@@ -77,7 +77,7 @@ static void make_request(Links *l, JitAction action) {
                 snprintf(link.endpoint, sizeof(link.endpoint), "ops");
                 if (store_review_link_insert(jitd->m.store, &link) < 0)
                         fuzz_fail("store_review_link_insert failed");
-                if (review_csrf_token(notify_review_key(&jitd->m), l->token[i], i == 2 ? "carol" : NULL,
+                if (review_csrf_token(review_server_key(&jitd->m), l->token[i], i == 2 ? "carol" : NULL,
                                       l->csrf[i]) < 0)
                         fuzz_fail("no CSRF token");
         }
@@ -114,7 +114,7 @@ static char *substitute(const Links *l, const uint8_t *data, size_t size, size_t
 }
 
 static uint16_t review_port(void) {
-        const char *url = notify_public_url(&jitd->m);
+        const char *url = review_server_public_url(&jitd->m);
         const char *colon = url ? strrchr(url, ':') : NULL;
         uint64_t port;
 

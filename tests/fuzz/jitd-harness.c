@@ -19,7 +19,7 @@
 #include "fuzz.h"
 #include "jitd-harness.h"
 #include "log.h"
-#include "notify.h"
+#include "outbox.h"
 #include "server.h"
 #include "store.h"
 #include "systemd-timers.h"
@@ -62,7 +62,7 @@ static void store_start(FuzzJitd *j) {
         if (r < 0)
                 fuzz_fail("store_open(%s): %d", path, r);
         if (teardown_start(&j->m) < 0 || expiry_start(&j->m) < 0 || systemd_timers_start(&j->m) < 0 ||
-            notify_start(&j->m) < 0)
+            outbox_start(&j->m) < 0)
                 fuzz_fail("cannot start jitd's timers, outbox or review server");
         j->inputs = 0;
 }
@@ -71,7 +71,7 @@ static void store_stop(FuzzJitd *j) {
         static const char *const files[] = { "jitd.db", "jitd.db-wal", "jitd.db-shm", "jitd.db-journal" };
         char path[512];
 
-        notify_stop(&j->m);
+        outbox_stop(&j->m);
         expiry_stop(&j->m);
         teardown_stop(&j->m);
         store_close(j->m.store);

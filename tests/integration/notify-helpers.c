@@ -16,7 +16,8 @@
 #include "../test.h"
 #include "macros.h"
 #include "notify-helpers.h"
-#include "notify-util.h"
+#include "crypto-util.h"
+#include "random.h"
 
 const char *test_python;
 const char *test_receiver_script;

@@ -13,7 +13,7 @@
 #include "config-notify.h"
 #include "config.h"
 #include "http-server.h"
-#include "notify-util.h"
+#include "crypto-util.h"
 #include "macros.h"
 #include "test.h"
 

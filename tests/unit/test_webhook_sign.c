@@ -11,7 +11,8 @@
 #include <unistd.h>
 
 #include "notify-test-util.h"
-#include "notify-util.h"
+#include "crypto-util.h"
+#include "random.h"
 #include "test.h"
 #include "webhook-sign.h"
 

@@ -1,11 +1,10 @@
 /* Small primitives the notification and review-link code shares: strict
- * base64, random bytes, SHA-256 and HMAC-SHA256 (OpenSSL), constant-time
- * comparison, and reading a small secret file that only its owner may read.
+ * base64, SHA-256 and HMAC-SHA256 (OpenSSL), constant-time comparison,
+ * reading a small secret file that only its owner may read, and erasing it
+ * after use. Random bytes are common/random.h's.
  * Nothing here logs; errors are -errno, and where an admin must be told
  * what to fix, a message goes into the caller's buffer. */
 #pragma once
-
-#include "random.h" /* random_bytes(), random_u64(): callers of this header used to get them here */
 
 #include <stdbool.h>
 #include <stddef.h>

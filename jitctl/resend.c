@@ -1,7 +1,7 @@
-/* jitctl's view of approver notification: the delivery state of a
- * request's webhook messages and its quorum votes (part of "show"), and
- * "resend", which sends failed messages again or reminds the approvers of
- * a pending request. */
+/* "resend", which sends a request's failed webhook messages again or
+ * reminds the approvers of a pending request, and the part of "show" that
+ * says what resend would act on: the delivery state of those messages and
+ * the quorum votes they brought back. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
