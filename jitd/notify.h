@@ -34,7 +34,7 @@ void notify_stop(Manager *m);
 int notify_insert_request(Manager *m, const RequestRecord *r);
 /* Queue the messages for one event of request `r` (every endpoint that
  * wants it). Joins the caller's transaction if one is open
- * (store-internal.h; an expiry's is store_expire_due_tx()'s); call
+ * (store_transaction_begin(); an expiry's is store_expire_due_tx()'s); call
  * notify_kick() once it is committed. */
 int notify_enqueue(Manager *m, const RequestRecord *r, NotifyEvent event, int64_t now);
 /* Look at the outbox soon (from the event loop, not from inside the call). */
