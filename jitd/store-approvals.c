@@ -30,14 +30,9 @@ static int request_open(Store *s, const char *request_id, int64_t now) {
         int64_t open;
         int k;
 
-        k = store_query(s, STMT_APPROVAL_REQUEST_OPEN, &st, SQL_ARGS(SQL_TEXT(request_id), SQL_INT(now)));
-        if (k < 0)
-                return k;
-        k = sql_next(st);
-        if (k < 0)
-                return k;
-        if (k == 0)
-                return -ENOENT;
+        k = store_query_first(s, STMT_APPROVAL_REQUEST_OPEN, &st, SQL_ARGS(SQL_TEXT(request_id), SQL_INT(now)));
+        if (k <= 0)
+                return k < 0 ? k : -ENOENT;
         return sql_column_int(st, 0, &open) >= 0 && open == 1 ? 0 : -ESTALE;
 }
 
@@ -47,11 +42,7 @@ static int tally(Store *s, const char *request_id, uint64_t default_duration, in
         _cleanup_stmt_ StoreStatement *st = NULL;
         int k;
 
-        k = store_query(s, STMT_APPROVAL_TALLY, &st,
-                        SQL_ARGS(SQL_TEXT(request_id), SQL_INT(default_duration)));
-        if (k < 0)
-                return k;
-        k = sql_next(st);
+        k = store_query_first(s, STMT_APPROVAL_TALLY, &st, SQL_ARGS(SQL_TEXT(request_id), SQL_INT(default_duration)));
         if (k <= 0)
                 return k < 0 ? k : -EIO;
         if (sql_column_int(st, 0, ret_count) < 0 || *ret_count < 1 || *ret_count > 100000 ||
@@ -109,9 +100,7 @@ bool store_has_approval(Store *s, const char *request_id, const char *person) {
 
         if (!s || !arg_ok(request_id, JIT_ID_MAX - 1, true) || !arg_ok(person, JIT_USER_MAX, true))
                 return false;
-        if (store_query(s, STMT_APPROVAL_HAS, &st, SQL_ARGS(SQL_TEXT(request_id), SQL_TEXT(person))) < 0)
-                return false;
-        return sql_next(st) > 0;
+        return store_query_first(s, STMT_APPROVAL_HAS, &st, SQL_ARGS(SQL_TEXT(request_id), SQL_TEXT(person))) > 0;
 }
 
 static int read_approval(StoreStatement *st, void *ret) {

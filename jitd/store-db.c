@@ -217,14 +217,20 @@ int store_exec(Store *s, StatementId id, const SqlArg *args, size_t n) {
         return k < 0 ? k : sqlite3_changes(s->db);
 }
 
+int store_query_first(Store *s, StatementId id, StoreStatement **ret, const SqlArg *args, size_t n) {
+        int k;
+
+        k = store_query(s, id, ret, args, n);
+        if (k < 0)
+                return k;
+        return sql_next(*ret);
+}
+
 int store_query_int(Store *s, StatementId id, const SqlArg *args, size_t n, int64_t *ret) {
         _cleanup_stmt_ StoreStatement *st = NULL;
         int k;
 
-        k = store_query(s, id, &st, args, n);
-        if (k < 0)
-                return k;
-        k = sql_next(st);
+        k = store_query_first(s, id, &st, args, n);
         if (k <= 0)
                 return k < 0 ? k : -EIO;
         if (sqlite3_column_type(st, 0) == SQLITE_NULL)
@@ -239,10 +245,7 @@ int store_query_row(Store *s, StatementId id, const SqlArg *args, size_t n, RowR
         _cleanup_stmt_ StoreStatement *st = NULL;
         int k;
 
-        k = store_query(s, id, &st, args, n);
-        if (k < 0)
-                return k;
-        k = sql_next(st);
+        k = store_query_first(s, id, &st, args, n);
         if (k <= 0)
                 return k;
         k = reader(st, ret);
@@ -357,16 +360,42 @@ int store_query_rows(Store *s, StatementId id, const SqlArg *args, size_t n, Row
         return 0;
 }
 
+int store_query_each(Store *s, StatementId id, const SqlArg *args, size_t n, RowReader reader, size_t item_size,
+                     RowVisitor visit, void *ctx) {
+        RowArray a = { .item_size = item_size };
+        int k;
+
+        k = store_query_rows(s, id, args, n, reader, 0, &a);
+        if (k < 0)
+                return k;
+        for (size_t i = 0; i < a.n && k >= 0; i++)
+                k = visit((const uint8_t *) a.items + i * item_size, ctx);
+        free(a.items);
+        return k < 0 ? k : (int) a.n;
+}
+
+int store_list_by_user(Store *s, const StatementId ids[static 4], const char *user, bool live_only, int64_t now,
+                       unsigned limit, RowReader reader, size_t item_size, RowVisitor visit, void *ctx) {
+        StatementId id;
+
+        if (!s || !arg_ok(user, JIT_USER_MAX, false))
+                return -EINVAL;
+        if (user && !*user)
+                user = NULL;
+        id = ids[(live_only ? 2 : 0) + (user ? 1 : 0)];
+        return store_query_each(s, id,
+                                SQL_ARGS(user ? SQL_TEXT(user) : SQL_SKIP, live_only ? SQL_INT(now) : SQL_SKIP,
+                                         SQL_INT(store_clamp_limit(limit))),
+                                reader, item_size, visit, ctx);
+}
+
 /* ---- state transitions that lost a race ---- */
 
 int store_stale_or_missing(Store *s, StatementId exists, const char *id) {
         _cleanup_stmt_ StoreStatement *st = NULL;
         int k;
 
-        k = store_query(s, exists, &st, SQL_ARGS(SQL_TEXT(id)));
-        if (k < 0)
-                return k;
-        k = sql_next(st);
+        k = store_query_first(s, exists, &st, SQL_ARGS(SQL_TEXT(id)));
         if (k < 0)
                 return k;
         return k > 0 ? -ESTALE : -ENOENT;
@@ -428,6 +457,22 @@ void store_rollbackp(Store **s) {
                 (void) store_exec(*s, STMT_ROLLBACK, SQL_NO_ARGS);
         (*s)->tx_depth = 0;
         (*s)->tx_failed = false;
+}
+
+int store_begin_tx(Store *s, Store **tx) {
+        int k = store_begin(s);
+
+        if (k >= 0)
+                *tx = s;
+        return k;
+}
+
+int store_commit_tx(Store **tx) {
+        int k = store_commit(*tx);
+
+        if (k >= 0)
+                *tx = NULL;
+        return k;
 }
 
 int store_transaction_begin(Store *s) {

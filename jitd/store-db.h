@@ -159,6 +159,8 @@ void store_statement_resetp(StoreStatement **st);
 /* Run a statement to its end: the number of rows it changed, or -errno
  * (-EEXIST a key taken, -ENOENT a foreign key missing, -EROFS, ...). */
 int store_exec(Store *s, StatementId id, const SqlArg *args, size_t n);
+/* store_query() and the first step: 1 on a row, 0 if none, <0. */
+int store_query_first(Store *s, StatementId id, StoreStatement **ret, const SqlArg *args, size_t n);
 /* A one-row, one-column integer query (min(), count()): 1 with *ret,
  * 0 if the value is NULL, -EIO if there is no row. */
 int store_query_int(Store *s, StatementId id, const SqlArg *args, size_t n, int64_t *ret);
@@ -186,13 +188,17 @@ int sql_column_action(StoreStatement *st, int col, JitAction *ret);
 /* Rows changed by the last statement that finished. */
 int store_changes(Store *s);
 
-/* Transactions (see store.h): store_begin() is store_transaction_begin();
- * a function that opens one holds it in a _cleanup_rollback_ variable set
- * to the store, and sets it to NULL once store_commit() succeeded. */
+/* Transactions (see store.h): store_begin() is store_transaction_begin().
+ * A function that opens one holds it in a _cleanup_rollback_ variable:
+ * store_begin_tx() sets it to the store, store_commit_tx() commits and
+ * clears it, and if it is still set on return the cleanup rolls back (or
+ * dooms the caller's outer transaction). */
 int store_begin(Store *s);
 int store_commit(Store *s);
 void store_rollbackp(Store **s);
 #define _cleanup_rollback_ _cleanup_(store_rollbackp)
+int store_begin_tx(Store *s, Store **tx);
+int store_commit_tx(Store **tx);
 
 /* Rows read in full before anything is handed out, so callbacks run with
  * no statement in flight and may call back into the store. */
@@ -206,6 +212,16 @@ int store_collect_rows(StoreStatement *st, RowReader reader, size_t max, RowArra
  * the rows (free ret->items), on failure nothing. */
 int store_query_rows(Store *s, StatementId id, const SqlArg *args, size_t n, RowReader reader, size_t max,
                      RowArray *ret);
+/* The rows of a query handed to `visit` one by one, once all are read:
+ * the number of rows, or the first error (of `visit` too). */
+typedef int (*RowVisitor)(const void *item, void *ctx);
+int store_query_each(Store *s, StatementId id, const SqlArg *args, size_t n, RowReader reader, size_t item_size,
+                     RowVisitor visit, void *ctx);
+/* The listings newest first: ids[] are the statements for everyone, one
+ * user (?1), the live rows only (?2 = now), and one user's live rows; the
+ * limit is ?3. user NULL or "" means everyone. */
+int store_list_by_user(Store *s, const StatementId ids[static 4], const char *user, bool live_only, int64_t now,
+                       unsigned limit, RowReader reader, size_t item_size, RowVisitor visit, void *ctx);
 /* At most STORE_LIST_MAX; 0 means the maximum. */
 static inline unsigned store_clamp_limit(unsigned limit) {
         return limit == 0 || limit > STORE_LIST_MAX ? STORE_LIST_MAX : limit;

@@ -134,15 +134,21 @@ static int insert_grant(Store *s, const GrantRecord *g) {
 
 /* ---- the decision path's lookups ---- */
 
+/* One of the two live-grant queries (same WHERE clause, different
+ * columns): 1 with its row read into *ret, 0 if none. */
+static int live_grant_row(Store *s, StatementId id, const char *user, JitAction action, int64_t now,
+                          RowReader reader, void *ret) {
+        if (!s || !arg_ok(user, JIT_USER_MAX, true) || !jit_action_to_string(action))
+                return -EINVAL;
+        return store_query_row(s, id, SQL_ARGS(SQL_TEXT(user), SQL_TEXT(jit_action_to_string(action)), SQL_INT(now)),
+                               reader, ret);
+}
+
 int store_find_live_grant(Store *s, const char *user, JitAction action, int64_t now, GrantRecord *ret) {
         GrantRecord g;
         int k;
 
-        if (!s || !arg_ok(user, JIT_USER_MAX, true) || !jit_action_to_string(action))
-                return -EINVAL;
-        k = store_query_row(s, STMT_FIND_LIVE_GRANT,
-                            SQL_ARGS(SQL_TEXT(user), SQL_TEXT(jit_action_to_string(action)), SQL_INT(now)),
-                            read_grant_any, &g);
+        k = live_grant_row(s, STMT_FIND_LIVE_GRANT, user, action, now, read_grant_any, &g);
         if (k > 0 && ret)
                 *ret = g;
         return k;
@@ -166,11 +172,7 @@ int store_check_live_grant(Store *s, const char *user, JitAction action, int64_t
         LiveGrant g;
         int k;
 
-        if (!s || !arg_ok(user, JIT_USER_MAX, true) || !jit_action_to_string(action))
-                return -EINVAL;
-        k = store_query_row(s, STMT_CHECK_LIVE_GRANT,
-                            SQL_ARGS(SQL_TEXT(user), SQL_TEXT(jit_action_to_string(action)), SQL_INT(now)),
-                            read_live_grant, &g);
+        k = live_grant_row(s, STMT_CHECK_LIVE_GRANT, user, action, now, read_live_grant, &g);
         if (k > 0 && ret)
                 *ret = g;
         return k;
@@ -265,10 +267,9 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
         strcpy(g.approver, approver);
         memcpy(g.approver_person, grant->approver_person, sizeof g.approver_person);
 
-        k = store_begin(s);
+        k = store_begin_tx(s, &tx);
         if (k < 0)
                 return k;
-        tx = s;
 
         k = approve_request_row(s, request_id, approver, now, &g, request_reason, sizeof request_reason);
         if (k < 0)
@@ -290,10 +291,9 @@ int store_approve_request(Store *s, const char *request_id, const char *approver
                         return k;
         }
 
-        k = store_commit(s);
+        k = store_commit_tx(&tx);
         if (k < 0)
                 return k;
-        tx = NULL;
 
         *grant = g;
         return 0;
@@ -328,10 +328,9 @@ int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const 
             (new_state != GRANT_REVOKED && new_state != GRANT_EXPIRED))
                 return -EINVAL;
 
-        k = store_begin(s);
+        k = store_begin_tx(s, &tx);
         if (k < 0)
                 return k;
-        tx = s;
 
         k = end_grant_row(s, grant_id, new_state, by, by_person, now, &g);
         if (k < 0)
@@ -340,10 +339,9 @@ int store_end_grant(Store *s, const char *grant_id, GrantState new_state, const 
         if (k < 0)
                 return k;
 
-        k = store_commit(s);
+        k = store_commit_tx(&tx);
         if (k < 0)
                 return k;
-        tx = NULL;
 
         if (ret)
                 *ret = g;
@@ -371,10 +369,9 @@ static int expire_batch(Store *s, int64_t grants_until, int64_t requests_until, 
         int k;
 
         grants->n = requests->n = 0;
-        k = store_begin(s);
+        k = store_begin_tx(s, &tx);
         if (k < 0)
                 return k;
-        tx = s;
 
         {
                 _cleanup_stmt_ StoreStatement *st = NULL;
@@ -403,11 +400,7 @@ static int expire_batch(Store *s, int64_t grants_until, int64_t requests_until, 
         if (k < 0)
                 return k;
 
-        k = store_commit(s);
-        if (k < 0)
-                return k;
-        tx = NULL;
-        return 0;
+        return store_commit_tx(&tx);
 }
 
 int store_expire_due_tx(Store *s, int64_t grants_until, int64_t requests_until, StoreRequestCallback in_tx,
@@ -455,14 +448,9 @@ int store_next_deadlines(Store *s, int64_t *ret_grant, int64_t *ret_request) {
 
         if (!s)
                 return -EINVAL;
-        k = store_query(s, STMT_NEXT_DEADLINE, &st, SQL_NO_ARGS);
-        if (k < 0)
-                return k;
-        k = sql_next(st);
-        if (k < 0)
-                return k;
-        if (k == 0)
-                return -EIO;
+        k = store_query_first(s, STMT_NEXT_DEADLINE, &st, SQL_NO_ARGS);
+        if (k <= 0)
+                return k < 0 ? k : -EIO;
 
         /* Two columns, each NULL when there is nothing of its kind. A value
          * may be <= now when something is due and not swept yet: the
@@ -502,43 +490,31 @@ int store_next_grant_deadline_after(Store *s, int64_t after, int64_t *ret) {
 
 /* ---- listings ---- */
 
+typedef struct GrantVisit {
+        StoreGrantCallback cb;
+        void *userdata;
+} GrantVisit;
+
+static int visit_grant(const void *item, void *ctx) {
+        GrantVisit *v = ctx;
+        return v->cb(item, v->userdata);
+}
+
 int store_list_grants(Store *s, const char *user, bool active_only, int64_t now, unsigned limit,
                       StoreGrantCallback cb, void *userdata) {
-        RowArray a = { .item_size = sizeof(GrantRecord) };
-        StatementId id;
-        int k;
+        static const StatementId ids[4] = { STMT_LIST_GRANTS, STMT_LIST_GRANTS_USER, STMT_LIST_ACTIVE,
+                                            STMT_LIST_ACTIVE_USER };
 
-        if (!s || !cb || !arg_ok(user, JIT_USER_MAX, false))
+        if (!cb)
                 return -EINVAL;
-        if (user && !*user)
-                user = NULL;
-        id = active_only ? (user ? STMT_LIST_ACTIVE_USER : STMT_LIST_ACTIVE)
-                         : (user ? STMT_LIST_GRANTS_USER : STMT_LIST_GRANTS);
-        k = store_query_rows(s, id,
-                             SQL_ARGS(user ? SQL_TEXT(user) : SQL_SKIP, active_only ? SQL_INT(now) : SQL_SKIP,
-                                      SQL_INT(store_clamp_limit(limit))),
-                             read_grant_any, 0, &a);
-        if (k < 0)
-                return k;
-        for (size_t i = 0; i < a.n && k >= 0; i++)
-                k = cb((GrantRecord *) a.items + i, userdata);
-        free(a.items);
-        return k < 0 ? k : (int) a.n;
+        return store_list_by_user(s, ids, user, active_only, now, limit, read_grant_any, sizeof(GrantRecord),
+                                  visit_grant, &(GrantVisit){ cb, userdata });
 }
 
 int store_list_grants_expiring(Store *s, int64_t after, int64_t until, StoreGrantCallback cb, void *userdata) {
-        RowArray a = { .item_size = sizeof(GrantRecord) };
-        int k;
-
         if (!s || !cb)
                 return -EINVAL;
-        k = store_query_rows(s, STMT_LIST_GRANTS_EXPIRING,
-                             SQL_ARGS(SQL_INT(after), SQL_INT(until), SQL_INT(STORE_LIST_MAX)), read_grant_any, 0,
-                             &a);
-        if (k < 0)
-                return k;
-        for (size_t i = 0; i < a.n && k >= 0; i++)
-                k = cb((GrantRecord *) a.items + i, userdata);
-        free(a.items);
-        return k < 0 ? k : (int) a.n;
+        return store_query_each(s, STMT_LIST_GRANTS_EXPIRING,
+                                SQL_ARGS(SQL_INT(after), SQL_INT(until), SQL_INT(STORE_LIST_MAX)), read_grant_any,
+                                sizeof(GrantRecord), visit_grant, &(GrantVisit){ cb, userdata });
 }

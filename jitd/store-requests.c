@@ -121,11 +121,8 @@ int store_nth_newest_request(Store *s, const char *user, int64_t since, unsigned
 
         if (!s || !arg_ok(user, JIT_USER_MAX, true) || n == 0)
                 return -EINVAL;
-        k = store_query(s, STMT_NTH_NEWEST_REQUEST, &st,
-                        SQL_ARGS(SQL_TEXT(user), SQL_INT(since), SQL_INT((int64_t) n - 1)));
-        if (k < 0)
-                return k;
-        k = sql_next(st);
+        k = store_query_first(s, STMT_NTH_NEWEST_REQUEST, &st,
+                              SQL_ARGS(SQL_TEXT(user), SQL_INT(since), SQL_INT((int64_t) n - 1)));
         if (k <= 0)
                 return k;
         if (sql_column_int(st, 0, &t) < 0)
@@ -223,26 +220,23 @@ int store_cancel_request(Store *s, const char *request_id, const char *by, const
 
 /* ---- listings ---- */
 
+typedef struct RequestVisit {
+        StoreRequestCallback cb;
+        void *userdata;
+} RequestVisit;
+
+static int visit_request(const void *item, void *ctx) {
+        RequestVisit *v = ctx;
+        return v->cb(item, v->userdata);
+}
+
 int store_list_requests(Store *s, const char *user, bool pending_only, int64_t now, unsigned limit,
                         StoreRequestCallback cb, void *userdata) {
-        RowArray a = { .item_size = sizeof(RequestRecord) };
-        StatementId id;
-        int k;
+        static const StatementId ids[4] = { STMT_LIST_REQUESTS, STMT_LIST_REQUESTS_USER, STMT_LIST_PENDING,
+                                            STMT_LIST_PENDING_USER };
 
-        if (!s || !cb || !arg_ok(user, JIT_USER_MAX, false))
+        if (!cb)
                 return -EINVAL;
-        if (user && !*user)
-                user = NULL;
-        id = pending_only ? (user ? STMT_LIST_PENDING_USER : STMT_LIST_PENDING)
-                          : (user ? STMT_LIST_REQUESTS_USER : STMT_LIST_REQUESTS);
-        k = store_query_rows(s, id,
-                             SQL_ARGS(user ? SQL_TEXT(user) : SQL_SKIP, pending_only ? SQL_INT(now) : SQL_SKIP,
-                                      SQL_INT(store_clamp_limit(limit))),
-                             read_request_any, 0, &a);
-        if (k < 0)
-                return k;
-        for (size_t i = 0; i < a.n && k >= 0; i++)
-                k = cb((RequestRecord *) a.items + i, userdata);
-        free(a.items);
-        return k < 0 ? k : (int) a.n;
+        return store_list_by_user(s, ids, user, pending_only, now, limit, read_request_any, sizeof(RequestRecord),
+                                  visit_request, &(RequestVisit){ cb, userdata });
 }

@@ -274,40 +274,49 @@ static int exec_sql(sqlite3 *db, const char *sql) {
         return rc == SQLITE_OK ? 0 : store_sqlite_errno(rc);
 }
 
-/* A one-row, one-column query (pragmas). */
-static int query_int(sqlite3 *db, const char *sql, int64_t *ret) {
+/* Prepare `sql` and step to its first row: 0 with *ret on it (the caller
+ * finalizes it), -ENODATA if there is none. */
+static int query_first(sqlite3 *db, const char *sql, sqlite3_stmt **ret) {
         sqlite3_stmt *st = NULL;
-        int rc, r;
+        int rc;
 
         rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return store_sqlite_errno(rc);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
-                *ret = sqlite3_column_int64(st, 0);
-                r = 0;
-        } else
-                r = rc == SQLITE_DONE ? -ENODATA : store_sqlite_errno(rc);
+                *ret = st;
+                return 0;
+        }
         sqlite3_finalize(st);
-        return r;
+        return rc == SQLITE_DONE ? -ENODATA : store_sqlite_errno(rc);
+}
+
+/* A one-row, one-column query (pragmas). */
+static int query_int(sqlite3 *db, const char *sql, int64_t *ret) {
+        sqlite3_stmt *st;
+        int r;
+
+        r = query_first(db, sql, &st);
+        if (r < 0)
+                return r;
+        *ret = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        return 0;
 }
 
 static int query_text(sqlite3 *db, const char *sql, char *buf, size_t size) {
-        sqlite3_stmt *st = NULL;
-        int rc, r;
+        const unsigned char *t;
+        sqlite3_stmt *st;
+        int r;
 
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return store_sqlite_errno(rc);
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-                const unsigned char *t = sqlite3_column_text(st, 0);
-                snprintf(buf, size, "%s", t ? (const char *) t : "");
-                r = 0;
-        } else
-                r = rc == SQLITE_DONE ? -ENODATA : store_sqlite_errno(rc);
+        r = query_first(db, sql, &st);
+        if (r < 0)
+                return r;
+        t = sqlite3_column_text(st, 0);
+        snprintf(buf, size, "%s", t ? (const char *) t : "");
         sqlite3_finalize(st);
-        return r;
+        return 0;
 }
 
 /* quick_check reads every page, so a truncated or scribbled file is caught

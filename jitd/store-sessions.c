@@ -75,10 +75,9 @@ int store_open_session(Store *s, const SessionRecord *r) {
         if (!s || !session_ok(r))
                 return -EINVAL;
 
-        k = store_begin(s);
+        k = store_begin_tx(s, &tx);
         if (k < 0)
                 return k;
-        tx = s;
 
         k = store_exec(s, STMT_CLOSE_STALE_SESSION,
                        SQL_ARGS(SQL_TEXT(r->user), SQL_TEXT(r->session_id), SQL_INT(r->opened_at),
@@ -93,11 +92,7 @@ int store_open_session(Store *s, const SessionRecord *r) {
         if (k < 0)
                 return k; /* -ENOENT: no such grant */
 
-        k = store_commit(s);
-        if (k < 0)
-                return k;
-        tx = NULL;
-        return 0;
+        return store_commit_tx(&tx);
 }
 
 int store_close_session(Store *s, const char *user, const char *session_id, int64_t now) {
@@ -111,10 +106,18 @@ int store_close_session(Store *s, const char *user, const char *session_id, int6
         return k > 0 ? 0 : -ENOENT;
 }
 
+typedef struct SessionVisit {
+        StoreSessionCallback cb;
+        void *userdata;
+} SessionVisit;
+
+static int visit_session(const void *item, void *ctx) {
+        SessionVisit *v = ctx;
+        return v->cb(item, v->userdata);
+}
+
 int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSessionCallback cb, void *userdata) {
-        RowArray a = { .item_size = sizeof(SessionRecord) };
         StatementId id;
-        int k;
 
         if (!s || !cb || !arg_ok(grant_id, JIT_ID_MAX - 1, false))
                 return -EINVAL;
@@ -122,12 +125,6 @@ int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSes
                 grant_id = NULL;
         id = grant_id ? (open_only ? STMT_LIST_SESSIONS_GRANT_OPEN : STMT_LIST_SESSIONS_GRANT)
                       : (open_only ? STMT_LIST_SESSIONS_OPEN : STMT_LIST_SESSIONS);
-        k = store_query_rows(s, id, SQL_ARGS(grant_id ? SQL_TEXT(grant_id) : SQL_SKIP, SQL_INT(STORE_LIST_MAX)),
-                             read_session, 0, &a);
-        if (k < 0)
-                return k;
-        for (size_t i = 0; i < a.n && k >= 0; i++)
-                k = cb((SessionRecord *) a.items + i, userdata);
-        free(a.items);
-        return k < 0 ? k : (int) a.n;
+        return store_query_each(s, id, SQL_ARGS(grant_id ? SQL_TEXT(grant_id) : SQL_SKIP, SQL_INT(STORE_LIST_MAX)),
+                                read_session, sizeof(SessionRecord), visit_session, &(SessionVisit){ cb, userdata });
 }
