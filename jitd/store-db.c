@@ -128,10 +128,6 @@ sqlite3 *store_get_sqlite(Store *s) {
         return s ? s->db : NULL;
 }
 
-int store_changes(Store *s) {
-        return sqlite3_changes(s->db);
-}
-
 /* ---- statements ---- */
 
 void store_statement_resetp(StoreStatement **st) {
@@ -285,10 +281,6 @@ int sql_column_int(StoreStatement *st, int col, int64_t *ret) {
         return 0;
 }
 
-bool sql_column_is_null(StoreStatement *st, int col) {
-        return sqlite3_column_type(st, col) == SQLITE_NULL;
-}
-
 int sql_column_blob(StoreStatement *st, int col, void *buf, size_t size) {
         const void *blob = sqlite3_column_blob(st, col);
 
@@ -413,7 +405,7 @@ int store_step_returning(Store *s, StoreStatement **st, StatementId exists, cons
 
 /* ---- transactions ---- */
 
-int store_begin(Store *s) {
+static int store_begin(Store *s) {
         int r;
 
         if (s->tx_depth > 0) {
@@ -428,7 +420,7 @@ int store_begin(Store *s) {
         return r < 0 ? r : 0;
 }
 
-int store_commit(Store *s) {
+static int store_commit(Store *s) {
         int r;
 
         if (s->tx_depth > 1) {

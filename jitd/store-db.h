@@ -180,21 +180,14 @@ int sql_run(StoreStatement *st);
 int sql_column_string(StoreStatement *st, int col, char *buf, size_t size, bool required);
 #define COL_STR(st, col, field, required) sql_column_string((st), (col), (field), sizeof(field), (required))
 int sql_column_int(StoreStatement *st, int col, int64_t *ret);
-bool sql_column_is_null(StoreStatement *st, int col);
 /* Exactly `size` bytes of a BLOB column. */
 int sql_column_blob(StoreStatement *st, int col, void *buf, size_t size);
 int sql_column_action(StoreStatement *st, int col, JitAction *ret);
 
-/* Rows changed by the last statement that finished. */
-int store_changes(Store *s);
-
-/* Transactions (see store.h): store_begin() is store_transaction_begin().
- * A function that opens one holds it in a _cleanup_rollback_ variable:
- * store_begin_tx() sets it to the store, store_commit_tx() commits and
- * clears it, and if it is still set on return the cleanup rolls back (or
- * dooms the caller's outer transaction). */
-int store_begin(Store *s);
-int store_commit(Store *s);
+/* Transactions (see store.h). A function that opens one holds it in a
+ * _cleanup_rollback_ variable: store_begin_tx() sets it to the store,
+ * store_commit_tx() commits and clears it, and if it is still set on
+ * return the cleanup rolls back (or dooms the caller's outer transaction). */
 void store_rollbackp(Store **s);
 #define _cleanup_rollback_ _cleanup_(store_rollbackp)
 int store_begin_tx(Store *s, Store **tx);

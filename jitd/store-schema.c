@@ -110,7 +110,7 @@ static const Migration migrations[] = {
         "ALTER TABLE grants ADD COLUMN extends_grant_id TEXT NOT NULL DEFAULT '';\n"
         "ALTER TABLE grants ADD COLUMN extended_by TEXT NOT NULL DEFAULT '';\n" },
 
-        /* Approver notification (store-notify.c). The outbox holds one row
+        /* Approver notification (store-outbox.c, store-approvals.c). The outbox holds one row
          * per message to one webhook endpoint, written in the transaction
          * that creates or decides the request, so a crash or a receiver
          * that is down loses nothing; it holds no body (bodies carry review
@@ -217,7 +217,7 @@ static const Migration migrations[] = {
         "CREATE INDEX outbox_due ON outbox (state, next_attempt_usec);\n"
         "CREATE INDEX outbox_request ON outbox (request_id);\n" },
 
-        /* One requester must not delay another's notices (store-notify.c):
+        /* One requester must not delay another's notices (store-outbox.c):
          * each pending message carries its requester and a turn, and each
          * endpoint sends the lowest turn first. A requester's next message
          * takes the turn after their last pending one, and never one below

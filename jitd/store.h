@@ -7,7 +7,8 @@
  * and what a second backend must keep.
  *
  * Errors. Every function returns -errno: -EINVAL for an argument out of
- * its bounds (a string longer than its record field, an unknown enum);
+ * its bounds (a string longer than its record field, an unknown enum, a
+ * row the schema's constraints refuse);
  * -ENOENT for an unknown id; -ESTALE when a state transition lost a race
  * (the request is no longer pending, the grant no longer active: the first
  * decision wins); -EEXIST for an id or vote already there; -EPERM for a
@@ -19,7 +20,8 @@
  * Durability and atomicity. A write returns only once it is on disk;
  * callers acknowledge nothing before that. Each function is atomic on its
  * own (a transition and what must accompany it, e.g. a grant's end and its
- * pending teardown, commit together). store_transaction_begin() opens a
+ * pending teardown, commit together), except those documented as meant to
+ * run inside the caller's transaction (store_record_approval()). store_transaction_begin() opens a
  * transaction that every store function called before its commit joins,
  * those of store-outbox.h included: a request and its webhook rows, or a
  * decision and its votes, commit or roll back together. Transactions nest
@@ -31,19 +33,25 @@
  * copied out (strings NUL-terminated inside their fields), or arrays the
  * caller free()s where a function says *ret is malloc()ed. Callbacks run
  * after the rows are read and any write is committed, with nothing of the
- * store in flight, so they may call back into the store.
+ * store in flight, so they may call back into the store (the one
+ * exception: store_expire_due_tx()'s in_tx runs inside its transaction).
  *
  * One thread: a Store is used from the event loop only.
  *
- * A second backend (issue 12's fleet mirror: grants from etcd kept in a
- * local SQLite file by a watch) plugs in behind the "decision path" group
- * below: those four lookups are all io.jit.Check reads, they read only
- * local state and never block on a network, and they must give the same
- * answers for the same rows (a grant is live while state is active and
- * expires_at > now, strictly). The transitions and listings are the
- * host's own; a mirror writes its rows through its own table group
- * (store-mirror.c, beside store-grants.c) and the lookups consult it,
- * so the actions above the store do not change. */
+ * A second backend. Issue 12's fleet mode keeps, per host, a local SQLite
+ * mirror of the fleet's live grants fed by an etcd watch. It plugs in
+ * behind the "decision path" group below and nowhere else: those lookups
+ * are everything io.jit.Check (and the login-session check in
+ * user-manager.c) reads; they read local state only and never wait on a
+ * network; a grant is live while it is active and expires_at > now
+ * (strictly), compared on every call, so a mirror that stops hearing from
+ * etcd still denies at each grant's own deadline. The mirror is one more
+ * table group (store-mirror.c: its table in store-schema.c's next step, its
+ * statements in store-db.h) written only by the watch through its own
+ * functions; store-grants.c's live-grant lookups consult it beside the
+ * host's own grants, and the request lookups may answer 0 for requests the
+ * host does not hold. Transitions, listings and the outbox stay the
+ * host's own, so nothing above the store changes. */
 #pragma once
 
 #include <stdbool.h>
@@ -179,6 +187,7 @@ int store_find_pending_request(Store *s, const char *user, JitAction action, int
 /* The newest request for user+action decided at/after `since` (e.g. a recent
  * denial, so Check can say "denied"). 1 / 0 / <0. */
 int store_find_recent_request(Store *s, const char *user, JitAction action, int64_t since, RequestRecord *ret);
+
 /* ---- requests ---- */
 
 /* Has `user` filed at least `n` requests (any action) created after
