@@ -208,6 +208,17 @@ int store_query_rows(Store *s, StatementId id, const SqlArg *args, size_t n, Row
 /* The rows of a query handed to `visit` one by one, once all are read:
  * the number of rows, or the first error (of `visit` too). */
 typedef int (*RowVisitor)(const void *item, void *ctx);
+/* A RowVisitor `name` that hands each row to a typed callback (StoreGrantCallback,
+ * ...): pass it with &(name##_ctx){ cb, userdata }. */
+#define DEFINE_ROW_VISITOR(name, callback_type)                 \
+        typedef struct name##_ctx {                             \
+                callback_type cb;                               \
+                void *userdata;                                 \
+        } name##_ctx;                                           \
+        static int name(const void *item, void *ctx) {          \
+                const name##_ctx *v = ctx;                      \
+                return v->cb(item, v->userdata);                \
+        }
 int store_query_each(Store *s, StatementId id, const SqlArg *args, size_t n, RowReader reader, size_t item_size,
                      RowVisitor visit, void *ctx);
 /* The listings newest first: ids[] are the statements for everyone, one

@@ -376,7 +376,8 @@ static int expire_batch(Store *s, int64_t grants_until, int64_t requests_until, 
         {
                 _cleanup_stmt_ StoreStatement *st = NULL;
 
-                k = store_query(s, STMT_EXPIRE_GRANTS, &st, SQL_ARGS(SQL_INT(grants_until), SQL_INT(STORE_EXPIRE_BATCH)));
+                k = store_query(s, STMT_EXPIRE_GRANTS, &st,
+                                SQL_ARGS(SQL_INT(grants_until), SQL_INT(STORE_EXPIRE_BATCH)));
                 if (k < 0 || (k = store_collect_rows(st, read_grant_any, 0, grants)) < 0)
                         return k;
         }
@@ -490,15 +491,7 @@ int store_next_grant_deadline_after(Store *s, int64_t after, int64_t *ret) {
 
 /* ---- listings ---- */
 
-typedef struct GrantVisit {
-        StoreGrantCallback cb;
-        void *userdata;
-} GrantVisit;
-
-static int visit_grant(const void *item, void *ctx) {
-        GrantVisit *v = ctx;
-        return v->cb(item, v->userdata);
-}
+DEFINE_ROW_VISITOR(visit_grant, StoreGrantCallback)
 
 int store_list_grants(Store *s, const char *user, bool active_only, int64_t now, unsigned limit,
                       StoreGrantCallback cb, void *userdata) {
@@ -508,7 +501,7 @@ int store_list_grants(Store *s, const char *user, bool active_only, int64_t now,
         if (!cb)
                 return -EINVAL;
         return store_list_by_user(s, ids, user, active_only, now, limit, read_grant_any, sizeof(GrantRecord),
-                                  visit_grant, &(GrantVisit){ cb, userdata });
+                                  visit_grant, &(visit_grant_ctx){ cb, userdata });
 }
 
 int store_list_grants_expiring(Store *s, int64_t after, int64_t until, StoreGrantCallback cb, void *userdata) {
@@ -516,5 +509,5 @@ int store_list_grants_expiring(Store *s, int64_t after, int64_t until, StoreGran
                 return -EINVAL;
         return store_query_each(s, STMT_LIST_GRANTS_EXPIRING,
                                 SQL_ARGS(SQL_INT(after), SQL_INT(until), SQL_INT(STORE_LIST_MAX)), read_grant_any,
-                                sizeof(GrantRecord), visit_grant, &(GrantVisit){ cb, userdata });
+                                sizeof(GrantRecord), visit_grant, &(visit_grant_ctx){ cb, userdata });
 }

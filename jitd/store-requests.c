@@ -220,15 +220,7 @@ int store_cancel_request(Store *s, const char *request_id, const char *by, const
 
 /* ---- listings ---- */
 
-typedef struct RequestVisit {
-        StoreRequestCallback cb;
-        void *userdata;
-} RequestVisit;
-
-static int visit_request(const void *item, void *ctx) {
-        RequestVisit *v = ctx;
-        return v->cb(item, v->userdata);
-}
+DEFINE_ROW_VISITOR(visit_request, StoreRequestCallback)
 
 int store_list_requests(Store *s, const char *user, bool pending_only, int64_t now, unsigned limit,
                         StoreRequestCallback cb, void *userdata) {
@@ -238,5 +230,5 @@ int store_list_requests(Store *s, const char *user, bool pending_only, int64_t n
         if (!cb)
                 return -EINVAL;
         return store_list_by_user(s, ids, user, pending_only, now, limit, read_request_any, sizeof(RequestRecord),
-                                  visit_request, &(RequestVisit){ cb, userdata });
+                                  visit_request, &(visit_request_ctx){ cb, userdata });
 }

@@ -106,15 +106,7 @@ int store_close_session(Store *s, const char *user, const char *session_id, int6
         return k > 0 ? 0 : -ENOENT;
 }
 
-typedef struct SessionVisit {
-        StoreSessionCallback cb;
-        void *userdata;
-} SessionVisit;
-
-static int visit_session(const void *item, void *ctx) {
-        SessionVisit *v = ctx;
-        return v->cb(item, v->userdata);
-}
+DEFINE_ROW_VISITOR(visit_session, StoreSessionCallback)
 
 int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSessionCallback cb, void *userdata) {
         StatementId id;
@@ -126,5 +118,6 @@ int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSes
         id = grant_id ? (open_only ? STMT_LIST_SESSIONS_GRANT_OPEN : STMT_LIST_SESSIONS_GRANT)
                       : (open_only ? STMT_LIST_SESSIONS_OPEN : STMT_LIST_SESSIONS);
         return store_query_each(s, id, SQL_ARGS(grant_id ? SQL_TEXT(grant_id) : SQL_SKIP, SQL_INT(STORE_LIST_MAX)),
-                                read_session, sizeof(SessionRecord), visit_session, &(SessionVisit){ cb, userdata });
+                                read_session, sizeof(SessionRecord), visit_session,
+                                &(visit_session_ctx){ cb, userdata });
 }
