@@ -16,8 +16,7 @@
 #include "methods.h"
 #include "outbox.h"
 #include "policy.h"
-#include "store-internal.h"
-#include "store-notify.h"
+#include "store-outbox.h"
 #include "text.h"
 
 static int64_t deadline_after(int64_t now, uint64_t seconds) {

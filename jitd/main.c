@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stddef.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,30 +226,16 @@ static const char *key_location(const char *at) {
 /* Read-only integrity check, so --check-config never migrates or locks.
  * The verdict line for stdout goes into `ok_line`; problems to stderr. */
 static int check_database(const Config *c, const char *path, char *ok_line, size_t size) {
-        sqlite3 *db = NULL;
-        sqlite3_stmt *st = NULL;
-        bool ok = false;
+        char error[256];
         int r;
 
-        r = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-        if (r == SQLITE_OK)
-                r = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
-        if (r == SQLITE_OK) {
-                r = sqlite3_step(st);
-                ok = r == SQLITE_ROW && sqlite3_column_text(st, 0) &&
-                        strcmp((const char *) sqlite3_column_text(st, 0), "ok") == 0;
-        }
-
-        if (!ok)
+        r = store_verify_file(path, error, sizeof error);
+        if (r < 0)
                 fprintf(stderr, "%s: database %s is unreadable or corrupt: %s\n",
-                        key_location(c->database_path ? c->database_at : c->state_directory_at), path,
-                        db ? sqlite3_errmsg(db) : "cannot open");
+                        key_location(c->database_path ? c->database_at : c->state_directory_at), path, error);
         else
                 snprintf(ok_line, size, "# database %s: ok\n", path);
-
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return ok ? 0 : -EIO;
+        return r < 0 ? -EIO : 0;
 }
 
 /* Errors only, each with the file:line of its key, and a non-zero exit;

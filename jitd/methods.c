@@ -25,7 +25,6 @@
 #include "person.h"
 #include "policy.h"
 #include "request-limit.h"
-#include "store-internal.h"
 #include "teardown.h"
 #include "text.h"
 

@@ -11,7 +11,7 @@
 #include "config-notify.h"
 #include "outbox.h"
 #include "review-token.h"
-#include "store-notify.h"
+#include "store-outbox.h"
 #include "webhook-delivery.h"
 #include "webhook-sign.h"
 

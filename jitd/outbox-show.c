@@ -9,7 +9,7 @@
 #include "macros.h"
 #include "varlink.h"
 #include "outbox.h"
-#include "store-notify.h"
+#include "store-outbox.h"
 
 static struct json_object *notification_json(const void *item) {
         const OutboxRecord *o = item;

@@ -17,7 +17,6 @@
 #include "macros.h"
 #include "outbox-internal.h"
 #include "review-server.h"
-#include "store-internal.h"
 #include "text.h"
 
 /* Messages in flight to one endpoint at a time. The outbox sends each

@@ -27,7 +27,7 @@ void outbox_stop(Manager *m);
 int outbox_insert_request(Manager *m, const RequestRecord *r);
 /* Queue the messages for one event of request `r` (every endpoint that
  * wants it). Joins the caller's transaction if one is open
- * (store-internal.h; an expiry's is store_expire_due_tx()'s); call
+ * (store_transaction_begin(); an expiry's is store_expire_due_tx()'s); call
  * outbox_kick() once it is committed. */
 int outbox_enqueue(Manager *m, const RequestRecord *r, WebhookEventType event, int64_t now);
 /* Look at the outbox soon (from the event loop, not from inside the call). */

@@ -21,7 +21,7 @@
 #include "review-page.h"
 #include "review-token.h"
 #include "review.h"
-#include "store-notify.h"
+#include "store-outbox.h"
 #include "text.h"
 
 typedef struct Review {

@@ -1,5 +1,5 @@
 /* Pruning ended rows past their retention (see store-retention.h). Not on
- * any hot path; statements are prepared per call. Each kind is found through
+ * any hot path. Each kind is found through
  * a created_at index, so a pass reads old rows only, however large the
  * store: its work is bounded by `max` plus the few old rows that are still
  * pinned (a grant with a session still open). */
@@ -9,46 +9,8 @@
 #include <string.h>
 
 #include "macros.h"
-#include "store-internal.h"
+#include "store-db.h"
 #include "store-retention.h"
-
-static void finalizep(sqlite3_stmt **st) {
-        sqlite3_finalize(*st);
-}
-#define _cleanup_finalize_ _cleanup_(finalizep)
-
-static int sqlite_result(sqlite3 *db, int rc) {
-        if (rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW)
-                return 0;
-        switch (sqlite3_extended_errcode(db) & 0xff) {
-        case SQLITE_NOMEM:
-                return -ENOMEM;
-        case SQLITE_BUSY:
-        case SQLITE_LOCKED:
-                return -EBUSY;
-        case SQLITE_FULL:
-                return -ENOSPC;
-        default:
-                return -EIO;
-        }
-}
-
-/* Run `sql` with ?1 = t, ?2 = n; the number of rows changed. */
-static int run_with(sqlite3 *db, const char *sql, int64_t t, int64_t n) {
-        _cleanup_finalize_ sqlite3_stmt *st = NULL;
-        int rc;
-
-        rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (rc != SQLITE_OK)
-                return sqlite_result(db, rc);
-        if (sqlite3_bind_int64(st, 1, t) != SQLITE_OK || sqlite3_bind_int64(st, 2, n) != SQLITE_OK)
-                return -ENOMEM;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-                ;
-        if (rc != SQLITE_DONE)
-                return sqlite_result(db, rc);
-        return sqlite3_changes(db);
-}
 
 /* The rows one pass removes. Each child table is cleared with the same
  * subquery as its parent: deleting the children does not change which
@@ -68,46 +30,58 @@ static int run_with(sqlite3 *db, const char *sql, int64_t t, int64_t n) {
         "                 AND outbox.state = 'pending')"                                               \
         " ORDER BY created_at, id LIMIT ?2"
 
+const char *const store_retention_sql[_STMT_MAX] = {
+        /* Messages on their own: a request kept longer (its grant lives on)
+         * does not keep its old messages. */
+        [STMT_PRUNE_MESSAGES] = "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ?1"
+                                " AND state <> 'pending' ORDER BY created_at, id LIMIT ?2)",
+        [STMT_PRUNE_SESSIONS] = "DELETE FROM sessions WHERE grant_id IN (" PRUNE_GRANTS ")",
+        [STMT_PRUNE_GRANTS] = "DELETE FROM grants WHERE id IN (" PRUNE_GRANTS ")",
+        [STMT_PRUNE_APPROVALS] = "DELETE FROM approvals WHERE request_id IN (" PRUNE_REQUESTS ")",
+        [STMT_PRUNE_REVIEW_LINKS] = "DELETE FROM review_links WHERE request_id IN (" PRUNE_REQUESTS ")",
+        [STMT_PRUNE_REQUEST_MESSAGES] = "DELETE FROM outbox WHERE request_id IN (" PRUNE_REQUESTS ")",
+        [STMT_PRUNE_REQUESTS] = "DELETE FROM requests WHERE id IN (" PRUNE_REQUESTS ")",
+};
+
+/* Run one of them with ?1 = t, ?2 = n; the number of rows changed. */
+static int run_with(Store *s, StatementId id, int64_t t, int64_t n) {
+        return store_exec(s, id, SQL_ARGS(SQL_INT(t), SQL_INT(n)));
+}
+
 int store_prune(Store *s, int64_t cutoff, unsigned max, PruneCounts *ret) {
-        sqlite3 *db = store_get_sqlite(s);
         PruneCounts c = {};
         bool more = false;
         int k;
 
-        if (!db || max == 0)
+        if (!s || max == 0)
                 return -EINVAL;
 
         k = store_transaction_begin(s);
         if (k < 0)
                 return k;
 
-        /* Messages on their own: a request kept longer (its grant lives on)
-         * does not keep its old messages. */
-        k = run_with(db,
-                     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ?1"
-                     " AND state <> 'pending' ORDER BY created_at, id LIMIT ?2)",
-                     cutoff, max);
+        k = run_with(s, STMT_PRUNE_MESSAGES, cutoff, max);
         if (k >= 0) {
                 c.messages = (unsigned) k;
                 more = more || (unsigned) k >= max;
-                k = run_with(db, "DELETE FROM sessions WHERE grant_id IN (" PRUNE_GRANTS ")", cutoff, max);
+                k = run_with(s, STMT_PRUNE_SESSIONS, cutoff, max);
         }
         if (k >= 0) {
                 c.sessions = (unsigned) k;
-                k = run_with(db, "DELETE FROM grants WHERE id IN (" PRUNE_GRANTS ")", cutoff, max);
+                k = run_with(s, STMT_PRUNE_GRANTS, cutoff, max);
         }
         if (k >= 0) {
                 c.grants = (unsigned) k;
                 more = more || (unsigned) k >= max;
-                k = run_with(db, "DELETE FROM approvals WHERE request_id IN (" PRUNE_REQUESTS ")", cutoff, max);
+                k = run_with(s, STMT_PRUNE_APPROVALS, cutoff, max);
         }
         if (k >= 0)
-                k = run_with(db, "DELETE FROM review_links WHERE request_id IN (" PRUNE_REQUESTS ")", cutoff, max);
+                k = run_with(s, STMT_PRUNE_REVIEW_LINKS, cutoff, max);
         if (k >= 0)
-                k = run_with(db, "DELETE FROM outbox WHERE request_id IN (" PRUNE_REQUESTS ")", cutoff, max);
+                k = run_with(s, STMT_PRUNE_REQUEST_MESSAGES, cutoff, max);
         if (k >= 0) {
                 c.messages += (unsigned) k;
-                k = run_with(db, "DELETE FROM requests WHERE id IN (" PRUNE_REQUESTS ")", cutoff, max);
+                k = run_with(s, STMT_PRUNE_REQUESTS, cutoff, max);
         }
         if (k >= 0) {
                 c.requests = (unsigned) k;

@@ -1,17 +1,67 @@
-/* The state store: SQLite in WAL mode with synchronous=FULL. Requests,
- * grants, decisions and sessions. A write returns only once it is on disk;
- * callers acknowledge nothing before that. Every function returns -errno on
- * failure (-EIO for SQLite errors, -ENOENT for an unknown id, -ESTALE when a
- * state transition lost a race, e.g. a request no longer pending). */
+/* The state store: requests, grants, votes, sessions and pending
+ * teardowns (this header); the webhook outbox and review links
+ * (store-outbox.h); retention (store-retention.h). Today one SQLite file
+ * (store-schema.c: schema and migrations; store-db.c: the plumbing; one
+ * store-<table>.c per table group). No SQL type, handle or statement
+ * crosses this header: what follows is the contract the actions rely on,
+ * and what a second backend must keep.
+ *
+ * Errors. Every function returns -errno: -EINVAL for an argument out of
+ * its bounds (a string longer than its record field, an unknown enum, a
+ * row the schema's constraints refuse);
+ * -ENOENT for an unknown id; -ESTALE when a state transition lost a race
+ * (the request is no longer pending, the grant no longer active: the first
+ * decision wins); -EEXIST for an id or vote already there; -EPERM for a
+ * self-approval; -EROFS, -ENOSPC, -EBUSY when the file cannot be written
+ * or is locked; -EIO for anything else the backend failed at, including a
+ * row that does not read back as valid (a tampered file is an error, never
+ * an overflow or a guess). Lookups return 1 found / 0 none / <0.
+ *
+ * Durability and atomicity. A write returns only once it is on disk;
+ * callers acknowledge nothing before that. Each function is atomic on its
+ * own (a transition and what must accompany it, e.g. a grant's end and its
+ * pending teardown, commit together), except those documented as meant to
+ * run inside the caller's transaction (store_record_approval()). store_transaction_begin() opens a
+ * transaction that every store function called before its commit joins,
+ * those of store-outbox.h included: a request and its webhook rows, or a
+ * decision and its votes, commit or roll back together. Transactions nest
+ * flat: an inner begin/commit joins the outer one; an inner failure dooms
+ * it (the outermost commit returns -ECANCELED and the caller rolls back).
+ * Every successful begin is paired with one commit or one rollback.
+ *
+ * Records. Returned records are the caller's: plain fixed-size structs
+ * copied out (strings NUL-terminated inside their fields), or arrays the
+ * caller free()s where a function says *ret is malloc()ed. Callbacks run
+ * after the rows are read and any write is committed, with nothing of the
+ * store in flight, so they may call back into the store (the one
+ * exception: store_expire_due_tx()'s in_tx runs inside its transaction).
+ *
+ * One thread: a Store is used from the event loop only.
+ *
+ * A second backend. Issue 12's fleet mode keeps, per host, a local SQLite
+ * mirror of the fleet's live grants fed by an etcd watch. It plugs in
+ * behind the "decision path" group below and nowhere else: those lookups
+ * are everything io.jit.Check (and the login-session check in
+ * user-manager.c) reads; they read local state only and never wait on a
+ * network; a grant is live while it is active and expires_at > now
+ * (strictly), compared on every call, so a mirror that stops hearing from
+ * etcd still denies at each grant's own deadline. The mirror is one more
+ * table group (store-mirror.c: its table in store-schema.c's next step, its
+ * statements in store-db.h) written only by the watch through its own
+ * functions; store-grants.c's live-grant lookups consult it beside the
+ * host's own grants, and the request lookups may answer 0 for requests the
+ * host does not hold. Transitions, listings and the outbox stay the
+ * host's own, so nothing above the store changes. */
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "jit-protocol.h"
 
-/* The number of migration steps in store.c; raise it by one with each step
- * appended there. */
+/* The number of migration steps in store-schema.c; raise it by one with
+ * each step appended there. */
 #define STORE_SCHEMA_VERSION 8
 
 typedef enum RequestState {
@@ -106,6 +156,18 @@ int store_open(const char *path, Store **ret);
 void store_close(Store *s);
 /* Schema version stored in the file (for tests and --check-config). */
 int store_schema_version(Store *s);
+/* --check-config: the file at `path` opens read-only (nothing migrated or
+ * locked) and passes an integrity check. -EIO with the reason in `error`. */
+int store_verify_file(const char *path, char *error, size_t size);
+
+/* BEGIN IMMEDIATE, or join the transaction already open (see above). */
+int store_transaction_begin(Store *s);
+/* The outermost commit writes (and is on disk); -ECANCELED if a joined
+ * store function failed inside, and then the caller rolls back. */
+int store_transaction_commit(Store *s);
+void store_transaction_rollback(Store *s);
+
+/* ---- the decision path: io.jit.Check's lookups, local reads only ---- */
 
 /* The hot path: the live grant (state active, expires_at > now) for
  * user+action with the latest deadline. 1 found, 0 none, <0 error. */
@@ -125,6 +187,9 @@ int store_find_pending_request(Store *s, const char *user, JitAction action, int
 /* The newest request for user+action decided at/after `since` (e.g. a recent
  * denial, so Check can say "denied"). 1 / 0 / <0. */
 int store_find_recent_request(Store *s, const char *user, JitAction action, int64_t since, RequestRecord *ret);
+
+/* ---- requests ---- */
+
 /* Has `user` filed at least `n` requests (any action) created after
  * `since`? 1 with the creation time of the n-th newest, 0 if fewer, <0. */
 int store_nth_newest_request(Store *s, const char *user, int64_t since, unsigned n, int64_t *ret_created_at);
@@ -133,6 +198,8 @@ int store_insert_request(Store *s, const RequestRecord *r);
 int store_update_request_reason(Store *s, const char *request_id, const char *reason);
 int store_get_request(Store *s, const char *id, RequestRecord *ret);
 int store_get_grant(Store *s, const char *id, GrantRecord *ret);
+
+/* ---- decisions and grants ---- */
 
 /* Atomically: request pending and unexpired at `now` -> approved, and a new
  * grant (id from `grant->id`, fields filled by the caller) inserted, in one
@@ -169,6 +236,8 @@ typedef int (*StoreGrantCallback)(const GrantRecord *g, void *userdata);
 typedef int (*StoreRequestCallback)(const RequestRecord *r, void *userdata);
 typedef int (*StoreSessionCallback)(const SessionRecord *r, void *userdata);
 
+/* ---- expiry and deadlines ---- */
+
 /* Mark every active grant with expires_at <= now expired, and every pending
  * request with expires_at <= now expired; call back for each one changed
  * (for audit and waking waiters). Returns the number changed. */
@@ -195,11 +264,15 @@ int store_next_grant_deadline_after(Store *s, int64_t after, int64_t *ret);
 /* Active grants with after < expires_at <= until, earliest first. */
 int store_list_grants_expiring(Store *s, int64_t after, int64_t until, StoreGrantCallback cb, void *userdata);
 
+/* ---- listings ---- */
+
 /* Listing. user may be NULL (everyone). Newest first, at most `limit`. */
 int store_list_requests(Store *s, const char *user, bool pending_only, int64_t now, unsigned limit,
                         StoreRequestCallback cb, void *userdata);
 int store_list_grants(Store *s, const char *user, bool active_only, int64_t now, unsigned limit,
                       StoreGrantCallback cb, void *userdata);
+
+/* ---- sessions ---- */
 
 /* Record a session. Open rows of the same user and session id end first: a
  * new login session with that id means the old one is gone, whatever grant
@@ -209,6 +282,8 @@ int store_open_session(Store *s, const SessionRecord *r);
 int store_close_session(Store *s, const char *user, const char *session_id, int64_t now);
 int store_list_sessions(Store *s, const char *grant_id, bool open_only, StoreSessionCallback cb,
                         void *userdata);
+
+/* ---- pending teardowns ---- */
 
 /* A grant whose end actions (audit, sessions, sudo's cached credentials)
  * have not all run. The store writes one in the same transaction that ends
@@ -242,3 +317,28 @@ int store_teardown_done(Store *s, const char *grant_id);
 /* Every pending teardown due now, leases and backoff or not (at start:
  * nothing of them is in flight). The number changed. */
 int store_teardowns_all_due(Store *s);
+
+/* ---- votes towards a quorum ---- */
+
+typedef struct ApprovalRecord {
+        char request_id[JIT_ID_MAX];
+        char approver[JIT_USER_MAX + 1]; /* the account that voted (jitctl: its SO_PEERCRED user) */
+        char person[JIT_USER_MAX + 1];   /* who that was (person.h); one vote per person */
+        int64_t approved_at;
+        uint64_t duration_sec; /* what this approver chose; 0: the request's */
+        char via[16];          /* "jitctl", "web" */
+} ApprovalRecord;
+
+/* Record one approver's vote on a request that is pending and unexpired at
+ * `now` (-ESTALE otherwise, -ENOENT if unknown, -EEXIST if this person
+ * already voted, under any account). *ret_count: votes so far, this one included;
+ * *ret_min_duration: the shortest duration of all votes, a vote without a
+ * choice counting as `default_duration`. Meant to run inside the caller's
+ * transaction. */
+int store_record_approval(Store *s, const ApprovalRecord *a, int64_t now, uint64_t default_duration,
+                          unsigned *ret_count, uint64_t *ret_min_duration);
+int store_count_approvals(Store *s, const char *request_id, unsigned *ret);
+/* Has `person` voted on the request (under any account)? */
+bool store_has_approval(Store *s, const char *request_id, const char *person);
+/* Oldest first, at most 64. */
+int store_list_approvals(Store *s, const char *request_id, ApprovalRecord **ret, size_t *ret_n);

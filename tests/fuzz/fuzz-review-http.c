@@ -27,7 +27,7 @@
 #include "jitd-harness.h"
 #include "review-server.h"
 #include "review-token.h"
-#include "store-notify.h"
+#include "store-outbox.h"
 #include "store.h"
 #include "text.h"
 

@@ -3,6 +3,5 @@
 # tables. Built from the sources they test, like jitd.cmake's.
 jitd_unit_test(test_config_notify ${PROJECT_SOURCE_DIR}/jitd/config.c ${PROJECT_SOURCE_DIR}/jitd/config-notify.c)
 target_link_libraries(test_config_notify PRIVATE jitd-notify)
-jitd_unit_test(test_store_notify ${PROJECT_SOURCE_DIR}/jitd/store.c ${PROJECT_SOURCE_DIR}/jitd/store-notify.c
-               ${PROJECT_SOURCE_DIR}/jitd/store-retention.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
+jitd_unit_test(test_store_notify ${JITD_STORE_SOURCES} ${PROJECT_SOURCE_DIR}/jitd/log.c)
 target_link_libraries(test_store_notify PRIVATE jitd-notify)

@@ -14,7 +14,17 @@ function(jitd_unit_test name)
   set_tests_properties(jitd/${name} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 LABELS unit)
 endfunction()
 
-jitd_unit_test(test_store ${PROJECT_SOURCE_DIR}/jitd/store.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
+# Every file of the store (one prepared-statement table spans them all);
+# store-outbox.c checks webhook message ids and review token hashes with
+# jitd-notify.
+set(JITD_STORE_SOURCES
+  ${PROJECT_SOURCE_DIR}/jitd/store-db.c ${PROJECT_SOURCE_DIR}/jitd/store-schema.c
+  ${PROJECT_SOURCE_DIR}/jitd/store-requests.c ${PROJECT_SOURCE_DIR}/jitd/store-grants.c
+  ${PROJECT_SOURCE_DIR}/jitd/store-sessions.c ${PROJECT_SOURCE_DIR}/jitd/store-teardowns.c
+  ${PROJECT_SOURCE_DIR}/jitd/store-approvals.c ${PROJECT_SOURCE_DIR}/jitd/store-outbox.c
+  ${PROJECT_SOURCE_DIR}/jitd/store-retention.c)
+jitd_unit_test(test_store ${JITD_STORE_SOURCES} ${PROJECT_SOURCE_DIR}/jitd/log.c)
+target_link_libraries(test_store PRIVATE jitd-notify)
 jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
 jitd_unit_test(test_config ${PROJECT_SOURCE_DIR}/jitd/config.c ${PROJECT_SOURCE_DIR}/jitd/config-notify.c)
 jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${PROJECT_SOURCE_DIR}/jitd/config.c

@@ -12,7 +12,7 @@
 
 #include "macros.h"
 #include "store-internal.h"
-#include "store-notify.h"
+#include "store-outbox.h"
 #include "store-retention.h"
 #include "store.h"
 #include "test.h"

@@ -1,9 +1,9 @@
-/* The notification tables of the store (schema step 3 in store.c): the
- * webhook outbox, the review links (token hashes only) and the approvals
- * that count towards a quorum. Same rules as store.h: -errno, rows read
- * back are validated, writes are on disk before success is returned unless
- * the caller holds a transaction (store-internal.h), in which case they
- * commit with it. */
+/* The notification tables of the store (schema step 3 in store-schema.c):
+ * the webhook outbox and the review links (token hashes only); the
+ * approvals that count towards a quorum are in store.h. Same contract as
+ * store.h: -errno, rows read back are validated, writes are on disk before
+ * success is returned unless the caller holds a transaction
+ * (store_transaction_begin()), in which case they commit with it. */
 #pragma once
 
 #include <stdbool.h>
@@ -27,9 +27,11 @@ typedef enum OutboxState {
 } OutboxState;
 
 const char *outbox_state_to_string(OutboxState s);
+OutboxState outbox_state_from_string(const char *s);
 /* "created", "approved", "denied", "expired", "cancelled" (the outbox's and
  * jitctl's names). */
 const char *outbox_event_to_string(WebhookEventType t);
+WebhookEventType outbox_event_from_string(const char *s);
 
 #define OUTBOX_ERROR_MAX 256
 
@@ -96,26 +98,3 @@ int store_review_link_insert(Store *s, const ReviewLinkRecord *l);
 int store_review_link_get(Store *s, const ReviewTokenHash *h, ReviewLinkRecord *ret);
 /* Links that expired before `before`. Returns the number removed. */
 int store_review_links_purge(Store *s, int64_t before);
-
-typedef struct ApprovalRecord {
-        char request_id[JIT_ID_MAX];
-        char approver[JIT_USER_MAX + 1]; /* the account that voted (jitctl: its SO_PEERCRED user) */
-        char person[JIT_USER_MAX + 1];   /* who that was (person.h); one vote per person */
-        int64_t approved_at;
-        uint64_t duration_sec; /* what this approver chose; 0: the request's */
-        char via[16];          /* "jitctl", "web" */
-} ApprovalRecord;
-
-/* Record one approver's vote on a request that is pending and unexpired at
- * `now` (-ESTALE otherwise, -ENOENT if unknown, -EEXIST if this person
- * already voted, under any account). *ret_count: votes so far, this one included;
- * *ret_min_duration: the shortest duration of all votes, a vote without a
- * choice counting as `default_duration`. Meant to run inside the caller's
- * transaction. */
-int store_record_approval(Store *s, const ApprovalRecord *a, int64_t now, uint64_t default_duration,
-                          unsigned *ret_count, uint64_t *ret_min_duration);
-int store_count_approvals(Store *s, const char *request_id, unsigned *ret);
-/* Has `person` voted on the request (under any account)? */
-bool store_has_approval(Store *s, const char *request_id, const char *person);
-/* Oldest first, at most 64. */
-int store_list_approvals(Store *s, const char *request_id, ApprovalRecord **ret, size_t *ret_n);
