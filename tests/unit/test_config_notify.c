@@ -241,6 +241,60 @@ static void test_mistakes(void) {
                      "out of range");
 }
 
+static void expect_loads(const char *content) {
+        Config c;
+        ConfigError err = {};
+
+        if (config_load(&c, tmp_file("ok.conf", content), true, &err) < 0) {
+                fprintf(stderr, "refused \"%s\": %s\n", content, err.message);
+                test_failures++;
+        } else
+                config_free(&c);
+}
+
+/* public_url and proxy= go through libcurl's URL parser: the corners of
+ * both, accepted and refused. */
+static void test_url_corners(void) {
+        static const char *const public_ok[] = {
+                "https://jit.example.com:8443/x", "HTTPS://jit.example.com", "https://[::1]:9000",
+                "https://jit.example.com/a@b",    "https://jit.example.com/base//",
+        };
+        static const char *const public_bad[] = {
+                "https://@jit.example.com", "https://u:p@jit.example.com", "https://jit.example.com/#",
+                "https://jit.example.com/?", "https://jit.example.com/a b", "https:///x",
+                "https://",                 "ftp://jit.example.com",    "jit.example.com",
+                "https://jit.example.com/\xc3\xa4", "https://:443", "https://jit.example.com:99999",
+                "https://[::1",
+        };
+        static const char *const proxy_ok[] = {
+                "http://proxy:3128",          "https://proxy",     "socks5://p:1080",          "socks5h://p:1080",
+                "SOCKS5://p:1080",            "http://[::1]:3128", "http://user:pw@proxy:3128",
+        };
+        static const char *const proxy_bad[] = {
+                "proxy:3128", "socks4://p:1080", "http://", "http:// proxy", "http://:3128", "http://proxy:99999",
+        };
+        char conf[512];
+
+        for (size_t i = 0; i < ELEMENTSOF(public_ok); i++) {
+                snprintf(conf, sizeof conf, "[review]\npublic_url = %s\n", public_ok[i]);
+                expect_loads(conf);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(public_bad); i++) {
+                snprintf(conf, sizeof conf, "[review]\npublic_url = %s\n", public_bad[i]);
+                expect_error(conf, "bad.conf:2: [review] public_url: ");
+        }
+        for (size_t i = 0; i < ELEMENTSOF(proxy_ok); i++) {
+                snprintf(conf, sizeof conf, "[webhook ops]\nurl = https://x.example/\nformat = slack\nproxy = %s\n",
+                         proxy_ok[i]);
+                expect_loads(conf);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(proxy_bad); i++) {
+                snprintf(conf, sizeof conf, "[webhook ops]\nurl = https://x.example/\nformat = slack\nproxy = %s\n",
+                         proxy_bad[i]);
+                expect_error(conf, "bad.conf:4: [webhook ops] proxy: ");
+        }
+}
+
 static void test_secret_files_checked(void) {
         Config c;
         ConfigError err = {};
@@ -403,6 +457,7 @@ int main(void) {
         test_full();
         test_dropin_replaces();
         test_mistakes();
+        test_url_corners();
         test_secret_files_checked();
         test_review_links_over_http();
         test_links_cap();
