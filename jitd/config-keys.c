@@ -4,6 +4,8 @@
  * else decides which keys exist. */
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config-notify.h"
@@ -50,7 +52,7 @@
               CONFIG_GRANT_DURATION_MAX, NULL),                                                                \
         KEY_C(sect, "max_duration", config_set_duration, policy[a].max_duration_sec, 1, CONFIG_GRANT_DURATION_MAX, \
               NULL),                                                                                           \
-        KEY_C(sect, "on_expiry", config_set_on_expiry, policy[a].on_expiry, 0, 0, NULL),                       \
+        KEY_C(sect, "on_expiry", config_set_enum, policy[a].on_expiry, 0, 0, &config_enum_on_expiry),                       \
         KEY(sect, "approvers", config_set_list, CONFIG_BASE_NOTIFY, NotifyConfig, approvers[a],                \
             offsetof(NotifyConfig, approvers_at[a]), 0, CONFIG_NOTIFY_LIST_MAX, &config_list_approvers),       \
         KEY(sect, "quorum", config_set_unsigned, CONFIG_BASE_NOTIFY, NotifyConfig, quorum[a], 0, 1,            \
@@ -104,7 +106,7 @@ const ConfigKey config_keys[] = {
         KEY_R("max_body", config_set_size, max_body, 0, REVIEW_MAX_BODY_MIN, HTTP_POST_BODY_MAX, NULL),
 
         KEY_W("url", config_set_webhook_url, url, AT_W(url_at), 0, WEBHOOK_URL_MAX, NULL),
-        KEY_W("format", config_set_webhook_format, format, 0, 0, 0, NULL),
+        KEY_W("format", config_set_enum, format, 0, 0, 0, &config_enum_webhook_format),
         KEY_W("secret_file", config_set_path_or_null, secret_file, AT_W(secret_file_at), 0, CONFIG_NOTIFY_PATH_MAX,
               NULL),
         KEY_W("ca_file", config_set_path_or_null, ca_file, AT_W(ca_file_at), 0, CONFIG_NOTIFY_PATH_MAX, NULL),
@@ -123,6 +125,50 @@ const ConfigKey config_keys[] = {
 };
 
 const size_t config_keys_n = ELEMENTSOF(config_keys);
+
+/* config_set_enum() writes an int. */
+_Static_assert(sizeof(OnExpiry) == sizeof(int), "OnExpiry is not int-sized");
+_Static_assert(sizeof(WebhookFormat) == sizeof(int), "WebhookFormat is not int-sized");
+
+/* What a setter leaves in its field that needs freeing: a new setter that
+ * allocates belongs in one of these lists. */
+static const ConfigSetter setters_of_strings[] = {
+        config_set_path,        config_set_socket_path,          config_set_path_or_empty,
+        config_set_path_or_null, config_set_group_or_empty,      config_set_review_listen,
+        config_set_review_public_url, config_set_header_name,    config_set_identity_secret_header,
+        config_set_webhook_url, config_set_webhook_proxy,
+};
+static const ConfigSetter setters_of_lists[] = {
+        config_set_list,
+        config_set_trusted_proxies,
+        config_set_webhook_approvers,
+};
+
+static bool setter_in(ConfigSetter set, const ConfigSetter *list, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (list[i] == set)
+                        return true;
+        return false;
+}
+
+void config_keys_free(ConfigBase base, void *p) {
+        for (size_t i = 0; p && i < ELEMENTSOF(config_keys); i++) {
+                const ConfigKey *k = &config_keys[i];
+                void *field = (uint8_t *) p + k->offset;
+
+                if (k->base != base)
+                        continue;
+                if (setter_in(k->set, setters_of_strings, ELEMENTSOF(setters_of_strings))) {
+                        free(*(char **) field);
+                        *(char **) field = NULL;
+                } else if (setter_in(k->set, setters_of_lists, ELEMENTSOF(setters_of_lists)))
+                        string_list_clear(field);
+                if (k->at_offset > 0) {
+                        free(*(char **) ((uint8_t *) p + k->at_offset));
+                        *(char **) ((uint8_t *) p + k->at_offset) = NULL;
+                }
+        }
+}
 
 const char *config_webhook_section_name(const char *section) {
         return strncmp(section, "webhook ", 8) == 0 ? section + 8 : NULL;

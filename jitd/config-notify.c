@@ -284,17 +284,11 @@ int config_set_webhook_url(const ConfigKey *k, void *field, const char *value, C
         return config_set_string(field, value);
 }
 
-int config_set_webhook_format(const ConfigKey *k, void *field, const char *value, ConfigSet *s) {
-        WebhookFormat f = webhook_format_from_string(value);
-        char buf[80];
-
-        (void) k;
-        if (f < 0)
-                return config_set_fail(s, "%s: '%s' is not generic, slack or teams", s->key,
-                                       shown(value, buf, sizeof(buf)));
-        *(WebhookFormat *) field = f;
-        return 0;
+static int webhook_format_parse(const char *s) {
+        return webhook_format_from_string(s);
 }
+
+const ConfigEnum config_enum_webhook_format = { webhook_format_parse, "generic, slack or teams" };
 
 /* What libcurl's CURLOPT_PROXY takes: http://, https://, socks5://,
  * socks5h:// and a host; empty: none (NULL). */
@@ -369,17 +363,9 @@ static const char *at(const char *where) {
 }
 
 static void webhook_config_done(WebhookConfig *w) {
+        config_keys_free(CONFIG_BASE_WEBHOOK, w);
         free(w->name);
-        free(w->url);
-        free(w->secret_file);
-        string_list_clear(&w->approvers);
-        free(w->ca_file);
-        free(w->proxy);
         free(w->defined_at);
-        free(w->url_at);
-        free(w->secret_file_at);
-        free(w->ca_file_at);
-        free(w->approvers_at);
         *w = (WebhookConfig){};
 }
 
@@ -407,31 +393,12 @@ NotifyConfig *notify_config_new(void) {
 NotifyConfig *notify_config_free(NotifyConfig *n) {
         if (!n)
                 return NULL;
-        free(n->review.listen);
+        config_keys_free(CONFIG_BASE_REVIEW, &n->review);
         free(n->review.listen_address);
-        free(n->review.public_url);
-        free(n->review.tls_cert);
-        free(n->review.tls_key);
-        free(n->review.identity_header);
-        free(n->review.identity_secret_file);
-        free(n->review.identity_secret_header);
-        free(n->review.identity_header_at);
-        free(n->review.identity_secret_file_at);
-        string_list_clear(&n->review.trusted_proxies);
-        free(n->review.key_file);
-        free(n->review.tls_cert_at);
-        free(n->review.listen_at);
-        free(n->review.public_url_at);
-        free(n->review.tls_key_at);
-        free(n->review.max_connections_at);
-        free(n->review.max_connections_per_ip_at);
         for (size_t i = 0; i < n->n_webhooks; i++)
                 webhook_config_done(&n->webhooks[i]);
         free(n->webhooks);
-        for (JitAction a = 0; a < _JIT_ACTION_MAX; a++) {
-                string_list_clear(&n->approvers[a]);
-                free(n->approvers_at[a]);
-        }
+        config_keys_free(CONFIG_BASE_NOTIFY, n);
         free(n);
         return NULL;
 }

@@ -230,15 +230,15 @@ int config_set_bool(const ConfigKey *k, void *field, const char *value, ConfigSe
         return config_set_fail(s, "%s: '%s' is not yes or no", s->key, shown(value, buf, sizeof buf));
 }
 
-int config_set_on_expiry(const ConfigKey *k, void *field, const char *value, ConfigSet *s) {
-        OnExpiry o = on_expiry_from_string(value);
+/* One of a few names (k->data: a ConfigEnum) into an enum field. */
+int config_set_enum(const ConfigKey *k, void *field, const char *value, ConfigSet *s) {
+        const ConfigEnum *e = k->data;
+        int v = e->from_string(value);
         char buf[128];
 
-        (void) k;
-        if (o < 0)
-                return config_set_fail(s, "%s: '%s' is not 'terminate' or 'keep'", s->key,
-                                       shown(value, buf, sizeof buf));
-        *(OnExpiry *) field = o;
+        if (v < 0)
+                return config_set_fail(s, "%s: '%s' is not %s", s->key, shown(value, buf, sizeof buf), e->choices);
+        *(int *) field = v;
         return 0;
 }
 
@@ -248,6 +248,12 @@ static const char *const on_expiry_table[_ON_EXPIRY_MAX] = {
 };
 
 DEFINE_STRING_TABLE(, on_expiry, OnExpiry, _ON_EXPIRY_INVALID)
+
+static int on_expiry_parse(const char *s) {
+        return on_expiry_from_string(s);
+}
+
+const ConfigEnum config_enum_on_expiry = { on_expiry_parse, "'terminate' or 'keep'" };
 
 /* ---- lists ---- */
 

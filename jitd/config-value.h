@@ -47,6 +47,12 @@ struct ConfigKey {
         const void *data;  /* setter-specific (a ConfigListKind for lists) */
 };
 
+/* The names of an enum's values. */
+typedef struct ConfigEnum {
+        int (*from_string)(const char *s); /* < 0: none of them */
+        const char *choices;               /* for the message: "'terminate' or 'keep'" */
+} ConfigEnum;
+
 /* What a list holds. */
 typedef struct ConfigListKind {
         bool (*check)(const char *item);
@@ -63,6 +69,9 @@ const ConfigKey *config_key_find(const char *section, const char *name);
 /* Is [section] one of ours? "webhook NAME" is, whatever NAME: a bad name
  * gets its own message at its first key. */
 bool config_section_is_known(const char *section);
+/* Free what the keys of `base` left in `p` (strings, lists, and the
+ * "FILE:LINE" of each); the struct's other fields are its owner's. */
+void config_keys_free(ConfigBase base, void *p);
 /* "webhook NAME" -> NAME, or NULL. */
 const char *config_webhook_section_name(const char *section);
 
@@ -82,7 +91,7 @@ int config_set_duration_or_zero(const ConfigKey *k, void *field, const char *val
 int config_set_unsigned(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_size(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_bool(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
-int config_set_on_expiry(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
+int config_set_enum(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_list(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 
 /* Setters of one key each (config-notify.c). */
@@ -92,12 +101,12 @@ int config_set_header_name(const ConfigKey *k, void *field, const char *value, C
 int config_set_identity_secret_header(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_trusted_proxies(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_webhook_url(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
-int config_set_webhook_format(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_webhook_proxy(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_webhook_actions(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_webhook_events(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_webhook_approvers(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 
-/* List kinds the registry uses. */
+/* Enums and list kinds the registry uses. */
+extern const ConfigEnum config_enum_on_expiry, config_enum_webhook_format;
 extern const ConfigListKind config_list_users_star, config_list_users, config_list_groups;
 extern const ConfigListKind config_list_approvers, config_list_webhook_approvers, config_list_addresses;

@@ -150,22 +150,9 @@ void config_init_defaults(Config *c) {
 void config_free(Config *c) {
         if (!c)
                 return;
-        free(c->socket_path);
-        free(c->state_directory);
-        free(c->database_path);
-        free(c->admin_group);
-        free(c->sudo_timestamp_dir);
-        free(c->jitctl_path);
-        free(c->state_directory_at);
-        free(c->database_at);
+        /* Every string and list of Config is a key's. */
+        config_keys_free(CONFIG_BASE_CONFIG, c);
         notify_config_free(c->notify);
-        for (size_t i = 0; i < _JIT_ACTION_MAX; i++) {
-                string_list_clear(&c->policy[i].users);
-                string_list_clear(&c->policy[i].groups);
-                string_list_clear(&c->policy[i].exempt_users);
-        }
-        string_list_clear(&c->breakglass_users);
-        string_list_clear(&c->breakglass_groups);
         *c = (Config){};
 }
 
