@@ -70,18 +70,20 @@ static bool action_name_ok(const char *s) {
 }
 
 /* events= names the webhook events without their "jit.request." prefix. */
-static const char *const event_short_table[_WEBHOOK_EVENT_MAX] = {
-        [WEBHOOK_EVENT_REQUEST_CREATED] = "created",
-        [WEBHOOK_EVENT_REQUEST_APPROVED] = "approved",
-        [WEBHOOK_EVENT_REQUEST_DENIED] = "denied",
-        [WEBHOOK_EVENT_REQUEST_EXPIRED] = "expired",
-        [WEBHOOK_EVENT_REQUEST_CANCELLED] = "cancelled",
-};
+const char *config_event_name(WebhookEventType t) {
+        const char *full = webhook_event_type_to_string(t), *dot;
 
-DEFINE_STRING_TABLE(static, event_short, WebhookEventType, _WEBHOOK_EVENT_INVALID)
+        if (!full)
+                return NULL;
+        dot = strrchr(full, '.');
+        return dot ? dot + 1 : full;
+}
 
 static bool event_name_ok(const char *s) {
-        return event_short_from_string(s) >= 0;
+        for (WebhookEventType t = 0; t < _WEBHOOK_EVENT_MAX; t++)
+                if (strcmp(config_event_name(t), s) == 0)
+                        return true;
+        return false;
 }
 
 static const ConfigListKind list_actions = { action_name_ok, NULL, 255, false };
@@ -336,7 +338,7 @@ static const char *action_name(size_t i) {
 }
 
 static const char *event_name(size_t i) {
-        return event_short_to_string((WebhookEventType) i);
+        return config_event_name((WebhookEventType) i);
 }
 
 int config_set_webhook_actions(const ConfigKey *k, void *field, const char *value, ConfigSet *s) {

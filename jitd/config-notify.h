@@ -92,6 +92,8 @@ char *review_link_base(const ReviewConfig *rc, uint16_t port);
  * (without location) in `error` for a bad name or too many webhooks. */
 int config_notify_webhook(NotifyConfig *n, const char *name, const char *where, WebhookConfig **ret, char *error,
                           size_t error_size);
+/* An event as events= names it: "created" for jit.request.created. */
+const char *config_event_name(WebhookEventType t);
 /* Rules across keys, once every file is read: a generic webhook needs a
  * secret file, TLS needs both files, and so on. */
 int config_notify_check(const Config *c, char *error, size_t error_size);

@@ -152,11 +152,8 @@ static void print_notify(const Config *c, FILE *f) {
                                 fprintf(f, " %s", jit_action_to_string(act));
                 fputs("\nevents =", f);
                 for (WebhookEventType t = 0; t < _WEBHOOK_EVENT_MAX; t++)
-                        if (w->events[t]) {
-                                const char *full = webhook_event_type_to_string(t); /* "jit.request.created" */
-                                const char *dot = strrchr(full, '.');
-                                fprintf(f, " %s", dot ? dot + 1 : full);
-                        }
+                        if (w->events[t])
+                                fprintf(f, " %s", config_event_name(t));
                 fputc('\n', f);
                 if (w->approvers_set)
                         print_list(f, "approvers", &w->approvers, false);
