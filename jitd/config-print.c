@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config.h"
 #include "http-server.h"
 #include "nss.h"
@@ -97,12 +97,12 @@ static void print_approvers(const Config *c, JitAction action, FILE *f) {
         if (!c->notify)
                 return;
         print_list(f, "approvers", &c->notify->approvers[action], false);
-        fprintf(f, "quorum = %u\n", notify_config_quorum(c->notify, action));
+        fprintf(f, "quorum = %u\n", approver_config_quorum(c->notify, action));
 }
 
 /* [review] and every [webhook NAME]. */
 static void print_notify(const Config *c, FILE *f) {
-        const NotifyConfig *n = c->notify;
+        const ApproverConfig *n = c->notify;
         const ReviewConfig *rc;
         char a[32];
 

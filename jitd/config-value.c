@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config-value.h"
 #include "macros.h"
 #include "text.h"

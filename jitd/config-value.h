@@ -5,7 +5,7 @@
  * without a location, and the reader puts "FILE:LINE: " in front, so every
  * key fails in the same shape. The generic setters (paths, durations,
  * numbers, sizes, yes/no, lists) live in config-value.c; the few that only
- * one key needs live beside that key's section (config-notify.c). */
+ * one key needs live beside that key's section (config-approvers.c). */
 #pragma once
 
 #include <stdbool.h>
@@ -17,7 +17,7 @@
 /* Which struct a key's offsets are into. */
 typedef enum ConfigBase {
         CONFIG_BASE_CONFIG,  /* Config */
-        CONFIG_BASE_NOTIFY,  /* NotifyConfig: approvers= and quorum= of [login]/[sudo] */
+        CONFIG_BASE_NOTIFY,  /* ApproverConfig: approvers= and quorum= of [login]/[sudo] */
         CONFIG_BASE_REVIEW,  /* ReviewConfig: [review] */
         CONFIG_BASE_WEBHOOK, /* the WebhookConfig of this [webhook NAME] */
 } ConfigBase;
@@ -94,7 +94,7 @@ int config_set_bool(const ConfigKey *k, void *field, const char *value, ConfigSe
 int config_set_enum(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_list(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 
-/* Setters of one key each (config-notify.c). */
+/* Setters of one key each (config-approvers.c). */
 int config_set_review_listen(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_review_public_url(const ConfigKey *k, void *field, const char *value, ConfigSet *s);
 int config_set_header_name(const ConfigKey *k, void *field, const char *value, ConfigSet *s);

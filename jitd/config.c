@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config-value.h"
 #include "config.h"
 #include "macros.h"
@@ -139,7 +139,7 @@ void config_init_defaults(Config *c) {
                 .retention_sec = 30 * 24 * 3600,
                 .sudo_timestamp_dir = strdup(DEFAULT_SUDO_TIMESTAMP_DIR),
                 .jitctl_path = strdup(JITCTL_PATH_DEFAULT),
-                .notify = notify_config_new(),
+                .notify = approver_config_new(),
         };
         /* A login grant's sessions end with it; sudo has no sessions of its
          * own worth ending (its cached credentials are dropped either way). */
@@ -152,7 +152,7 @@ void config_free(Config *c) {
                 return;
         /* Every string and list of Config is a key's. */
         config_keys_free(CONFIG_BASE_CONFIG, c);
-        notify_config_free(c->notify);
+        approver_config_free(c->notify);
         *c = (Config){};
 }
 
@@ -189,7 +189,7 @@ static int parser_webhook(ConfigParser *p, const char *name, WebhookConfig **ret
         int r;
 
         snprintf(where, sizeof where, "%s:%u", parser_file(p, (unsigned) p->n_files), p->line);
-        r = config_notify_webhook(p->config->notify, name, where, ret, what, sizeof what);
+        r = config_approvers_webhook(p->config->notify, name, where, ret, what, sizeof what);
         if (r == -ENOMEM)
                 return parser_oom(p);
         if (r < 0)
@@ -568,7 +568,7 @@ static int config_check_consistency(ConfigParser *p) {
 
         {
                 char what[400];
-                int r = config_notify_check(c, what, sizeof what);
+                int r = config_approvers_check(c, what, sizeof what);
 
                 if (r < 0) {
                         if (p->err)

@@ -27,8 +27,8 @@ bool string_list_contains(const StringList *l, const char *s);
 /* Add a copy of `s` unless it is there; -E2BIG if `l` already holds `max`. */
 int string_list_add(StringList *l, const char *s, size_t max);
 
-/* Approver notification settings, owned by config-notify.c. */
-typedef struct NotifyConfig NotifyConfig;
+/* Approver notification settings, owned by config-approvers.c. */
+typedef struct ApproverConfig ApproverConfig;
 
 /* What ending a grant (expiry, revoke) does to the sessions opened under it. */
 typedef enum OnExpiry {
@@ -70,7 +70,7 @@ typedef struct Config {
         unsigned request_limit;              /* [jitd] request_limit: new requests per user... */
         uint64_t request_limit_interval_sec; /* [jitd] request_limit_interval: ...in any window this long */
         uint64_t retention_sec;              /* [jitd] retention: ended rows are pruned after this */
-        NotifyConfig *notify;         /* [review], [webhook NAME], approvers=/quorum= (config-notify.h) */
+        ApproverConfig *notify;         /* [review], [webhook NAME], approvers=/quorum= (config-approvers.h) */
         /* "file:line" where state_directory= and database= were set, for
          * --check-config's messages about them; NULL: built-in default. */
         char *state_directory_at;

@@ -25,7 +25,7 @@
 
 #include "audit.h"
 #include "bus-util.h"
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config.h"
 #include "expiry.h"
 #include "jitd.h"
@@ -263,7 +263,7 @@ static int run_check_config(const Config *c) {
         int r, ret = 0;
 
         /* Secret files, URLs and TLS files: what only this host can tell. */
-        r = config_notify_verify_files(c, stderr);
+        r = config_approvers_verify_files(c, stderr);
         if (r < 0)
                 ret = r;
 

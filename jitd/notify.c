@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "http-server.h"
 #include "log.h"
 #include "macros.h"
@@ -96,7 +96,7 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-static const WebhookConfig *endpoint_find(const NotifyConfig *n, const char *name, size_t *ret_index) {
+static const WebhookConfig *endpoint_find(const ApproverConfig *n, const char *name, size_t *ret_index) {
         for (size_t i = 0; n && i < n->n_webhooks; i++)
                 if (strcmp(n->webhooks[i].name, name) == 0) {
                         if (ret_index)
@@ -109,13 +109,13 @@ static const WebhookConfig *endpoint_find(const NotifyConfig *n, const char *nam
 /* ---- queueing ---- */
 
 int notify_enqueue(Manager *m, const RequestRecord *r, NotifyEvent event, int64_t now) {
-        const NotifyConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.notify;
         uint64_t due = now_usec();
         int k;
 
         if (!r || r->action < 0 || r->action >= _JIT_ACTION_MAX)
                 return -EINVAL;
-        if (!notify_config_any_webhook(n))
+        if (!approver_config_any_webhook(n))
                 return 0;
 
         for (size_t i = 0; i < n->n_webhooks; i++) {
@@ -191,7 +191,7 @@ static void job_erase(Job *j) {
 
 /* The approvers this message carries links for. */
 static void job_pick_approvers(Notifier *nf, Job *j) {
-        const NotifyConfig *n = nf->m->config.notify;
+        const ApproverConfig *n = nf->m->config.notify;
         const StringList *names = &n->approvers[j->request.action];
 
         j->n_links = 0;
@@ -559,7 +559,7 @@ static void notify_rearm(Notifier *nf) {
  * was removed from the configuration are settled here instead, at start
  * and with each purge. */
 static void notify_settle_unconfigured(Notifier *nf) {
-        const NotifyConfig *n = nf->m->config.notify;
+        const ApproverConfig *n = nf->m->config.notify;
         const char *names[CONFIG_WEBHOOKS_MAX];
         size_t n_names = 0;
         int k;
@@ -622,7 +622,7 @@ static int job_prepare(Notifier *nf, const OutboxRecord *row, const WebhookConfi
 
 static void notify_scan(Notifier *nf) {
         Manager *m = nf->m;
-        const NotifyConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.notify;
         _cleanup_free_ Job *jobs = NULL;
         size_t n_jobs = 0, capacity, settled = 0;
         uint64_t now = now_usec();
@@ -748,7 +748,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 
 /* ---- start and stop ---- */
 
-static char *effective_public_url(const NotifyConfig *n, HttpServer *http) {
+static char *effective_public_url(const ApproverConfig *n, HttpServer *http) {
         const ReviewConfig *rc = &n->review;
         uint16_t port = rc->listen_port;
 
@@ -804,7 +804,7 @@ static int review_server_start(Notifier *nf) {
 }
 
 static int load_secrets(Notifier *nf) {
-        const NotifyConfig *n = nf->m->config.notify;
+        const ApproverConfig *n = nf->m->config.notify;
 
         nf->secrets = calloc(n->n_webhooks, sizeof(WebhookSecret));
         if (!nf->secrets)
@@ -827,7 +827,7 @@ static int load_secrets(Notifier *nf) {
                 char error[256] = "";
                 int k;
 
-                /* config_notify_check() refuses identity_header without it. */
+                /* config_approvers_check() refuses identity_header without it. */
                 if (!n->review.identity_secret_file)
                         return log_error_errno(-EINVAL, "[review] identity_header needs identity_secret_file.");
                 k = http_proxy_secret_load(n->review.identity_secret_file, &nf->proxy_secret, &nf->proxy_secret_size,
@@ -858,11 +858,11 @@ static int load_key(Notifier *nf) {
 }
 
 int notify_start(Manager *m) {
-        const NotifyConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.notify;
         Notifier *nf;
         int k;
 
-        if (!notify_config_any_webhook(n))
+        if (!approver_config_any_webhook(n))
                 return 0;
 
         nf = calloc(1, sizeof(Notifier));
@@ -1003,12 +1003,12 @@ int notify_show_request(Manager *m, const RequestRecord *r, struct json_object *
                 json_object_array_add(a, e);
         }
         json_object_object_add(reply, "approvals_needed",
-                               json_object_new_int64(notify_config_quorum(m->config.notify, r->action)));
+                               json_object_new_int64(approver_config_quorum(m->config.notify, r->action)));
         return 0;
 }
 
 int notify_resend(Manager *m, const RequestRecord *r, const char *endpoint) {
-        const NotifyConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.notify;
         int64_t now = jit_now_realtime();
         int k, queued;
 

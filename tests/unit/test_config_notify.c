@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config.h"
 #include "http-server.h"
 #include "notify-util.h"
@@ -76,9 +76,9 @@ static void test_defaults(void) {
         CHECK_INT(c.notify->review.connection_timeout_sec, 30);
         CHECK_INT(c.notify->review.request_timeout_sec, 10);
         CHECK_INT(c.notify->n_webhooks, 0);
-        CHECK(!notify_config_any_webhook(c.notify));
-        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_LOGIN), 1);
-        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_SUDO), 1);
+        CHECK(!approver_config_any_webhook(c.notify));
+        CHECK_INT(approver_config_quorum(c.notify, JIT_ACTION_LOGIN), 1);
+        CHECK_INT(approver_config_quorum(c.notify, JIT_ACTION_SUDO), 1);
         config_free(&c);
 }
 
@@ -116,9 +116,9 @@ static void test_full(void) {
         }
         CHECK(has(&c.notify->approvers[JIT_ACTION_LOGIN], "carol") && has(&c.notify->approvers[JIT_ACTION_LOGIN], "erin"));
         CHECK_INT(c.notify->approvers[JIT_ACTION_LOGIN].n, 3);
-        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_LOGIN), 2);
-        CHECK(notify_config_is_approver(c.notify, JIT_ACTION_SUDO, "carol"));
-        CHECK(!notify_config_is_approver(c.notify, JIT_ACTION_SUDO, "dave"));
+        CHECK_INT(approver_config_quorum(c.notify, JIT_ACTION_LOGIN), 2);
+        CHECK(approver_config_is_approver(c.notify, JIT_ACTION_SUDO, "carol"));
+        CHECK(!approver_config_is_approver(c.notify, JIT_ACTION_SUDO, "dave"));
         CHECK_STR(c.notify->review.listen_address, "::1");
         CHECK_INT(c.notify->review.listen_port, 9000);
         CHECK_STR(c.notify->review.public_url, "https://jit.example.com/base");
@@ -155,7 +155,7 @@ static void test_full(void) {
         /* Unset approvers=: everyone who approves the action. */
         CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_LOGIN, "dave"));
         CHECK(!webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "dave"));
-        CHECK_INT(config_notify_verify_files(&c, stderr), 0);
+        CHECK_INT(config_approvers_verify_files(&c, stderr), 0);
 
         {
                 char *out = NULL;
@@ -306,7 +306,7 @@ static void test_secret_files_checked(void) {
         CHECK(asprintf(&text, "[webhook ops]\nurl = https://x.example/\nsecret_file = %s\n", secret) > 0);
         CHECK_INT(config_load(&c, tmp_file("open.conf", text), true, &err), 0);
         /* Loads (a syntax check), but the file check refuses it. */
-        CHECK(config_notify_verify_files(&c, devnull) < 0);
+        CHECK(config_approvers_verify_files(&c, devnull) < 0);
         config_free(&c);
         free(text);
         fclose(devnull);
@@ -420,7 +420,7 @@ static void test_proxy_secret_checked(void) {
         CHECK(asprintf(&text, "[review]\nidentity_header = X-Remote-User\nidentity_secret_file = %s\n", secret) > 0);
         CHECK_INT(config_load(&c, tmp_file("proxy.conf", text), true, &err), 0);
         f = open_memstream(&out, &out_size);
-        CHECK(config_notify_verify_files(&c, f) < 0);
+        CHECK(config_approvers_verify_files(&c, f) < 0);
         fclose(f);
         CHECK(out && strstr(out, "proxy.conf:3: [review] identity_secret_file ") != NULL);
         free(out);
@@ -428,7 +428,7 @@ static void test_proxy_secret_checked(void) {
 
         CHECK(chmod(secret, 0600) == 0);
         f = open_memstream(&out, &out_size);
-        CHECK_INT(config_notify_verify_files(&c, f), 0);
+        CHECK_INT(config_approvers_verify_files(&c, f), 0);
         fclose(f);
         free(out);
         out = NULL;

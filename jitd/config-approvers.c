@@ -18,7 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config-value.h"
 #include "http-server.h"
 #include "macros.h"
@@ -282,7 +282,7 @@ int config_set_webhook_url(const ConfigKey *k, void *field, const char *value, C
         if (*value == '\0' || strlen(value) > k->max || !jit_text_is_clean(value, k->max))
                 return config_set_fail(s, "%s needs an https:// URL", s->key);
         /* The scheme and host rules are checked once allow_http_loopback
-         * is known (config_notify_check). */
+         * is known (config_approvers_check). */
         return config_set_string(field, value);
 }
 
@@ -371,8 +371,8 @@ static void webhook_config_done(WebhookConfig *w) {
         *w = (WebhookConfig){};
 }
 
-NotifyConfig *notify_config_new(void) {
-        NotifyConfig *n = calloc(1, sizeof(NotifyConfig));
+ApproverConfig *approver_config_new(void) {
+        ApproverConfig *n = calloc(1, sizeof(ApproverConfig));
 
         if (!n)
                 return NULL;
@@ -386,13 +386,13 @@ NotifyConfig *notify_config_new(void) {
         if (review_listen_set(&n->review, REVIEW_LISTEN_DEFAULT) < 0 ||
             string_list_add(&n->review.trusted_proxies, "127.0.0.1", 2) < 0 ||
             string_list_add(&n->review.trusted_proxies, "::1", 2) < 0)
-                return notify_config_free(n);
+                return approver_config_free(n);
         for (JitAction a = 0; a < _JIT_ACTION_MAX; a++)
                 n->quorum[a] = 1;
         return n;
 }
 
-NotifyConfig *notify_config_free(NotifyConfig *n) {
+ApproverConfig *approver_config_free(ApproverConfig *n) {
         if (!n)
                 return NULL;
         config_keys_free(CONFIG_BASE_REVIEW, &n->review);
@@ -411,7 +411,7 @@ static bool webhook_name_ok(const char *s) {
         return token_ok(s, CONFIG_WEBHOOK_NAME_MAX);
 }
 
-int config_notify_webhook(NotifyConfig *n, const char *name, const char *where, WebhookConfig **ret, char *error,
+int config_approvers_webhook(ApproverConfig *n, const char *name, const char *where, WebhookConfig **ret, char *error,
                           size_t error_size) {
         WebhookConfig *w;
         char buf[80];
@@ -500,7 +500,7 @@ static int review_links_check(const ReviewConfig *rc, bool links_sent, char *err
  * get none, so a configuration that needs more is refused, at the line
  * that made the list. Counted as the notifier picks links, for a requester
  * who is not an approver (the most links). */
-static int webhook_links_check(const NotifyConfig *n, const WebhookConfig *w, char *error, size_t error_size) {
+static int webhook_links_check(const ApproverConfig *n, const WebhookConfig *w, char *error, size_t error_size) {
         for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
                 size_t links = 0;
                 bool shared;
@@ -523,8 +523,8 @@ static int webhook_links_check(const NotifyConfig *n, const WebhookConfig *w, ch
         return 0;
 }
 
-int config_notify_check(const Config *c, char *error, size_t error_size) {
-        const NotifyConfig *n = c->notify;
+int config_approvers_check(const Config *c, char *error, size_t error_size) {
+        const ApproverConfig *n = c->notify;
         char buf[80];
 
         if (!n)
@@ -613,23 +613,23 @@ int config_notify_check(const Config *c, char *error, size_t error_size) {
 
 /* ---- queries ---- */
 
-bool notify_config_any_webhook(const NotifyConfig *n) {
+bool approver_config_any_webhook(const ApproverConfig *n) {
         return n && n->n_webhooks > 0;
 }
 
-bool notify_config_is_approver(const NotifyConfig *n, JitAction action, const char *name) {
+bool approver_config_is_approver(const ApproverConfig *n, JitAction action, const char *name) {
         if (!n || !name || action < 0 || action >= _JIT_ACTION_MAX)
                 return false;
         return string_list_contains(&n->approvers[action], name);
 }
 
-unsigned notify_config_quorum(const NotifyConfig *n, JitAction action) {
+unsigned approver_config_quorum(const ApproverConfig *n, JitAction action) {
         if (!n || action < 0 || action >= _JIT_ACTION_MAX || n->quorum[action] == 0)
                 return 1;
         return n->quorum[action];
 }
 
-bool webhook_config_links_for(const NotifyConfig *n, const WebhookConfig *w, JitAction action, const char *approver) {
+bool webhook_config_links_for(const ApproverConfig *n, const WebhookConfig *w, JitAction action, const char *approver) {
         bool shared = !approver || !*approver;
 
         if (action < 0 || action >= _JIT_ACTION_MAX)
@@ -645,8 +645,8 @@ bool webhook_config_links_for(const NotifyConfig *n, const WebhookConfig *w, Jit
         return w->approvers_set ? string_list_contains(&w->approvers, approver) : true;
 }
 
-int config_notify_verify_files(const Config *c, FILE *f) {
-        const NotifyConfig *n = c->notify;
+int config_approvers_verify_files(const Config *c, FILE *f) {
+        const ApproverConfig *n = c->notify;
         int ret = 0;
 
         if (!n)

@@ -70,7 +70,7 @@ typedef struct ReviewConfig {
         char *identity_header_at, *identity_secret_file_at;
 } ReviewConfig;
 
-typedef struct NotifyConfig {
+typedef struct ApproverConfig {
         ReviewConfig review;
         WebhookConfig *webhooks;
         size_t n_webhooks;
@@ -78,10 +78,10 @@ typedef struct NotifyConfig {
         StringList approvers[_JIT_ACTION_MAX];
         unsigned quorum[_JIT_ACTION_MAX];
         char *approvers_at[_JIT_ACTION_MAX]; /* "file:line" of approvers=; NULL: not set */
-} NotifyConfig;
+} ApproverConfig;
 
-NotifyConfig *notify_config_new(void);
-NotifyConfig *notify_config_free(NotifyConfig *n);
+ApproverConfig *approver_config_new(void);
+ApproverConfig *approver_config_free(ApproverConfig *n);
 
 /* The base of every review link (malloc'ed): public_url, or the review
  * server's own address with `port`. NULL if there is neither (or ENOMEM). */
@@ -90,21 +90,21 @@ char *review_link_base(const ReviewConfig *rc, uint16_t port);
 /* The WebhookConfig of [webhook `name`], made with its defaults when first
  * seen (`where`: "file:line", kept for messages). -EINVAL with a message
  * (without location) in `error` for a bad name or too many webhooks. */
-int config_notify_webhook(NotifyConfig *n, const char *name, const char *where, WebhookConfig **ret, char *error,
+int config_approvers_webhook(ApproverConfig *n, const char *name, const char *where, WebhookConfig **ret, char *error,
                           size_t error_size);
 /* An event as events= names it: "created" for jit.request.created. */
 const char *config_event_name(WebhookEventType t);
 /* Rules across keys, once every file is read: a generic webhook needs a
  * secret file, TLS needs both files, and so on. */
-int config_notify_check(const Config *c, char *error, size_t error_size);
+int config_approvers_check(const Config *c, char *error, size_t error_size);
 /* --check-config: what only the running system can tell (URL rules,
  * secret files readable and private, TLS files present). Prints problems
  * to `f`, each with the file:line of its key; returns <0 if any is fatal. */
-int config_notify_verify_files(const Config *c, FILE *f);
+int config_approvers_verify_files(const Config *c, FILE *f);
 
 /* Convenience for the daemon. */
-bool notify_config_any_webhook(const NotifyConfig *n);
-bool notify_config_is_approver(const NotifyConfig *n, JitAction action, const char *name);
-unsigned notify_config_quorum(const NotifyConfig *n, JitAction action);
+bool approver_config_any_webhook(const ApproverConfig *n);
+bool approver_config_is_approver(const ApproverConfig *n, JitAction action, const char *name);
+unsigned approver_config_quorum(const ApproverConfig *n, JitAction action);
 /* Does this webhook get links for `approver` ("" = the shared link)? */
-bool webhook_config_links_for(const NotifyConfig *n, const WebhookConfig *w, JitAction action, const char *approver);
+bool webhook_config_links_for(const ApproverConfig *n, const WebhookConfig *w, JitAction action, const char *approver);
