@@ -524,7 +524,7 @@ static int webhook_links_check(const ApproverConfig *n, const WebhookConfig *w, 
 }
 
 int config_approvers_check(const Config *c, char *error, size_t error_size) {
-        const ApproverConfig *n = c->notify;
+        const ApproverConfig *n = c->approval;
         char buf[80];
 
         if (!n)
@@ -646,7 +646,7 @@ bool webhook_config_links_for(const ApproverConfig *n, const WebhookConfig *w, J
 }
 
 int config_approvers_verify_files(const Config *c, FILE *f) {
-        const ApproverConfig *n = c->notify;
+        const ApproverConfig *n = c->approval;
         int ret = 0;
 
         if (!n)

@@ -94,15 +94,15 @@ bool config_gates_nobody(const Config *c) {
 
 /* approvers= and quorum= inside [login]/[sudo]. */
 static void print_approvers(const Config *c, JitAction action, FILE *f) {
-        if (!c->notify)
+        if (!c->approval)
                 return;
-        print_list(f, "approvers", &c->notify->approvers[action], false);
-        fprintf(f, "quorum = %u\n", approver_config_quorum(c->notify, action));
+        print_list(f, "approvers", &c->approval->approvers[action], false);
+        fprintf(f, "quorum = %u\n", approver_config_quorum(c->approval, action));
 }
 
 /* [review] and every [webhook NAME]. */
 static void print_notify(const Config *c, FILE *f) {
-        const ApproverConfig *n = c->notify;
+        const ApproverConfig *n = c->approval;
         const ReviewConfig *rc;
         char a[32];
 

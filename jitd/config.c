@@ -139,7 +139,7 @@ void config_init_defaults(Config *c) {
                 .retention_sec = 30 * 24 * 3600,
                 .sudo_timestamp_dir = strdup(DEFAULT_SUDO_TIMESTAMP_DIR),
                 .jitctl_path = strdup(JITCTL_PATH_DEFAULT),
-                .notify = approver_config_new(),
+                .approval = approver_config_new(),
         };
         /* A login grant's sessions end with it; sudo has no sessions of its
          * own worth ending (its cached credentials are dropped either way). */
@@ -152,7 +152,7 @@ void config_free(Config *c) {
                 return;
         /* Every string and list of Config is a key's. */
         config_keys_free(CONFIG_BASE_CONFIG, c);
-        approver_config_free(c->notify);
+        approver_config_free(c->approval);
         *c = (Config){};
 }
 
@@ -172,9 +172,9 @@ static ConfigLocation *parser_set_at(ConfigParser *p, const ConfigKey *k, size_t
 static void *key_base(ConfigParser *p, const ConfigKey *k, WebhookConfig *w) {
         switch (k->base) {
         case CONFIG_BASE_NOTIFY:
-                return p->config->notify;
+                return p->config->approval;
         case CONFIG_BASE_REVIEW:
-                return &p->config->notify->review;
+                return &p->config->approval->review;
         case CONFIG_BASE_WEBHOOK:
                 return w;
         case CONFIG_BASE_CONFIG:
@@ -189,7 +189,7 @@ static int parser_webhook(ConfigParser *p, const char *name, WebhookConfig **ret
         int r;
 
         snprintf(where, sizeof where, "%s:%u", parser_file(p, (unsigned) p->n_files), p->line);
-        r = config_approvers_webhook(p->config->notify, name, where, ret, what, sizeof what);
+        r = config_approvers_webhook(p->config->approval, name, where, ret, what, sizeof what);
         if (r == -ENOMEM)
                 return parser_oom(p);
         if (r < 0)
@@ -200,7 +200,7 @@ static int parser_webhook(ConfigParser *p, const char *name, WebhookConfig **ret
 /* Parse one value through the registry and remember where it was set. */
 static int config_assign(ConfigParser *p, const ConfigKey *k, WebhookConfig *w, const char *section,
                          const char *value) {
-        size_t row = w ? 1 + (size_t) (w - p->config->notify->webhooks) : 0;
+        size_t row = w ? 1 + (size_t) (w - p->config->approval->webhooks) : 0;
         ConfigLocation *set_at = parser_set_at(p, k, row);
         void *base = key_base(p, k, w);
         char key[128], what[400], s1[64];
@@ -598,7 +598,7 @@ int config_load(Config *c, const char *path, bool must_exist, ConfigError *err) 
         config_init_defaults(&tmp);
         p.set_at = calloc((1 + CONFIG_WEBHOOKS_MAX) * config_keys_n, sizeof(ConfigLocation));
         if (!p.set_at || !tmp.socket_path || !tmp.state_directory || !tmp.admin_group || !tmp.sudo_timestamp_dir ||
-            !tmp.jitctl_path || !tmp.notify) {
+            !tmp.jitctl_path || !tmp.approval) {
                 r = parser_oom(&p);
                 goto finish;
         }

@@ -70,7 +70,7 @@ typedef struct Config {
         unsigned request_limit;              /* [jitd] request_limit: new requests per user... */
         uint64_t request_limit_interval_sec; /* [jitd] request_limit_interval: ...in any window this long */
         uint64_t retention_sec;              /* [jitd] retention: ended rows are pruned after this */
-        ApproverConfig *notify;         /* [review], [webhook NAME], approvers=/quorum= (config-approvers.h) */
+        ApproverConfig *approval;       /* [review], [webhook NAME], approvers=/quorum= (config-approvers.h) */
         /* "file:line" where state_directory= and database= were set, for
          * --check-config's messages about them; NULL: built-in default. */
         char *state_directory_at;

@@ -37,7 +37,7 @@ static void current_state(Manager *m, const char *request_id, int64_t now, Reque
 }
 
 static unsigned quorum(Manager *m, JitAction action) {
-        return approver_config_quorum(m->config.notify, action);
+        return approver_config_quorum(m->config.approval, action);
 }
 
 /* The effective duration of a vote: what the approver chose, or else what

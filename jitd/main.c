@@ -503,7 +503,7 @@ static int load_fallback_config(Config *c, const char *config_file, const Config
 
         config_init_defaults(c);
         if (!c->socket_path || !c->state_directory || !c->admin_group || !c->sudo_timestamp_dir ||
-            !c->jitctl_path || !c->notify)
+            !c->jitctl_path || !c->approval)
                 return -ENOMEM;
         r = config_salvage_paths(c, config_file);
         if (r < 0)

@@ -109,7 +109,7 @@ static const WebhookConfig *endpoint_find(const ApproverConfig *n, const char *n
 /* ---- queueing ---- */
 
 int notify_enqueue(Manager *m, const RequestRecord *r, NotifyEvent event, int64_t now) {
-        const ApproverConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.approval;
         uint64_t due = now_usec();
         int k;
 
@@ -191,7 +191,7 @@ static void job_erase(Job *j) {
 
 /* The approvers this message carries links for. */
 static void job_pick_approvers(Notifier *nf, Job *j) {
-        const ApproverConfig *n = nf->m->config.notify;
+        const ApproverConfig *n = nf->m->config.approval;
         const StringList *names = &n->approvers[j->request.action];
 
         j->n_links = 0;
@@ -559,7 +559,7 @@ static void notify_rearm(Notifier *nf) {
  * was removed from the configuration are settled here instead, at start
  * and with each purge. */
 static void notify_settle_unconfigured(Notifier *nf) {
-        const ApproverConfig *n = nf->m->config.notify;
+        const ApproverConfig *n = nf->m->config.approval;
         const char *names[CONFIG_WEBHOOKS_MAX];
         size_t n_names = 0;
         int k;
@@ -622,7 +622,7 @@ static int job_prepare(Notifier *nf, const OutboxRecord *row, const WebhookConfi
 
 static void notify_scan(Notifier *nf) {
         Manager *m = nf->m;
-        const ApproverConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.approval;
         _cleanup_free_ Job *jobs = NULL;
         size_t n_jobs = 0, capacity, settled = 0;
         uint64_t now = now_usec();
@@ -763,7 +763,7 @@ static void on_http_log(void *userdata, const char *message) {
 
 static int review_server_start(Notifier *nf) {
         Manager *m = nf->m;
-        const ReviewConfig *rc = &m->config.notify->review;
+        const ReviewConfig *rc = &m->config.approval->review;
         const char *proxies[HTTP_TRUSTED_PROXIES_MAX];
         size_t n_proxies = 0;
         int k;
@@ -804,7 +804,7 @@ static int review_server_start(Notifier *nf) {
 }
 
 static int load_secrets(Notifier *nf) {
-        const ApproverConfig *n = nf->m->config.notify;
+        const ApproverConfig *n = nf->m->config.approval;
 
         nf->secrets = calloc(n->n_webhooks, sizeof(WebhookSecret));
         if (!nf->secrets)
@@ -845,8 +845,8 @@ static int load_key(Notifier *nf) {
         char error[256] = "";
         int k;
 
-        if (c->notify->review.key_file)
-                path = strdup(c->notify->review.key_file);
+        if (c->approval->review.key_file)
+                path = strdup(c->approval->review.key_file);
         else if (asprintf(&path, "%s/%s", c->state_directory ?: "/var/lib/jitd", KEY_FILE_NAME) < 0)
                 path = NULL;
         if (!path)
@@ -858,7 +858,7 @@ static int load_key(Notifier *nf) {
 }
 
 int notify_start(Manager *m) {
-        const ApproverConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.approval;
         Notifier *nf;
         int k;
 
@@ -1003,12 +1003,12 @@ int notify_show_request(Manager *m, const RequestRecord *r, struct json_object *
                 json_object_array_add(a, e);
         }
         json_object_object_add(reply, "approvals_needed",
-                               json_object_new_int64(approver_config_quorum(m->config.notify, r->action)));
+                               json_object_new_int64(approver_config_quorum(m->config.approval, r->action)));
         return 0;
 }
 
 int notify_resend(Manager *m, const RequestRecord *r, const char *endpoint) {
-        const ApproverConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.approval;
         int64_t now = jit_now_realtime();
         int k, queued;
 

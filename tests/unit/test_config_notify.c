@@ -63,22 +63,22 @@ static void test_defaults(void) {
         ConfigError err = {};
 
         CHECK_INT(config_load(&c, tmp_file("empty.conf", ""), true, &err), 0);
-        CHECK(c.notify != NULL);
-        CHECK_STR(c.notify->review.listen, "127.0.0.1:8743");
-        CHECK_STR(c.notify->review.listen_address, "127.0.0.1");
-        CHECK_INT(c.notify->review.listen_port, 8743);
-        CHECK(c.notify->review.public_url == NULL);
-        CHECK(c.notify->review.identity_header == NULL);
-        CHECK(has(&c.notify->review.trusted_proxies, "127.0.0.1") && has(&c.notify->review.trusted_proxies, "::1"));
-        CHECK_INT(c.notify->review.max_connections, 64);
-        CHECK_INT(c.notify->review.max_connections_per_ip, 16);
-        CHECK_INT(c.notify->review.max_body, 8192);
-        CHECK_INT(c.notify->review.connection_timeout_sec, 30);
-        CHECK_INT(c.notify->review.request_timeout_sec, 10);
-        CHECK_INT(c.notify->n_webhooks, 0);
-        CHECK(!approver_config_any_webhook(c.notify));
-        CHECK_INT(approver_config_quorum(c.notify, JIT_ACTION_LOGIN), 1);
-        CHECK_INT(approver_config_quorum(c.notify, JIT_ACTION_SUDO), 1);
+        CHECK(c.approval != NULL);
+        CHECK_STR(c.approval->review.listen, "127.0.0.1:8743");
+        CHECK_STR(c.approval->review.listen_address, "127.0.0.1");
+        CHECK_INT(c.approval->review.listen_port, 8743);
+        CHECK(c.approval->review.public_url == NULL);
+        CHECK(c.approval->review.identity_header == NULL);
+        CHECK(has(&c.approval->review.trusted_proxies, "127.0.0.1") && has(&c.approval->review.trusted_proxies, "::1"));
+        CHECK_INT(c.approval->review.max_connections, 64);
+        CHECK_INT(c.approval->review.max_connections_per_ip, 16);
+        CHECK_INT(c.approval->review.max_body, 8192);
+        CHECK_INT(c.approval->review.connection_timeout_sec, 30);
+        CHECK_INT(c.approval->review.request_timeout_sec, 10);
+        CHECK_INT(c.approval->n_webhooks, 0);
+        CHECK(!approver_config_any_webhook(c.approval));
+        CHECK_INT(approver_config_quorum(c.approval, JIT_ACTION_LOGIN), 1);
+        CHECK_INT(approver_config_quorum(c.approval, JIT_ACTION_SUDO), 1);
         config_free(&c);
 }
 
@@ -114,24 +114,24 @@ static void test_full(void) {
                 fprintf(stderr, "%s\n", err.message);
                 return;
         }
-        CHECK(has(&c.notify->approvers[JIT_ACTION_LOGIN], "carol") && has(&c.notify->approvers[JIT_ACTION_LOGIN], "erin"));
-        CHECK_INT(c.notify->approvers[JIT_ACTION_LOGIN].n, 3);
-        CHECK_INT(approver_config_quorum(c.notify, JIT_ACTION_LOGIN), 2);
-        CHECK(approver_config_is_approver(c.notify, JIT_ACTION_SUDO, "carol"));
-        CHECK(!approver_config_is_approver(c.notify, JIT_ACTION_SUDO, "dave"));
-        CHECK_STR(c.notify->review.listen_address, "::1");
-        CHECK_INT(c.notify->review.listen_port, 9000);
-        CHECK_STR(c.notify->review.public_url, "https://jit.example.com/base");
-        CHECK_STR(c.notify->review.identity_header, "X-Remote-User");
-        CHECK_STR(c.notify->review.identity_secret_file, proxy_secret);
-        CHECK_STR(c.notify->review.identity_secret_header, "X-Proxy-Token");
-        CHECK_INT(c.notify->review.trusted_proxies.n, 2);
-        CHECK_INT(c.notify->review.max_body, 4096);
-        CHECK_INT(c.notify->review.connection_timeout_sec, 60);
-        CHECK_INT(c.notify->review.request_timeout_sec, 5);
+        CHECK(has(&c.approval->approvers[JIT_ACTION_LOGIN], "carol") && has(&c.approval->approvers[JIT_ACTION_LOGIN], "erin"));
+        CHECK_INT(c.approval->approvers[JIT_ACTION_LOGIN].n, 3);
+        CHECK_INT(approver_config_quorum(c.approval, JIT_ACTION_LOGIN), 2);
+        CHECK(approver_config_is_approver(c.approval, JIT_ACTION_SUDO, "carol"));
+        CHECK(!approver_config_is_approver(c.approval, JIT_ACTION_SUDO, "dave"));
+        CHECK_STR(c.approval->review.listen_address, "::1");
+        CHECK_INT(c.approval->review.listen_port, 9000);
+        CHECK_STR(c.approval->review.public_url, "https://jit.example.com/base");
+        CHECK_STR(c.approval->review.identity_header, "X-Remote-User");
+        CHECK_STR(c.approval->review.identity_secret_file, proxy_secret);
+        CHECK_STR(c.approval->review.identity_secret_header, "X-Proxy-Token");
+        CHECK_INT(c.approval->review.trusted_proxies.n, 2);
+        CHECK_INT(c.approval->review.max_body, 4096);
+        CHECK_INT(c.approval->review.connection_timeout_sec, 60);
+        CHECK_INT(c.approval->review.request_timeout_sec, 5);
 
-        CHECK_INT(c.notify->n_webhooks, 2);
-        w = &c.notify->webhooks[0];
+        CHECK_INT(c.approval->n_webhooks, 2);
+        w = &c.approval->webhooks[0];
         CHECK_STR(w->name, "ops-chat");
         CHECK_INT(w->format, WEBHOOK_FORMAT_SLACK);
         CHECK(!w->actions[JIT_ACTION_LOGIN] && w->actions[JIT_ACTION_SUDO]);
@@ -143,18 +143,18 @@ static void test_full(void) {
         CHECK_STR(w->proxy, "http://proxy.example:3128");
         CHECK_INT(w->max_age_sec, 7200);
         /* Links: carol (an approver for sudo) and the shared one, not dave. */
-        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "carol"));
-        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, ""));
-        CHECK(!webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "dave"));
-        w = &c.notify->webhooks[1];
+        CHECK(webhook_config_links_for(c.approval, w, JIT_ACTION_SUDO, "carol"));
+        CHECK(webhook_config_links_for(c.approval, w, JIT_ACTION_SUDO, ""));
+        CHECK(!webhook_config_links_for(c.approval, w, JIT_ACTION_SUDO, "dave"));
+        w = &c.approval->webhooks[1];
         CHECK_INT(w->format, WEBHOOK_FORMAT_GENERIC);
         CHECK(w->actions[JIT_ACTION_LOGIN] && w->actions[JIT_ACTION_SUDO]);
         /* Unset events=: every one, a requester's withdrawal too. */
         for (WebhookEventType t = 0; t < _WEBHOOK_EVENT_MAX; t++)
                 CHECK(w->events[t]);
         /* Unset approvers=: everyone who approves the action. */
-        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_LOGIN, "dave"));
-        CHECK(!webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "dave"));
+        CHECK(webhook_config_links_for(c.approval, w, JIT_ACTION_LOGIN, "dave"));
+        CHECK(!webhook_config_links_for(c.approval, w, JIT_ACTION_SUDO, "dave"));
         CHECK_INT(config_approvers_verify_files(&c, stderr), 0);
 
         {
@@ -183,8 +183,8 @@ static void test_dropin_replaces(void) {
         CHECK(mkdir(dir, 0755) == 0);
         tmp_file("main.conf.d/10-approvers.conf", "[sudo]\napprovers = frank\n");
         CHECK_INT(config_load(&c, tmp_file("main.conf", "[sudo]\napprovers = carol dave\n"), true, &err), 0);
-        CHECK_INT(c.notify->approvers[JIT_ACTION_SUDO].n, 1);
-        CHECK(has(&c.notify->approvers[JIT_ACTION_SUDO], "frank"));
+        CHECK_INT(c.approval->approvers[JIT_ACTION_SUDO].n, 1);
+        CHECK(has(&c.approval->approvers[JIT_ACTION_SUDO], "frank"));
         config_free(&c);
 }
 
@@ -343,7 +343,7 @@ static void test_review_links_over_http(void) {
                         fprintf(stderr, "refused (%s): %s\n", fine[i], err.message);
                         test_failures++;
                 } else {
-                        CHECK(c.notify->review.allow_http == (strstr(fine[i], "allow_http") != NULL));
+                        CHECK(c.approval->review.allow_http == (strstr(fine[i], "allow_http") != NULL));
                         config_free(&c);
                 }
         }
