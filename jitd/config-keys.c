@@ -17,9 +17,6 @@
 
 #define CONFIG_LIST_MAX 1024U       /* entries in one policy list */
 #define CONFIG_NOTIFY_LIST_MAX 256U /* entries in one approver/proxy list */
-#define CONFIG_PATH_MAX 1024U       /* any path value */
-#define CONFIG_NOTIFY_PATH_MAX 1023U
-#define CONFIG_SOCKET_PATH_MAX 107U /* sizeof(sockaddr_un.sun_path) - 1 */
 /* A grant longer than a month is not "just in time" any more. */
 #define CONFIG_GRANT_DURATION_MAX (30ULL * 24 * 3600)
 /* A warning a day ahead is no longer a warning about a session. */
@@ -86,12 +83,12 @@ const ConfigKey config_keys[] = {
 
         KEY_R("listen", config_set_review_listen, listen, AT_R(listen_at), 0, 0, NULL),
         KEY_R("public_url", config_set_review_public_url, public_url, AT_R(public_url_at), 0, 0, NULL),
-        KEY_R("tls_cert", config_set_path_or_null, tls_cert, AT_R(tls_cert_at), 0, CONFIG_NOTIFY_PATH_MAX, NULL),
-        KEY_R("tls_key", config_set_path_or_null, tls_key, AT_R(tls_key_at), 0, CONFIG_NOTIFY_PATH_MAX, NULL),
-        KEY_R("key_file", config_set_path_or_null, key_file, 0, 0, CONFIG_NOTIFY_PATH_MAX, NULL),
+        KEY_R("tls_cert", config_set_path_or_null, tls_cert, AT_R(tls_cert_at), 0, CONFIG_PATH_MAX, NULL),
+        KEY_R("tls_key", config_set_path_or_null, tls_key, AT_R(tls_key_at), 0, CONFIG_PATH_MAX, NULL),
+        KEY_R("key_file", config_set_path_or_null, key_file, 0, 0, CONFIG_PATH_MAX, NULL),
         KEY_R("identity_header", config_set_header_name, identity_header, AT_R(identity_header_at), 0, 0, NULL),
         KEY_R("identity_secret_file", config_set_path_or_null, identity_secret_file, AT_R(identity_secret_file_at),
-              0, CONFIG_NOTIFY_PATH_MAX, NULL),
+              0, CONFIG_PATH_MAX, NULL),
         KEY_R("identity_secret_header", config_set_identity_secret_header, identity_secret_header, 0, 0, 0, NULL),
         KEY_R("trusted_proxies", config_set_trusted_proxies, trusted_proxies, 0, 0, CONFIG_NOTIFY_LIST_MAX,
               &config_list_addresses),
@@ -107,9 +104,9 @@ const ConfigKey config_keys[] = {
 
         KEY_W("url", config_set_webhook_url, url, AT_W(url_at), 0, WEBHOOK_URL_MAX, NULL),
         KEY_W("format", config_set_enum, format, 0, 0, 0, &config_enum_webhook_format),
-        KEY_W("secret_file", config_set_path_or_null, secret_file, AT_W(secret_file_at), 0, CONFIG_NOTIFY_PATH_MAX,
+        KEY_W("secret_file", config_set_path_or_null, secret_file, AT_W(secret_file_at), 0, CONFIG_PATH_MAX,
               NULL),
-        KEY_W("ca_file", config_set_path_or_null, ca_file, AT_W(ca_file_at), 0, CONFIG_NOTIFY_PATH_MAX, NULL),
+        KEY_W("ca_file", config_set_path_or_null, ca_file, AT_W(ca_file_at), 0, CONFIG_PATH_MAX, NULL),
         KEY_W("proxy", config_set_webhook_proxy, proxy, 0, 0, 1024, NULL),
         KEY_W("allow_http_loopback", config_set_bool, allow_http_loopback, 0, 0, 0, NULL),
         KEY_W("actions", config_set_webhook_actions, actions, 0, 0, CONFIG_NOTIFY_LIST_MAX, NULL),

@@ -14,6 +14,9 @@
 
 #include "config.h"
 
+#define CONFIG_PATH_MAX 1024U       /* any path value */
+#define CONFIG_SOCKET_PATH_MAX 107U /* sizeof(sockaddr_un.sun_path) - 1 */
+
 /* Which struct a key's offsets are into. */
 typedef enum ConfigBase {
         CONFIG_BASE_CONFIG,  /* Config */

@@ -36,8 +36,6 @@
 
 #define CONFIG_LINES_MAX 10000U    /* per file */
 #define CONFIG_DROPINS_MAX 128U    /* files in jitd.conf.d/ */
-#define CONFIG_PATH_MAX 1024U      /* any path value */
-#define CONFIG_SOCKET_PATH_MAX 107U /* sizeof(sockaddr_un.sun_path) - 1 */
 
 #define DEFAULT_STATE_DIRECTORY "/var/lib/jitd"
 #define DEFAULT_ADMIN_GROUP "jit-admin"

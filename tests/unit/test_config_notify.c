@@ -295,6 +295,31 @@ static void test_url_corners(void) {
         }
 }
 
+/* --check-config prints a long approvers= over several lines that load
+ * again (one printer for every list; a line is at most 199 bytes). */
+static void test_long_list_prints_readable(void) {
+        char text[4096] = "[login]\n", *out = NULL;
+        size_t len = 0, n = strlen(text);
+        Config c, again;
+        ConfigError err = {};
+        FILE *f;
+
+        for (int i = 0; i < 40; i++)
+                n += (size_t) snprintf(text + n, sizeof text - n, "approvers = approver%d\n", i);
+        CHECK_INT(config_load(&c, tmp_file("long.conf", text), true, &err), 0);
+        f = open_memstream(&out, &len);
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        config_print(&c, f);
+        fclose(f);
+        CHECK_INT(config_load(&again, tmp_file("printed.conf", out), true, &err), 0);
+        CHECK_INT(again.approval->approvers[JIT_ACTION_LOGIN].n, 40);
+        config_free(&again);
+        config_free(&c);
+        free(out);
+}
+
 static void test_secret_files_checked(void) {
         Config c;
         ConfigError err = {};
@@ -458,6 +483,7 @@ int main(void) {
         test_dropin_replaces();
         test_mistakes();
         test_url_corners();
+        test_long_list_prints_readable();
         test_secret_files_checked();
         test_review_links_over_http();
         test_links_cap();
