@@ -400,7 +400,7 @@ ApproverConfig *approver_config_free(ApproverConfig *n) {
         for (size_t i = 0; i < n->n_webhooks; i++)
                 webhook_config_done(&n->webhooks[i]);
         free(n->webhooks);
-        config_keys_free(CONFIG_BASE_NOTIFY, n);
+        config_keys_free(CONFIG_BASE_APPROVERS, n);
         free(n);
         return NULL;
 }

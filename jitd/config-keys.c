@@ -50,9 +50,9 @@
         KEY_C(sect, "max_duration", config_set_duration, policy[a].max_duration_sec, 1, CONFIG_GRANT_DURATION_MAX, \
               NULL),                                                                                           \
         KEY_C(sect, "on_expiry", config_set_enum, policy[a].on_expiry, 0, 0, &config_enum_on_expiry),                       \
-        KEY(sect, "approvers", config_set_list, CONFIG_BASE_NOTIFY, ApproverConfig, approvers[a],                \
+        KEY(sect, "approvers", config_set_list, CONFIG_BASE_APPROVERS, ApproverConfig, approvers[a],                \
             offsetof(ApproverConfig, approvers_at[a]), 0, CONFIG_NOTIFY_LIST_MAX, &config_list_approvers),       \
-        KEY(sect, "quorum", config_set_unsigned, CONFIG_BASE_NOTIFY, ApproverConfig, quorum[a], 0, 1,            \
+        KEY(sect, "quorum", config_set_unsigned, CONFIG_BASE_APPROVERS, ApproverConfig, quorum[a], 0, 1,            \
             CONFIG_QUORUM_MAX, NULL)
 
 const ConfigKey config_keys[] = {

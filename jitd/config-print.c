@@ -101,7 +101,7 @@ static void print_approvers(const Config *c, JitAction action, FILE *f) {
 }
 
 /* [review] and every [webhook NAME]. */
-static void print_notify(const Config *c, FILE *f) {
+static void print_approval(const Config *c, FILE *f) {
         const ApproverConfig *n = c->approval;
         const ReviewConfig *rc;
         char a[32];
@@ -257,5 +257,5 @@ void config_print(const Config *c, FILE *f) {
         fputs("\n[breakglass]\n", f);
         print_list(f, "users", &c->breakglass_users, false);
         print_list(f, "groups", &c->breakglass_groups, true);
-        print_notify(c, f);
+        print_approval(c, f);
 }

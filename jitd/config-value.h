@@ -20,7 +20,7 @@
 /* Which struct a key's offsets are into. */
 typedef enum ConfigBase {
         CONFIG_BASE_CONFIG,  /* Config */
-        CONFIG_BASE_NOTIFY,  /* ApproverConfig: approvers= and quorum= of [login]/[sudo] */
+        CONFIG_BASE_APPROVERS, /* ApproverConfig: approvers= and quorum= of [login]/[sudo] */
         CONFIG_BASE_REVIEW,  /* ReviewConfig: [review] */
         CONFIG_BASE_WEBHOOK, /* the WebhookConfig of this [webhook NAME] */
 } ConfigBase;

@@ -1,5 +1,8 @@
-/* jitd.conf: reading the admin's policy. This file owns the key table, the
- * defaults, the syntax rules (on top of inih) and every bounds check; what
+/* jitd.conf: reading the admin's policy. This file owns the reader (files,
+ * drop-ins, the syntax on top of inih), the one dispatcher that hands every
+ * value to its key's setter and puts "FILE:LINE: " before every message,
+ * the defaults, and the rules across keys. Which keys exist and how each
+ * value is checked is the registry's (config-keys.c, config-value.c); what
  * the values mean at run time is policy.c's business.
  *
  * inih is built differently by different distributions (multi-line values,
@@ -169,7 +172,7 @@ static ConfigLocation *parser_set_at(ConfigParser *p, const ConfigKey *k, size_t
 /* The struct key `k` writes into: `w` for a [webhook NAME] key. */
 static void *key_base(ConfigParser *p, const ConfigKey *k, WebhookConfig *w) {
         switch (k->base) {
-        case CONFIG_BASE_NOTIFY:
+        case CONFIG_BASE_APPROVERS:
                 return p->config->approval;
         case CONFIG_BASE_REVIEW:
                 return &p->config->approval->review;
