@@ -257,7 +257,8 @@ int config_set_header_name(const ConfigKey *k, void *field, const char *value, C
                 return 0;
         }
         if (!header_name_ok(value))
-                return config_set_fail(s, "%s: '%s' is not an HTTP header name", s->key, shown(value, buf, sizeof(buf)));
+                return config_set_fail(s, "%s: '%s' is not an HTTP header name", s->key,
+                                       shown(value, buf, sizeof(buf)));
         return config_set_string(header, value);
 }
 
@@ -542,7 +543,8 @@ int config_approvers_check(const Config *c, char *error, size_t error_size) {
                  * the two: name that line, and the other if it was set too. */
                 if (rc->max_connections_per_ip_at && rc->max_connections_at)
                         snprintf(other, sizeof(other), " (set at %s)", rc->max_connections_at);
-                return fail(error, error_size, "%s: [review] max_connections_per_ip %u is larger than max_connections %u%s",
+                return fail(error, error_size,
+                            "%s: [review] max_connections_per_ip %u is larger than max_connections %u%s",
                             at(rc->max_connections_per_ip_at ?: rc->max_connections_at), rc->max_connections_per_ip,
                             rc->max_connections, other);
         }

@@ -16,7 +16,7 @@
 #include "webhook-delivery.h"
 
 #define CONFIG_LIST_MAX 1024U       /* entries in one policy list */
-#define CONFIG_NOTIFY_LIST_MAX 256U /* entries in one approver/proxy list */
+#define CONFIG_APPROVERS_LIST_MAX 256U /* entries in one approver/proxy list */
 /* A grant longer than a month is not "just in time" any more. */
 #define CONFIG_GRANT_DURATION_MAX (30ULL * 24 * 3600)
 /* A warning a day ahead is no longer a warning about a session. */
@@ -29,30 +29,34 @@
 #define REVIEW_MAX_BODY_MIN 1024U
 #define WEBHOOK_MAX_AGE_MAX_SEC (7U * 24U * 3600U)
 
-/* Shorthands: KEY_<struct>(section, name, setter, field, at field or 0, min, max, data). */
-#define KEY(sect, key, setter, b, type, field, at, lo, hi, d)                                                  \
-        { .section = sect, .name = key, .set = setter, .base = b, .offset = offsetof(type, field), .at_offset = at, \
-          .min = lo, .max = hi, .data = d }
-#define KEY_C(sect, key, setter, field, lo, hi, d) KEY(sect, key, setter, CONFIG_BASE_CONFIG, Config, field, 0, lo, hi, d)
-#define KEY_R(key, setter, field, at, lo, hi, d) KEY("review", key, setter, CONFIG_BASE_REVIEW, ReviewConfig, field, at, lo, hi, d)
+/* KEY(section, name, setter, base, struct, field, at offset or 0, min, max, data), and shorthands for
+ * Config (KEY_C), [review] (KEY_R) and [webhook NAME] (KEY_W). */
+#define KEY(sect, key, setter, b, type, field, at, lo, hi, d)                                                 \
+        { .section = sect, .name = key, .set = setter, .base = b, .offset = offsetof(type, field),           \
+          .at_offset = at, .min = lo, .max = hi, .data = d }
+#define KEY_C(sect, key, setter, field, lo, hi, d) \
+        KEY(sect, key, setter, CONFIG_BASE_CONFIG, Config, field, 0, lo, hi, d)
+#define KEY_R(key, setter, field, at, lo, hi, d) \
+        KEY("review", key, setter, CONFIG_BASE_REVIEW, ReviewConfig, field, at, lo, hi, d)
 #define KEY_W(key, setter, field, at, lo, hi, d) \
         KEY("webhook", key, setter, CONFIG_BASE_WEBHOOK, WebhookConfig, field, at, lo, hi, d)
 #define AT_R(field) offsetof(ReviewConfig, field)
 #define AT_W(field) offsetof(WebhookConfig, field)
 
-#define ACTION_KEYS(sect, a)                                                                                   \
-        KEY_C(sect, "users", config_set_list, policy[a].users, 0, CONFIG_LIST_MAX, &config_list_users_star),   \
-        KEY_C(sect, "groups", config_set_list, policy[a].groups, 0, CONFIG_LIST_MAX, &config_list_groups),     \
-        KEY_C(sect, "exempt_users", config_set_list, policy[a].exempt_users, 0, CONFIG_LIST_MAX,               \
-              &config_list_users),                                                                             \
-        KEY_C(sect, "default_duration", config_set_duration, policy[a].default_duration_sec, 1,                \
-              CONFIG_GRANT_DURATION_MAX, NULL),                                                                \
-        KEY_C(sect, "max_duration", config_set_duration, policy[a].max_duration_sec, 1, CONFIG_GRANT_DURATION_MAX, \
-              NULL),                                                                                           \
-        KEY_C(sect, "on_expiry", config_set_enum, policy[a].on_expiry, 0, 0, &config_enum_on_expiry),                       \
-        KEY(sect, "approvers", config_set_list, CONFIG_BASE_APPROVERS, ApproverConfig, approvers[a],                \
-            offsetof(ApproverConfig, approvers_at[a]), 0, CONFIG_NOTIFY_LIST_MAX, &config_list_approvers),       \
-        KEY(sect, "quorum", config_set_unsigned, CONFIG_BASE_APPROVERS, ApproverConfig, quorum[a], 0, 1,            \
+/* [login] and [sudo] have the same keys. */
+#define ACTION_KEYS(sect, a)                                                                                  \
+        KEY_C(sect, "users", config_set_list, policy[a].users, 0, CONFIG_LIST_MAX, &config_list_users_star),  \
+        KEY_C(sect, "groups", config_set_list, policy[a].groups, 0, CONFIG_LIST_MAX, &config_list_groups),    \
+        KEY_C(sect, "exempt_users", config_set_list, policy[a].exempt_users, 0, CONFIG_LIST_MAX,              \
+              &config_list_users),                                                                            \
+        KEY_C(sect, "default_duration", config_set_duration, policy[a].default_duration_sec, 1,               \
+              CONFIG_GRANT_DURATION_MAX, NULL),                                                               \
+        KEY_C(sect, "max_duration", config_set_duration, policy[a].max_duration_sec, 1,                       \
+              CONFIG_GRANT_DURATION_MAX, NULL),                                                               \
+        KEY_C(sect, "on_expiry", config_set_enum, policy[a].on_expiry, 0, 0, &config_enum_on_expiry),         \
+        KEY(sect, "approvers", config_set_list, CONFIG_BASE_APPROVERS, ApproverConfig, approvers[a],          \
+            offsetof(ApproverConfig, approvers_at[a]), 0, CONFIG_APPROVERS_LIST_MAX, &config_list_approvers), \
+        KEY(sect, "quorum", config_set_unsigned, CONFIG_BASE_APPROVERS, ApproverConfig, quorum[a], 0, 1,      \
             CONFIG_QUORUM_MAX, NULL)
 
 const ConfigKey config_keys[] = {
@@ -90,7 +94,7 @@ const ConfigKey config_keys[] = {
         KEY_R("identity_secret_file", config_set_path_or_null, identity_secret_file, AT_R(identity_secret_file_at),
               0, CONFIG_PATH_MAX, NULL),
         KEY_R("identity_secret_header", config_set_identity_secret_header, identity_secret_header, 0, 0, 0, NULL),
-        KEY_R("trusted_proxies", config_set_trusted_proxies, trusted_proxies, 0, 0, CONFIG_NOTIFY_LIST_MAX,
+        KEY_R("trusted_proxies", config_set_trusted_proxies, trusted_proxies, 0, 0, CONFIG_APPROVERS_LIST_MAX,
               &config_list_addresses),
         KEY_R("allow_http", config_set_bool, allow_http, 0, 0, 0, NULL),
         KEY_R("max_connections", config_set_unsigned, max_connections, AT_R(max_connections_at), 1,
@@ -109,9 +113,9 @@ const ConfigKey config_keys[] = {
         KEY_W("ca_file", config_set_path_or_null, ca_file, AT_W(ca_file_at), 0, CONFIG_PATH_MAX, NULL),
         KEY_W("proxy", config_set_webhook_proxy, proxy, 0, 0, 1024, NULL),
         KEY_W("allow_http_loopback", config_set_bool, allow_http_loopback, 0, 0, 0, NULL),
-        KEY_W("actions", config_set_webhook_actions, actions, 0, 0, CONFIG_NOTIFY_LIST_MAX, NULL),
-        KEY_W("events", config_set_webhook_events, events, 0, 0, CONFIG_NOTIFY_LIST_MAX, NULL),
-        KEY_W("approvers", config_set_webhook_approvers, approvers, AT_W(approvers_at), 0, CONFIG_NOTIFY_LIST_MAX,
+        KEY_W("actions", config_set_webhook_actions, actions, 0, 0, CONFIG_APPROVERS_LIST_MAX, NULL),
+        KEY_W("events", config_set_webhook_events, events, 0, 0, CONFIG_APPROVERS_LIST_MAX, NULL),
+        KEY_W("approvers", config_set_webhook_approvers, approvers, AT_W(approvers_at), 0, CONFIG_APPROVERS_LIST_MAX,
               &config_list_webhook_approvers),
         KEY_W("timeout", config_set_duration, timeout_sec, 0, 1, WEBHOOK_TIMEOUT_MAX_USEC / USEC_PER_SEC, NULL),
         KEY_W("connect_timeout", config_set_duration, connect_timeout_sec, 0, 1,
