@@ -1,5 +1,8 @@
-/* jitd.conf: reading the admin's policy. This file owns the key table, the
- * defaults, the syntax rules (on top of inih) and every bounds check; what
+/* jitd.conf: reading the admin's policy. This file owns the reader (files,
+ * drop-ins, the syntax on top of inih), the one dispatcher that hands every
+ * value to its key's setter and puts "FILE:LINE: " before every message,
+ * the defaults, and the rules across keys. Which keys exist and how each
+ * value is checked is the registry's (config-keys.c, config-value.c); what
  * the values mean at run time is policy.c's business.
  *
  * inih is built differently by different distributions (multi-line values,
@@ -17,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -29,19 +31,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
+#include "config-value.h"
 #include "config.h"
 #include "macros.h"
 #include "text.h"
 
 #define CONFIG_LINES_MAX 10000U    /* per file */
 #define CONFIG_DROPINS_MAX 128U    /* files in jitd.conf.d/ */
-#define CONFIG_LIST_MAX 1024U      /* entries in one list */
-#define CONFIG_PATH_MAX 1024U      /* any path value */
-#define CONFIG_SOCKET_PATH_MAX 107U /* sizeof(sockaddr_un.sun_path) - 1 */
 
 #define DEFAULT_STATE_DIRECTORY "/var/lib/jitd"
-#define DATABASE_FILE_NAME "jitd.db"
 #define DEFAULT_ADMIN_GROUP "jit-admin"
 /* sudo's default timestampdir on Debian. */
 #define DEFAULT_SUDO_TIMESTAMP_DIR "/run/sudo/ts"
@@ -49,71 +48,6 @@
 #ifndef JITCTL_PATH_DEFAULT
 #define JITCTL_PATH_DEFAULT "/usr/bin/jitctl"
 #endif
-/* A warning a day ahead is no longer a warning about a session. */
-#define CONFIG_WARN_BEFORE_MAX (24ULL * 3600)
-
-typedef enum ConfigValueType {
-        VALUE_SOCKET_PATH,
-        VALUE_PATH,
-        VALUE_GROUP_OR_EMPTY,
-        VALUE_DURATION,
-        VALUE_UNSIGNED,
-        VALUE_USER_LIST_STAR, /* user names or "*" */
-        VALUE_USER_LIST,
-        VALUE_GROUP_LIST,
-        VALUE_DURATION_OR_ZERO, /* a duration, or 0 for "off" */
-        VALUE_PATH_OR_EMPTY,    /* a path, or empty for "off" */
-        VALUE_ON_EXPIRY,
-} ConfigValueType;
-
-typedef struct ConfigKey {
-        const char *section;
-        const char *name;
-        ConfigValueType type;
-        size_t offset; /* into Config */
-        uint64_t min, max;
-} ConfigKey;
-
-#define ACTION_KEYS(sect, action)                                                                        \
-        { sect, "users", VALUE_USER_LIST_STAR, offsetof(Config, policy[action].users), 0, 0 },            \
-        { sect, "groups", VALUE_GROUP_LIST, offsetof(Config, policy[action].groups), 0, 0 },              \
-        { sect, "exempt_users", VALUE_USER_LIST, offsetof(Config, policy[action].exempt_users), 0, 0 },   \
-        { sect, "default_duration", VALUE_DURATION, offsetof(Config, policy[action].default_duration_sec), \
-          1, CONFIG_GRANT_DURATION_MAX },                                                                 \
-        { sect, "max_duration", VALUE_DURATION, offsetof(Config, policy[action].max_duration_sec), 1,     \
-          CONFIG_GRANT_DURATION_MAX },                                                                    \
-        { sect, "on_expiry", VALUE_ON_EXPIRY, offsetof(Config, policy[action].on_expiry), 0, 0 }
-
-/* A grant longer than a month is not "just in time" any more. */
-#define CONFIG_GRANT_DURATION_MAX (30ULL * 24 * 3600)
-
-static const ConfigKey config_keys[] = {
-        { "jitd", "socket", VALUE_SOCKET_PATH, offsetof(Config, socket_path), 0, 0 },
-        { "jitd", "state_directory", VALUE_PATH, offsetof(Config, state_directory), 0, 0 },
-        { "jitd", "database", VALUE_PATH, offsetof(Config, database_path), 0, 0 },
-        { "jitd", "admin_group", VALUE_GROUP_OR_EMPTY, offsetof(Config, admin_group), 0, 0 },
-        { "jitd", "request_ttl", VALUE_DURATION, offsetof(Config, request_ttl_sec), 10, 7 * 24 * 3600 },
-        { "jitd", "max_connections", VALUE_UNSIGNED, offsetof(Config, max_connections), 1, 65536 },
-        { "jitd", "max_connections_per_uid", VALUE_UNSIGNED, offsetof(Config, max_connections_per_uid), 1,
-          65536 },
-        { "jitd", "idle_timeout", VALUE_DURATION, offsetof(Config, idle_timeout_sec), 1, 3600 },
-        { "jitd", "warn_before", VALUE_DURATION_OR_ZERO, offsetof(Config, warn_before_sec), 0,
-          CONFIG_WARN_BEFORE_MAX },
-        { "jitd", "sudo_timestamp_dir", VALUE_PATH_OR_EMPTY, offsetof(Config, sudo_timestamp_dir), 0, 0 },
-        { "jitd", "jitctl", VALUE_PATH, offsetof(Config, jitctl_path), 0, 0 },
-        { "jitd", "request_limit", VALUE_UNSIGNED, offsetof(Config, request_limit), 1, 100000 },
-        { "jitd", "request_limit_interval", VALUE_DURATION, offsetof(Config, request_limit_interval_sec), 60,
-          7 * 24 * 3600 },
-        { "jitd", "retention", VALUE_DURATION, offsetof(Config, retention_sec), 3600, JIT_DURATION_MAX_SEC },
-        ACTION_KEYS("login", JIT_ACTION_LOGIN),
-        ACTION_KEYS("sudo", JIT_ACTION_SUDO),
-        { "breakglass", "users", VALUE_USER_LIST, offsetof(Config, breakglass_users), 0, 0 },
-        { "breakglass", "groups", VALUE_GROUP_LIST, offsetof(Config, breakglass_groups), 0, 0 },
-};
-
-#define CONFIG_KEYS_N ELEMENTSOF(config_keys)
-
-static const char *const config_sections[] = { "jitd", "login", "sudo", "breakglass" };
 
 /* Where a key was last set, for errors that involve two keys. */
 typedef struct ConfigLocation {
@@ -132,7 +66,9 @@ typedef struct ConfigParser {
         FILE *f;       /* the file being read */
         unsigned line; /* its current line */
 
-        ConfigLocation set_at[CONFIG_KEYS_N];
+        /* Where each key was last set: config_keys_n per row, row 0 for
+         * every section but [webhook NAME], then one row per webhook. */
+        ConfigLocation *set_at;
 } ConfigParser;
 
 static const char *parser_file(const ConfigParser *p, unsigned file) {
@@ -173,64 +109,6 @@ static int parser_oom(ConfigParser *p) {
         return (p->error = -ENOMEM);
 }
 
-/* ---- lists ---- */
-
-static void string_list_clear(StringList *l) {
-        for (size_t i = 0; i < l->n; i++)
-                free(l->items[i]);
-        free(l->items);
-        *l = (StringList){};
-}
-
-static bool string_list_contains(const StringList *l, const char *s) {
-        for (size_t i = 0; i < l->n; i++)
-                if (strcmp(l->items[i], s) == 0)
-                        return true;
-        return false;
-}
-
-static int string_list_add(StringList *l, const char *s, size_t len) {
-        char **items;
-        char *copy;
-
-        copy = strndup(s, len);
-        if (!copy)
-                return -ENOMEM;
-        if (string_list_contains(l, copy)) { /* duplicates are harmless; keep one */
-                free(copy);
-                return 0;
-        }
-        if (l->n >= CONFIG_LIST_MAX) {
-                free(copy);
-                return -E2BIG;
-        }
-        items = reallocarray(l->items, l->n + 1, sizeof(char *));
-        if (!items) {
-                free(copy);
-                return -ENOMEM;
-        }
-        l->items = items;
-        l->items[l->n++] = copy;
-        return 0;
-}
-
-/* ---- on_expiry ---- */
-
-static const char *const on_expiry_table[_ON_EXPIRY_MAX] = {
-        [ON_EXPIRY_TERMINATE] = "terminate",
-        [ON_EXPIRY_KEEP] = "keep",
-};
-
-const char *on_expiry_to_string(OnExpiry o) {
-        return o >= 0 && o < _ON_EXPIRY_MAX ? on_expiry_table[o] : NULL;
-}
-
-OnExpiry on_expiry_from_string(const char *s) {
-        for (OnExpiry i = 0; s && i < _ON_EXPIRY_MAX; i++)
-                if (strcmp(on_expiry_table[i], s) == 0)
-                        return i;
-        return _ON_EXPIRY_INVALID;
-}
 
 /* ---- defaults ---- */
 
@@ -262,7 +140,7 @@ void config_init_defaults(Config *c) {
                 .retention_sec = 30 * 24 * 3600,
                 .sudo_timestamp_dir = strdup(DEFAULT_SUDO_TIMESTAMP_DIR),
                 .jitctl_path = strdup(JITCTL_PATH_DEFAULT),
-                .notify = notify_config_new(),
+                .approval = approver_config_new(),
         };
         /* A login grant's sessions end with it; sudo has no sessions of its
          * own worth ending (its cached credentials are dropped either way). */
@@ -273,229 +151,87 @@ void config_init_defaults(Config *c) {
 void config_free(Config *c) {
         if (!c)
                 return;
-        free(c->socket_path);
-        free(c->state_directory);
-        free(c->database_path);
-        free(c->admin_group);
-        free(c->sudo_timestamp_dir);
-        free(c->jitctl_path);
-        free(c->state_directory_at);
-        free(c->database_at);
-        notify_config_free(c->notify);
-        for (size_t i = 0; i < _JIT_ACTION_MAX; i++) {
-                string_list_clear(&c->policy[i].users);
-                string_list_clear(&c->policy[i].groups);
-                string_list_clear(&c->policy[i].exempt_users);
-        }
-        string_list_clear(&c->breakglass_users);
-        string_list_clear(&c->breakglass_groups);
+        /* Every string and list of Config is a key's. */
+        config_keys_free(CONFIG_BASE_CONFIG, c);
+        approver_config_free(c->approval);
         *c = (Config){};
 }
 
-/* ---- values ---- */
+/* ---- one assignment ---- */
 
 static const char *clean(const char *s, char *buf, size_t size) {
         return jit_sanitize(s, buf, size);
 }
 
-/* "[sudo] max_duration": the same key exists in more than one section. */
-static const char *key_name(const ConfigKey *k, char buf[static 48]) {
-        snprintf(buf, 48, "[%s] %s", k->section, k->name);
-        return buf;
+/* Where key `k` was last set in the struct it belongs to: one row per
+ * webhook (0: every other section). */
+static ConfigLocation *parser_set_at(ConfigParser *p, const ConfigKey *k, size_t row) {
+        return &p->set_at[row * config_keys_n + (size_t) (k - config_keys)];
 }
 
-static int parse_path(ConfigParser *p, const ConfigKey *k, const char *value, size_t max, char **ret) {
-        char shown[128], kn[48];
-        size_t len = strlen(value);
-
-        if (len == 0)
-                return parser_error(p, "%s needs a value", key_name(k, kn));
-        if (value[0] != '/')
-                return parser_error(p, "%s must be an absolute path, not '%s'", key_name(k, kn),
-                                    clean(value, shown, sizeof shown));
-        if (len > max)
-                return parser_error(p, "%s is longer than %zu bytes", key_name(k, kn), max);
-        if (!jit_text_is_clean(value, max + 1))
-                return parser_error(p, "%s contains control characters or invalid UTF-8", key_name(k, kn));
-        /* ".." would make the path's meaning depend on what the components
-         * point to; a trailing slash on a file name is a typo. */
-        for (const char *c = value; (c = strstr(c, "/..")); c += 3)
-                if (c[3] == '/' || c[3] == '\0')
-                        return parser_error(p, "%s must not contain '..' components", key_name(k, kn));
-        if (len > 1 && value[len - 1] == '/' && k->type == VALUE_SOCKET_PATH)
-                return parser_error(p, "%s must name a socket, not a directory", key_name(k, kn));
-
-        char *copy = strdup(value);
-        if (!copy)
-                return parser_oom(p);
-        *ret = copy;
-        return 0;
-}
-
-static int parse_list(ConfigParser *p, const ConfigKey *k, const char *value, StringList *l) {
-        char shown[128], kn[48];
-
-        for (const char *c = value;;) {
-                c += strspn(c, " \t,");
-                if (*c == '\0')
-                        break;
-                size_t len = strcspn(c, " \t,");
-                char item[JIT_USER_MAX + 2];
-
-                if (len > JIT_USER_MAX)
-                        return parser_error(p, "%s: name longer than %d bytes", key_name(k, kn), JIT_USER_MAX);
-                memcpy(item, c, len);
-                item[len] = '\0';
-
-                if (strcmp(item, "*") == 0) {
-                        if (k->type != VALUE_USER_LIST_STAR)
-                                return parser_error(p, "%s: '*' is only allowed in [login] and [sudo] users",
-                                                    key_name(k, kn));
-                } else if (!jit_user_name_is_valid(item))
-                        return parser_error(p, "%s: invalid %s name '%s'", key_name(k, kn),
-                                            k->type == VALUE_GROUP_LIST ? "group" : "user",
-                                            clean(item, shown, sizeof shown));
-
-                int r = string_list_add(l, item, len);
-                if (r == -ENOMEM)
-                        return parser_oom(p);
-                if (r < 0)
-                        return parser_error(p, "%s: more than %u entries", key_name(k, kn), CONFIG_LIST_MAX);
-                c += len;
+/* The struct key `k` writes into: `w` for a [webhook NAME] key. */
+static void *key_base(ConfigParser *p, const ConfigKey *k, WebhookConfig *w) {
+        switch (k->base) {
+        case CONFIG_BASE_APPROVERS:
+                return p->config->approval;
+        case CONFIG_BASE_REVIEW:
+                return &p->config->approval->review;
+        case CONFIG_BASE_WEBHOOK:
+                return w;
+        case CONFIG_BASE_CONFIG:
+        default:
+                return p->config;
         }
-        return 0;
 }
 
-static int parse_value(ConfigParser *p, const ConfigKey *k, const char *value) {
-        void *field = (uint8_t *) p->config + k->offset;
-        ConfigLocation *set_at = &p->set_at[k - config_keys];
-        char shown[128], kn[48];
+/* [webhook NAME]'s settings, made when first seen. */
+static int parser_webhook(ConfigParser *p, const char *name, WebhookConfig **ret) {
+        char where[256], what[400];
         int r;
 
-        switch (k->type) {
-
-        case VALUE_SOCKET_PATH:
-        case VALUE_PATH:
-        case VALUE_PATH_OR_EMPTY: {
-                char *path = NULL;
-
-                if (k->type == VALUE_PATH_OR_EMPTY && *value == '\0') {
-                        path = strdup("");
-                        r = path ? 0 : parser_oom(p);
-                } else
-                        r = parse_path(p, k, value,
-                                       k->type == VALUE_SOCKET_PATH ? CONFIG_SOCKET_PATH_MAX : CONFIG_PATH_MAX, &path);
-                if (r < 0)
-                        return r;
-                free(*(char **) field);
-                *(char **) field = path;
-                break;
-        }
-
-        case VALUE_GROUP_OR_EMPTY: {
-                /* Empty: nobody but root administers jitd. */
-                if (*value && !jit_user_name_is_valid(value))
-                        return parser_error(p, "%s: invalid group name '%s'", key_name(k, kn),
-                                            clean(value, shown, sizeof shown));
-                char *copy = strdup(value);
-                if (!copy)
-                        return parser_oom(p);
-                free(*(char **) field);
-                *(char **) field = copy;
-                break;
-        }
-
-        case VALUE_DURATION: {
-                uint64_t sec;
-                char a[32], b[32];
-
-                r = jit_parse_duration(value, &sec);
-                if (r < 0)
-                        return parser_error(p, "%s: invalid duration '%s' (examples: 90s, 15m, 1h30m, 2d)",
-                                            key_name(k, kn), clean(value, shown, sizeof shown));
-                if (sec < k->min || sec > k->max)
-                        return parser_error(p, "%s: %s is out of range (%s .. %s)", key_name(k, kn),
-                                            clean(value, shown, sizeof shown),
-                                            jit_format_duration(k->min, a, sizeof a),
-                                            jit_format_duration(k->max, b, sizeof b));
-                *(uint64_t *) field = sec;
-                break;
-        }
-
-        case VALUE_DURATION_OR_ZERO: {
-                uint64_t sec = 0;
-                char b[32];
-
-                /* "0" (and "0s") switch it off; jit_parse_duration() only
-                 * takes positive durations. */
-                if (strcmp(value, "0") != 0 && strcmp(value, "0s") != 0) {
-                        r = jit_parse_duration(value, &sec);
-                        if (r < 0)
-                                return parser_error(p,
-                                                    "%s: invalid duration '%s' (examples: 0 for off, 90s, 5m, 1h)",
-                                                    key_name(k, kn), clean(value, shown, sizeof shown));
-                }
-                if (sec < k->min || sec > k->max)
-                        return parser_error(p, "%s: %s is out of range (0 .. %s)", key_name(k, kn),
-                                            clean(value, shown, sizeof shown),
-                                            jit_format_duration(k->max, b, sizeof b));
-                *(uint64_t *) field = sec;
-                break;
-        }
-
-        case VALUE_ON_EXPIRY: {
-                OnExpiry o = on_expiry_from_string(value);
-
-                if (o < 0)
-                        return parser_error(p, "%s: '%s' is not 'terminate' or 'keep'", key_name(k, kn),
-                                            clean(value, shown, sizeof shown));
-                *(OnExpiry *) field = o;
-                break;
-        }
-
-        case VALUE_UNSIGNED: {
-                uint64_t v;
-
-                r = jit_parse_uint64(value, k->min, k->max, &v);
-                if (r < 0)
-                        return parser_error(p, "%s: invalid number '%s' (allowed: %" PRIu64 " .. %" PRIu64 ")",
-                                            key_name(k, kn), clean(value, shown, sizeof shown), k->min, k->max);
-                *(unsigned *) field = (unsigned) v;
-                break;
-        }
-
-        case VALUE_USER_LIST_STAR:
-        case VALUE_USER_LIST:
-        case VALUE_GROUP_LIST: {
-                StringList *l = field;
-
-                /* The first assignment in a file replaces what earlier files
-                 * said; more lines in the same file add to it. */
-                if (set_at->file != p->n_files || *value == '\0')
-                        string_list_clear(l);
-                r = parse_list(p, k, value, l);
-                if (r < 0)
-                        return r;
-                break;
-        }
-        }
-
-        *set_at = (ConfigLocation){ .file = (unsigned) p->n_files, .line = p->line };
+        snprintf(where, sizeof where, "%s:%u", parser_file(p, (unsigned) p->n_files), p->line);
+        r = config_approvers_webhook(p->config->approval, name, where, ret, what, sizeof what);
+        if (r == -ENOMEM)
+                return parser_oom(p);
+        if (r < 0)
+                return parser_error(p, "%s", what);
         return 0;
 }
 
-static const ConfigKey *config_key_find(const char *section, const char *name) {
-        for (size_t i = 0; i < CONFIG_KEYS_N; i++)
-                if (strcmp(config_keys[i].section, section) == 0 && strcmp(config_keys[i].name, name) == 0)
-                        return &config_keys[i];
-        return NULL;
-}
+/* Parse one value through the registry and remember where it was set. */
+static int config_assign(ConfigParser *p, const ConfigKey *k, WebhookConfig *w, const char *section,
+                         const char *value) {
+        size_t row = w ? 1 + (size_t) (w - p->config->approval->webhooks) : 0;
+        ConfigLocation *set_at = parser_set_at(p, k, row);
+        void *base = key_base(p, k, w);
+        char key[128], what[400], s1[64];
+        int r;
 
-static bool config_section_is_known(const char *section) {
-        for (size_t i = 0; i < ELEMENTSOF(config_sections); i++)
-                if (strcmp(config_sections[i], section) == 0)
-                        return true;
-        return config_notify_section_is_known(section);
+        snprintf(key, sizeof key, "[%s] %s", clean(section, s1, sizeof s1), k->name);
+        r = k->set(k, (uint8_t *) base + k->offset, value,
+                   &(ConfigSet){
+                           .key = key,
+                           .first_in_file = set_at->file != p->n_files,
+                           .base = base,
+                           .error = what,
+                           .error_size = sizeof what,
+                   });
+        if (r == -ENOMEM)
+                return parser_oom(p);
+        if (r < 0)
+                return parser_error(p, "%s", what);
+
+        *set_at = (ConfigLocation){ .file = (unsigned) p->n_files, .line = p->line };
+        if (k->at_offset > 0) {
+                char **at = (char **) ((uint8_t *) base + k->at_offset);
+
+                free(*at);
+                if (asprintf(at, "%s:%u", parser_file(p, set_at->file), set_at->line) < 0) {
+                        *at = NULL;
+                        return parser_oom(p);
+                }
+        }
+        return 0;
 }
 
 static int config_handler(void *userdata, const char *section, const char *name, const char *value) {
@@ -512,23 +248,19 @@ static int config_handler(void *userdata, const char *section, const char *name,
                 parser_error(p, "key '%s' outside of any section", clean(name, s1, sizeof s1));
         else if (!config_section_is_known(section)) /* the reader reports it first; be safe anyway */
                 parser_error(p, "unknown section [%s]", clean(section, s1, sizeof s1));
-        else if (config_notify_handles(section, name)) {
-                char where[256], what[400];
-                int r;
+        else {
+                const char *webhook = config_webhook_section_name(section);
+                WebhookConfig *w = NULL;
 
-                snprintf(where, sizeof where, "%s:%u", parser_file(p, (unsigned) p->n_files), p->line);
-                r = config_notify_set(p->config->notify, section, name, value, (unsigned) p->n_files, where, what,
-                                      sizeof what);
-                if (r == -ENOMEM)
-                        parser_oom(p);
-                else if (r < 0)
-                        parser_error(p, "%s", what);
+                /* A bad webhook name is reported before its keys. */
+                if (webhook && parser_webhook(p, webhook, &w) < 0)
+                        ;
+                else if (!(k = config_key_find(webhook ? "webhook" : section, name)))
+                        parser_error(p, "unknown key '%s' in section [%s]", clean(name, s1, sizeof s1),
+                                     clean(section, s2, sizeof s2));
+                else
+                        (void) config_assign(p, k, w, section, value);
         }
-        else if (!(k = config_key_find(section, name)))
-                parser_error(p, "unknown key '%s' in section [%s]", clean(name, s1, sizeof s1),
-                             clean(section, s2, sizeof s2));
-        else
-                (void) parse_value(p, k, value);
 
         return p->error < 0 ? 0 : 1;
 }
@@ -787,6 +519,7 @@ static int config_parse_dropins(ConfigParser *p, const char *main_path) {
         return r;
 }
 
+/* Row 0 of set_at: where a key outside [webhook NAME] was last set. */
 static size_t key_index(const char *section, const char *name) {
         const ConfigKey *k = config_key_find(section, name);
         return k ? (size_t) (k - config_keys) : 0;
@@ -836,7 +569,7 @@ static int config_check_consistency(ConfigParser *p) {
 
         {
                 char what[400];
-                int r = config_notify_check(c, what, sizeof what);
+                int r = config_approvers_check(c, what, sizeof what);
 
                 if (r < 0) {
                         if (p->err)
@@ -849,17 +582,6 @@ static int config_check_consistency(ConfigParser *p) {
 }
 
 /* "file:line" of a [jitd] key into *ret, or NULL if it kept its default. */
-static int config_keep_location(ConfigParser *p, const char *name, char **ret) {
-        ConfigLocation loc = p->set_at[key_index("jitd", name)];
-
-        if (loc.file == 0)
-                return 0;
-        if (asprintf(ret, "%s:%u", parser_file(p, loc.file), loc.line) < 0) {
-                *ret = NULL;
-                return parser_oom(p);
-        }
-        return 0;
-}
 
 int config_load(Config *c, const char *path, bool must_exist, ConfigError *err) {
         Config tmp;
@@ -875,8 +597,9 @@ int config_load(Config *c, const char *path, bool must_exist, ConfigError *err) 
                 err->message[0] = '\0';
 
         config_init_defaults(&tmp);
-        if (!tmp.socket_path || !tmp.state_directory || !tmp.admin_group || !tmp.sudo_timestamp_dir ||
-            !tmp.jitctl_path || !tmp.notify) {
+        p.set_at = calloc((1 + CONFIG_WEBHOOKS_MAX) * config_keys_n, sizeof(ConfigLocation));
+        if (!p.set_at || !tmp.socket_path || !tmp.state_directory || !tmp.admin_group || !tmp.sudo_timestamp_dir ||
+            !tmp.jitctl_path || !tmp.approval) {
                 r = parser_oom(&p);
                 goto finish;
         }
@@ -889,12 +612,9 @@ int config_load(Config *c, const char *path, bool must_exist, ConfigError *err) 
         if (r < 0)
                 goto finish;
         r = config_check_consistency(&p);
-        if (r >= 0)
-                r = config_keep_location(&p, "state_directory", &tmp.state_directory_at);
-        if (r >= 0)
-                r = config_keep_location(&p, "database", &tmp.database_at);
 
 finish:
+        free(p.set_at);
         for (size_t i = 0; i < p.n_files; i++)
                 free(p.files[i]);
         free(p.files);
@@ -908,160 +628,6 @@ finish:
         return 0;
 }
 
-/* ---- --check-config ---- */
-
-static bool endswith_slash(const char *s) {
-        size_t n = strlen(s);
-        return n > 0 && s[n - 1] == '/';
-}
-
-/* As "key = a b c" lines short enough to read back: a long list continues
- * on another "key = ..." line, which adds to it. */
-static void print_list(FILE *f, const char *key, const StringList *l, bool groups) {
-        size_t width = 0;
-
-        fprintf(f, "%s =", key);
-        for (size_t i = 0; i < l->n; i++) {
-                if (width > 72) {
-                        fprintf(f, "\n%s =", key);
-                        width = 0;
-                }
-                fprintf(f, " %s", l->items[i]);
-                width += strlen(l->items[i]) + 1;
-        }
-        fputc('\n', f);
-
-        /* A group that does not resolve covers nobody; say so, since that is
-         * usually a typo that silently exempts people. */
-        if (groups)
-                for (size_t i = 0; i < l->n; i++) {
-                        struct group grp, *result = NULL;
-                        char buf[16384];
-
-                        if (getgrnam_r(l->items[i], &grp, buf, sizeof buf, &result) == 0 && !result)
-                                fprintf(f, "# warning: group '%s' does not exist on this host\n", l->items[i]);
-                }
-}
-
-/* A few names, then a count: the summary is a comment line, not the list. */
-static void print_names(FILE *f, const StringList *l) {
-        const size_t shown = 6;
-
-        for (size_t i = 0; i < l->n && i < shown; i++)
-                fprintf(f, "%s %s", i ? "," : "", l->items[i]);
-        if (l->n > shown)
-                fprintf(f, " and %zu more", l->n - shown);
-}
-
-static void print_who(FILE *f, const ActionPolicy *ap) {
-        bool any = false;
-
-        if (string_list_contains(&ap->users, "*")) {
-                fputs("every user", f);
-                any = true;
-        } else if (ap->users.n > 0) {
-                fputs("users", f);
-                print_names(f, &ap->users);
-                any = true;
-        }
-        if (ap->groups.n > 0) {
-                fprintf(f, "%smembers of", any ? " and " : "");
-                print_names(f, &ap->groups);
-                any = true;
-        }
-        if (!any)
-                fputs("nobody (not enforced)", f);
-        if (ap->exempt_users.n > 0) {
-                fputs(", except", f);
-                print_names(f, &ap->exempt_users);
-        }
-}
-
-bool config_gates_nobody(const Config *c) {
-        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++)
-                if (c->policy[act].users.n > 0 || c->policy[act].groups.n > 0)
-                        return false;
-        return true;
-}
-
-void config_print(const Config *c, FILE *f) {
-        char a[32], b[32];
-
-        fputs("# Effective jitd configuration (built-in defaults, jitd.conf and drop-ins).\n", f);
-        if (config_gates_nobody(c))
-                fputs("# warning: " CONFIG_GATES_NOBODY_WARNING "\n", f);
-        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
-                const ActionPolicy *ap = &c->policy[act];
-
-                fprintf(f, "# %-5s needs approval: ", jit_action_to_string(act));
-                print_who(f, ap);
-                fprintf(f, ";\n#        grants last %s by default, at most %s.\n",
-                        jit_format_duration(ap->default_duration_sec, a, sizeof a),
-                        jit_format_duration(ap->max_duration_sec, b, sizeof b));
-        }
-        if (c->breakglass_users.n + c->breakglass_groups.n == 0)
-                fputs("# break-glass: nobody.\n", f);
-        else
-                fputs("# break-glass: the [breakglass] users and groups bypass approval; every use is audited.\n",
-                      f);
-        if (c->admin_group && *c->admin_group)
-                fprintf(f, "# Approvers/admins: root and members of group '%s'.\n", c->admin_group);
-        else
-                fputs("# Approvers/admins: root only.\n", f);
-
-        fputs("\n[jitd]\n", f);
-        fprintf(f, "socket = %s\n", c->socket_path ?: "");
-        fprintf(f, "state_directory = %s\n", c->state_directory ?: "");
-        if (c->database_path)
-                fprintf(f, "database = %s\n", c->database_path);
-        else
-                fprintf(f, "# database = %s%s" DATABASE_FILE_NAME " (follows state_directory)\n",
-                        c->state_directory ?: "",
-                        c->state_directory && endswith_slash(c->state_directory) ? "" : "/");
-        fprintf(f, "admin_group = %s\n", c->admin_group ?: "");
-        if (c->admin_group && *c->admin_group) {
-                struct group grp, *result = NULL;
-                char buf[16384];
-
-                if (getgrnam_r(c->admin_group, &grp, buf, sizeof buf, &result) == 0 && !result)
-                        fprintf(f, "# warning: group '%s' does not exist on this host; only root can approve\n",
-                                c->admin_group);
-        }
-        fprintf(f, "request_ttl = %s\n", jit_format_duration(c->request_ttl_sec, a, sizeof a));
-        fprintf(f, "max_connections = %u\n", c->max_connections);
-        fprintf(f, "max_connections_per_uid = %u\n", c->max_connections_per_uid);
-        fprintf(f, "idle_timeout = %s\n", jit_format_duration(c->idle_timeout_sec, a, sizeof a));
-        fprintf(f, "warn_before = %s\n",
-                c->warn_before_sec > 0 ? jit_format_duration(c->warn_before_sec, a, sizeof a) : "0");
-        fprintf(f, "request_limit = %u\n", c->request_limit);
-        fprintf(f, "request_limit_interval = %s\n", jit_format_duration(c->request_limit_interval_sec, a, sizeof a));
-        fprintf(f, "retention = %s\n", jit_format_duration(c->retention_sec, a, sizeof a));
-        fprintf(f, "sudo_timestamp_dir = %s\n", c->sudo_timestamp_dir ?: "");
-        fprintf(f, "jitctl = %s\n", c->jitctl_path ?: "");
-        if (c->jitctl_path && access(c->jitctl_path, X_OK) < 0)
-                fprintf(f, "# warning: %s is not executable here; the expiry timers will run the jitctl beside "
-                           "jitd, if there is one\n",
-                        c->jitctl_path);
-
-        for (JitAction act = 0; act < _JIT_ACTION_MAX; act++) {
-                const ActionPolicy *ap = &c->policy[act];
-
-                fprintf(f, "\n[%s]\n", jit_action_to_string(act));
-                print_list(f, "users", &ap->users, false);
-                print_list(f, "groups", &ap->groups, true);
-                print_list(f, "exempt_users", &ap->exempt_users, false);
-                fprintf(f, "default_duration = %s\n", jit_format_duration(ap->default_duration_sec, a, sizeof a));
-                fprintf(f, "max_duration = %s\n", jit_format_duration(ap->max_duration_sec, a, sizeof a));
-                /* Validated at parse time; the fallback only keeps gcc -O2 -Werror quiet. */
-                fprintf(f, "on_expiry = %s\n", on_expiry_to_string(ap->on_expiry) ?: "?");
-                config_notify_print_action(c, act, f);
-        }
-
-        fputs("\n[breakglass]\n", f);
-        print_list(f, "users", &c->breakglass_users, false);
-        print_list(f, "groups", &c->breakglass_groups, true);
-        config_notify_print(c, f);
-}
 
 /* ---- when the configuration does not load ---- */
 
@@ -1218,7 +784,7 @@ int config_set_fail_closed_policy(Config *c) {
                 string_list_clear(&ap->users);
                 string_list_clear(&ap->groups);
                 string_list_clear(&ap->exempt_users);
-                if (string_list_add(&ap->users, "*", 1) < 0 || string_list_add(&ap->exempt_users, "root", 4) < 0)
+                if (string_list_add(&ap->users, "*", 1) < 0 || string_list_add(&ap->exempt_users, "root", 1) < 0)
                         return -ENOMEM;
         }
         string_list_clear(&c->breakglass_users);

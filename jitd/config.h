@@ -1,7 +1,9 @@
 /* jitd.conf: the admin's policy and paths, parsed with inih from
  * /etc/jitd/jitd.conf plus jitd.conf.d/NAME.conf (sorted; later files override
- * scalar keys, lists are replaced). Every value is bounds-checked; unknown
- * sections/keys and bad values are errors reported as file:line. */
+ * scalar keys, lists are replaced). Every key of every section is in one
+ * registry (config-value.h, config-keys.c); every value is bounds-checked;
+ * unknown sections/keys and bad values are errors reported as file:line.
+ * config-print.c prints the effective configuration (--check-config). */
 #pragma once
 
 #include <stdbool.h>
@@ -11,14 +13,22 @@
 #include "jit-protocol.h"
 
 #define JITD_CONFIG_PATH_DEFAULT "/etc/jitd/jitd.conf"
+/* The database in state_directory unless database= says otherwise. */
+#define CONFIG_DATABASE_FILE_NAME "jitd.db"
 
+/* The one list type of jitd.conf: names in the order given, no duplicates. */
 typedef struct StringList {
         char **items;
         size_t n;
 } StringList;
 
-/* Approver notification settings, owned by config-notify.c. */
-typedef struct NotifyConfig NotifyConfig;
+void string_list_clear(StringList *l);
+bool string_list_contains(const StringList *l, const char *s);
+/* Add a copy of `s` unless it is there; -E2BIG if `l` already holds `max`. */
+int string_list_add(StringList *l, const char *s, size_t max);
+
+/* Approver notification settings, owned by config-approvers.c. */
+typedef struct ApproverConfig ApproverConfig;
 
 /* What ending a grant (expiry, revoke) does to the sessions opened under it. */
 typedef enum OnExpiry {
@@ -60,7 +70,7 @@ typedef struct Config {
         unsigned request_limit;              /* [jitd] request_limit: new requests per user... */
         uint64_t request_limit_interval_sec; /* [jitd] request_limit_interval: ...in any window this long */
         uint64_t retention_sec;              /* [jitd] retention: ended rows are pruned after this */
-        NotifyConfig *notify;         /* [review], [webhook NAME], approvers=/quorum= (config-notify.h) */
+        ApproverConfig *approval;       /* [review], [webhook NAME], approvers=/quorum= (config-approvers.h) */
         /* "file:line" where state_directory= and database= were set, for
          * --check-config's messages about them; NULL: built-in default. */
         char *state_directory_at;

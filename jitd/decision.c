@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "audit.h"
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "decision.h"
 #include "expiry.h"
 #include "log.h"
@@ -36,7 +36,7 @@ static void current_state(Manager *m, const char *request_id, int64_t now, Reque
 }
 
 static unsigned quorum(Manager *m, JitAction action) {
-        return notify_config_quorum(m->config.notify, action);
+        return approver_config_quorum(m->config.approval, action);
 }
 
 /* The effective duration of a vote: what the approver chose, or else what

@@ -24,7 +24,7 @@
 
 #include "audit.h"
 #include "bus-util.h"
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config.h"
 #include "expiry.h"
 #include "jitd.h"
@@ -248,7 +248,7 @@ static int run_check_config(const Config *c) {
         int r, ret = 0;
 
         /* Secret files, URLs and TLS files: what only this host can tell. */
-        r = config_notify_verify_files(c, stderr);
+        r = config_approvers_verify_files(c, stderr);
         if (r < 0)
                 ret = r;
 
@@ -488,7 +488,7 @@ static int load_fallback_config(Config *c, const char *config_file, const Config
 
         config_init_defaults(c);
         if (!c->socket_path || !c->state_directory || !c->admin_group || !c->sudo_timestamp_dir ||
-            !c->jitctl_path || !c->notify)
+            !c->jitctl_path || !c->approval)
                 return -ENOMEM;
         r = config_salvage_paths(c, config_file);
         if (r < 0)

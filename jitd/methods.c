@@ -16,7 +16,7 @@
 #include <systemd/sd-login.h>
 
 #include "audit.h"
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "decision.h"
 #include "expiry.h"
 #include "log.h"
@@ -489,7 +489,7 @@ static int request_create(Call *call, const char *user, JitAction action, const 
  * From the configuration as it is now, capped for the requester's
  * terminal. */
 static void add_destinations(Manager *m, const RequestRecord *r, struct json_object *p) {
-        const NotifyConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.approval;
         struct json_object *endpoints = json_object_new_array(), *approvers = json_object_new_array();
         size_t n_endpoints = 0, n_approvers = 0;
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "outbox.h"
 #include "review-token.h"
 #include "store-outbox.h"

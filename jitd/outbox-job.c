@@ -36,7 +36,7 @@ void job_erase(Job *j) {
 
 /* The approvers this message carries links for. */
 static void job_pick_approvers(Outbox *ob, Job *j) {
-        const NotifyConfig *n = ob->m->config.notify;
+        const ApproverConfig *n = ob->m->config.approval;
         const StringList *names = &n->approvers[j->request.action];
 
         j->n_links = 0;

@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "json-util.h"
 #include "macros.h"
 #include "varlink.h"
@@ -91,6 +91,6 @@ int outbox_show_request(Manager *m, const RequestRecord *r, struct json_object *
         if (k >= 0)
                 k = add_array(reply, "approvals", votes, n_votes, sizeof(ApprovalRecord), approval_json);
         if (k >= 0)
-                k = json_add_int(reply, "approvals_needed", notify_config_quorum(m->config.notify, r->action));
+                k = json_add_int(reply, "approvals_needed", approver_config_quorum(m->config.approval, r->action));
         return k;
 }

@@ -39,7 +39,7 @@ uint64_t outbox_now_usec(void) {
         return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-static bool endpoint_configured(const NotifyConfig *n, const char *name) {
+static bool endpoint_configured(const ApproverConfig *n, const char *name) {
         for (size_t i = 0; n && i < n->n_webhooks; i++)
                 if (strcmp(n->webhooks[i].name, name) == 0)
                         return true;
@@ -69,13 +69,13 @@ static int queue_one(Manager *m, const RequestRecord *r, const WebhookConfig *w,
 }
 
 int outbox_enqueue(Manager *m, const RequestRecord *r, WebhookEventType event, int64_t now) {
-        const NotifyConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.approval;
         uint64_t due = outbox_now_usec();
         int k;
 
         if (!r || r->action < 0 || r->action >= _JIT_ACTION_MAX || event < 0 || event >= _WEBHOOK_EVENT_MAX)
                 return -EINVAL;
-        if (!notify_config_any_webhook(n))
+        if (!approver_config_any_webhook(n))
                 return 0;
 
         for (size_t i = 0; i < n->n_webhooks; i++) {
@@ -119,7 +119,7 @@ void outbox_kick(Manager *m) {
 /* Nothing failed: the approvers are reminded with a fresh "created"
  * message (new webhook-id, new links). The number queued. */
 static int remind(Manager *m, const RequestRecord *r, const char *endpoint, int64_t now) {
-        const NotifyConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.approval;
         int k, queued = 0;
 
         k = store_transaction_begin(m->store);
@@ -146,7 +146,7 @@ int outbox_resend(Manager *m, const RequestRecord *r, const char *endpoint) {
         int64_t now = jit_now_realtime();
         int k, queued;
 
-        if (endpoint && !endpoint_configured(m->config.notify, endpoint))
+        if (endpoint && !endpoint_configured(m->config.approval, endpoint))
                 return -ENOENT;
 
         k = store_outbox_requeue(m->store, r->id, endpoint, outbox_now_usec(), now);
@@ -207,7 +207,7 @@ static void outbox_rearm(Outbox *ob) {
  * was removed from the configuration are settled here instead, at start
  * and with each purge. */
 static void settle_unconfigured(Outbox *ob) {
-        const NotifyConfig *n = ob->m->config.notify;
+        const ApproverConfig *n = ob->m->config.approval;
         const char *names[CONFIG_WEBHOOKS_MAX];
         size_t n_names = 0;
         int k;
@@ -241,7 +241,7 @@ static void purge(Outbox *ob, uint64_t now) {
  * query: ask for that many more, and skip them. <0 if the store failed. */
 static int scan_collect(Outbox *ob, uint64_t now, Job *jobs, size_t capacity, size_t *ret_n_jobs,
                         size_t *ret_settled) {
-        const NotifyConfig *n = ob->m->config.notify;
+        const ApproverConfig *n = ob->m->config.approval;
         int64_t now_sec = (int64_t) (now / USEC_PER_SEC);
         size_t n_jobs = 0;
         int k = 0;
@@ -332,7 +332,7 @@ static void scan_send(Outbox *ob, Job *jobs, size_t n_jobs, uint64_t now) {
 }
 
 static void outbox_scan(Outbox *ob) {
-        const NotifyConfig *n = ob->m->config.notify;
+        const ApproverConfig *n = ob->m->config.approval;
         _cleanup_free_ Job *jobs = NULL;
         size_t n_jobs = 0, capacity, settled = 0;
         uint64_t now = outbox_now_usec();
@@ -388,7 +388,7 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 /* ---- start and stop ---- */
 
 static int load_secrets(Outbox *ob) {
-        const NotifyConfig *n = ob->m->config.notify;
+        const ApproverConfig *n = ob->m->config.approval;
 
         ob->secrets = calloc(n->n_webhooks, sizeof(WebhookSecret));
         if (!ob->secrets)
@@ -427,11 +427,11 @@ static int timers_start(Outbox *ob) {
 }
 
 int outbox_start(Manager *m) {
-        const NotifyConfig *n = m->config.notify;
+        const ApproverConfig *n = m->config.approval;
         Outbox *ob;
         int k;
 
-        if (!notify_config_any_webhook(n))
+        if (!approver_config_any_webhook(n))
                 return 0;
 
         ob = calloc(1, sizeof(Outbox));

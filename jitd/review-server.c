@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "crypto-util.h"
 #include "http-server.h"
 #include "log.h"
@@ -39,7 +39,7 @@ static void on_http_log(void *userdata, const char *message) {
 }
 
 static int listen_start(Manager *m, ReviewServer *rs) {
-        const ReviewConfig *rc = &m->config.notify->review;
+        const ReviewConfig *rc = &m->config.approval->review;
         const char *proxies[HTTP_TRUSTED_PROXIES_MAX];
         size_t n_proxies = 0;
         int k;
@@ -85,7 +85,7 @@ static int load_proxy_secret(const ReviewConfig *rc, ReviewServer *rs) {
 
         if (!rc->identity_header)
                 return 0;
-        /* config_notify_check() refuses identity_header without it. */
+        /* config_approvers_check() refuses identity_header without it. */
         if (!rc->identity_secret_file)
                 return log_error_errno(-EINVAL, "[review] identity_header needs identity_secret_file.");
         k = http_proxy_secret_load(rc->identity_secret_file, &rs->proxy_secret, &rs->proxy_secret_size, error,
@@ -101,8 +101,8 @@ static int load_key(const Config *c, ReviewServer *rs) {
         char error[256] = "";
         int k;
 
-        if (c->notify->review.key_file)
-                path = strdup(c->notify->review.key_file);
+        if (c->approval->review.key_file)
+                path = strdup(c->approval->review.key_file);
         else if (asprintf(&path, "%s/%s", c->state_directory ?: "/var/lib/jitd", KEY_FILE_NAME) < 0)
                 path = NULL;
         if (!path)
@@ -114,7 +114,7 @@ static int load_key(const Config *c, ReviewServer *rs) {
 }
 
 int review_server_start(Manager *m) {
-        const ReviewConfig *rc = &m->config.notify->review;
+        const ReviewConfig *rc = &m->config.approval->review;
         ReviewServer *rs;
         int k;
 

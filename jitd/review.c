@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "decision.h"
 #include "jitd.h"
 #include "log.h"
@@ -119,7 +119,7 @@ static ReviewOutcomeKind review_lookup(Review *rv, const HttpReviewRequest *req)
         }
         if (rv->request.action < 0 || rv->request.action >= _JIT_ACTION_MAX)
                 return REVIEW_OUTCOME_ERROR;
-        rv->approvals_needed = notify_config_quorum(m->config.notify, rv->request.action);
+        rv->approvals_needed = approver_config_quorum(m->config.approval, rv->request.action);
         (void) store_count_approvals(m->store, rv->request.id, &rv->approvals);
 
         kind = state_outcome(rv, now);
@@ -144,7 +144,7 @@ static ReviewOutcomeKind review_lookup(Review *rv, const HttpReviewRequest *req)
         if (strcmp(rv->approver, rv->request.user) == 0)
                 return REVIEW_OUTCOME_OWN_REQUEST;
         /* The configuration may have changed since the link was made. */
-        if (!notify_config_is_approver(m->config.notify, rv->request.action, rv->approver))
+        if (!approver_config_is_approver(m->config.approval, rv->request.action, rv->approver))
                 return REVIEW_OUTCOME_NOT_APPROVER;
         if (rv->approvals_needed > 1 && store_has_approval(m->store, rv->request.id, rv->approver))
                 return REVIEW_OUTCOME_ALREADY_COUNTED;

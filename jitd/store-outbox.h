@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "jit-protocol.h"
 #include "review-token.h"
 #include "store.h"

@@ -36,7 +36,7 @@ WebhookEventType webhook_event_type_from_string(const char *s);
 /* At most this many review links per message (Slack allows 25 buttons per
  * actions block; Teams shows few actions, see the .c file; 16 links of the
  * longest URL already fill WEBHOOK_BODY_MAX). The configuration is refused
- * when an endpoint would need more (config-notify.c), so none is dropped. */
+ * when an endpoint would need more (config-approvers.c), so none is dropped. */
 #define WEBHOOK_LINKS_MAX 16U
 #define WEBHOOK_URL_MAX 2048U
 /* No body we build is larger; Teams refuses messages above ~28 KB. */

@@ -1,5 +1,5 @@
 /* jitd.conf (jitd/config.c with the [review], [webhook NAME] and
- * approvers=/quorum= keys of config-notify.c): the input is the file.
+ * approvers=/quorum= keys of config-approvers.c): the input is the file.
  *
  * Oracles: a configuration that loads prints (what --check-config shows)
  * as keys that load again and print the same, since config_print() writes
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "fuzz.h"
 #include "log.h"
 

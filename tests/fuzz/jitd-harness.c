@@ -14,7 +14,7 @@
 
 #include <systemd/sd-event.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "expiry.h"
 #include "fuzz.h"
 #include "jitd-harness.h"

@@ -26,10 +26,12 @@ set(JITD_STORE_SOURCES
 jitd_unit_test(test_store ${JITD_STORE_SOURCES} ${PROJECT_SOURCE_DIR}/jitd/log.c)
 target_link_libraries(test_store PRIVATE jitd-notify)
 jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
-jitd_unit_test(test_config ${PROJECT_SOURCE_DIR}/jitd/config.c ${PROJECT_SOURCE_DIR}/jitd/config-notify.c)
-jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${PROJECT_SOURCE_DIR}/jitd/config.c
-               ${PROJECT_SOURCE_DIR}/jitd/config-notify.c)
-# config.c hands [review], [webhook NAME], approvers= and quorum= to
-# config-notify.c, which checks URLs and secrets with jitd-notify.
+# Everything that reads and prints jitd.conf. config-approvers.c checks URLs
+# and secrets with jitd-notify.
+set(JITD_CONFIG_SOURCES ${PROJECT_SOURCE_DIR}/jitd/config.c ${PROJECT_SOURCE_DIR}/jitd/config-keys.c
+    ${PROJECT_SOURCE_DIR}/jitd/config-value.c ${PROJECT_SOURCE_DIR}/jitd/config-print.c
+    ${PROJECT_SOURCE_DIR}/jitd/config-approvers.c ${PROJECT_SOURCE_DIR}/jitd/nss.c)
+jitd_unit_test(test_config ${JITD_CONFIG_SOURCES})
+jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${JITD_CONFIG_SOURCES})
 target_link_libraries(test_config PRIVATE jitd-notify)
 target_link_libraries(test_policy PRIVATE jitd-notify)

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config.h"
 #include "macros.h"
 #include "test.h"
@@ -524,7 +524,7 @@ static void test_check_errors_located(void) {
         f = open_memstream(&out, &size);
         CHECK(f != NULL);
         if (f) {
-                CHECK(config_notify_verify_files(&c, f) < 0);
+                CHECK(config_approvers_verify_files(&c, f) < 0);
                 fclose(f);
                 CHECK(out && strstr(out, "files.conf:3: [webhook ops] secret_file "));
                 CHECK(out && strstr(out, "files.conf:4: [webhook ops] ca_file "));

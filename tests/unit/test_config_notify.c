@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config-notify.h"
+#include "config-approvers.h"
 #include "config.h"
 #include "http-server.h"
 #include "crypto-util.h"
@@ -63,22 +63,22 @@ static void test_defaults(void) {
         ConfigError err = {};
 
         CHECK_INT(config_load(&c, tmp_file("empty.conf", ""), true, &err), 0);
-        CHECK(c.notify != NULL);
-        CHECK_STR(c.notify->review.listen, "127.0.0.1:8743");
-        CHECK_STR(c.notify->review.listen_address, "127.0.0.1");
-        CHECK_INT(c.notify->review.listen_port, 8743);
-        CHECK(c.notify->review.public_url == NULL);
-        CHECK(c.notify->review.identity_header == NULL);
-        CHECK(has(&c.notify->review.trusted_proxies, "127.0.0.1") && has(&c.notify->review.trusted_proxies, "::1"));
-        CHECK_INT(c.notify->review.max_connections, 64);
-        CHECK_INT(c.notify->review.max_connections_per_ip, 16);
-        CHECK_INT(c.notify->review.max_body, 8192);
-        CHECK_INT(c.notify->review.connection_timeout_sec, 30);
-        CHECK_INT(c.notify->review.request_timeout_sec, 10);
-        CHECK_INT(c.notify->n_webhooks, 0);
-        CHECK(!notify_config_any_webhook(c.notify));
-        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_LOGIN), 1);
-        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_SUDO), 1);
+        CHECK(c.approval != NULL);
+        CHECK_STR(c.approval->review.listen, "127.0.0.1:8743");
+        CHECK_STR(c.approval->review.listen_address, "127.0.0.1");
+        CHECK_INT(c.approval->review.listen_port, 8743);
+        CHECK(c.approval->review.public_url == NULL);
+        CHECK(c.approval->review.identity_header == NULL);
+        CHECK(has(&c.approval->review.trusted_proxies, "127.0.0.1") && has(&c.approval->review.trusted_proxies, "::1"));
+        CHECK_INT(c.approval->review.max_connections, 64);
+        CHECK_INT(c.approval->review.max_connections_per_ip, 16);
+        CHECK_INT(c.approval->review.max_body, 8192);
+        CHECK_INT(c.approval->review.connection_timeout_sec, 30);
+        CHECK_INT(c.approval->review.request_timeout_sec, 10);
+        CHECK_INT(c.approval->n_webhooks, 0);
+        CHECK(!approver_config_any_webhook(c.approval));
+        CHECK_INT(approver_config_quorum(c.approval, JIT_ACTION_LOGIN), 1);
+        CHECK_INT(approver_config_quorum(c.approval, JIT_ACTION_SUDO), 1);
         config_free(&c);
 }
 
@@ -114,24 +114,24 @@ static void test_full(void) {
                 fprintf(stderr, "%s\n", err.message);
                 return;
         }
-        CHECK(has(&c.notify->approvers[JIT_ACTION_LOGIN], "carol") && has(&c.notify->approvers[JIT_ACTION_LOGIN], "erin"));
-        CHECK_INT(c.notify->approvers[JIT_ACTION_LOGIN].n, 3);
-        CHECK_INT(notify_config_quorum(c.notify, JIT_ACTION_LOGIN), 2);
-        CHECK(notify_config_is_approver(c.notify, JIT_ACTION_SUDO, "carol"));
-        CHECK(!notify_config_is_approver(c.notify, JIT_ACTION_SUDO, "dave"));
-        CHECK_STR(c.notify->review.listen_address, "::1");
-        CHECK_INT(c.notify->review.listen_port, 9000);
-        CHECK_STR(c.notify->review.public_url, "https://jit.example.com/base");
-        CHECK_STR(c.notify->review.identity_header, "X-Remote-User");
-        CHECK_STR(c.notify->review.identity_secret_file, proxy_secret);
-        CHECK_STR(c.notify->review.identity_secret_header, "X-Proxy-Token");
-        CHECK_INT(c.notify->review.trusted_proxies.n, 2);
-        CHECK_INT(c.notify->review.max_body, 4096);
-        CHECK_INT(c.notify->review.connection_timeout_sec, 60);
-        CHECK_INT(c.notify->review.request_timeout_sec, 5);
+        CHECK(has(&c.approval->approvers[JIT_ACTION_LOGIN], "carol") && has(&c.approval->approvers[JIT_ACTION_LOGIN], "erin"));
+        CHECK_INT(c.approval->approvers[JIT_ACTION_LOGIN].n, 3);
+        CHECK_INT(approver_config_quorum(c.approval, JIT_ACTION_LOGIN), 2);
+        CHECK(approver_config_is_approver(c.approval, JIT_ACTION_SUDO, "carol"));
+        CHECK(!approver_config_is_approver(c.approval, JIT_ACTION_SUDO, "dave"));
+        CHECK_STR(c.approval->review.listen_address, "::1");
+        CHECK_INT(c.approval->review.listen_port, 9000);
+        CHECK_STR(c.approval->review.public_url, "https://jit.example.com/base");
+        CHECK_STR(c.approval->review.identity_header, "X-Remote-User");
+        CHECK_STR(c.approval->review.identity_secret_file, proxy_secret);
+        CHECK_STR(c.approval->review.identity_secret_header, "X-Proxy-Token");
+        CHECK_INT(c.approval->review.trusted_proxies.n, 2);
+        CHECK_INT(c.approval->review.max_body, 4096);
+        CHECK_INT(c.approval->review.connection_timeout_sec, 60);
+        CHECK_INT(c.approval->review.request_timeout_sec, 5);
 
-        CHECK_INT(c.notify->n_webhooks, 2);
-        w = &c.notify->webhooks[0];
+        CHECK_INT(c.approval->n_webhooks, 2);
+        w = &c.approval->webhooks[0];
         CHECK_STR(w->name, "ops-chat");
         CHECK_INT(w->format, WEBHOOK_FORMAT_SLACK);
         CHECK(!w->actions[JIT_ACTION_LOGIN] && w->actions[JIT_ACTION_SUDO]);
@@ -143,19 +143,19 @@ static void test_full(void) {
         CHECK_STR(w->proxy, "http://proxy.example:3128");
         CHECK_INT(w->max_age_sec, 7200);
         /* Links: carol (an approver for sudo) and the shared one, not dave. */
-        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "carol"));
-        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, ""));
-        CHECK(!webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "dave"));
-        w = &c.notify->webhooks[1];
+        CHECK(webhook_config_links_for(c.approval, w, JIT_ACTION_SUDO, "carol"));
+        CHECK(webhook_config_links_for(c.approval, w, JIT_ACTION_SUDO, ""));
+        CHECK(!webhook_config_links_for(c.approval, w, JIT_ACTION_SUDO, "dave"));
+        w = &c.approval->webhooks[1];
         CHECK_INT(w->format, WEBHOOK_FORMAT_GENERIC);
         CHECK(w->actions[JIT_ACTION_LOGIN] && w->actions[JIT_ACTION_SUDO]);
         /* Unset events=: every one, a requester's withdrawal too. */
         for (WebhookEventType t = 0; t < _WEBHOOK_EVENT_MAX; t++)
                 CHECK(w->events[t]);
         /* Unset approvers=: everyone who approves the action. */
-        CHECK(webhook_config_links_for(c.notify, w, JIT_ACTION_LOGIN, "dave"));
-        CHECK(!webhook_config_links_for(c.notify, w, JIT_ACTION_SUDO, "dave"));
-        CHECK_INT(config_notify_verify_files(&c, stderr), 0);
+        CHECK(webhook_config_links_for(c.approval, w, JIT_ACTION_LOGIN, "dave"));
+        CHECK(!webhook_config_links_for(c.approval, w, JIT_ACTION_SUDO, "dave"));
+        CHECK_INT(config_approvers_verify_files(&c, stderr), 0);
 
         {
                 char *out = NULL;
@@ -183,8 +183,8 @@ static void test_dropin_replaces(void) {
         CHECK(mkdir(dir, 0755) == 0);
         tmp_file("main.conf.d/10-approvers.conf", "[sudo]\napprovers = frank\n");
         CHECK_INT(config_load(&c, tmp_file("main.conf", "[sudo]\napprovers = carol dave\n"), true, &err), 0);
-        CHECK_INT(c.notify->approvers[JIT_ACTION_SUDO].n, 1);
-        CHECK(has(&c.notify->approvers[JIT_ACTION_SUDO], "frank"));
+        CHECK_INT(c.approval->approvers[JIT_ACTION_SUDO].n, 1);
+        CHECK(has(&c.approval->approvers[JIT_ACTION_SUDO], "frank"));
         config_free(&c);
 }
 
@@ -241,6 +241,85 @@ static void test_mistakes(void) {
                      "out of range");
 }
 
+static void expect_loads(const char *content) {
+        Config c;
+        ConfigError err = {};
+
+        if (config_load(&c, tmp_file("ok.conf", content), true, &err) < 0) {
+                fprintf(stderr, "refused \"%s\": %s\n", content, err.message);
+                test_failures++;
+        } else
+                config_free(&c);
+}
+
+/* public_url and proxy= go through libcurl's URL parser: the corners of
+ * both, accepted and refused. */
+static void test_url_corners(void) {
+        static const char *const public_ok[] = {
+                "https://jit.example.com:8443/x", "HTTPS://jit.example.com", "https://[::1]:9000",
+                "https://jit.example.com/a@b",    "https://jit.example.com/base//",
+        };
+        static const char *const public_bad[] = {
+                "https://@jit.example.com", "https://u:p@jit.example.com", "https://jit.example.com/#",
+                "https://jit.example.com/?", "https://jit.example.com/a b", "https:///x",
+                "https://",                 "ftp://jit.example.com",    "jit.example.com",
+                "https://jit.example.com/\xc3\xa4", "https://:443", "https://jit.example.com:99999",
+                "https://[::1",
+        };
+        static const char *const proxy_ok[] = {
+                "http://proxy:3128",          "https://proxy",     "socks5://p:1080",          "socks5h://p:1080",
+                "SOCKS5://p:1080",            "http://[::1]:3128", "http://user:pw@proxy:3128",
+        };
+        static const char *const proxy_bad[] = {
+                "proxy:3128", "socks4://p:1080", "http://", "http:// proxy", "http://:3128", "http://proxy:99999",
+        };
+        char conf[512];
+
+        for (size_t i = 0; i < ELEMENTSOF(public_ok); i++) {
+                snprintf(conf, sizeof conf, "[review]\npublic_url = %s\n", public_ok[i]);
+                expect_loads(conf);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(public_bad); i++) {
+                snprintf(conf, sizeof conf, "[review]\npublic_url = %s\n", public_bad[i]);
+                expect_error(conf, "bad.conf:2: [review] public_url: ");
+        }
+        for (size_t i = 0; i < ELEMENTSOF(proxy_ok); i++) {
+                snprintf(conf, sizeof conf, "[webhook ops]\nurl = https://x.example/\nformat = slack\nproxy = %s\n",
+                         proxy_ok[i]);
+                expect_loads(conf);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(proxy_bad); i++) {
+                snprintf(conf, sizeof conf, "[webhook ops]\nurl = https://x.example/\nformat = slack\nproxy = %s\n",
+                         proxy_bad[i]);
+                expect_error(conf, "bad.conf:4: [webhook ops] proxy: ");
+        }
+}
+
+/* --check-config prints a long approvers= over several lines that load
+ * again (one printer for every list; a line is at most 199 bytes). */
+static void test_long_list_prints_readable(void) {
+        char text[4096] = "[login]\n", *out = NULL;
+        size_t len = 0, n = strlen(text);
+        Config c, again;
+        ConfigError err = {};
+        FILE *f;
+
+        for (int i = 0; i < 40; i++)
+                n += (size_t) snprintf(text + n, sizeof text - n, "approvers = approver%d\n", i);
+        CHECK_INT(config_load(&c, tmp_file("long.conf", text), true, &err), 0);
+        f = open_memstream(&out, &len);
+        CHECK(f != NULL);
+        if (!f)
+                return;
+        config_print(&c, f);
+        fclose(f);
+        CHECK_INT(config_load(&again, tmp_file("printed.conf", out), true, &err), 0);
+        CHECK_INT(again.approval->approvers[JIT_ACTION_LOGIN].n, 40);
+        config_free(&again);
+        config_free(&c);
+        free(out);
+}
+
 static void test_secret_files_checked(void) {
         Config c;
         ConfigError err = {};
@@ -252,7 +331,7 @@ static void test_secret_files_checked(void) {
         CHECK(asprintf(&text, "[webhook ops]\nurl = https://x.example/\nsecret_file = %s\n", secret) > 0);
         CHECK_INT(config_load(&c, tmp_file("open.conf", text), true, &err), 0);
         /* Loads (a syntax check), but the file check refuses it. */
-        CHECK(config_notify_verify_files(&c, devnull) < 0);
+        CHECK(config_approvers_verify_files(&c, devnull) < 0);
         config_free(&c);
         free(text);
         fclose(devnull);
@@ -289,7 +368,7 @@ static void test_review_links_over_http(void) {
                         fprintf(stderr, "refused (%s): %s\n", fine[i], err.message);
                         test_failures++;
                 } else {
-                        CHECK(c.notify->review.allow_http == (strstr(fine[i], "allow_http") != NULL));
+                        CHECK(c.approval->review.allow_http == (strstr(fine[i], "allow_http") != NULL));
                         config_free(&c);
                 }
         }
@@ -366,7 +445,7 @@ static void test_proxy_secret_checked(void) {
         CHECK(asprintf(&text, "[review]\nidentity_header = X-Remote-User\nidentity_secret_file = %s\n", secret) > 0);
         CHECK_INT(config_load(&c, tmp_file("proxy.conf", text), true, &err), 0);
         f = open_memstream(&out, &out_size);
-        CHECK(config_notify_verify_files(&c, f) < 0);
+        CHECK(config_approvers_verify_files(&c, f) < 0);
         fclose(f);
         CHECK(out && strstr(out, "proxy.conf:3: [review] identity_secret_file ") != NULL);
         free(out);
@@ -374,7 +453,7 @@ static void test_proxy_secret_checked(void) {
 
         CHECK(chmod(secret, 0600) == 0);
         f = open_memstream(&out, &out_size);
-        CHECK_INT(config_notify_verify_files(&c, f), 0);
+        CHECK_INT(config_approvers_verify_files(&c, f), 0);
         fclose(f);
         free(out);
         out = NULL;
@@ -403,6 +482,8 @@ int main(void) {
         test_full();
         test_dropin_replaces();
         test_mistakes();
+        test_url_corners();
+        test_long_list_prints_readable();
         test_secret_files_checked();
         test_review_links_over_http();
         test_links_cap();

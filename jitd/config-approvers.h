@@ -1,9 +1,9 @@
 /* The approver-notification part of jitd.conf: the [review] section (the
  * review-link web server), the [webhook NAME] sections (where requests are
  * announced), and the approvers= and quorum= keys of [login] and [sudo].
- * config.c hands these sections and keys to this file and keeps the
- * syntax rules (lines, comments, drop-ins); this file owns their keys,
- * defaults, bounds and the checks that involve several of them. */
+ * Their keys are in the one registry (config-keys.c); config.c reads the
+ * files; this file owns their defaults, their own setters and the checks
+ * that involve several of them. */
 #pragma once
 
 #include <stdbool.h>
@@ -40,12 +40,10 @@ typedef struct WebhookConfig {
         uint64_t retry_max_delay_sec;
         uint64_t max_age_sec;
 
-        /* Where [webhook NAME] was first seen and the last file that set a
-         * list, for errors and list replacement (see config.c); where the
-         * keys checked after parsing were last set ("file:line"). */
+        /* Where [webhook NAME] was first seen, for errors; where the keys
+         * checked after parsing were last set ("file:line"). */
         char *defined_at;
         char *url_at, *secret_file_at, *ca_file_at, *approvers_at;
-        unsigned approvers_file, actions_file, events_file;
 } WebhookConfig;
 
 typedef struct ReviewConfig {
@@ -66,57 +64,47 @@ typedef struct ReviewConfig {
         uint64_t max_body;
         char *key_file;      /* NULL: <state_directory>/review.key */
         bool allow_http;     /* links over plain http to a host that is not loopback */
-        unsigned trusted_proxies_file;
         /* "file:line" of the keys checked after parsing; NULL: not set. */
         char *tls_cert_at, *tls_key_at, *max_connections_at, *max_connections_per_ip_at;
         char *listen_at, *public_url_at;
         char *identity_header_at, *identity_secret_file_at;
 } ReviewConfig;
 
-typedef struct NotifyConfig {
+typedef struct ApproverConfig {
         ReviewConfig review;
         WebhookConfig *webhooks;
         size_t n_webhooks;
         /* [login]/[sudo] approvers=, quorum= */
         StringList approvers[_JIT_ACTION_MAX];
         unsigned quorum[_JIT_ACTION_MAX];
-        unsigned approvers_file[_JIT_ACTION_MAX];
         char *approvers_at[_JIT_ACTION_MAX]; /* "file:line" of approvers=; NULL: not set */
-} NotifyConfig;
+} ApproverConfig;
 
-NotifyConfig *notify_config_new(void);
-NotifyConfig *notify_config_free(NotifyConfig *n);
+ApproverConfig *approver_config_new(void);
+ApproverConfig *approver_config_free(ApproverConfig *n);
 
 /* The base of every review link (malloc'ed): public_url, or the review
  * server's own address with `port`. NULL if there is neither (or ENOMEM). */
 char *review_link_base(const ReviewConfig *rc, uint16_t port);
 
-/* Is `section` ours ("review", "webhook NAME")? For config.c's reader. */
-bool config_notify_section_is_known(const char *section);
-/* Does (section, name) belong to this file? Then config.c hands the value
- * to config_notify_set(). */
-bool config_notify_handles(const char *section, const char *name);
-/* Set one key. `file` numbers the file being read (1, 2, ...: a list set
- * again in a later file replaces the earlier value, in the same file it
- * accumulates); `where` is "file:line" for messages. -EINVAL/-ENOMEM with
- * a message (without location) in `error`. */
-int config_notify_set(NotifyConfig *n, const char *section, const char *name, const char *value, unsigned file,
-                      const char *where, char *error, size_t error_size);
+/* The WebhookConfig of [webhook `name`], made with its defaults when first
+ * seen (`where`: "file:line", kept for messages). -EINVAL with a message
+ * (without location) in `error` for a bad name or too many webhooks. */
+int config_approvers_webhook(ApproverConfig *n, const char *name, const char *where, WebhookConfig **ret, char *error,
+                          size_t error_size);
+/* An event as events= names it: "created" for jit.request.created. */
+const char *config_event_name(WebhookEventType t);
 /* Rules across keys, once every file is read: a generic webhook needs a
  * secret file, TLS needs both files, and so on. */
-int config_notify_check(const Config *c, char *error, size_t error_size);
-/* The effective settings for jitd --check-config, in jitd.conf syntax. */
-void config_notify_print(const Config *c, FILE *f);
-/* approvers= and quorum= inside [login]/[sudo]. */
-void config_notify_print_action(const Config *c, JitAction action, FILE *f);
+int config_approvers_check(const Config *c, char *error, size_t error_size);
 /* --check-config: what only the running system can tell (URL rules,
  * secret files readable and private, TLS files present). Prints problems
  * to `f`, each with the file:line of its key; returns <0 if any is fatal. */
-int config_notify_verify_files(const Config *c, FILE *f);
+int config_approvers_verify_files(const Config *c, FILE *f);
 
 /* Convenience for the daemon. */
-bool notify_config_any_webhook(const NotifyConfig *n);
-bool notify_config_is_approver(const NotifyConfig *n, JitAction action, const char *name);
-unsigned notify_config_quorum(const NotifyConfig *n, JitAction action);
+bool approver_config_any_webhook(const ApproverConfig *n);
+bool approver_config_is_approver(const ApproverConfig *n, JitAction action, const char *name);
+unsigned approver_config_quorum(const ApproverConfig *n, JitAction action);
 /* Does this webhook get links for `approver` ("" = the shared link)? */
-bool webhook_config_links_for(const NotifyConfig *n, const WebhookConfig *w, JitAction action, const char *approver);
+bool webhook_config_links_for(const ApproverConfig *n, const WebhookConfig *w, JitAction action, const char *approver);
