@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 #include "log.h"
 #include "logind.h"
 #include "macros.h"
+#include "nss.h"
 #include "text.h"
 
 #define LOGIND_SERVICE "org.freedesktop.login1"
@@ -578,9 +578,8 @@ int expiry_warning_text(const GrantRecord *g, int64_t now, char *buf, size_t siz
 }
 
 static void warn_terminal(SessionCall *c, const char *tty) {
+        _cleanup_(nss_user_done) NssUser pw = {};
         char path[TTY_NAME_MAX];
-        struct passwd pw, *result = NULL;
-        char buf[16384];
         int r;
 
         r = tty_path_from_name(tty, path, sizeof(path));
@@ -589,12 +588,12 @@ static void warn_terminal(SessionCall *c, const char *tty) {
                           tty && *tty ? "not a pty or console" : "none");
                 return;
         }
-        if (getpwnam_r(c->session.user, &pw, buf, sizeof(buf), &result) != 0 || !result) {
+        if (nss_user_by_name(c->session.user, &pw) < 0) {
                 log_debug("Cannot resolve user %s; not warning %s.", c->session.user, path);
                 return;
         }
 
-        r = tty_write_text(path, pw.pw_uid, c->text);
+        r = tty_write_text(path, pw.uid, c->text);
         if (r < 0) {
                 log_full_errno(r == -EAGAIN ? LOG_DEBUG : LOG_INFO, r,
                                "Cannot warn session %s of %s on %s: %m", c->session.session_id, c->session.user,

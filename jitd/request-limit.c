@@ -11,7 +11,6 @@
 #include "request-limit.h"
 #include "text.h"
 
-#define USEC_PER_SEC 1000000ULL
 /* After a user's refusal was audited, the next one is audited this much
  * later at the earliest, with the count of those in between. */
 #define REFUSAL_AUDIT_INTERVAL_USEC (60ULL * USEC_PER_SEC)
@@ -33,7 +32,7 @@ static uint64_t now_monotonic(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / NSEC_PER_USEC;
 }
 
 int request_limit_check(Manager *m, const char *user, int64_t now, int64_t *ret_retry_at) {

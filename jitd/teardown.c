@@ -27,6 +27,7 @@
 #include "audit.h"
 #include "log.h"
 #include "logind.h"
+#include "macros.h"
 #include "sudo-timestamp.h"
 #include "systemd-timers.h"
 #include "teardown.h"
@@ -34,7 +35,6 @@
 #include "text.h"
 #include "user-manager.h"
 
-#define USEC_PER_SEC 1000000ULL
 /* Longer than two bus calls per session at sd-bus's 25 s default timeout. */
 #define TEARDOWN_LEASE_SEC 120
 #define TEARDOWN_ATTEMPTS_MAX 8

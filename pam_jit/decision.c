@@ -25,8 +25,6 @@
 #include "text.h"
 #include "varlink.h"
 
-#define USEC_PER_SEC 1000000ULL
-
 static const char *const state_table[_JITD_STATE_MAX] = {
         [JITD_STATE_UNKNOWN] = "-", /* not said (e.g. an allow) or not understood */
         [JITD_STATE_NONE] = "none",

@@ -15,10 +15,11 @@ function(jitd_unit_test name)
 endfunction()
 
 jitd_unit_test(test_store ${PROJECT_SOURCE_DIR}/jitd/store.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
-jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
+jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c
+               ${PROJECT_SOURCE_DIR}/jitd/nss.c)
 jitd_unit_test(test_config ${PROJECT_SOURCE_DIR}/jitd/config.c ${PROJECT_SOURCE_DIR}/jitd/config-notify.c)
 jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${PROJECT_SOURCE_DIR}/jitd/config.c
-               ${PROJECT_SOURCE_DIR}/jitd/config-notify.c)
+               ${PROJECT_SOURCE_DIR}/jitd/config-notify.c ${PROJECT_SOURCE_DIR}/jitd/nss.c)
 # config.c hands [review], [webhook NAME], approvers= and quorum= to
 # config-notify.c, which checks URLs and secrets with jitd-notify.
 target_link_libraries(test_config PRIVATE jitd-notify)
