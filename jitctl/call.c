@@ -269,17 +269,8 @@ void jitctl_print_json(struct json_object *params) {
         puts(s ? s : "{}");
 }
 
-/* The member `key` of object `o` if it has JSON type `type`, else NULL. */
-static struct json_object *member_of_type(struct json_object *o, const char *key, enum json_type type) {
-        struct json_object *v = NULL;
-
-        if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, key, &v))
-                return NULL;
-        return v && json_object_is_type(v, type) ? v : NULL;
-}
-
 const char *field_str(struct json_object *o, const char *key, const char *fallback, char *buf, size_t size) {
-        struct json_object *v = member_of_type(o, key, json_type_string);
+        struct json_object *v = json_member_of_type(o, key, json_type_string);
 
         return v ? jit_sanitize(json_object_get_string(v), buf, size) : fallback;
 }
@@ -298,7 +289,7 @@ const char *field_who(struct json_object *o, const char *account_key, const char
 }
 
 bool field_int(struct json_object *o, const char *key, int64_t *ret) {
-        struct json_object *v = member_of_type(o, key, json_type_int);
+        struct json_object *v = json_member_of_type(o, key, json_type_int);
 
         if (!v)
                 return false;
@@ -307,15 +298,15 @@ bool field_int(struct json_object *o, const char *key, int64_t *ret) {
 }
 
 bool field_bool(struct json_object *o, const char *key) {
-        struct json_object *v = member_of_type(o, key, json_type_boolean);
+        struct json_object *v = json_member_of_type(o, key, json_type_boolean);
 
         return v && json_object_get_boolean(v);
 }
 
 struct json_object *field_array(struct json_object *o, const char *key) {
-        return member_of_type(o, key, json_type_array);
+        return json_member_of_type(o, key, json_type_array);
 }
 
 struct json_object *field_object(struct json_object *o, const char *key) {
-        return member_of_type(o, key, json_type_object);
+        return json_member_of_type(o, key, json_type_object);
 }

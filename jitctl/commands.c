@@ -154,29 +154,6 @@ int self_user_name(const char **ret) {
         return 0;
 }
 
-int add_string(struct json_object *o, const char *key, const char *value) {
-        struct json_object *v;
-
-        if (!value)
-                return 0;
-        v = json_object_new_string(value);
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-int add_int(struct json_object *o, const char *key, int64_t value) {
-        struct json_object *v = json_object_new_int64(value);
-
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 int oom(void) {
         fprintf(stderr, "jitctl: out of memory\n");
         return JITCTL_EXIT_FAILURE;
@@ -354,7 +331,7 @@ int verb_list(JitctlArgs *args, int argc, char **argv) {
                 return r;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "filter", filter) < 0)
+        if (!p || json_add_string_nonnull(p, "filter", filter) < 0)
                 return oom();
 
         r = jitctl_call(args, JIT_METHOD_LIST, TAKE_PTR(p), &what, &m);
@@ -501,7 +478,7 @@ int verb_show(JitctlArgs *args, int argc, char **argv) {
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "id", id) < 0)
+        if (!p || json_add_string_nonnull(p, "id", id) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_SHOW, TAKE_PTR(p), &what, &m);
         if (r)
@@ -560,8 +537,8 @@ int verb_approve(JitctlArgs *args, int argc, char **argv) {
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", id) < 0 ||
-            (duration > 0 && add_int(p, "duration", (int64_t) duration) < 0))
+        if (!p || json_add_string_nonnull(p, "request_id", id) < 0 ||
+            (duration > 0 && json_add_int(p, "duration", (int64_t) duration) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_APPROVE, TAKE_PTR(p), &what, &m);
         if (r)
@@ -622,8 +599,8 @@ static int deny_or_cancel(JitctlArgs *args, int argc, char **argv, bool cancel) 
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", id) < 0 || add_string(p, "reason", reason) < 0 ||
-            (cancel && json_object_object_add(p, "cancel", json_object_new_boolean(true)) < 0))
+        if (!p || json_add_string_nonnull(p, "request_id", id) < 0 || json_add_string_nonnull(p, "reason", reason) < 0 ||
+            (cancel && json_add_bool(p, "cancel", true) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_DENY, TAKE_PTR(p), &what, &m);
         if (r)
@@ -704,8 +681,8 @@ int verb_revoke(JitctlArgs *args, int argc, char **argv) {
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "grant_id", id) < 0 || add_string(p, "user", user) < 0 ||
-            add_string(p, "action", action) < 0 || add_string(p, "reason", reason) < 0)
+        if (!p || json_add_string_nonnull(p, "grant_id", id) < 0 || json_add_string_nonnull(p, "user", user) < 0 ||
+            json_add_string_nonnull(p, "action", action) < 0 || json_add_string_nonnull(p, "reason", reason) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_REVOKE, TAKE_PTR(p), &what, &m);
         if (r)
@@ -791,8 +768,8 @@ int verb_grant(JitctlArgs *args, int argc, char **argv) {
         }
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0 || add_string(p, "action", action) < 0 ||
-            add_int(p, "duration", (int64_t) duration) < 0 || add_string(p, "reason", reason) < 0)
+        if (!p || json_add_string_nonnull(p, "user", user) < 0 || json_add_string_nonnull(p, "action", action) < 0 ||
+            json_add_int(p, "duration", (int64_t) duration) < 0 || json_add_string_nonnull(p, "reason", reason) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_GRANT, TAKE_PTR(p), &what, &m);
         if (r)
@@ -834,7 +811,7 @@ int verb_expire(JitctlArgs *args, int argc, char **argv) {
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "grant_id", id) < 0)
+        if (!p || json_add_string_nonnull(p, "grant_id", id) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_EXPIRE, TAKE_PTR(p), &what, &m);
         if (r == JITCTL_EXIT_CONFLICT && conflict) {
@@ -899,7 +876,7 @@ int verb_status(JitctlArgs *args, int argc, char **argv) {
         }
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0)
+        if (!p || json_add_string_nonnull(p, "user", user) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_STATUS, TAKE_PTR(p), &what, &m);
         if (r)

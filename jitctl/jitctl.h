@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "jit-protocol.h"
+#include "json-util.h" /* call parameters: json_add_string_nonnull() leaves NULL out */
 #include "macros.h"
 #include "varlink.h"
 
@@ -157,8 +158,5 @@ int parse_user_option(const char *value, const char **ret);
 int parse_action_option(const char *value, const char **ret);
 int parse_id_argument(const char *value, char prefix, const char *what);
 int self_user_name(const char **ret);
-/* Building call parameters; NULL values are left out. */
-int add_string(struct json_object *o, const char *key, const char *value);
-int add_int(struct json_object *o, const char *key, int64_t value);
 int oom(void);
 struct json_object *reply_parameters(struct json_object *m);

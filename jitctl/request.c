@@ -106,7 +106,7 @@ static int wait_decision(JitctlArgs *args, const char *id, const char *code, uin
         if (r < 0)
                 return jitctl_report_client_error(args, r);
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", id) < 0) {
+        if (!p || json_add_string_nonnull(p, "request_id", id) < 0) {
                 json_object_put(p);
                 return oom();
         }
@@ -229,10 +229,10 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
         tty = own_tty(tty_buf, sizeof(tty_buf));
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0 || add_string(p, "action", action) < 0 ||
-            add_string(p, "service", "jitctl") < 0 || add_string(p, "tty", tty) < 0 ||
-            add_string(p, "reason", reason) < 0 ||
-            (duration > 0 && add_int(p, "duration", (int64_t) duration) < 0))
+        if (!p || json_add_string_nonnull(p, "user", user) < 0 || json_add_string_nonnull(p, "action", action) < 0 ||
+            json_add_string_nonnull(p, "service", "jitctl") < 0 || json_add_string_nonnull(p, "tty", tty) < 0 ||
+            json_add_string_nonnull(p, "reason", reason) < 0 ||
+            (duration > 0 && json_add_int(p, "duration", (int64_t) duration) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
         if (r)
@@ -294,7 +294,7 @@ static int pick_live_grant(JitctlArgs *args, const char *user, const char *actio
         int r;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0)
+        if (!p || json_add_string_nonnull(p, "user", user) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_STATUS, TAKE_PTR(p), &what, &m);
         if (r)
@@ -408,9 +408,9 @@ int verb_extend(JitctlArgs *args, int argc, char **argv) {
                 return r;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0 || add_string(p, "action", grant_action) < 0 ||
-            add_string(p, "extends", grant) < 0 || add_string(p, "reason", reason) < 0 ||
-            (duration > 0 && add_int(p, "duration", (int64_t) duration) < 0))
+        if (!p || json_add_string_nonnull(p, "user", user) < 0 || json_add_string_nonnull(p, "action", grant_action) < 0 ||
+            json_add_string_nonnull(p, "extends", grant) < 0 || json_add_string_nonnull(p, "reason", reason) < 0 ||
+            (duration > 0 && json_add_int(p, "duration", (int64_t) duration) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
         if (r)

@@ -21,6 +21,7 @@
 #include "client.h"
 #include "decision.h"
 #include "jit-protocol.h"
+#include "json-util.h"
 #include "macros.h"
 #include "text.h"
 #include "varlink.h"
@@ -65,43 +66,18 @@ static void copy_string(char *buf, size_t size, const char *s) {
 
 /* ---- building calls ---- */
 
-static int add_string(struct json_object *o, const char *key, const char *value) {
-        struct json_object *v;
-
-        if (!value || !*value) /* optional fields: absent rather than "" */
-                return 0;
-        v = json_object_new_string(value);
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int add_value(struct json_object *o, const char *key, struct json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* user, action, service and, when known, where from. */
 static struct json_object *params_new(const PamJitContext *ctx, bool with_origin) {
         _cleanup_json_ struct json_object *p = json_object_new_object();
 
         if (!p)
                 return NULL;
-        if (add_string(p, "user", ctx->user) < 0 ||
-            add_string(p, "action", jit_action_to_string(ctx->action)) < 0)
+        if (json_add_string_optional(p, "user", ctx->user) < 0 ||
+            json_add_string_optional(p, "action", jit_action_to_string(ctx->action)) < 0)
                 return NULL;
         if (with_origin &&
-            (add_string(p, "service", ctx->service) < 0 || add_string(p, "rhost", ctx->rhost) < 0 ||
-             add_string(p, "tty", ctx->tty) < 0))
+            (json_add_string_optional(p, "service", ctx->service) < 0 || json_add_string_optional(p, "rhost", ctx->rhost) < 0 ||
+             json_add_string_optional(p, "tty", ctx->tty) < 0))
                 return NULL;
         return TAKE_PTR(p);
 }
@@ -209,12 +185,11 @@ static void read_match_code(struct json_object *params, JitdAnswer *a) {
 
 /* Display text: whatever string jitd sent, made safe to show and log. */
 static void read_text(struct json_object *params, const char *key, char *buf, size_t size) {
-        struct json_object *v = NULL;
+        const char *s = json_member_string(params, key);
 
         buf[0] = 0;
-        if (params && json_object_object_get_ex(params, key, &v) && v &&
-            json_object_is_type(v, json_type_string))
-                jit_sanitize(json_object_get_string(v), buf, size);
+        if (s)
+                jit_sanitize(s, buf, size);
 }
 
 /* Who decided: the account, and the person behind it where jitd names
@@ -252,12 +227,11 @@ static bool read_flag(struct json_object *params, const char *key) {
 static bool read_names(struct json_object *params, const char *key,
                        char names[JIT_DESTINATIONS_MAX][JIT_DESTINATION_NAME_MAX + 1], size_t *ret_n,
                        bool *truncated) {
-        struct json_object *list = NULL;
+        struct json_object *list = json_member_of_type(params, key, json_type_array);
         size_t n = 0, len;
 
         *ret_n = 0;
-        if (!params || !json_object_object_get_ex(params, key, &list) || !list ||
-            !json_object_is_type(list, json_type_array))
+        if (!list)
                 return false;
         len = json_object_array_length(list);
         for (size_t i = 0; i < len; i++) {
@@ -368,7 +342,7 @@ JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *
         answer_init(answer);
 
         p = params_new(ctx, /* with_origin= */ true);
-        if (!p || add_value(p, "create_request", json_object_new_boolean(create_request)) < 0)
+        if (!p || json_add(p, "create_request", json_object_new_boolean(create_request)) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_CHECK, TAKE_PTR(p), false, &reply, answer) < 0)
@@ -438,7 +412,7 @@ JitResult jitd_request(const PamJitContext *ctx, const char *reason, JitdAnswer 
         answer_init(answer);
 
         p = params_new(ctx, /* with_origin= */ true);
-        if (!p || add_string(p, "reason", reason) < 0)
+        if (!p || json_add_string_optional(p, "reason", reason) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_REQUEST, TAKE_PTR(p), false, &reply, answer) < 0)
@@ -513,7 +487,7 @@ JitResult jitd_wait_decision(const PamJitContext *ctx, const char *request_id, u
         copy_string(answer->request_id, sizeof(answer->request_id), request_id);
 
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", request_id) < 0)
+        if (!p || json_add_string_optional(p, "request_id", request_id) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_WAIT_DECISION, TAKE_PTR(p), /* more= */ true, &reply,
@@ -576,8 +550,8 @@ JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, Ji
         answer_init(answer);
 
         p = params_new(ctx, /* with_origin= */ true);
-        if (!p || (session_id && add_string(p, "session_id", session_id) < 0) ||
-            add_value(p, "pid", json_object_new_int64((int64_t) getpid())) < 0)
+        if (!p || (session_id && json_add_string_optional(p, "session_id", session_id) < 0) ||
+            json_add(p, "pid", json_object_new_int64((int64_t) getpid())) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_OPEN_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
@@ -613,7 +587,7 @@ JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, J
         answer_init(answer);
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", ctx->user) < 0 || add_string(p, "session_id", session_id) < 0)
+        if (!p || json_add_string_optional(p, "user", ctx->user) < 0 || json_add_string_optional(p, "session_id", session_id) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_CLOSE_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
