@@ -26,7 +26,7 @@
 #include "text.h"
 #include "varlink.h"
 
-static const char *const state_table[_JITD_STATE_MAX] = {
+static const char *const jitd_state_table[_JITD_STATE_MAX] = {
         [JITD_STATE_UNKNOWN] = "-", /* not said (e.g. an allow) or not understood */
         [JITD_STATE_NONE] = "none",
         [JITD_STATE_PENDING] = "pending",
@@ -36,11 +36,8 @@ static const char *const state_table[_JITD_STATE_MAX] = {
         [JITD_STATE_CANCELLED] = "cancelled",
 };
 
-const char *jitd_state_to_string(JitdState s) {
-        if (s < 0 || s >= _JITD_STATE_MAX)
-                return "-";
-        return state_table[s];
-}
+/* Unknown names read as JITD_STATE_UNKNOWN, shown as "-". */
+DEFINE_STRING_TABLE(, jitd_state, JitdState, JITD_STATE_UNKNOWN);
 
 static void client_done(JitClient *c) {
         jit_client_close(c);
@@ -154,10 +151,7 @@ static JitdState read_state(struct json_object *params) {
 
         if (varlink_param_string(params, "state", false, 16, &s) <= 0)
                 return JITD_STATE_UNKNOWN;
-        for (size_t i = 0; i < ELEMENTSOF(state_table); i++)
-                if (strcmp(state_table[i], s) == 0)
-                        return (JitdState) i;
-        return JITD_STATE_UNKNOWN;
+        return jitd_state_from_string(s);
 }
 
 /* An id, copied only if well-formed. Returns true if one was copied. */

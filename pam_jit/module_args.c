@@ -26,18 +26,8 @@ static const char *const reason_mode_table[_REASON_MODE_MAX] = {
         [REASON_MODE_NONE] = "none",
 };
 
-const char *fail_mode_to_string(FailMode m) {
-        if (m < 0 || m >= _FAIL_MODE_MAX)
-                return "invalid";
-        return fail_mode_table[m];
-}
-
-static int lookup(const char *const *table, size_t n, const char *s) {
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(table[i], s) == 0)
-                        return (int) i;
-        return -EINVAL;
-}
+DEFINE_STRING_TABLE(, fail_mode, FailMode, _FAIL_MODE_INVALID);
+DEFINE_STRING_TABLE(, reason_mode, ReasonMode, _REASON_MODE_INVALID);
 
 /* If `arg` is "name=value", return value; NULL otherwise. */
 static const char *value_of(const char *arg, const char *name) {
@@ -77,7 +67,6 @@ int module_args_parse(pam_handle_t *pamh, int argc, const char **argv, ModuleArg
         for (int i = 0; i < argc; i++) {
                 const char *arg = argv[i], *v;
                 uint64_t u;
-                int k;
 
                 if (!arg) {
                         pam_syslog(pamh, LOG_ERR, "bad module argument: NULL");
@@ -117,17 +106,19 @@ int module_args_parse(pam_handle_t *pamh, int argc, const char **argv, ModuleArg
                                 bad = true;
                         }
                 } else if ((v = value_of(arg, "failmode"))) {
-                        k = lookup(fail_mode_table, ELEMENTSOF(fail_mode_table), v);
-                        if (k >= 0)
-                                a.fail_mode = (FailMode) k;
+                        FailMode m = fail_mode_from_string(v);
+
+                        if (m >= 0)
+                                a.fail_mode = m;
                         else {
                                 log_bad_argument(pamh, arg, "expected secure or safe");
                                 bad = true;
                         }
                 } else if ((v = value_of(arg, "reason"))) {
-                        k = lookup(reason_mode_table, ELEMENTSOF(reason_mode_table), v);
-                        if (k >= 0)
-                                a.reason_mode = (ReasonMode) k;
+                        ReasonMode m = reason_mode_from_string(v);
+
+                        if (m >= 0)
+                                a.reason_mode = m;
                         else {
                                 log_bad_argument(pamh, arg, "expected required, optional or none");
                                 bad = true;

@@ -28,7 +28,7 @@
 /* Only the pam_sm_* entry points are visible (see also pam_jit.map). */
 #define _public_ __attribute__((visibility("default")))
 
-static const char *const result_table[_JIT_RESULT_MAX] = {
+static const char *const jit_result_table[_JIT_RESULT_MAX] = {
         [JIT_RESULT_ALLOW] = "allow",
         [JIT_RESULT_IGNORE] = "ignore",
         [JIT_RESULT_NO_GRANT] = "no-grant",
@@ -42,19 +42,17 @@ static const char *const result_table[_JIT_RESULT_MAX] = {
         [JIT_RESULT_SYSTEM_ERROR] = "system-error",
 };
 
-const char *jit_result_to_string(JitResult r) {
-        if (r < 0 || r >= _JIT_RESULT_MAX)
-                return "invalid";
-        return result_table[r];
-}
+DEFINE_STRING_TABLE(, jit_result, JitResult, _JIT_RESULT_INVALID);
 
-static const char *const phase_table[_PAM_JIT_PHASE_MAX] = {
+static const char *const pam_jit_phase_table[_PAM_JIT_PHASE_MAX] = {
         [PAM_JIT_PHASE_AUTH] = "auth",
         [PAM_JIT_PHASE_SETCRED] = "setcred",
         [PAM_JIT_PHASE_ACCOUNT] = "account",
         [PAM_JIT_PHASE_OPEN_SESSION] = "open_session",
         [PAM_JIT_PHASE_CLOSE_SESSION] = "close_session",
 };
+
+DEFINE_STRING_TABLE(static, pam_jit_phase, PamJitPhase, _PAM_JIT_PHASE_INVALID);
 
 /* The only place a result becomes a PAM return code.
  *
@@ -237,7 +235,7 @@ static void log_fail_open(const PamJitContext *ctx, const JitdAnswer *a) {
                  "FAIL-OPEN: jitd unavailable (%s), allowing user=%s action=%s service=%s rhost=%s tty=%s "
                  "in %s because failmode=safe",
                  cause, dash(ctx->user), jit_action_to_string(ctx->action) ?: "-", dash(ctx->service),
-                 dash(ctx->rhost), dash(ctx->tty), phase_table[ctx->phase]);
+                 dash(ctx->rhost), dash(ctx->tty), pam_jit_phase_to_string(ctx->phase));
         pam_syslog(ctx->pamh, LOG_ALERT, "%s", message);
 
         snprintf(errno_str, sizeof(errno_str), "%d", a && a->error < 0 ? -a->error : 0);
