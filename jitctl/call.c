@@ -242,7 +242,7 @@ int jitctl_call(const JitctlArgs *args, const char *method, struct json_object *
         int r;
 
         /* One deadline for connect, send and receive, as in pam_jit.so. */
-        deadline = now_monotonic_usec() + args->timeout_msec * 1000U;
+        deadline = now_monotonic_usec() + args->timeout_msec * USEC_PER_MSEC;
 
         r = jit_client_connect(&c, args->socket_path, true, deadline);
         if (r < 0) {

@@ -36,7 +36,7 @@ static void progress(bool tty, const char *id, const char *code, uint64_t starte
 
         if (!tty)
                 return;
-        s = (now_monotonic_usec() - started_usec) / 1000000U;
+        s = (now_monotonic_usec() - started_usec) / USEC_PER_SEC;
         /* \r and erase-line keep one status line on the terminal. */
         fprintf(stderr, "\r\033[KWaiting for a decision on %s (match code %s)... %" PRIu64 ":%02" PRIu64, id,
                 code, s / 60, s % 60);
@@ -99,7 +99,7 @@ static int wait_decision(JitctlArgs *args, const char *id, const char *code, uin
         struct json_object *p;
         int r;
 
-        deadline = started + args->timeout_msec * 1000U;
+        deadline = started + args->timeout_msec * USEC_PER_MSEC;
         end = started + wait_usec;
 
         r = jit_client_connect(&c, args->socket_path, true, deadline);
@@ -133,7 +133,7 @@ static int wait_decision(JitctlArgs *args, const char *id, const char *code, uin
                         return JITCTL_EXIT_FAILURE;
                 }
                 progress(tty, id, code, started, false);
-                tick = now + 1000000U < end ? now + 1000000U : end;
+                tick = now + USEC_PER_SEC < end ? now + USEC_PER_SEC : end;
 
                 r = jit_client_receive(&c, tick, &m);
                 if (r == -ETIMEDOUT)
@@ -160,7 +160,16 @@ static int wait_decision(JitctlArgs *args, const char *id, const char *code, uin
         }
 }
 
-int verb_request(JitctlArgs *args, int argc, char **argv) {
+/* What `jitctl request` was asked for on its command line. */
+typedef struct RequestOptions {
+        const char *action, *reason;
+        uint64_t duration;
+        bool wait;
+        uint64_t wait_sec; /* 0: until the request expires */
+} RequestOptions;
+
+/* 0, or the exit code for a bad command line. */
+static int parse_request_options(JitctlArgs *args, int argc, char **argv, RequestOptions *o) {
         static const struct option options[] = {
                 GLOBAL_OPTIONS,
                 { "action", required_argument, NULL, ARG_ACTION },
@@ -169,28 +178,19 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
                 { "wait", optional_argument, NULL, ARG_WAIT },
                 {},
         };
-        _cleanup_json_ struct json_object *m = NULL, *p = NULL;
-        static const CallContext what = { .doing = "requesting access for another user", .needs = "root" };
-        const char *action = NULL, *reason = NULL, *user = NULL, *tty;
-        char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], state[32], grant[JIT_ID_MAX], when[128],
-                tty_buf[JIT_TTY_MAX + 1];
-        uint64_t duration = 0, wait_sec = 0;
-        bool wait = false;
-        struct json_object *params;
-        int64_t expires = 0;
         int c, r;
 
         optind = 0;
         while ((c = next_option(args, argc, argv, options)) > 0) {
                 switch (c) {
                 case ARG_ACTION:
-                        r = parse_action_option(optarg, &action);
+                        r = parse_action_option(optarg, &o->action);
                         break;
                 case ARG_REASON:
-                        r = parse_reason_option(optarg, &reason);
+                        r = parse_reason_option(optarg, &o->reason);
                         break;
                 case ARG_DURATION:
-                        r = parse_duration_option(optarg, &duration);
+                        r = parse_duration_option(optarg, &o->duration);
                         break;
                 case ARG_WAIT: {
                         /* "--wait 300" as well as "--wait=300": take the next
@@ -199,8 +199,8 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
 
                         if (!v && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
                                 v = argv[optind++];
-                        wait = true;
-                        if (v && jit_parse_duration(v, &wait_sec) < 0) {
+                        o->wait = true;
+                        if (v && jit_parse_duration(v, &o->wait_sec) < 0) {
                                 char buf[64];
 
                                 usage_error("invalid --wait time '%s'", jit_sanitize(v, buf, sizeof(buf)));
@@ -219,28 +219,21 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
-        if (!action) {
+        if (!o->action) {
                 usage_error("request needs --action login or --action sudo");
                 return JITCTL_EXIT_USAGE;
         }
-        r = self_user_name(&user);
-        if (r)
-                return r;
-        tty = own_tty(tty_buf, sizeof(tty_buf));
+        return 0;
+}
 
-        p = json_object_new_object();
-        if (!p || json_add_string_nonnull(p, "user", user) < 0 || json_add_string_nonnull(p, "action", action) < 0 ||
-            json_add_string_nonnull(p, "service", "jitctl") < 0 || json_add_string_nonnull(p, "tty", tty) < 0 ||
-            json_add_string_nonnull(p, "reason", reason) < 0 ||
-            (duration > 0 && json_add_int(p, "duration", (int64_t) duration) < 0))
-                return oom();
-        r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
-        if (r)
-                return r;
-        params = reply_parameters(m);
+/* What jitd said of the request, for people (and as JSON with --json).
+ * 1 if there is a pending request to wait for; *ret_expires is when it
+ * expires, as far as it was read (0 if not). */
+static int show_request(const JitctlArgs *args, struct json_object *params, const char *action, const char *id,
+                        const char *code, int64_t *ret_expires) {
+        char state[32], grant[JIT_ID_MAX], when[128];
+        int64_t expires = 0;
 
-        field_str(params, "request_id", "?", id, sizeof(id));
-        field_str(params, "match_code", "?", code, sizeof(code));
         field_str(params, "state", "?", state, sizeof(state));
 
         if (args->json)
@@ -255,7 +248,7 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
                                        ? format_when_full(expires, when, sizeof(when))
                                        : "-",
                                action);
-                return JITCTL_EXIT_OK;
+                return 0;
         }
 
         if (!args->json) {
@@ -268,9 +261,46 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
                 printf("Check the match code with your approver before they approve.\n");
                 fflush(stdout);
         }
-        if (!wait)
+        *ret_expires = expires;
+        return 1;
+}
+
+int verb_request(JitctlArgs *args, int argc, char **argv) {
+        _cleanup_json_ struct json_object *m = NULL, *p = NULL;
+        static const CallContext what = { .doing = "requesting access for another user", .needs = "root" };
+        RequestOptions o = {};
+        const char *user = NULL, *tty;
+        char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], tty_buf[JIT_TTY_MAX + 1];
+        struct json_object *params;
+        int64_t expires = 0;
+        uint64_t wait_sec;
+        int r;
+
+        r = parse_request_options(args, argc, argv, &o);
+        if (r)
+                return r;
+        r = self_user_name(&user);
+        if (r)
+                return r;
+        tty = own_tty(tty_buf, sizeof(tty_buf));
+
+        p = json_object_new_object();
+        if (!p || json_add_string_nonnull(p, "user", user) < 0 || json_add_string_nonnull(p, "action", o.action) < 0 ||
+            json_add_string_nonnull(p, "service", "jitctl") < 0 || json_add_string_nonnull(p, "tty", tty) < 0 ||
+            json_add_string_nonnull(p, "reason", o.reason) < 0 ||
+            (o.duration > 0 && json_add_int(p, "duration", (int64_t) o.duration) < 0))
+                return oom();
+        r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
+        if (r)
+                return r;
+        params = reply_parameters(m);
+
+        field_str(params, "request_id", "?", id, sizeof(id));
+        field_str(params, "match_code", "?", code, sizeof(code));
+        if (show_request(args, params, o.action, id, code, &expires) == 0 || !o.wait)
                 return JITCTL_EXIT_OK;
 
+        wait_sec = o.wait_sec;
         if (wait_sec == 0) {
                 /* Until the request itself expires, plus a little so jitd's
                  * "expired" arrives before we give up. */
@@ -278,7 +308,7 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
 
                 wait_sec = left > 0 ? (uint64_t) left : 5;
         }
-        return wait_decision(args, id, code, wait_sec * 1000000U);
+        return wait_decision(args, id, code, wait_sec * USEC_PER_SEC);
 }
 
 /* ---- extend ------------------------------------------------------------ */
@@ -440,5 +470,5 @@ int verb_extend(JitctlArgs *args, int argc, char **argv) {
 
                 wait_sec = left > 0 ? (uint64_t) left : 5;
         }
-        return wait_decision(args, id, code, wait_sec * 1000000U);
+        return wait_decision(args, id, code, wait_sec * USEC_PER_SEC);
 }
