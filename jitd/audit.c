@@ -22,6 +22,7 @@
 #include <systemd/sd-journal.h>
 
 #include "audit.h"
+#include "client.h" /* now_monotonic_usec() */
 #include "jit-protocol.h"
 #include "jit-message-ids.h"
 #include "log.h"
@@ -129,18 +130,12 @@ static void sanitize_field(const char *s, char *buf, size_t size) {
 /* Every entry names the host. Check writes one entry per allowed login or
  * sudo, so the name is asked for at most once a second rather than per
  * entry; a rename (hostnamectl) shows up in entries from a second later. */
-#define HOSTNAME_REFRESH_USEC 1000000ULL
+#define HOSTNAME_REFRESH_USEC USEC_PER_SEC
 
 static const char *audit_host_name(void) {
         static char host[HOST_NAME_MAX + 1];
         static uint64_t refreshed_usec;
-        struct timespec ts;
-        uint64_t now;
-
-        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-                now = 0;
-        else
-                now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        uint64_t now = now_monotonic_usec();
 
         if (refreshed_usec == 0 || now == 0 || now - refreshed_usec >= HOSTNAME_REFRESH_USEC) {
                 char buf[HOST_NAME_MAX + 1] = {};

@@ -55,7 +55,7 @@
 /* Descriptors beyond the connections': store, journal, listener, slack. */
 #define FD_OVERHEAD 64U
 /* On SIGTERM, how long calls already accepted may take to be answered. */
-#define JITD_DRAIN_USEC (2U * 1000U * 1000U)
+#define JITD_DRAIN_USEC (2U * USEC_PER_SEC)
 
 static const char *arg_config = NULL;
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "client.h" /* now_monotonic_usec() */
 #include "macros.h"
 #include "nss.h"
 #include "policy.h"
@@ -56,13 +57,6 @@ static struct {
         FileStamp passwd, group;
         uint64_t files_checked_usec;
 } cache;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 static uint32_t name_hash(const char *s) {
         uint32_t h = 2166136261U; /* FNV-1a */
@@ -291,7 +285,7 @@ PolicyVerdict policy_evaluate(const Config *c, const char *user, JitAction actio
                 return (PolicyVerdict) -EINVAL;
 
         ap = &c->policy[action];
-        m = (Membership){ .user = user, .now = now_usec() };
+        m = (Membership){ .user = user, .now = now_monotonic_usec() };
 
         /* Cheapest first: names before group membership. */
         if (list_contains(&ap->exempt_users, user))
@@ -320,7 +314,7 @@ PolicyVerdict policy_evaluate(const Config *c, const char *user, JitAction actio
 bool policy_peer_is_admin(const Config *c, uid_t uid, gid_t gid) {
         _cleanup_(nss_user_done) NssUser pw = {};
         const UserEntry *e;
-        uint64_t now = now_usec();
+        uint64_t now = now_monotonic_usec();
         gid_t admin_gid;
 
         if (uid == 0)
