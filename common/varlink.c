@@ -477,13 +477,18 @@ static struct json_object *parameters_prepare(struct json_object *parameters) {
         return parameters;
 }
 
-struct json_object *varlink_call_new(const char *method, struct json_object *parameters, bool more) {
+/* One message: `name_key` (unless NULL) naming the method or error, the
+ * parameters (owned; prepared here), and `flag_key`: true when `flag`. The
+ * members keep this order on the wire. NULL for an invalid name or no
+ * memory. */
+static struct json_object *message_new(const char *name_key, const char *name, struct json_object *parameters,
+                                       const char *flag_key, bool flag) {
         struct json_object *m;
 
         parameters = parameters_prepare(parameters);
         if (!parameters)
                 return NULL;
-        if (!name_is_valid(method)) {
+        if (name_key && !name_is_valid(name)) {
                 json_object_put(parameters);
                 return NULL;
         }
@@ -493,57 +498,25 @@ struct json_object *varlink_call_new(const char *method, struct json_object *par
                 json_object_put(parameters);
                 return NULL;
         }
-        if (json_add(m, "method", json_object_new_string(method)) < 0 ||
+        if ((name_key && json_add(m, name_key, json_object_new_string(name)) < 0) ||
             json_add(m, "parameters", parameters) < 0 ||
-            (more && json_add(m, "more", json_object_new_boolean(true)) < 0)) {
+            (flag && json_add(m, flag_key, json_object_new_boolean(true)) < 0)) {
                 json_object_put(m);
                 return NULL;
         }
         return m;
+}
+
+struct json_object *varlink_call_new(const char *method, struct json_object *parameters, bool more) {
+        return message_new("method", method, parameters, "more", more);
 }
 
 struct json_object *varlink_reply_new(struct json_object *parameters, bool continues) {
-        struct json_object *m;
-
-        parameters = parameters_prepare(parameters);
-        if (!parameters)
-                return NULL;
-
-        m = json_object_new_object();
-        if (!m) {
-                json_object_put(parameters);
-                return NULL;
-        }
-        if (json_add(m, "parameters", parameters) < 0 ||
-            (continues && json_add(m, "continues", json_object_new_boolean(true)) < 0)) {
-                json_object_put(m);
-                return NULL;
-        }
-        return m;
+        return message_new(NULL, NULL, parameters, "continues", continues);
 }
 
 struct json_object *varlink_error_new(const char *error, struct json_object *parameters) {
-        struct json_object *m;
-
-        parameters = parameters_prepare(parameters);
-        if (!parameters)
-                return NULL;
-        if (!name_is_valid(error)) {
-                json_object_put(parameters);
-                return NULL;
-        }
-
-        m = json_object_new_object();
-        if (!m) {
-                json_object_put(parameters);
-                return NULL;
-        }
-        if (json_add(m, "error", json_object_new_string(error)) < 0 ||
-            json_add(m, "parameters", parameters) < 0) {
-                json_object_put(m);
-                return NULL;
-        }
-        return m;
+        return message_new("error", error, parameters, NULL, false);
 }
 
 int varlink_param_string(struct json_object *params, const char *key, bool required, size_t max_size,
