@@ -328,10 +328,25 @@ static JitResult check_reply(struct json_object *reply, JitdAnswer *a) {
         return JIT_RESULT_ALLOW;
 }
 
-JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *answer) {
+/* One call with one reply: send `p` (owned), read the reply with `parse`,
+ * log the outcome under `name` with debug. */
+static JitResult call_once(const PamJitContext *ctx, const char *method, const char *name, struct json_object *p,
+                           JitResult (*parse)(struct json_object *reply, JitdAnswer *a), JitdAnswer *answer) {
         _cleanup_(client_done) JitClient client = { .fd = -1 };
-        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
+        _cleanup_json_ struct json_object *reply = NULL;
         JitResult result;
+
+        if (exchange(ctx, &client, method, p, false, &reply, answer) < 0)
+                result = exchange_failure(answer);
+        else
+                result = parse(reply, answer);
+
+        debug_log(ctx, name, result, answer);
+        return result;
+}
+
+JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *answer) {
+        _cleanup_json_ struct json_object *p = NULL;
 
         answer_init(answer);
 
@@ -339,13 +354,7 @@ JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *
         if (!p || json_add(p, "create_request", json_object_new_boolean(create_request)) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
-        if (exchange(ctx, &client, JIT_METHOD_CHECK, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = exchange_failure(answer);
-        else
-                result = check_reply(reply, answer);
-
-        debug_log(ctx, "Check", result, answer);
-        return result;
+        return call_once(ctx, JIT_METHOD_CHECK, "Check", TAKE_PTR(p), check_reply, answer);
 }
 
 static JitResult request_reply(struct json_object *reply, JitdAnswer *a) {
@@ -399,9 +408,7 @@ static JitResult request_reply(struct json_object *reply, JitdAnswer *a) {
 }
 
 JitResult jitd_request(const PamJitContext *ctx, const char *reason, JitdAnswer *answer) {
-        _cleanup_(client_done) JitClient client = { .fd = -1 };
-        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
-        JitResult result;
+        _cleanup_json_ struct json_object *p = NULL;
 
         answer_init(answer);
 
@@ -409,13 +416,7 @@ JitResult jitd_request(const PamJitContext *ctx, const char *reason, JitdAnswer 
         if (!p || json_add_string_optional(p, "reason", reason) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
-        if (exchange(ctx, &client, JIT_METHOD_REQUEST, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = exchange_failure(answer);
-        else
-                result = request_reply(reply, answer);
-
-        debug_log(ctx, "Request", result, answer);
-        return result;
+        return call_once(ctx, JIT_METHOD_REQUEST, "Request", TAKE_PTR(p), request_reply, answer);
 }
 
 /* One WaitDecision reply. Returns 1 when the exchange is over (result in
@@ -537,9 +538,7 @@ static JitResult open_session_reply(struct json_object *reply, JitdAnswer *a) {
 }
 
 JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer) {
-        _cleanup_(client_done) JitClient client = { .fd = -1 };
-        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
-        JitResult result;
+        _cleanup_json_ struct json_object *p = NULL;
 
         answer_init(answer);
 
@@ -548,13 +547,7 @@ JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, Ji
             json_add(p, "pid", json_object_new_int64((int64_t) getpid())) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
-        if (exchange(ctx, &client, JIT_METHOD_OPEN_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = exchange_failure(answer);
-        else
-                result = open_session_reply(reply, answer);
-
-        debug_log(ctx, "OpenSession", result, answer);
-        return result;
+        return call_once(ctx, JIT_METHOD_OPEN_SESSION, "OpenSession", TAKE_PTR(p), open_session_reply, answer);
 }
 
 static JitResult close_session_reply(struct json_object *reply, JitdAnswer *a) {
@@ -574,9 +567,7 @@ static JitResult close_session_reply(struct json_object *reply, JitdAnswer *a) {
 }
 
 JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer) {
-        _cleanup_(client_done) JitClient client = { .fd = -1 };
-        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
-        JitResult result;
+        _cleanup_json_ struct json_object *p = NULL;
 
         answer_init(answer);
 
@@ -584,11 +575,5 @@ JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, J
         if (!p || json_add_string_optional(p, "user", ctx->user) < 0 || json_add_string_optional(p, "session_id", session_id) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
-        if (exchange(ctx, &client, JIT_METHOD_CLOSE_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = exchange_failure(answer);
-        else
-                result = close_session_reply(reply, answer);
-
-        debug_log(ctx, "CloseSession", result, answer);
-        return result;
+        return call_once(ctx, JIT_METHOD_CLOSE_SESSION, "CloseSession", TAKE_PTR(p), close_session_reply, answer);
 }
