@@ -295,19 +295,34 @@ static void debug_log(const PamJitContext *ctx, const char *method, JitResult re
 
 /* ---- the calls ---- */
 
-static JitResult check_reply(struct json_object *reply, JitdAnswer *a) {
-        struct json_object *params = NULL;
-        const char *error = NULL, *decision = NULL;
+/* Check's and OpenSession's replies: 1 and *ret when the reply ends the
+ * call (garbage, NoGrant with the request's details, another error), 0
+ * and *ret_params for a success to read on. */
+static int reply_unwrap(struct json_object *reply, JitdAnswer *a, struct json_object **ret_params, JitResult *ret) {
+        const char *error = NULL;
 
-        if (varlink_reply_parse(reply, &error, &params, NULL) < 0)
-                return garbage(a);
-        if (error) {
-                if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
-                        read_request_details(params, a);
-                        return JIT_RESULT_NO_GRANT;
-                }
-                return error_result(error, a);
+        *ret_params = NULL;
+        if (varlink_reply_parse(reply, &error, ret_params, NULL) < 0) {
+                *ret = garbage(a);
+                return 1;
         }
+        if (!error)
+                return 0;
+        if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
+                read_request_details(*ret_params, a);
+                *ret = JIT_RESULT_NO_GRANT;
+        } else
+                *ret = error_result(error, a);
+        return 1;
+}
+
+static JitResult check_reply(struct json_object *reply, JitdAnswer *a) {
+        struct json_object *params;
+        const char *decision = NULL;
+        JitResult result;
+
+        if (reply_unwrap(reply, a, &params, &result) > 0)
+                return result;
 
         if (varlink_param_string(params, "decision", true, 16, &decision) <= 0)
                 return garbage(a);
@@ -514,18 +529,12 @@ JitResult jitd_wait_decision(const PamJitContext *ctx, const char *request_id, u
 }
 
 static JitResult open_session_reply(struct json_object *reply, JitdAnswer *a) {
-        struct json_object *params = NULL;
-        const char *error = NULL, *decision = NULL;
+        struct json_object *params;
+        const char *decision = NULL;
+        JitResult result;
 
-        if (varlink_reply_parse(reply, &error, &params, NULL) < 0)
-                return garbage(a);
-        if (error) {
-                if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
-                        read_request_details(params, a);
-                        return JIT_RESULT_NO_GRANT;
-                }
-                return error_result(error, a);
-        }
+        if (reply_unwrap(reply, a, &params, &result) > 0)
+                return result;
 
         if (varlink_param_string(params, "decision", false, 16, &decision) > 0 &&
             strcmp(decision, "ignore") == 0)
