@@ -184,16 +184,8 @@ static int wait_for_request(JitctlArgs *args, const char *id, const char *code, 
         return wait_decision(args, id, code, wait_sec * USEC_PER_SEC);
 }
 
-/* What `jitctl request` or `jitctl extend` was asked for on its command line. */
-typedef struct RequestOptions {
-        const char *action, *reason;
-        uint64_t duration;
-        bool wait;
-        uint64_t wait_sec; /* 0: until the request expires */
-} RequestOptions;
-
-/* 0, or the exit code for a bad command line. */
-static int parse_request_options(JitctlArgs *args, int argc, char **argv, bool action_required, RequestOptions *o) {
+/* The options of request and extend; --action is required by request. */
+static int parse_request_options(JitctlArgs *args, int argc, char **argv, bool action_required, CommandOptions *o) {
         static const struct option options[] = {
                 GLOBAL_OPTIONS,
                 { "action", required_argument, NULL, ARG_ACTION },
@@ -202,44 +194,11 @@ static int parse_request_options(JitctlArgs *args, int argc, char **argv, bool a
                 { "wait", optional_argument, NULL, ARG_WAIT },
                 {},
         };
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                switch (c) {
-                case ARG_ACTION:
-                        r = parse_action_option(optarg, &o->action);
-                        break;
-                case ARG_REASON:
-                        r = parse_reason_option(optarg, &o->reason);
-                        break;
-                case ARG_DURATION:
-                        r = parse_duration_option(optarg, &o->duration);
-                        break;
-                case ARG_WAIT: {
-                        /* "--wait 300" as well as "--wait=300": take the next
-                         * word if it is a number of seconds. */
-                        const char *v = optarg;
-
-                        if (!v && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
-                                v = argv[optind++];
-                        o->wait = true;
-                        if (v && jit_parse_duration(v, &o->wait_sec) < 0) {
-                                char buf[64];
-
-                                usage_error("invalid --wait time '%s'", jit_sanitize(v, buf, sizeof(buf)));
-                                return JITCTL_EXIT_USAGE;
-                        }
-                        break;
-                }
-                default:
-                        return option_error(c, argv);
-                }
-                if (r)
-                        return r;
-        }
-        if (c < 0)
-                return -c;
+        r = parse_command_options(args, argc, argv, options, o);
+        if (r)
+                return r;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
@@ -287,7 +246,7 @@ static int show_request(const JitctlArgs *args, struct json_object *params, cons
 int verb_request(JitctlArgs *args, int argc, char **argv) {
         _cleanup_json_ struct json_object *m = NULL, *p = NULL;
         static const CallContext what = { .doing = "requesting access for another user", .needs = "root" };
-        RequestOptions o = {};
+        CommandOptions o = {};
         const char *user = NULL, *tty;
         char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], tty_buf[JIT_TTY_MAX + 1];
         struct json_object *params;
@@ -384,7 +343,7 @@ static int pick_live_grant(JitctlArgs *args, const char *user, const char *actio
 int verb_extend(JitctlArgs *args, int argc, char **argv) {
         _cleanup_json_ struct json_object *m = NULL, *p = NULL;
         static const CallContext what = { .doing = "extending a grant", .needs = "owning it" };
-        RequestOptions o = {};
+        CommandOptions o = {};
         const char *user = NULL;
         char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], grant[JIT_ID_MAX], grant_action[16], when[128];
         int64_t grant_expires = 0, expires = 0;
