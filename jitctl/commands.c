@@ -844,22 +844,16 @@ int verb_status(JitctlArgs *args, int argc, char **argv) {
         };
         _cleanup_json_ struct json_object *m = NULL, *p = NULL;
         static const CallContext what = { .doing = "showing another user's status", .needs = admin_needs };
-        const char *user = NULL, *self = NULL;
+        CommandOptions o = {};
+        const char *user, *self = NULL;
         struct json_object *params, *grants, *requests;
         size_t n_grants, n_requests;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                if (c == ARG_USER) {
-                        r = parse_user_option(optarg, &user);
-                        if (r)
-                                return r;
-                } else
-                        return option_error(c, argv);
-        }
-        if (c < 0)
-                return -c;
+        r = parse_command_options(args, argc, argv, options, &o);
+        if (r)
+                return r;
+        user = o.user;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
