@@ -631,8 +631,8 @@ static int deny_or_cancel(JitctlArgs *args, int argc, char **argv, bool cancel) 
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || json_add_string_nonnull(p, "request_id", id) < 0 || json_add_string_nonnull(p, "reason", o.reason) < 0 ||
-            (cancel && json_add_bool(p, "cancel", true) < 0))
+        if (!p || json_add_string_nonnull(p, "request_id", id) < 0 ||
+            json_add_string_nonnull(p, "reason", o.reason) < 0 || (cancel && json_add_bool(p, "cancel", true) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_DENY, TAKE_PTR(p), &what, &m);
         if (r)
@@ -763,8 +763,10 @@ int verb_grant(JitctlArgs *args, int argc, char **argv) {
         }
 
         p = json_object_new_object();
-        if (!p || json_add_string_nonnull(p, "user", o.user) < 0 || json_add_string_nonnull(p, "action", o.action) < 0 ||
-            json_add_int(p, "duration", (int64_t) o.duration) < 0 || json_add_string_nonnull(p, "reason", o.reason) < 0)
+        if (!p || json_add_string_nonnull(p, "user", o.user) < 0 ||
+            json_add_string_nonnull(p, "action", o.action) < 0 ||
+            json_add_int(p, "duration", (int64_t) o.duration) < 0 ||
+            json_add_string_nonnull(p, "reason", o.reason) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_GRANT, TAKE_PTR(p), &what, &m);
         if (r)

@@ -363,8 +363,10 @@ int verb_extend(JitctlArgs *args, int argc, char **argv) {
                 return r;
 
         p = json_object_new_object();
-        if (!p || json_add_string_nonnull(p, "user", user) < 0 || json_add_string_nonnull(p, "action", grant_action) < 0 ||
-            json_add_string_nonnull(p, "extends", grant) < 0 || json_add_string_nonnull(p, "reason", o.reason) < 0 ||
+        if (!p || json_add_string_nonnull(p, "user", user) < 0 ||
+            json_add_string_nonnull(p, "action", grant_action) < 0 ||
+            json_add_string_nonnull(p, "extends", grant) < 0 ||
+            json_add_string_nonnull(p, "reason", o.reason) < 0 ||
             (o.duration > 0 && json_add_int(p, "duration", (int64_t) o.duration) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);

@@ -256,7 +256,8 @@ static void line_append_reason(Line *l, const AuditValues *v) {
                 line_append(l, ": no reason given");
 }
 
-/* Check's entries, written on every login or sudo, and fail-open/break-glass. Returns false for events of other groups. */
+/* Check's entries, written on every login or sudo, and fail-open/break-glass.
+ * Returns false for events of other groups. */
 static bool format_access_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
         const char *user = or_unknown(v->user), *action = or_unknown(v->action);
 
@@ -304,7 +305,8 @@ static bool format_access_message(AuditEvent e, const AuditFields *f, const Audi
         return true;
 }
 
-/* A request's life: filed, refused, decided, withdrawn or left to expire. Returns false for events of other groups. */
+/* A request's life: filed, refused, decided, withdrawn or left to expire.
+ * Returns false for events of other groups. */
 static bool format_request_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
         const char *user = or_unknown(v->user), *action = or_unknown(v->action);
 
@@ -352,7 +354,8 @@ static bool format_request_message(AuditEvent e, const AuditFields *f, const Aud
         return true;
 }
 
-/* A grant's end and what it takes with it: sessions, the user manager. Returns false for events of other groups. */
+/* A grant's end and what it takes with it: sessions, the user manager.
+ * Returns false for events of other groups. */
 static bool format_grant_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
         const char *user = or_unknown(v->user), *action = or_unknown(v->action);
 
@@ -415,7 +418,8 @@ static bool format_grant_message(AuditEvent e, const AuditFields *f, const Audit
         return true;
 }
 
-/* Webhook deliveries. Returns false for events of other groups. */
+/* Webhook deliveries.
+ * Returns false for events of other groups. */
 static bool format_notification_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
         const char *user = or_unknown(v->user), *action = or_unknown(v->action);
 

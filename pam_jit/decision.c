@@ -73,7 +73,8 @@ static struct json_object *params_new(const PamJitContext *ctx, bool with_origin
             json_add_string_optional(p, "action", jit_action_to_string(ctx->action)) < 0)
                 return NULL;
         if (with_origin &&
-            (json_add_string_optional(p, "service", ctx->service) < 0 || json_add_string_optional(p, "rhost", ctx->rhost) < 0 ||
+            (json_add_string_optional(p, "service", ctx->service) < 0 ||
+             json_add_string_optional(p, "rhost", ctx->rhost) < 0 ||
              json_add_string_optional(p, "tty", ctx->tty) < 0))
                 return NULL;
         return TAKE_PTR(p);
@@ -581,7 +582,8 @@ JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, J
         answer_init(answer);
 
         p = json_object_new_object();
-        if (!p || json_add_string_optional(p, "user", ctx->user) < 0 || json_add_string_optional(p, "session_id", session_id) < 0)
+        if (!p || json_add_string_optional(p, "user", ctx->user) < 0 ||
+            json_add_string_optional(p, "session_id", session_id) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         return call_once(ctx, JIT_METHOD_CLOSE_SESSION, "CloseSession", TAKE_PTR(p), close_session_reply, answer);

@@ -466,7 +466,8 @@ static void test_json_util(void) {
         CHECK_INT(json_add_string_optional(o, "e", "x"), 0);
         CHECK_INT(json_add_int(o, "f", 7), 0);
         CHECK_INT(json_add(o, "g", NULL), -ENOMEM);
-        CHECK_STR(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), "{\"a\":\"\",\"c\":\"\",\"e\":\"x\",\"f\":7}");
+        CHECK_STR(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                  "{\"a\":\"\",\"c\":\"\",\"e\":\"x\",\"f\":7}");
 
         CHECK_STR(json_member_string(o, "e"), "x");
         CHECK(json_member_string(o, "f") == NULL);
