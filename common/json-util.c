@@ -17,6 +17,12 @@ int json_add_string(struct json_object *o, const char *key, const char *value) {
         return json_add(o, key, json_object_new_string(value ? value : ""));
 }
 
+int json_add_string_nonnull(struct json_object *o, const char *key, const char *value) {
+        if (!value)
+                return 0;
+        return json_add(o, key, json_object_new_string(value));
+}
+
 int json_add_string_optional(struct json_object *o, const char *key, const char *value) {
         if (!value || !*value)
                 return 0;

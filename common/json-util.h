@@ -13,6 +13,8 @@
 int json_add(struct json_object *o, const char *key, struct json_object *v);
 /* `value`, or "" for NULL. */
 int json_add_string(struct json_object *o, const char *key, const char *value);
+/* Nothing for NULL; "" is sent as "" (jitctl passes what the user typed). */
+int json_add_string_nonnull(struct json_object *o, const char *key, const char *value);
 /* Nothing for NULL or "": optional fields are absent rather than "". */
 int json_add_string_optional(struct json_object *o, const char *key, const char *value);
 int json_add_int(struct json_object *o, const char *key, int64_t value);

@@ -22,7 +22,8 @@
  * `scope` is `static` or empty (for functions a header declares). */
 #define DEFINE_STRING_TABLE(scope, name, type, invalid)                                   \
         _unused_ scope const char *name##_to_string(type v) {                             \
-                if ((long) v < 0 || (size_t) v >= ELEMENTSOF(name##_table))               \
+                /* negative values wrap to huge ones: one test, any enum */               \
+                if ((unsigned long) (long) v >= ELEMENTSOF(name##_table))                 \
                         return NULL;                                                      \
                 return name##_table[v];                                                   \
         }                                                                                 \

@@ -114,21 +114,23 @@ bool jit_text_is_clean(const char *s, size_t max_size) {
         return true;
 }
 
+/* The units of durations, largest first: parsing and formatting agree. */
+static const struct {
+        char unit;
+        uint64_t seconds;
+} duration_units[] = {
+        { 'd', 24 * 3600 },
+        { 'h', 3600 },
+        { 'm', 60 },
+        { 's', 1 },
+};
+
 /* Durations: either one bare number of seconds ("90"), or one or more
  * number+unit parts in strictly descending unit order, each unit at most
  * once ("2d", "1h30m", "1d12h", "90s"). Anything else (signs, spaces,
  * decimals, "30m1h", "1h1h", "1h30") is refused rather than guessed at:
  * a duration decides how long someone holds root. */
 int jit_parse_duration(const char *s, uint64_t *ret_sec) {
-        static const struct {
-                char unit;
-                uint64_t seconds;
-        } units[] = {
-                { 'd', 24 * 3600 },
-                { 'h', 3600 },
-                { 'm', 60 },
-                { 's', 1 },
-        };
         size_t next_unit = 0; /* index of the largest unit still allowed */
         uint64_t total = 0;
         const char *p = s;
@@ -160,16 +162,16 @@ int jit_parse_duration(const char *s, uint64_t *ret_sec) {
                         break;
                 }
 
-                for (i = next_unit; i < ELEMENTSOF(units); i++)
-                        if (*p == units[i].unit)
+                for (i = next_unit; i < ELEMENTSOF(duration_units); i++)
+                        if (*p == duration_units[i].unit)
                                 break;
-                if (i >= ELEMENTSOF(units))
+                if (i >= ELEMENTSOF(duration_units))
                         return -EINVAL; /* unknown unit, or unit out of order/repeated */
                 p++;
 
-                if (v > JIT_DURATION_MAX_SEC / units[i].seconds)
+                if (v > JIT_DURATION_MAX_SEC / duration_units[i].seconds)
                         return -ERANGE;
-                total += v * units[i].seconds;
+                total += v * duration_units[i].seconds;
                 if (total > JIT_DURATION_MAX_SEC)
                         return -ERANGE;
                 next_unit = i + 1;
@@ -185,15 +187,6 @@ int jit_parse_duration(const char *s, uint64_t *ret_sec) {
 }
 
 char *jit_format_duration(uint64_t sec, char *buf, size_t size) {
-        static const struct {
-                char unit;
-                uint64_t seconds;
-        } units[] = {
-                { 'd', 24 * 3600 },
-                { 'h', 3600 },
-                { 'm', 60 },
-                { 's', 1 },
-        };
         size_t out = 0;
 
         if (!buf || size == 0)
@@ -205,15 +198,15 @@ char *jit_format_duration(uint64_t sec, char *buf, size_t size) {
                 return buf;
         }
 
-        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
-                uint64_t v = sec / units[i].seconds;
+        for (size_t i = 0; i < ELEMENTSOF(duration_units); i++) {
+                uint64_t v = sec / duration_units[i].seconds;
                 int n;
 
                 if (v == 0)
                         continue;
-                sec %= units[i].seconds;
+                sec %= duration_units[i].seconds;
 
-                n = snprintf(buf + out, size - out, "%" PRIu64 "%c", v, units[i].unit);
+                n = snprintf(buf + out, size - out, "%" PRIu64 "%c", v, duration_units[i].unit);
                 if (n < 0 || (size_t) n >= size - out)
                         break; /* snprintf already truncated and terminated */
                 out += (size_t) n;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "jit-protocol.h"
+#include "json-util.h"
 #include "text.h"
 #include "utf8.h"
 #include "varlink.h"
@@ -351,20 +352,8 @@ static bool name_is_valid(const char *s) {
         return true;
 }
 
-/* Look a member up. Absent and JSON null are the same thing: varlink
- * encodes an unset optional field either way. */
-static struct json_object *member(struct json_object *o, const char *key) {
-        struct json_object *v = NULL;
-
-        if (!o || !json_object_is_type(o, json_type_object))
-                return NULL;
-        if (!json_object_object_get_ex(o, key, &v))
-                return NULL;
-        return v; /* NULL for JSON null */
-}
-
 static int optional_bool(struct json_object *o, const char *key, bool *ret) {
-        struct json_object *v = member(o, key);
+        struct json_object *v = json_member(o, key);
 
         if (!v) {
                 *ret = false;
@@ -377,7 +366,7 @@ static int optional_bool(struct json_object *o, const char *key, bool *ret) {
 }
 
 static int optional_parameters(struct json_object *message, struct json_object **ret) {
-        struct json_object *v = member(message, "parameters");
+        struct json_object *v = json_member(message, "parameters");
 
         if (v && !json_object_is_type(v, json_type_object))
                 return -EBADMSG;
@@ -395,7 +384,7 @@ int varlink_call_parse(struct json_object *message, const char **ret_method,
         if (!message || !json_object_is_type(message, json_type_object))
                 return -EBADMSG;
 
-        m = member(message, "method");
+        m = json_member(message, "method");
         if (!m || !json_object_is_type(m, json_type_string))
                 return -EBADMSG;
         method = json_object_get_string(m);
@@ -439,7 +428,7 @@ int varlink_reply_parse(struct json_object *message, const char **ret_error,
         if (!message || !json_object_is_type(message, json_type_object))
                 return -EBADMSG;
 
-        e = member(message, "error");
+        e = json_member(message, "error");
         if (e) {
                 if (!json_object_is_type(e, json_type_string))
                         return -EBADMSG;
@@ -471,8 +460,6 @@ int varlink_reply_parse(struct json_object *message, const char **ret_error,
  * parameters; the builders add it unless the caller set one already, so a
  * reply can never forget it. */
 static struct json_object *parameters_prepare(struct json_object *parameters) {
-        struct json_object *v;
-
         if (!parameters) {
                 parameters = json_object_new_object();
                 if (!parameters)
@@ -482,99 +469,59 @@ static struct json_object *parameters_prepare(struct json_object *parameters) {
                 return NULL;
         }
 
-        if (!json_object_object_get_ex(parameters, "protocol", NULL)) {
-                v = json_object_new_int(JIT_PROTOCOL_VERSION);
-                if (!v || json_object_object_add(parameters, "protocol", v) < 0) {
-                        json_object_put(v);
-                        json_object_put(parameters);
-                        return NULL;
-                }
+        if (!json_object_object_get_ex(parameters, "protocol", NULL) &&
+            json_add(parameters, "protocol", json_object_new_int(JIT_PROTOCOL_VERSION)) < 0) {
+                json_object_put(parameters);
+                return NULL;
         }
         return parameters;
 }
 
-static int add_member(struct json_object *o, const char *key, struct json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
+/* One message: `name_key` (unless NULL) naming the method or error, the
+ * parameters (owned; prepared here), and `flag_key`: true when `flag`. The
+ * members keep this order on the wire. NULL for an invalid name or no
+ * memory. */
+static struct json_object *message_new(const char *name_key, const char *name, struct json_object *parameters,
+                                       const char *flag_key, bool flag) {
+        struct json_object *m;
+
+        parameters = parameters_prepare(parameters);
+        if (!parameters)
+                return NULL;
+        if (name_key && !name_is_valid(name)) {
+                json_object_put(parameters);
+                return NULL;
         }
-        return 0;
+
+        m = json_object_new_object();
+        if (!m) {
+                json_object_put(parameters);
+                return NULL;
+        }
+        if ((name_key && json_add(m, name_key, json_object_new_string(name)) < 0) ||
+            json_add(m, "parameters", parameters) < 0 ||
+            (flag && json_add(m, flag_key, json_object_new_boolean(true)) < 0)) {
+                json_object_put(m);
+                return NULL;
+        }
+        return m;
 }
 
 struct json_object *varlink_call_new(const char *method, struct json_object *parameters, bool more) {
-        struct json_object *m;
-
-        parameters = parameters_prepare(parameters);
-        if (!parameters)
-                return NULL;
-        if (!name_is_valid(method)) {
-                json_object_put(parameters);
-                return NULL;
-        }
-
-        m = json_object_new_object();
-        if (!m) {
-                json_object_put(parameters);
-                return NULL;
-        }
-        if (add_member(m, "method", json_object_new_string(method)) < 0 ||
-            add_member(m, "parameters", parameters) < 0 ||
-            (more && add_member(m, "more", json_object_new_boolean(true)) < 0)) {
-                json_object_put(m);
-                return NULL;
-        }
-        return m;
+        return message_new("method", method, parameters, "more", more);
 }
 
 struct json_object *varlink_reply_new(struct json_object *parameters, bool continues) {
-        struct json_object *m;
-
-        parameters = parameters_prepare(parameters);
-        if (!parameters)
-                return NULL;
-
-        m = json_object_new_object();
-        if (!m) {
-                json_object_put(parameters);
-                return NULL;
-        }
-        if (add_member(m, "parameters", parameters) < 0 ||
-            (continues && add_member(m, "continues", json_object_new_boolean(true)) < 0)) {
-                json_object_put(m);
-                return NULL;
-        }
-        return m;
+        return message_new(NULL, NULL, parameters, "continues", continues);
 }
 
 struct json_object *varlink_error_new(const char *error, struct json_object *parameters) {
-        struct json_object *m;
-
-        parameters = parameters_prepare(parameters);
-        if (!parameters)
-                return NULL;
-        if (!name_is_valid(error)) {
-                json_object_put(parameters);
-                return NULL;
-        }
-
-        m = json_object_new_object();
-        if (!m) {
-                json_object_put(parameters);
-                return NULL;
-        }
-        if (add_member(m, "error", json_object_new_string(error)) < 0 ||
-            add_member(m, "parameters", parameters) < 0) {
-                json_object_put(m);
-                return NULL;
-        }
-        return m;
+        return message_new("error", error, parameters, NULL, false);
 }
 
 int varlink_param_string(struct json_object *params, const char *key, bool required, size_t max_size,
                          const char **ret) {
-        struct json_object *v = member(params, key);
+        struct json_object *v = json_member(params, key);
         const char *s;
 
         if (!v)
@@ -596,7 +543,7 @@ int varlink_param_string(struct json_object *params, const char *key, bool requi
 
 int varlink_param_int(struct json_object *params, const char *key, bool required, int64_t min, int64_t max,
                       int64_t *ret) {
-        struct json_object *v = member(params, key);
+        struct json_object *v = json_member(params, key);
         int64_t i;
 
         if (!v)
@@ -623,7 +570,7 @@ int varlink_param_int(struct json_object *params, const char *key, bool required
 }
 
 int varlink_param_bool(struct json_object *params, const char *key, bool required, bool *ret) {
-        struct json_object *v = member(params, key);
+        struct json_object *v = json_member(params, key);
 
         if (!v)
                 return required ? -ENOENT : 0;

@@ -50,6 +50,53 @@ int next_option(JitctlArgs *args, int argc, char **argv, const struct option *op
         return 0;
 }
 
+/* --wait SECONDS as well as --wait=SECONDS: the next word is taken if it
+ * is a number of seconds. */
+static int parse_wait_option(int argc, char **argv, CommandOptions *o) {
+        const char *v = optarg;
+
+        if (!v && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+                v = argv[optind++];
+        o->wait = true;
+        if (v && jit_parse_duration(v, &o->wait_sec) < 0) {
+                char buf[64];
+
+                usage_error("invalid --wait time '%s'", jit_sanitize(v, buf, sizeof(buf)));
+                return JITCTL_EXIT_USAGE;
+        }
+        return 0;
+}
+
+int parse_command_options(JitctlArgs *args, int argc, char **argv, const struct option *options, CommandOptions *o) {
+        int c, r;
+
+        optind = 0;
+        while ((c = next_option(args, argc, argv, options)) > 0) {
+                switch (c) {
+                case ARG_USER:
+                        r = parse_user_option(optarg, &o->user);
+                        break;
+                case ARG_ACTION:
+                        r = parse_action_option(optarg, &o->action);
+                        break;
+                case ARG_REASON:
+                        r = parse_reason_option(optarg, &o->reason);
+                        break;
+                case ARG_DURATION:
+                        r = parse_duration_option(optarg, &o->duration);
+                        break;
+                case ARG_WAIT:
+                        r = parse_wait_option(argc, argv, o);
+                        break;
+                default:
+                        return option_error(c, argv);
+                }
+                if (r)
+                        return r;
+        }
+        return c < 0 ? -c : 0;
+}
+
 /* A command's single argument after its options: a request id (prefix
  * 'r'), a grant id ('g') or either (0). */
 int id_argument(int argc, char **argv, const char *command, char prefix, const char *what, const char **ret) {
@@ -151,29 +198,6 @@ int self_user_name(const char **ret) {
                 return JITCTL_EXIT_FAILURE;
         }
         *ret = pw->pw_name;
-        return 0;
-}
-
-int add_string(struct json_object *o, const char *key, const char *value) {
-        struct json_object *v;
-
-        if (!value)
-                return 0;
-        v = json_object_new_string(value);
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-int add_int(struct json_object *o, const char *key, int64_t value) {
-        struct json_object *v = json_object_new_int64(value);
-
-        if (!v || json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
         return 0;
 }
 
@@ -354,7 +378,7 @@ int verb_list(JitctlArgs *args, int argc, char **argv) {
                 return r;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "filter", filter) < 0)
+        if (!p || json_add_string_nonnull(p, "filter", filter) < 0)
                 return oom();
 
         r = jitctl_call(args, JIT_METHOD_LIST, TAKE_PTR(p), &what, &m);
@@ -501,7 +525,7 @@ int verb_show(JitctlArgs *args, int argc, char **argv) {
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "id", id) < 0)
+        if (!p || json_add_string_nonnull(p, "id", id) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_SHOW, TAKE_PTR(p), &what, &m);
         if (r)
@@ -538,30 +562,22 @@ int verb_approve(JitctlArgs *args, int argc, char **argv) {
         CallContext what = { .doing = "approving", .needs = admin_needs };
         char grant[JIT_ID_MAX], when[128];
         struct json_object *params;
-        uint64_t duration = 0;
+        CommandOptions o = {};
         const char *id;
         int64_t expires;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                if (c == ARG_DURATION) {
-                        r = parse_duration_option(optarg, &duration);
-                        if (r)
-                                return r;
-                } else
-                        return option_error(c, argv);
-        }
-        if (c < 0)
-                return -c;
+        r = parse_command_options(args, argc, argv, options, &o);
+        if (r)
+                return r;
         r = id_argument(argc, argv, "approve", 'r', "request", &id);
         if (r)
                 return r;
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", id) < 0 ||
-            (duration > 0 && add_int(p, "duration", (int64_t) duration) < 0))
+        if (!p || json_add_string_nonnull(p, "request_id", id) < 0 ||
+            (o.duration > 0 && json_add_int(p, "duration", (int64_t) o.duration) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_APPROVE, TAKE_PTR(p), &what, &m);
         if (r)
@@ -601,29 +617,22 @@ static int deny_or_cancel(JitctlArgs *args, int argc, char **argv, bool cancel) 
         CallContext what = cancel ? (CallContext){ .doing = "cancelling", .needs = "the request to be yours" }
                                   : (CallContext){ .doing = "denying", .needs = admin_needs };
         const char *verb = cancel ? "cancel" : "deny";
-        const char *id, *reason = NULL;
+        CommandOptions o = {};
         char state[32] = "";
-        int c, r;
+        const char *id;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                if (c == ARG_REASON) {
-                        r = parse_reason_option(optarg, &reason);
-                        if (r)
-                                return r;
-                } else
-                        return option_error(c, argv);
-        }
-        if (c < 0)
-                return -c;
+        r = parse_command_options(args, argc, argv, options, &o);
+        if (r)
+                return r;
         r = id_argument(argc, argv, verb, 'r', "request", &id);
         if (r)
                 return r;
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", id) < 0 || add_string(p, "reason", reason) < 0 ||
-            (cancel && json_object_object_add(p, "cancel", json_object_new_boolean(true)) < 0))
+        if (!p || json_add_string_nonnull(p, "request_id", id) < 0 ||
+            json_add_string_nonnull(p, "reason", o.reason) < 0 || (cancel && json_add_bool(p, "cancel", true) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_DENY, TAKE_PTR(p), &what, &m);
         if (r)
@@ -658,31 +667,15 @@ int verb_revoke(JitctlArgs *args, int argc, char **argv) {
         };
         _cleanup_json_ struct json_object *m = NULL, *p = NULL;
         CallContext what = { .doing = "revoking", .needs = admin_needs };
-        const char *id = NULL, *user = NULL, *action = NULL, *reason = NULL;
+        CommandOptions o = {};
+        const char *id = NULL;
         struct json_object *params, *revoked;
         size_t n;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                switch (c) {
-                case ARG_USER:
-                        r = parse_user_option(optarg, &user);
-                        break;
-                case ARG_ACTION:
-                        r = parse_action_option(optarg, &action);
-                        break;
-                case ARG_REASON:
-                        r = parse_reason_option(optarg, &reason);
-                        break;
-                default:
-                        return option_error(c, argv);
-                }
-                if (r)
-                        return r;
-        }
-        if (c < 0)
-                return -c;
+        r = parse_command_options(args, argc, argv, options, &o);
+        if (r)
+                return r;
 
         if (optind < argc) {
                 r = too_many_arguments(argc, argv, 1);
@@ -693,19 +686,19 @@ int verb_revoke(JitctlArgs *args, int argc, char **argv) {
                 if (r)
                         return r;
         }
-        if (!!id == !!user) {
+        if (!!id == !!o.user) {
                 usage_error("revoke needs either a grant id or --user USER");
                 return JITCTL_EXIT_USAGE;
         }
-        if (action && !user) {
+        if (o.action && !o.user) {
                 usage_error("--action only goes with --user");
                 return JITCTL_EXIT_USAGE;
         }
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "grant_id", id) < 0 || add_string(p, "user", user) < 0 ||
-            add_string(p, "action", action) < 0 || add_string(p, "reason", reason) < 0)
+        if (!p || json_add_string_nonnull(p, "grant_id", id) < 0 || json_add_string_nonnull(p, "user", o.user) < 0 ||
+            json_add_string_nonnull(p, "action", o.action) < 0 || json_add_string_nonnull(p, "reason", o.reason) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_REVOKE, TAKE_PTR(p), &what, &m);
         if (r)
@@ -724,8 +717,8 @@ int verb_revoke(JitctlArgs *args, int argc, char **argv) {
                  * not an error a script should trip over. */
                 char u[JIT_USER_MAX + 1];
 
-                printf("No active %s%sgrants for %s; nothing to revoke.\n", action ? action : "",
-                       action ? " " : "", user ? jit_sanitize(user, u, sizeof(u)) : id);
+                printf("No active %s%sgrants for %s; nothing to revoke.\n", o.action ? o.action : "",
+                       o.action ? " " : "", o.user ? jit_sanitize(o.user, u, sizeof(u)) : id);
                 return JITCTL_EXIT_OK;
         }
         for (size_t i = 0; i < n; i++) {
@@ -750,49 +743,30 @@ int verb_grant(JitctlArgs *args, int argc, char **argv) {
         };
         _cleanup_json_ struct json_object *m = NULL, *p = NULL;
         static const CallContext what = { .doing = "granting break-glass access", .needs = admin_needs };
-        const char *user = NULL, *action = NULL, *reason = NULL;
+        CommandOptions o = {};
         char grant[JIT_ID_MAX], when[128];
         struct json_object *params;
-        uint64_t duration = 0;
         int64_t expires;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                switch (c) {
-                case ARG_USER:
-                        r = parse_user_option(optarg, &user);
-                        break;
-                case ARG_ACTION:
-                        r = parse_action_option(optarg, &action);
-                        break;
-                case ARG_DURATION:
-                        r = parse_duration_option(optarg, &duration);
-                        break;
-                case ARG_REASON:
-                        r = parse_reason_option(optarg, &reason);
-                        break;
-                default:
-                        return option_error(c, argv);
-                }
-                if (r)
-                        return r;
-        }
-        if (c < 0)
-                return -c;
+        r = parse_command_options(args, argc, argv, options, &o);
+        if (r)
+                return r;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
         /* Break-glass is audited with its reason; all four are required so
          * the audit entry always says who, what, how long and why. */
-        if (!user || !action || duration == 0 || !reason || !reason[0]) {
+        if (!o.user || !o.action || o.duration == 0 || !o.reason || !o.reason[0]) {
                 usage_error("grant needs --user, --action, --duration and a non-empty --reason");
                 return JITCTL_EXIT_USAGE;
         }
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0 || add_string(p, "action", action) < 0 ||
-            add_int(p, "duration", (int64_t) duration) < 0 || add_string(p, "reason", reason) < 0)
+        if (!p || json_add_string_nonnull(p, "user", o.user) < 0 ||
+            json_add_string_nonnull(p, "action", o.action) < 0 ||
+            json_add_int(p, "duration", (int64_t) o.duration) < 0 ||
+            json_add_string_nonnull(p, "reason", o.reason) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_GRANT, TAKE_PTR(p), &what, &m);
         if (r)
@@ -804,8 +778,8 @@ int verb_grant(JitctlArgs *args, int argc, char **argv) {
                 return JITCTL_EXIT_OK;
         }
         printf("Break-glass grant %s: %s may %s until %s. This is audited.\n",
-               field_str(params, "grant_id", "?", grant, sizeof(grant)), user,
-               strcmp(action, "login") == 0 ? "log in" : "use sudo",
+               field_str(params, "grant_id", "?", grant, sizeof(grant)), o.user,
+               strcmp(o.action, "login") == 0 ? "log in" : "use sudo",
                field_int(params, "expires_at", &expires) ? format_when_full(expires, when, sizeof(when))
                                                          : "-");
         return JITCTL_EXIT_OK;
@@ -834,7 +808,7 @@ int verb_expire(JitctlArgs *args, int argc, char **argv) {
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "grant_id", id) < 0)
+        if (!p || json_add_string_nonnull(p, "grant_id", id) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_EXPIRE, TAKE_PTR(p), &what, &m);
         if (r == JITCTL_EXIT_CONFLICT && conflict) {
@@ -872,22 +846,16 @@ int verb_status(JitctlArgs *args, int argc, char **argv) {
         };
         _cleanup_json_ struct json_object *m = NULL, *p = NULL;
         static const CallContext what = { .doing = "showing another user's status", .needs = admin_needs };
-        const char *user = NULL, *self = NULL;
+        CommandOptions o = {};
+        const char *user, *self = NULL;
         struct json_object *params, *grants, *requests;
         size_t n_grants, n_requests;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                if (c == ARG_USER) {
-                        r = parse_user_option(optarg, &user);
-                        if (r)
-                                return r;
-                } else
-                        return option_error(c, argv);
-        }
-        if (c < 0)
-                return -c;
+        r = parse_command_options(args, argc, argv, options, &o);
+        if (r)
+                return r;
+        user = o.user;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
@@ -899,7 +867,7 @@ int verb_status(JitctlArgs *args, int argc, char **argv) {
         }
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0)
+        if (!p || json_add_string_nonnull(p, "user", user) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_STATUS, TAKE_PTR(p), &what, &m);
         if (r)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "jit-protocol.h"
+#include "json-util.h" /* call parameters: json_add_string_nonnull() leaves NULL out */
 #include "macros.h"
 #include "varlink.h"
 
@@ -149,6 +150,18 @@ enum {
 int global_option(JitctlArgs *args, int c); /* 1 handled, 0 not global, <0 -exit code */
 int option_error(int c, char **argv);
 int next_option(JitctlArgs *args, int argc, char **argv, const struct option *options);
+
+/* The options several commands take, as parsed by parse_command_options(). */
+typedef struct CommandOptions {
+        const char *user, *action, *reason;
+        uint64_t duration; /* 0: not given */
+        bool wait;
+        uint64_t wait_sec; /* 0: until the request expires */
+} CommandOptions;
+
+/* A command's options, all of them among --user, --action, --reason,
+ * --duration and --wait (and the global ones). 0 or an exit code. */
+int parse_command_options(JitctlArgs *args, int argc, char **argv, const struct option *options, CommandOptions *o);
 int id_argument(int argc, char **argv, const char *command, char prefix, const char *what, const char **ret);
 int too_many_arguments(int argc, char **argv, int expected);
 int parse_duration_option(const char *value, uint64_t *ret);
@@ -157,8 +170,5 @@ int parse_user_option(const char *value, const char **ret);
 int parse_action_option(const char *value, const char **ret);
 int parse_id_argument(const char *value, char prefix, const char *what);
 int self_user_name(const char **ret);
-/* Building call parameters; NULL values are left out. */
-int add_string(struct json_object *o, const char *key, const char *value);
-int add_int(struct json_object *o, const char *key, int64_t value);
 int oom(void);
 struct json_object *reply_parameters(struct json_object *m);

@@ -36,7 +36,7 @@ static void progress(bool tty, const char *id, const char *code, uint64_t starte
 
         if (!tty)
                 return;
-        s = (now_monotonic_usec() - started_usec) / 1000000U;
+        s = (now_monotonic_usec() - started_usec) / USEC_PER_SEC;
         /* \r and erase-line keep one status line on the terminal. */
         fprintf(stderr, "\r\033[KWaiting for a decision on %s (match code %s)... %" PRIu64 ":%02" PRIu64, id,
                 code, s / 60, s % 60);
@@ -99,14 +99,14 @@ static int wait_decision(JitctlArgs *args, const char *id, const char *code, uin
         struct json_object *p;
         int r;
 
-        deadline = started + args->timeout_msec * 1000U;
+        deadline = started + args->timeout_msec * USEC_PER_MSEC;
         end = started + wait_usec;
 
         r = jit_client_connect(&c, args->socket_path, true, deadline);
         if (r < 0)
                 return jitctl_report_client_error(args, r);
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", id) < 0) {
+        if (!p || json_add_string_nonnull(p, "request_id", id) < 0) {
                 json_object_put(p);
                 return oom();
         }
@@ -133,7 +133,7 @@ static int wait_decision(JitctlArgs *args, const char *id, const char *code, uin
                         return JITCTL_EXIT_FAILURE;
                 }
                 progress(tty, id, code, started, false);
-                tick = now + 1000000U < end ? now + 1000000U : end;
+                tick = now + USEC_PER_SEC < end ? now + USEC_PER_SEC : end;
 
                 r = jit_client_receive(&c, tick, &m);
                 if (r == -ETIMEDOUT)
@@ -160,7 +160,32 @@ static int wait_decision(JitctlArgs *args, const char *id, const char *code, uin
         }
 }
 
-int verb_request(JitctlArgs *args, int argc, char **argv) {
+/* The end of what is said of a pending request: when it expires (read
+ * into *ret_expires if jitd said) and the match code reminder. */
+static void show_pending_request(struct json_object *params, int64_t *ret_expires) {
+        char when[128];
+
+        if (field_int(params, "request_expires_at", ret_expires))
+                printf("Approvers have been asked; the request expires %s.\n",
+                       format_when_full(*ret_expires, when, sizeof(when)));
+        printf("Check the match code with your approver before they approve.\n");
+        fflush(stdout);
+}
+
+/* --wait: for `wait_sec`, or (0) until the request expires at `expires`
+ * (3600 s if unknown), plus a little so jitd's "expired" arrives before we
+ * give up. */
+static int wait_for_request(JitctlArgs *args, const char *id, const char *code, uint64_t wait_sec, int64_t expires) {
+        if (wait_sec == 0) {
+                int64_t left = expires > 0 ? expires - jit_now_realtime() + 5 : 3600;
+
+                wait_sec = left > 0 ? (uint64_t) left : 5;
+        }
+        return wait_decision(args, id, code, wait_sec * USEC_PER_SEC);
+}
+
+/* The options of request and extend; --action is required by request. */
+static int parse_request_options(JitctlArgs *args, int argc, char **argv, bool action_required, CommandOptions *o) {
         static const struct option options[] = {
                 GLOBAL_OPTIONS,
                 { "action", required_argument, NULL, ARG_ACTION },
@@ -169,78 +194,29 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
                 { "wait", optional_argument, NULL, ARG_WAIT },
                 {},
         };
-        _cleanup_json_ struct json_object *m = NULL, *p = NULL;
-        static const CallContext what = { .doing = "requesting access for another user", .needs = "root" };
-        const char *action = NULL, *reason = NULL, *user = NULL, *tty;
-        char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], state[32], grant[JIT_ID_MAX], when[128],
-                tty_buf[JIT_TTY_MAX + 1];
-        uint64_t duration = 0, wait_sec = 0;
-        bool wait = false;
-        struct json_object *params;
-        int64_t expires = 0;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                switch (c) {
-                case ARG_ACTION:
-                        r = parse_action_option(optarg, &action);
-                        break;
-                case ARG_REASON:
-                        r = parse_reason_option(optarg, &reason);
-                        break;
-                case ARG_DURATION:
-                        r = parse_duration_option(optarg, &duration);
-                        break;
-                case ARG_WAIT: {
-                        /* "--wait 300" as well as "--wait=300": take the next
-                         * word if it is a number of seconds. */
-                        const char *v = optarg;
-
-                        if (!v && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
-                                v = argv[optind++];
-                        wait = true;
-                        if (v && jit_parse_duration(v, &wait_sec) < 0) {
-                                char buf[64];
-
-                                usage_error("invalid --wait time '%s'", jit_sanitize(v, buf, sizeof(buf)));
-                                return JITCTL_EXIT_USAGE;
-                        }
-                        break;
-                }
-                default:
-                        return option_error(c, argv);
-                }
-                if (r)
-                        return r;
-        }
-        if (c < 0)
-                return -c;
+        r = parse_command_options(args, argc, argv, options, o);
+        if (r)
+                return r;
         r = too_many_arguments(argc, argv, 0);
         if (r)
                 return r;
-        if (!action) {
+        if (action_required && !o->action) {
                 usage_error("request needs --action login or --action sudo");
                 return JITCTL_EXIT_USAGE;
         }
-        r = self_user_name(&user);
-        if (r)
-                return r;
-        tty = own_tty(tty_buf, sizeof(tty_buf));
+        return 0;
+}
 
-        p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0 || add_string(p, "action", action) < 0 ||
-            add_string(p, "service", "jitctl") < 0 || add_string(p, "tty", tty) < 0 ||
-            add_string(p, "reason", reason) < 0 ||
-            (duration > 0 && add_int(p, "duration", (int64_t) duration) < 0))
-                return oom();
-        r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
-        if (r)
-                return r;
-        params = reply_parameters(m);
+/* What jitd said of the request, for people (and as JSON with --json).
+ * 1 if there is a pending request to wait for; *ret_expires is when it
+ * expires, as far as it was read (0 if not). */
+static int show_request(const JitctlArgs *args, struct json_object *params, const char *action, const char *id,
+                        const char *code, int64_t *ret_expires) {
+        char state[32], grant[JIT_ID_MAX], when[128];
+        int64_t expires = 0;
 
-        field_str(params, "request_id", "?", id, sizeof(id));
-        field_str(params, "match_code", "?", code, sizeof(code));
         field_str(params, "state", "?", state, sizeof(state));
 
         if (args->json)
@@ -255,30 +231,52 @@ int verb_request(JitctlArgs *args, int argc, char **argv) {
                                        ? format_when_full(expires, when, sizeof(when))
                                        : "-",
                                action);
-                return JITCTL_EXIT_OK;
+                return 0;
         }
 
         if (!args->json) {
                 printf("%s %s for %s access, match code %s.\n",
                        field_bool(params, "created") ? "Created request" : "Your pending request is", id,
                        action, code);
-                if (field_int(params, "request_expires_at", &expires))
-                        printf("Approvers have been asked; the request expires %s.\n",
-                               format_when_full(expires, when, sizeof(when)));
-                printf("Check the match code with your approver before they approve.\n");
-                fflush(stdout);
+                show_pending_request(params, ret_expires);
         }
-        if (!wait)
+        return 1;
+}
+
+int verb_request(JitctlArgs *args, int argc, char **argv) {
+        _cleanup_json_ struct json_object *m = NULL, *p = NULL;
+        static const CallContext what = { .doing = "requesting access for another user", .needs = "root" };
+        CommandOptions o = {};
+        const char *user = NULL, *tty;
+        char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], tty_buf[JIT_TTY_MAX + 1];
+        struct json_object *params;
+        int64_t expires = 0;
+        int r;
+
+        r = parse_request_options(args, argc, argv, /* action_required= */ true, &o);
+        if (r)
+                return r;
+        r = self_user_name(&user);
+        if (r)
+                return r;
+        tty = own_tty(tty_buf, sizeof(tty_buf));
+
+        p = json_object_new_object();
+        if (!p || json_add_string_nonnull(p, "user", user) < 0 || json_add_string_nonnull(p, "action", o.action) < 0 ||
+            json_add_string_nonnull(p, "service", "jitctl") < 0 || json_add_string_nonnull(p, "tty", tty) < 0 ||
+            json_add_string_nonnull(p, "reason", o.reason) < 0 ||
+            (o.duration > 0 && json_add_int(p, "duration", (int64_t) o.duration) < 0))
+                return oom();
+        r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
+        if (r)
+                return r;
+        params = reply_parameters(m);
+
+        field_str(params, "request_id", "?", id, sizeof(id));
+        field_str(params, "match_code", "?", code, sizeof(code));
+        if (show_request(args, params, o.action, id, code, &expires) == 0 || !o.wait)
                 return JITCTL_EXIT_OK;
-
-        if (wait_sec == 0) {
-                /* Until the request itself expires, plus a little so jitd's
-                 * "expired" arrives before we give up. */
-                int64_t left = expires > 0 ? expires - jit_now_realtime() + 5 : 3600;
-
-                wait_sec = left > 0 ? (uint64_t) left : 5;
-        }
-        return wait_decision(args, id, code, wait_sec * 1000000U);
+        return wait_for_request(args, id, code, o.wait_sec, expires);
 }
 
 /* ---- extend ------------------------------------------------------------ */
@@ -294,7 +292,7 @@ static int pick_live_grant(JitctlArgs *args, const char *user, const char *actio
         int r;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0)
+        if (!p || json_add_string_nonnull(p, "user", user) < 0)
                 return oom();
         r = jitctl_call(args, JIT_METHOD_STATUS, TAKE_PTR(p), &what, &m);
         if (r)
@@ -343,74 +341,33 @@ static int pick_live_grant(JitctlArgs *args, const char *user, const char *actio
 }
 
 int verb_extend(JitctlArgs *args, int argc, char **argv) {
-        static const struct option options[] = {
-                GLOBAL_OPTIONS,
-                { "action", required_argument, NULL, ARG_ACTION },
-                { "reason", required_argument, NULL, ARG_REASON },
-                { "duration", required_argument, NULL, ARG_DURATION },
-                { "wait", optional_argument, NULL, ARG_WAIT },
-                {},
-        };
         _cleanup_json_ struct json_object *m = NULL, *p = NULL;
         static const CallContext what = { .doing = "extending a grant", .needs = "owning it" };
-        const char *action = NULL, *reason = NULL, *user = NULL;
+        CommandOptions o = {};
+        const char *user = NULL;
         char id[JIT_ID_MAX], code[JIT_MATCH_CODE_MAX], grant[JIT_ID_MAX], grant_action[16], when[128];
-        uint64_t duration = 0, wait_sec = 0;
         int64_t grant_expires = 0, expires = 0;
-        bool wait = false;
         struct json_object *params;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = next_option(args, argc, argv, options)) > 0) {
-                switch (c) {
-                case ARG_ACTION:
-                        r = parse_action_option(optarg, &action);
-                        break;
-                case ARG_REASON:
-                        r = parse_reason_option(optarg, &reason);
-                        break;
-                case ARG_DURATION:
-                        r = parse_duration_option(optarg, &duration);
-                        break;
-                case ARG_WAIT: {
-                        const char *v = optarg;
-
-                        if (!v && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
-                                v = argv[optind++];
-                        wait = true;
-                        if (v && jit_parse_duration(v, &wait_sec) < 0) {
-                                char buf[64];
-
-                                usage_error("invalid --wait time '%s'", jit_sanitize(v, buf, sizeof(buf)));
-                                return JITCTL_EXIT_USAGE;
-                        }
-                        break;
-                }
-                default:
-                        return option_error(c, argv);
-                }
-                if (r)
-                        return r;
-        }
-        if (c < 0)
-                return -c;
-        r = too_many_arguments(argc, argv, 0);
+        r = parse_request_options(args, argc, argv, /* action_required= */ false, &o);
         if (r)
                 return r;
         r = self_user_name(&user);
         if (r)
                 return r;
 
-        r = pick_live_grant(args, user, action, grant, sizeof(grant), grant_action, sizeof(grant_action),
+        r = pick_live_grant(args, user, o.action, grant, sizeof(grant), grant_action, sizeof(grant_action),
                             &grant_expires);
         if (r)
                 return r;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", user) < 0 || add_string(p, "action", grant_action) < 0 ||
-            add_string(p, "extends", grant) < 0 || add_string(p, "reason", reason) < 0 ||
-            (duration > 0 && add_int(p, "duration", (int64_t) duration) < 0))
+        if (!p || json_add_string_nonnull(p, "user", user) < 0 ||
+            json_add_string_nonnull(p, "action", grant_action) < 0 ||
+            json_add_string_nonnull(p, "extends", grant) < 0 ||
+            json_add_string_nonnull(p, "reason", o.reason) < 0 ||
+            (o.duration > 0 && json_add_int(p, "duration", (int64_t) o.duration) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_REQUEST, TAKE_PTR(p), &what, &m);
         if (r)
@@ -426,19 +383,9 @@ int verb_extend(JitctlArgs *args, int argc, char **argv) {
                 printf("%s %s to extend your %s grant %s (ends %s), match code %s.\n",
                        field_bool(params, "created") ? "Created request" : "Your pending request is", id,
                        grant_action, grant, format_when(grant_expires, when, sizeof(when)), code);
-                if (field_int(params, "request_expires_at", &expires))
-                        printf("Approvers have been asked; the request expires %s.\n",
-                               format_when_full(expires, when, sizeof(when)));
-                printf("Check the match code with your approver before they approve.\n");
-                fflush(stdout);
+                show_pending_request(params, &expires);
         }
-        if (!wait)
+        if (!o.wait)
                 return JITCTL_EXIT_OK;
-
-        if (wait_sec == 0) {
-                int64_t left = expires > 0 ? expires - jit_now_realtime() + 5 : 3600;
-
-                wait_sec = left > 0 ? (uint64_t) left : 5;
-        }
-        return wait_decision(args, id, code, wait_sec * 1000000U);
+        return wait_for_request(args, id, code, o.wait_sec, expires);
 }

@@ -105,7 +105,8 @@ int verb_resend(JitctlArgs *args, int argc, char **argv) {
         what.id = id;
 
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", id) < 0 || (endpoint && add_string(p, "endpoint", endpoint) < 0))
+        if (!p || json_add_string_nonnull(p, "request_id", id) < 0 ||
+            (endpoint && json_add_string_nonnull(p, "endpoint", endpoint) < 0))
                 return oom();
         r = jitctl_call(args, JIT_METHOD_RESEND, TAKE_PTR(p), &what, &m);
         if (r)

@@ -22,6 +22,7 @@
 #include <systemd/sd-journal.h>
 
 #include "audit.h"
+#include "client.h" /* now_monotonic_usec() */
 #include "jit-protocol.h"
 #include "jit-message-ids.h"
 #include "log.h"
@@ -129,18 +130,12 @@ static void sanitize_field(const char *s, char *buf, size_t size) {
 /* Every entry names the host. Check writes one entry per allowed login or
  * sudo, so the name is asked for at most once a second rather than per
  * entry; a rename (hostnamectl) shows up in entries from a second later. */
-#define HOSTNAME_REFRESH_USEC 1000000ULL
+#define HOSTNAME_REFRESH_USEC USEC_PER_SEC
 
 static const char *audit_host_name(void) {
         static char host[HOST_NAME_MAX + 1];
         static uint64_t refreshed_usec;
-        struct timespec ts;
-        uint64_t now;
-
-        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-                now = 0;
-        else
-                now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        uint64_t now = now_monotonic_usec();
 
         if (refreshed_usec == 0 || now == 0 || now - refreshed_usec >= HOSTNAME_REFRESH_USEC) {
                 char buf[HOST_NAME_MAX + 1] = {};
@@ -261,54 +256,13 @@ static void line_append_reason(Line *l, const AuditValues *v) {
                 line_append(l, ": no reason given");
 }
 
-static void audit_format_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
+/* Check's entries, written on every login or sudo, and fail-open/break-glass.
+ * Returns false for events of other groups. */
+static bool format_access_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
         const char *user = or_unknown(v->user), *action = or_unknown(v->action);
 
+        (void) f;
         switch (e) {
-        case AUDIT_REQUEST_CREATED:
-                line_append(l, "%s requested %s on %s (request %s, code %s)", user, action, v->host,
-                            or_unknown(v->request_id), or_unknown(v->match_code));
-                if (v->grant_id[0]) /* an extension of this live grant */
-                        line_append(l, " to extend grant %s", v->grant_id);
-                line_append_reason(l, v);
-                break;
-        case AUDIT_REQUEST_APPROVED:
-                line_append(l, "%s approved %s's %s request %s on %s: grant %s until %s", or_unknown(v->approver_text),
-                            user, action, or_unknown(v->request_id), v->host, or_unknown(v->grant_id),
-                            or_unknown(v->expires));
-                break;
-        case AUDIT_REQUEST_DENIED:
-                line_append(l, "%s denied %s's %s request %s on %s", or_unknown(v->approver_text), user, action,
-                            or_unknown(v->request_id), v->host);
-                line_append_reason(l, v);
-                break;
-        case AUDIT_REQUEST_CANCELLED:
-                line_append(l, "%s withdrew their %s request %s on %s", user, action, or_unknown(v->request_id),
-                            v->host);
-                line_append_reason(l, v);
-                break;
-        case AUDIT_REQUEST_REFUSED:
-                line_append(l, "refused a new %s request of %s on %s", action, user, v->host);
-                line_append_origin(l, v);
-                line_append(l, ": too many requests (%s); the next is possible at %s", or_unknown(v->reason),
-                            or_unknown(v->expires));
-                break;
-        case AUDIT_REQUEST_EXPIRED:
-                line_append(l, "%s's %s request %s on %s expired unanswered", user, action,
-                            or_unknown(v->request_id), v->host);
-                break;
-        case AUDIT_GRANT_EXPIRED:
-                line_append(l, "%s's %s grant %s on %s expired", user, action, or_unknown(v->grant_id), v->host);
-                if (v->approver[0])
-                        line_append(l, " (ended by %s)", v->approver_text);
-                if (v->reason[0])
-                        line_append(l, ": %s", v->reason);
-                break;
-        case AUDIT_GRANT_REVOKED:
-                line_append(l, "%s revoked %s's %s grant %s on %s", or_unknown(v->approver_text), user, action,
-                            or_unknown(v->grant_id), v->host);
-                line_append_reason(l, v);
-                break;
         case AUDIT_ACCESS_ALLOWED:
                 line_append_strings(l, action, " for ", user, " allowed on ", v->host, NULL);
                 line_append_origin(l, v);
@@ -345,6 +299,85 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                         line_append_origin(l, v);
                 }
                 break;
+        default:
+                return false;
+        }
+        return true;
+}
+
+/* A request's life: filed, refused, decided, withdrawn or left to expire.
+ * Returns false for events of other groups. */
+static bool format_request_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
+        const char *user = or_unknown(v->user), *action = or_unknown(v->action);
+
+        switch (e) {
+        case AUDIT_REQUEST_CREATED:
+                line_append(l, "%s requested %s on %s (request %s, code %s)", user, action, v->host,
+                            or_unknown(v->request_id), or_unknown(v->match_code));
+                if (v->grant_id[0]) /* an extension of this live grant */
+                        line_append(l, " to extend grant %s", v->grant_id);
+                line_append_reason(l, v);
+                break;
+        case AUDIT_REQUEST_APPROVED:
+                line_append(l, "%s approved %s's %s request %s on %s: grant %s until %s", or_unknown(v->approver_text),
+                            user, action, or_unknown(v->request_id), v->host, or_unknown(v->grant_id),
+                            or_unknown(v->expires));
+                break;
+        case AUDIT_REQUEST_DENIED:
+                line_append(l, "%s denied %s's %s request %s on %s", or_unknown(v->approver_text), user, action,
+                            or_unknown(v->request_id), v->host);
+                line_append_reason(l, v);
+                break;
+        case AUDIT_REQUEST_CANCELLED:
+                line_append(l, "%s withdrew their %s request %s on %s", user, action, or_unknown(v->request_id),
+                            v->host);
+                line_append_reason(l, v);
+                break;
+        case AUDIT_REQUEST_REFUSED:
+                line_append(l, "refused a new %s request of %s on %s", action, user, v->host);
+                line_append_origin(l, v);
+                line_append(l, ": too many requests (%s); the next is possible at %s", or_unknown(v->reason),
+                            or_unknown(v->expires));
+                break;
+        case AUDIT_REQUEST_EXPIRED:
+                line_append(l, "%s's %s request %s on %s expired unanswered", user, action,
+                            or_unknown(v->request_id), v->host);
+                break;
+        case AUDIT_APPROVAL_RECORDED:
+                line_append(l, "%s approved %s's %s request %s on %s: %u of %u approvals, not granted yet",
+                            or_unknown(v->approver_text), user, action, or_unknown(v->request_id), v->host, f->approvals,
+                            f->approvals_needed);
+                break;
+        default:
+                return false;
+        }
+        return true;
+}
+
+/* A grant's end and what it takes with it: sessions, the user manager.
+ * Returns false for events of other groups. */
+static bool format_grant_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
+        const char *user = or_unknown(v->user), *action = or_unknown(v->action);
+
+        switch (e) {
+        case AUDIT_GRANT_EXPIRED:
+                line_append(l, "%s's %s grant %s on %s expired", user, action, or_unknown(v->grant_id), v->host);
+                if (v->approver[0])
+                        line_append(l, " (ended by %s)", v->approver_text);
+                if (v->reason[0])
+                        line_append(l, ": %s", v->reason);
+                break;
+        case AUDIT_GRANT_REVOKED:
+                line_append(l, "%s revoked %s's %s grant %s on %s", or_unknown(v->approver_text), user, action,
+                            or_unknown(v->grant_id), v->host);
+                line_append_reason(l, v);
+                break;
+        case AUDIT_GRANT_EXPIRY_WARNING:
+                line_append(l, "warned %s on %s that %s grant %s ends at %s", user, or_unknown(v->tty), action,
+                            or_unknown(v->grant_id), or_unknown(v->expires));
+                if (v->session[0])
+                        line_append(l, " (session %s)", v->session);
+                break;
         case AUDIT_SESSION_OPENED:
                 line_append(l, "%s opened session %s on %s", user, or_unknown(v->session), v->host);
                 line_append_origin(l, v);
@@ -358,32 +391,6 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                 line_append_origin(l, v);
                 line_append(l, " because %s grant %s %s", action, or_unknown(v->grant_id),
                             v->reason[0] ? v->reason : "ended");
-                break;
-        case AUDIT_GRANT_EXPIRY_WARNING:
-                line_append(l, "warned %s on %s that %s grant %s ends at %s", user, or_unknown(v->tty), action,
-                            or_unknown(v->grant_id), or_unknown(v->expires));
-                if (v->session[0])
-                        line_append(l, " (session %s)", v->session);
-                break;
-        case AUDIT_NOTIFICATION_DELIVERED:
-                line_append(l, "notified webhook %s of %s's %s request %s on %s (%s, attempt %u)",
-                            or_unknown(v->endpoint), user, action, or_unknown(v->request_id), v->host,
-                            or_unknown(v->notification), f->attempts);
-                break;
-        case AUDIT_NOTIFICATION_FAILED:
-                line_append(l, "webhook %s: %s of %s's %s request %s on %s failed (attempt %u",
-                            or_unknown(v->endpoint), or_unknown(v->notification), user, action,
-                            or_unknown(v->request_id), v->host, f->attempts);
-                if (f->http_status > 0)
-                        line_append(l, ", HTTP %ld", f->http_status);
-                line_append(l, ")%s", f->final ? ", giving up" : ", will retry");
-                if (v->reason[0])
-                        line_append(l, ": %s", v->reason);
-                break;
-        case AUDIT_APPROVAL_RECORDED:
-                line_append(l, "%s approved %s's %s request %s on %s: %u of %u approvals, not granted yet",
-                            or_unknown(v->approver_text), user, action, or_unknown(v->request_id), v->host, f->approvals,
-                            f->approvals_needed);
                 break;
         case AUDIT_USER_MANAGER_STOPPED:
                 line_append(l, "ended %s's user manager %s on %s because %s grant %s %s, their last live login grant",
@@ -406,8 +413,45 @@ static void audit_format_message(AuditEvent e, const AuditFields *f, const Audit
                         line_append(l, "; trying again in %llus", (unsigned long long) f->retry_sec);
                 break;
         default:
-                line_append(l, "unknown audit event %i", (int) e);
+                return false;
         }
+        return true;
+}
+
+/* Webhook deliveries.
+ * Returns false for events of other groups. */
+static bool format_notification_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
+        const char *user = or_unknown(v->user), *action = or_unknown(v->action);
+
+        switch (e) {
+        case AUDIT_NOTIFICATION_DELIVERED:
+                line_append(l, "notified webhook %s of %s's %s request %s on %s (%s, attempt %u)",
+                            or_unknown(v->endpoint), user, action, or_unknown(v->request_id), v->host,
+                            or_unknown(v->notification), f->attempts);
+                break;
+        case AUDIT_NOTIFICATION_FAILED:
+                line_append(l, "webhook %s: %s of %s's %s request %s on %s failed (attempt %u",
+                            or_unknown(v->endpoint), or_unknown(v->notification), user, action,
+                            or_unknown(v->request_id), v->host, f->attempts);
+                if (f->http_status > 0)
+                        line_append(l, ", HTTP %ld", f->http_status);
+                line_append(l, ")%s", f->final ? ", giving up" : ", will retry");
+                if (v->reason[0])
+                        line_append(l, ": %s", v->reason);
+                break;
+        default:
+                return false;
+        }
+        return true;
+}
+
+/* The human line of an entry (MESSAGE). Its wording is what admins grep
+ * for: changes here are changes to the audit format. */
+static void audit_format_message(AuditEvent e, const AuditFields *f, const AuditValues *v, Line *l) {
+        if (format_access_message(e, f, v, l) || format_request_message(e, f, v, l) ||
+            format_grant_message(e, f, v, l) || format_notification_message(e, f, v, l))
+                return;
+        line_append(l, "unknown audit event %i", (int) e);
 }
 
 typedef struct Field {
@@ -443,17 +487,113 @@ static void audit_write_file(Field *fields, size_t n, int64_t now) {
                 log_warning_errno(errno, "Failed to write to the audit log file: %m");
 }
 
+/* The numbers an entry may carry, formatted only when they are sent: Check
+ * writes one entry per allowed login or sudo. */
+typedef struct Numbers {
+        char priority[16], expires[32], attempts[16], http_status[24], approvals[16], approvals_needed[16];
+} Numbers;
+
+/* The entry's fields in the order they are written; fields[] points into
+ * `message`, `v` and `num`. Returns how many. */
+static size_t audit_collect_fields(AuditEvent e, int prio, const AuditFields *f, const AuditValues *v,
+                                   const char *message, Numbers *num, Field fields[static AUDIT_FIELDS_MAX]) {
+        size_t n = 0;
+
+#define ADD(k, v) fields[n++] = (Field) { .key = (k), .value = (v) }
+#define ADD_IF_SET(k, s)                \
+        do {                            \
+                if ((s)[0])             \
+                        ADD(k, (s));    \
+        } while (0)
+
+        snprintf(num->priority, sizeof(num->priority), "%i", prio);
+
+        ADD("MESSAGE", message);
+        ADD("MESSAGE_ID", audit_events[e].message_id);
+        ADD("PRIORITY", num->priority);
+        ADD("SYSLOG_IDENTIFIER", "jitd");
+        ADD("JIT_EVENT", audit_events[e].name);
+        ADD_IF_SET("JIT_REQUEST_ID", v->request_id);
+        ADD_IF_SET("JIT_GRANT_ID", v->grant_id);
+        ADD_IF_SET("JIT_USER", v->user);
+        ADD_IF_SET("JIT_ACTION", v->action);
+        ADD_IF_SET("JIT_SERVICE", v->service);
+        ADD_IF_SET("JIT_RHOST", v->rhost);
+        ADD_IF_SET("JIT_TTY", v->tty);
+        ADD_IF_SET("JIT_APPROVER", v->approver);
+        ADD_IF_SET("JIT_APPROVER_PERSON", v->approver_person);
+        if (f->expires > 0) {
+                snprintf(num->expires, sizeof(num->expires), "%" PRIi64, f->expires);
+                ADD("JIT_EXPIRES", num->expires);
+        }
+        ADD_IF_SET("JIT_REASON", v->reason);
+        ADD_IF_SET("JIT_SESSION", v->session);
+        ADD_IF_SET("JIT_UNIT", v->unit);
+        ADD_IF_SET("JIT_MATCH_CODE", v->match_code);
+        ADD_IF_SET("JIT_ENDPOINT", v->endpoint);
+        ADD_IF_SET("JIT_NOTIFICATION", v->notification);
+        ADD_IF_SET("JIT_WEBHOOK_ID", v->webhook_id);
+        if (f->attempts > 0) {
+                snprintf(num->attempts, sizeof(num->attempts), "%u", f->attempts);
+                ADD("JIT_ATTEMPTS", num->attempts);
+        }
+        if (f->http_status > 0) {
+                snprintf(num->http_status, sizeof(num->http_status), "%ld", f->http_status);
+                ADD("JIT_HTTP_STATUS", num->http_status);
+        }
+        if (f->approvals_needed > 0) {
+                snprintf(num->approvals, sizeof(num->approvals), "%u", f->approvals);
+                snprintf(num->approvals_needed, sizeof(num->approvals_needed), "%u", f->approvals_needed);
+                ADD("JIT_APPROVALS", num->approvals);
+                ADD("JIT_APPROVALS_NEEDED", num->approvals_needed);
+        }
+#undef ADD_IF_SET
+#undef ADD
+        return n;
+}
+
+/* The fields to journald as "KEY=value" strings, in one allocation; copied,
+ * not sprintf()ed: this is most of an entry's cost otherwise. */
+static void audit_write_journal(AuditEvent e, int prio, const Field *fields, size_t n, const char *message) {
+        struct iovec iov[AUDIT_FIELDS_MAX];
+        size_t key_len[AUDIT_FIELDS_MAX], value_len[AUDIT_FIELDS_MAX];
+        _cleanup_free_ char *strings = NULL;
+        size_t k = 0;
+        char *p;
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                key_len[i] = strlen(fields[i].key);
+                value_len[i] = strlen(fields[i].value);
+                k += key_len[i] + 1 + value_len[i];
+        }
+        strings = malloc(k);
+        if (!strings)
+                return;
+
+        p = strings;
+        for (size_t i = 0; i < n; i++) {
+                iov[i] = (struct iovec) { .iov_base = p, .iov_len = key_len[i] + 1 + value_len[i] };
+                p = mempcpy(p, fields[i].key, key_len[i]);
+                *p++ = '=';
+                p = mempcpy(p, fields[i].value, value_len[i]);
+        }
+
+        /* Without journald (containers, tests) this fails: then the
+         * human line goes to stderr, so the event is not lost. */
+        r = sd_journal_sendv(iov, (int) n);
+        if (r < 0)
+                log_full_errno(prio, 0, "audit: %s (%s)", message, audit_events[e].name);
+}
+
 void audit_log(AuditEvent e, const AuditFields *f) {
         static const AuditFields empty = {};
         AuditValues v;
         Field fields[AUDIT_FIELDS_MAX];
-        struct iovec iov[AUDIT_FIELDS_MAX];
-        size_t key_len[AUDIT_FIELDS_MAX], value_len[AUDIT_FIELDS_MAX];
-        _cleanup_free_ char *strings = NULL;
         Line message = {};
-        char priority[16], expires[32], attempts[16], http_status[24], approvals[16], approvals_needed[16];
-        size_t n = 0, k;
-        int r, prio;
+        Numbers num;
+        size_t n;
+        int prio;
 
         if ((unsigned) e >= _AUDIT_EVENT_MAX)
                 return;
@@ -465,87 +605,9 @@ void audit_log(AuditEvent e, const AuditFields *f) {
 
         audit_values_fill(f, &v);
         audit_format_message(e, f, &v, &message);
+        n = audit_collect_fields(e, prio, f, &v, message.buf, &num, fields);
 
-#define ADD(k, v) fields[n++] = (Field) { .key = (k), .value = (v) }
-#define ADD_IF_SET(k, s)                \
-        do {                            \
-                if ((s)[0])             \
-                        ADD(k, (s));    \
-        } while (0)
-
-        /* Check writes one entry per allowed login or sudo, so the numbers
-         * are formatted only when they are sent. */
-        snprintf(priority, sizeof(priority), "%i", prio);
-
-        ADD("MESSAGE", message.buf);
-        ADD("MESSAGE_ID", audit_events[e].message_id);
-        ADD("PRIORITY", priority);
-        ADD("SYSLOG_IDENTIFIER", "jitd");
-        ADD("JIT_EVENT", audit_events[e].name);
-        ADD_IF_SET("JIT_REQUEST_ID", v.request_id);
-        ADD_IF_SET("JIT_GRANT_ID", v.grant_id);
-        ADD_IF_SET("JIT_USER", v.user);
-        ADD_IF_SET("JIT_ACTION", v.action);
-        ADD_IF_SET("JIT_SERVICE", v.service);
-        ADD_IF_SET("JIT_RHOST", v.rhost);
-        ADD_IF_SET("JIT_TTY", v.tty);
-        ADD_IF_SET("JIT_APPROVER", v.approver);
-        ADD_IF_SET("JIT_APPROVER_PERSON", v.approver_person);
-        if (f->expires > 0) {
-                snprintf(expires, sizeof(expires), "%" PRIi64, f->expires);
-                ADD("JIT_EXPIRES", expires);
-        }
-        ADD_IF_SET("JIT_REASON", v.reason);
-        ADD_IF_SET("JIT_SESSION", v.session);
-        ADD_IF_SET("JIT_UNIT", v.unit);
-        ADD_IF_SET("JIT_MATCH_CODE", v.match_code);
-        ADD_IF_SET("JIT_ENDPOINT", v.endpoint);
-        ADD_IF_SET("JIT_NOTIFICATION", v.notification);
-        ADD_IF_SET("JIT_WEBHOOK_ID", v.webhook_id);
-        if (f->attempts > 0) {
-                snprintf(attempts, sizeof(attempts), "%u", f->attempts);
-                ADD("JIT_ATTEMPTS", attempts);
-        }
-        if (f->http_status > 0) {
-                snprintf(http_status, sizeof(http_status), "%ld", f->http_status);
-                ADD("JIT_HTTP_STATUS", http_status);
-        }
-        if (f->approvals_needed > 0) {
-                snprintf(approvals, sizeof(approvals), "%u", f->approvals);
-                snprintf(approvals_needed, sizeof(approvals_needed), "%u", f->approvals_needed);
-                ADD("JIT_APPROVALS", approvals);
-                ADD("JIT_APPROVALS_NEEDED", approvals_needed);
-        }
-#undef ADD_IF_SET
-#undef ADD
-
-        /* "KEY=value" strings for the journal, in one allocation; copied,
-         * not sprintf()ed: this is most of an entry's cost otherwise. */
-        k = 0;
-        for (size_t i = 0; i < n; i++) {
-                key_len[i] = strlen(fields[i].key);
-                value_len[i] = strlen(fields[i].value);
-                k += key_len[i] + 1 + value_len[i];
-        }
-        strings = malloc(k);
-        if (strings) {
-                char *p = strings;
-
-                for (size_t i = 0; i < n; i++) {
-                        iov[i] = (struct iovec) { .iov_base = p, .iov_len = key_len[i] + 1 + value_len[i] };
-                        p = mempcpy(p, fields[i].key, key_len[i]);
-                        *p++ = '=';
-                        p = mempcpy(p, fields[i].value, value_len[i]);
-                }
-
-                /* Without journald (containers, tests) this fails: then the
-                 * human line goes to stderr, so the event is not lost. */
-                r = sd_journal_sendv(iov, (int) n);
-                if (r < 0)
-                        log_full_errno(prio, 0, "audit: %s (%s)", message.buf,
-                                       audit_events[e].name);
-        }
-
+        audit_write_journal(e, prio, fields, n, message.buf);
         if (audit_fd >= 0)
                 audit_write_file(fields, n, jit_now_realtime());
 }

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +33,7 @@
 #include "log.h"
 #include "logind.h"
 #include "macros.h"
+#include "nss.h"
 #include "text.h"
 
 #define LOGIND_SERVICE "org.freedesktop.login1"
@@ -185,24 +185,64 @@ static void session_closed_by_us(SessionCall *c) {
                 log_warning_errno(r, "Cannot record session %s as closed: %m", c->session.session_id);
 }
 
-static int on_session_terminated(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        SessionCall *c = userdata;
+/* How a logind error about one session is told, per call: TerminateSession
+ * and the identity lookup (GetAll) word it differently. */
+typedef struct SessionCallWords {
+        bool unknown_object_is_gone; /* the object path too may be gone */
+        bool close_if_closed;        /* record the close even if it was */
+        const char *gone;            /* "Session X of U <gone>." */
+        const char *log_doing;       /* "<doing> session X of U<after> (grant G why)<via>: error" */
+        const char *log_after;
+        const char *log_via;
+        const char *batch_doing; /* "<doing> session X: error" */
+} SessionCallWords;
+
+static const SessionCallWords terminate_words = {
+        .close_if_closed = true,
+        .gone = "had ended already",
+        .log_doing = "Failed to end",
+        .log_after = "",
+        .log_via = " through logind",
+        .batch_doing = "logind did not end",
+};
+
+static const SessionCallWords identity_words = {
+        .unknown_object_is_gone = true,
+        .gone = "has ended already",
+        .log_doing = "Cannot ask logind about",
+        .log_after = ", so it is not ended",
+        .log_via = "",
+        .batch_doing = "cannot ask logind about",
+};
+
+/* logind's error about c's session, if any: 1 if the session is gone
+ * (recorded as closed), -EIO if logind failed (logged, the batch fails), 0
+ * if there was no error. */
+static int session_reply_error(SessionCall *c, sd_bus_message *reply, const SessionCallWords *w) {
         const char *error = bus_reply_error_name(reply);
 
+        if (!error)
+                return 0;
+        if (strcmp(error, "org.freedesktop.login1.NoSuchSession") == 0 ||
+            (w->unknown_object_is_gone && strcmp(error, "org.freedesktop.DBus.Error.UnknownObject") == 0)) {
+                log_debug("Session %s of %s %s.", c->session.session_id, c->session.user, w->gone);
+                if (w->close_if_closed || c->session.closed_at == 0)
+                        session_closed_by_us(c);
+                return 1;
+        }
+        log_error("%s session %s of %s%s (grant %s %s)%s: %s", w->log_doing, c->session.session_id, c->session.user,
+                  w->log_after, c->session.grant_id, c->why, w->log_via, bus_reply_error_message(reply));
+        batch_fail(c->batch, -EIO, "%s session %s: %s", w->batch_doing, c->session.session_id,
+                   bus_reply_error_message(reply));
+        return -EIO;
+}
+
+static int on_session_terminated(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        SessionCall *c = userdata;
+
         c->answered = true;
-        if (error && strcmp(error, "org.freedesktop.login1.NoSuchSession") == 0) {
-                log_debug("Session %s of %s had ended already.", c->session.session_id, c->session.user);
-                session_closed_by_us(c);
+        if (session_reply_error(c, reply, &terminate_words) != 0)
                 return 0;
-        }
-        if (error) {
-                log_error("Failed to end session %s of %s (grant %s %s) through logind: %s",
-                          c->session.session_id, c->session.user, c->session.grant_id, c->why,
-                          bus_reply_error_message(reply));
-                batch_fail(c->batch, -EIO, "logind did not end session %s: %s", c->session.session_id,
-                           bus_reply_error_message(reply));
-                return 0;
-        }
 
         session_closed_by_us(c);
         audit_log(AUDIT_SESSION_TERMINATED,
@@ -304,27 +344,13 @@ static int read_session_identity(sd_bus_message *reply, uint32_t *ret_uid, uint6
  * therefore alive then and is the one recorded. */
 static int on_session_identity(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         SessionCall *c = userdata, *d;
-        const char *error = bus_reply_error_name(reply);
         uint64_t created = 0;
         uint32_t uid = 0;
         int r;
 
         c->answered = true;
-        if (error && (strcmp(error, "org.freedesktop.DBus.Error.UnknownObject") == 0 ||
-                      strcmp(error, "org.freedesktop.login1.NoSuchSession") == 0)) {
-                log_debug("Session %s of %s has ended already.", c->session.session_id, c->session.user);
-                if (c->session.closed_at == 0)
-                        session_closed_by_us(c);
+        if (session_reply_error(c, reply, &identity_words) != 0)
                 return 0;
-        }
-        if (error) {
-                log_error("Cannot ask logind about session %s of %s, so it is not ended (grant %s %s): %s",
-                          c->session.session_id, c->session.user, c->session.grant_id, c->why,
-                          bus_reply_error_message(reply));
-                batch_fail(c->batch, -EIO, "cannot ask logind about session %s: %s", c->session.session_id,
-                           bus_reply_error_message(reply));
-                return 0;
-        }
         r = read_session_identity(reply, &uid, &created, &c->closing);
         if (r < 0) {
                 log_error_errno(r, "Cannot read what logind says of session %s, so it is not ended: %m",
@@ -578,9 +604,8 @@ int expiry_warning_text(const GrantRecord *g, int64_t now, char *buf, size_t siz
 }
 
 static void warn_terminal(SessionCall *c, const char *tty) {
+        _cleanup_(nss_user_done) NssUser pw = {};
         char path[TTY_NAME_MAX];
-        struct passwd pw, *result = NULL;
-        char buf[16384];
         int r;
 
         r = tty_path_from_name(tty, path, sizeof(path));
@@ -589,12 +614,12 @@ static void warn_terminal(SessionCall *c, const char *tty) {
                           tty && *tty ? "not a pty or console" : "none");
                 return;
         }
-        if (getpwnam_r(c->session.user, &pw, buf, sizeof(buf), &result) != 0 || !result) {
+        if (nss_user_by_name(c->session.user, &pw) < 0) {
                 log_debug("Cannot resolve user %s; not warning %s.", c->session.user, path);
                 return;
         }
 
-        r = tty_write_text(path, pw.pw_uid, c->text);
+        r = tty_write_text(path, pw.uid, c->text);
         if (r < 0) {
                 log_full_errno(r == -EAGAIN ? LOG_DEBUG : LOG_INFO, r,
                                "Cannot warn session %s of %s on %s: %m", c->session.session_id, c->session.user,

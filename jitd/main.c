@@ -54,7 +54,7 @@
 /* Descriptors beyond the connections': store, journal, listener, slack. */
 #define FD_OVERHEAD 64U
 /* On SIGTERM, how long calls already accepted may take to be answered. */
-#define JITD_DRAIN_USEC (2U * 1000U * 1000U)
+#define JITD_DRAIN_USEC (2U * USEC_PER_SEC)
 
 static const char *arg_config = NULL;
 
@@ -571,14 +571,241 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
         return sd_event_exit(m->event, 0);
 }
 
+/* --check-config: load, print, exit. `r` is what config_load() said. */
+static int run_check_config_only(Config *c, int r, const ConfigError *err) {
+        if (r < 0) {
+                fprintf(stderr, "%s\n", err->message[0] ? err->message : "Failed to load the configuration.");
+                return r;
+        }
+        r = run_check_config(c);
+        config_free(c);
+        return r;
+}
+
+/* After config_load() (which returned `r`): a broken configuration is
+ * replaced by the fallback that refuses everyone the policy covers, and a
+ * legal one that gates nobody is pointed out. */
+static int setup_config(Manager *m, const char *config_file, int r, const ConfigError *err) {
+        if (r < 0) {
+                log_error("CONFIGURATION BROKEN: %s. jitd keeps running and refuses every login and sudo that "
+                          "needs approval (io.jit.ConfigUnavailable) until the configuration loads "
+                          "(systemctl reload jitd, or restart).",
+                          err->message[0] ? err->message : strerror(-r));
+                r = load_fallback_config(&m->config, config_file, err, &m->config_problem);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to set up a fallback configuration: %m");
+        }
+
+        if (geteuid() != 0)
+                log_warning("Not running as root: group lookups and socket setup may fail.");
+        /* Legal (a missing default config means built-in defaults), but
+         * nothing is gated: say so rather than run as a silent no-op. */
+        if (config_gates_nobody(&m->config))
+                log_warning("Warning: %s (%s%s).", CONFIG_GATES_NOBODY_WARNING, config_file,
+                            access(config_file, F_OK) < 0 ? " is missing" : "");
+
+        if (arg_audit_log) {
+                r = audit_open_file(arg_audit_log);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to open audit log file %s: %m", arg_audit_log);
+        }
+
+        raise_fd_limit(m->config.max_connections);
+        return 0;
+}
+
+/* The event loop, and SIGTERM, SIGINT and SIGHUP through it. */
+static int setup_event_loop(Manager *m) {
+        sigset_t mask;
+        int r;
+
+        /* sd-event takes signals through a signalfd: block them first. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        /* A private loop, not sd_event_default(): sd-event checks with a
+         * gettid() system call on every iteration that the default loop
+         * runs in its own thread, one more syscall per Check. Everything
+         * that needs the loop is handed m->event explicitly. */
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %m");
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGHUP, on_sighup, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up signal handling: %m");
+        return 0;
+}
+
+/* The store. jitd never runs with an empty store standing in for the real
+ * one; nor does it exit over a corrupt or unreadable one: clients would see
+ * "unreachable", which failmode=safe lets in. It stays up without a store
+ * (m->store NULL, *ret_store_error why) and answers StoreUnavailable, a
+ * denial, to everything that needs it. <0 only if there is no path. */
+static int setup_store(Manager *m, bool config_loaded, char **ret_db, int *ret_store_error) {
+        int r;
+
+        r = database_path(&m->config, ret_db);
+        if (r < 0)
+                return r;
+        if (!m->config.database_path || !*m->config.database_path)
+                r = mkdir_parents_and_self(state_directory(&m->config), 0700);
+        else
+                r = mkdir_parent(*ret_db, 0700);
+        if (r < 0)
+                log_error_errno(r, "Failed to create the directory of %s: %m", *ret_db);
+        else
+                r = store_open(*ret_db, &m->store);
+        if (config_loaded)
+                save_last_good_policy(&m->config);
+        if (r < 0) {
+                *ret_store_error = r;
+                m->store = NULL;
+                log_error_errno(r,
+                                "DATABASE UNAVAILABLE: cannot use %s: %m. jitd keeps running and refuses every "
+                                "login and sudo that needs approval, and every request and decision "
+                                "(io.jit.StoreUnavailable), until the database is repaired or moved aside and "
+                                "jitd is restarted.",
+                                *ret_db);
+        }
+        return 0;
+}
+
+/* The listening socket (systemd's, or our own) and the server on it. */
+static int setup_server(Manager *m, bool *own_socket) {
+        int listen_fd = -1, r;
+
+        r = activated_socket(&listen_fd, own_socket);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                r = bind_socket(socket_path(&m->config), &listen_fd);
+                if (r < 0)
+                        return r;
+                *own_socket = true;
+        }
+
+        m->socket_path = served_socket_path(&m->config, listen_fd, *own_socket);
+
+        r = server_new(m, listen_fd, &m->server);
+        if (r < 0) {
+                close(listen_fd);
+                return log_error_errno(r, "Failed to set up the server: %m");
+        }
+        return 0;
+}
+
+/* Webhooks and the review server; messages left in the outbox by an
+ * earlier run go out now. If they cannot be set up (a secret file gone or
+ * readable by others, a bad review key), requests could not reach the
+ * approvers: jitd runs on without them, as with a broken configuration. */
+static int setup_notifications(Manager *m) {
+        int r;
+
+        r = outbox_start(m);
+        if (r >= 0)
+                return 0;
+        outbox_stop(m);
+        if (!m->config_problem && asprintf(&m->config_problem, "webhooks could not be set up: %s", strerror(-r)) < 0)
+                m->config_problem = NULL;
+        if (!m->config_problem)
+                return log_error_errno(-ENOMEM, "Out of memory.");
+        log_error("CONFIGURATION UNUSABLE: %s. jitd keeps running and refuses every login and "
+                  "sudo that needs approval (io.jit.ConfigUnavailable) until it is fixed "
+                  "(systemctl reload jitd, or restart).",
+                  m->config_problem);
+        return 0;
+}
+
+/* Expiry, timers, webhooks and review pages all work on the store; without
+ * one there is nothing for them to do, and this is not called. */
+static int setup_store_services(Manager *m) {
+        int r;
+
+        /* Before expiry starts: grants that ended while jitd was down have
+         * sessions to end and timers to remove. */
+        open_system_bus(m);
+
+        /* Grant teardowns an earlier jitd left unfinished (a crash between
+         * ending a grant and ending its sessions), then whatever fell due
+         * while jitd was down. */
+        r = teardown_start(m);
+        if (r < 0)
+                return r;
+
+        r = expiry_start(m);
+        if (r < 0)
+                return r;
+
+        r = systemd_timers_start(m);
+        if (r < 0)
+                return r;
+
+        r = setup_notifications(m);
+        if (r < 0)
+                return r;
+
+        return retention_start(m);
+}
+
+/* "ready" in the log and to systemd, saying what jitd cannot do. */
+static void announce_ready(const Manager *m, bool own_socket, const char *db, int store_error) {
+        if (own_socket)
+                log_info("jitd %s ready on %s.", JITD_VERSION, socket_path(&m->config));
+        else
+                log_info("jitd %s ready on the socket systemd passed.", JITD_VERSION);
+        if (m->config_problem)
+                (void) sd_notifyf(false,
+                                  "READY=1\nSTATUS=CONFIGURATION BROKEN (%s): refusing every login and sudo that "
+                                  "needs approval%s",
+                                  m->config_problem, m->store ? "" : "; DATABASE UNAVAILABLE too");
+        else if (m->store)
+                (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %s",
+                                  own_socket ? socket_path(&m->config) : "the socket systemd passed");
+        else
+                (void) sd_notifyf(false,
+                                  "READY=1\nSTATUS=DATABASE UNAVAILABLE (%s: %s): refusing every login and sudo "
+                                  "that needs approval",
+                                  db, strerror(-store_error));
+}
+
+/* Everything run() set up, in reverse; the socket file only if ours. */
+static void teardown_all(Manager *m, bool own_socket) {
+        retention_stop(m);
+        request_limiter_free(m);
+        outbox_stop(m);
+        expiry_stop(m);
+        teardown_stop(m);
+        /* No flush: a reply still owed to us is not worth hanging a
+         * shutdown on a stuck bus; transient timers live on in systemd. */
+        m->bus = sd_bus_close_unref(m->bus);
+        free(m->socket_path);
+        free(m->jitctl_path);
+        m->server = server_free(m->server);
+        if (own_socket)
+                (void) unlink(socket_path(&m->config));
+        if (m->store)
+                store_close(m->store);
+        m->event = sd_event_unref(m->event);
+        audit_close_file();
+        config_free(&m->config);
+        free(m->config_problem);
+}
+
 static int run(Reexec *ret_reexec) {
         Manager m = {};
         ConfigError err = {};
         _cleanup_free_ char *db = NULL;
         const char *config_file = config_file_path();
         bool own_socket = false, config_loaded;
-        int listen_fd = -1, store_error = 0, r;
-        sigset_t mask;
+        int store_error = 0, r;
 
         /* The database and its journal hold who may get root: 0600. */
         umask(0077);
@@ -592,189 +819,28 @@ static int run(Reexec *ret_reexec) {
         }
 
         r = config_load(&m.config, config_file, arg_config != NULL, &err);
-        if (r < 0 && arg_check_config) {
-                fprintf(stderr, "%s\n", err.message[0] ? err.message : "Failed to load the configuration.");
-                return r;
-        }
-
-        if (arg_check_config) {
-                r = run_check_config(&m.config);
-                config_free(&m.config);
-                return r;
-        }
-
+        if (arg_check_config)
+                return run_check_config_only(&m.config, r, &err);
         config_loaded = r >= 0;
-        if (!config_loaded) {
-                log_error("CONFIGURATION BROKEN: %s. jitd keeps running and refuses every login and sudo that "
-                          "needs approval (io.jit.ConfigUnavailable) until the configuration loads "
-                          "(systemctl reload jitd, or restart).",
-                          err.message[0] ? err.message : strerror(-r));
-                r = load_fallback_config(&m.config, config_file, &err, &m.config_problem);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to set up a fallback configuration: %m");
-                        goto finish;
-                }
-        }
 
-        if (geteuid() != 0)
-                log_warning("Not running as root: group lookups and socket setup may fail.");
-        /* Legal (a missing default config means built-in defaults), but
-         * nothing is gated: say so rather than run as a silent no-op. */
-        if (config_gates_nobody(&m.config))
-                log_warning("Warning: %s (%s%s).", CONFIG_GATES_NOBODY_WARNING, config_file,
-                            access(config_file, F_OK) < 0 ? " is missing" : "");
-
-        if (arg_audit_log) {
-                r = audit_open_file(arg_audit_log);
-                if (r < 0) {
-                        log_error_errno(r, "Failed to open audit log file %s: %m", arg_audit_log);
-                        goto finish;
-                }
-        }
-
-        raise_fd_limit(m.config.max_connections);
-
-        /* sd-event takes signals through a signalfd: block them first. */
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
-        sigprocmask(SIG_BLOCK, &mask, NULL);
-        signal(SIGPIPE, SIG_IGN);
-
-        /* A private loop, not sd_event_default(): sd-event checks with a
-         * gettid() system call on every iteration that the default loop
-         * runs in its own thread, one more syscall per Check. Everything
-         * that needs the loop is handed m.event explicitly. */
-        r = sd_event_new(&m.event);
-        if (r < 0) {
-                log_error_errno(r, "Failed to allocate the event loop: %m");
-                goto finish;
-        }
-        r = sd_event_add_signal(m.event, NULL, SIGTERM, on_signal, &m);
-        if (r >= 0)
-                r = sd_event_add_signal(m.event, NULL, SIGINT, on_signal, &m);
-        if (r >= 0)
-                r = sd_event_add_signal(m.event, NULL, SIGHUP, on_sighup, &m);
-        if (r < 0) {
-                log_error_errno(r, "Failed to set up signal handling: %m");
-                goto finish;
-        }
-
-        /* The store. jitd never runs with an empty store standing in for
-         * the real one; nor does it exit over a corrupt or unreadable one:
-         * clients would see "unreachable", which failmode=safe lets in.
-         * It stays up without a store and answers StoreUnavailable, a
-         * denial, to everything that needs it. */
-        r = database_path(&m.config, &db);
+        r = setup_config(&m, config_file, r, &err);
         if (r < 0)
                 goto finish;
-        if (!m.config.database_path || !*m.config.database_path)
-                r = mkdir_parents_and_self(state_directory(&m.config), 0700);
-        else
-                r = mkdir_parent(db, 0700);
-        if (r < 0)
-                log_error_errno(r, "Failed to create the directory of %s: %m", db);
-        else
-                r = store_open(db, &m.store);
-        if (config_loaded)
-                save_last_good_policy(&m.config);
-        if (r < 0) {
-                store_error = r;
-                m.store = NULL;
-                log_error_errno(r,
-                                "DATABASE UNAVAILABLE: cannot use %s: %m. jitd keeps running and refuses every "
-                                "login and sudo that needs approval, and every request and decision "
-                                "(io.jit.StoreUnavailable), until the database is repaired or moved aside and "
-                                "jitd is restarted.",
-                                db);
-        }
-
-        r = activated_socket(&listen_fd, &own_socket);
+        r = setup_event_loop(&m);
         if (r < 0)
                 goto finish;
-        if (r == 0) {
-                r = bind_socket(socket_path(&m.config), &listen_fd);
-                if (r < 0)
-                        goto finish;
-                own_socket = true;
-        }
-
-        m.socket_path = served_socket_path(&m.config, listen_fd, own_socket);
-
-        r = server_new(&m, listen_fd, &m.server);
-        if (r < 0) {
-                close(listen_fd);
-                log_error_errno(r, "Failed to set up the server: %m");
+        r = setup_store(&m, config_loaded, &db, &store_error);
+        if (r < 0)
                 goto finish;
-        }
-
-        /* Expiry, timers, webhooks and review pages all work on the store;
-         * without one there is nothing for them to do. */
+        r = setup_server(&m, &own_socket);
+        if (r < 0)
+                goto finish;
         if (m.store) {
-                /* Before expiry starts: grants that ended while jitd was
-                 * down have sessions to end and timers to remove. */
-                open_system_bus(&m);
-
-                /* Grant teardowns an earlier jitd left unfinished (a crash
-                 * between ending a grant and ending its sessions), then
-                 * whatever fell due while jitd was down. */
-                r = teardown_start(&m);
-                if (r < 0)
-                        goto finish;
-
-                r = expiry_start(&m);
-                if (r < 0)
-                        goto finish;
-
-                r = systemd_timers_start(&m);
-                if (r < 0)
-                        goto finish;
-
-                /* Webhooks and the review server; messages left in the
-                 * outbox by an earlier run go out now. If they cannot be
-                 * set up (a secret file gone or readable by others, a bad
-                 * review key), requests could not reach the approvers:
-                 * jitd runs on without them, as with a broken
-                 * configuration. */
-                r = outbox_start(&m);
-                if (r < 0) {
-                        outbox_stop(&m);
-                        if (!m.config_problem &&
-                            asprintf(&m.config_problem, "webhooks could not be set up: %s", strerror(-r)) < 0)
-                                m.config_problem = NULL;
-                        if (!m.config_problem) {
-                                r = log_error_errno(-ENOMEM, "Out of memory.");
-                                goto finish;
-                        }
-                        log_error("CONFIGURATION UNUSABLE: %s. jitd keeps running and refuses every login and "
-                                  "sudo that needs approval (io.jit.ConfigUnavailable) until it is fixed "
-                                  "(systemctl reload jitd, or restart).",
-                                  m.config_problem);
-                }
-
-                r = retention_start(&m);
+                r = setup_store_services(&m);
                 if (r < 0)
                         goto finish;
         }
-
-        if (own_socket)
-                log_info("jitd %s ready on %s.", JITD_VERSION, socket_path(&m.config));
-        else
-                log_info("jitd %s ready on the socket systemd passed.", JITD_VERSION);
-        if (m.config_problem)
-                (void) sd_notifyf(false,
-                                  "READY=1\nSTATUS=CONFIGURATION BROKEN (%s): refusing every login and sudo that "
-                                  "needs approval%s",
-                                  m.config_problem, m.store ? "" : "; DATABASE UNAVAILABLE too");
-        else if (m.store)
-                (void) sd_notifyf(false, "READY=1\nSTATUS=Serving on %s",
-                                  own_socket ? socket_path(&m.config) : "the socket systemd passed");
-        else
-                (void) sd_notifyf(false,
-                                  "READY=1\nSTATUS=DATABASE UNAVAILABLE (%s: %s): refusing every login and sudo "
-                                  "that needs approval",
-                                  db, strerror(-store_error));
+        announce_ready(&m, own_socket, db, store_error);
 
         r = sd_event_loop(m.event);
         if (r < 0)
@@ -789,25 +855,7 @@ static int run(Reexec *ret_reexec) {
                 (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down");
 
 finish:
-        retention_stop(&m);
-        request_limiter_free(&m);
-        outbox_stop(&m);
-        expiry_stop(&m);
-        teardown_stop(&m);
-        /* No flush: a reply still owed to us is not worth hanging a
-         * shutdown on a stuck bus; transient timers live on in systemd. */
-        m.bus = sd_bus_close_unref(m.bus);
-        free(m.socket_path);
-        free(m.jitctl_path);
-        m.server = server_free(m.server);
-        if (own_socket)
-                (void) unlink(socket_path(&m.config));
-        if (m.store)
-                store_close(m.store);
-        m.event = sd_event_unref(m.event);
-        audit_close_file();
-        config_free(&m.config);
-        free(m.config_problem);
+        teardown_all(&m, own_socket);
         return r;
 }
 

@@ -20,6 +20,20 @@ static int nss_result(int r, const void *result) {
         return r == 0 || r == ENOENT || r == ESRCH ? -ENOENT : -r;
 }
 
+/* The buffer for the next try: NSS_BUFFER_START bytes at first, then twice
+ * the last (ERANGE), up to NSS_BUFFER_MAX. 0, -ENOMEM or -ENOBUFS. */
+static int buffer_next(char **buf, size_t *size) {
+        if (!*buf)
+                *size = NSS_BUFFER_START;
+        else if (*size >= NSS_BUFFER_MAX)
+                return -ENOBUFS;
+        else
+                *size *= 2;
+        free(*buf);
+        *buf = malloc(*size);
+        return *buf ? 0 : -ENOMEM;
+}
+
 void nss_user_done(NssUser *u) {
         if (!u)
                 return;
@@ -31,21 +45,15 @@ void nss_user_done(NssUser *u) {
 static int user_lookup(const char *name, uid_t uid, NssUser *ret) {
         _cleanup_free_ char *buf = NULL;
         struct passwd pw, *result = NULL;
-        size_t size = NSS_BUFFER_START;
+        size_t size = 0;
         int r;
 
-        for (;;) {
-                free(buf);
-                buf = malloc(size);
-                if (!buf)
-                        return -ENOMEM;
+        do {
+                r = buffer_next(&buf, &size);
+                if (r < 0)
+                        return r;
                 r = name ? getpwnam_r(name, &pw, buf, size, &result) : getpwuid_r(uid, &pw, buf, size, &result);
-                if (r != ERANGE)
-                        break;
-                if (size >= NSS_BUFFER_MAX)
-                        return -ENOBUFS;
-                size *= 2;
-        }
+        } while (r == ERANGE);
         r = nss_result(r, result);
         if (r < 0)
                 return r;
@@ -72,23 +80,17 @@ int nss_user_by_uid(uid_t uid, NssUser *ret) {
 int nss_group_by_name(const char *name, gid_t *ret) {
         _cleanup_free_ char *buf = NULL;
         struct group grp, *result = NULL;
-        size_t size = NSS_BUFFER_START;
+        size_t size = 0;
         int r;
 
         if (!name || !ret)
                 return -EINVAL;
-        for (;;) {
-                free(buf);
-                buf = malloc(size);
-                if (!buf)
-                        return -ENOMEM;
+        do {
+                r = buffer_next(&buf, &size);
+                if (r < 0)
+                        return r;
                 r = getgrnam_r(name, &grp, buf, size, &result);
-                if (r != ERANGE)
-                        break;
-                if (size >= NSS_BUFFER_MAX)
-                        return -ENOBUFS;
-                size *= 2;
-        }
+        } while (r == ERANGE);
         r = nss_result(r, result);
         if (r < 0)
                 return r;

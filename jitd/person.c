@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,15 +20,13 @@
 
 #include "log.h"
 #include "macros.h"
+#include "nss.h"
 #include "person.h"
 #include "text.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5; the same number on every architecture */
 #endif
-
-/* getpwuid_r's buffer may grow to this before we give up on an entry. */
-#define PASSWD_BUFFER_MAX (1024U * 1024U)
 
 int person_peer_pidfd(int socket_fd, pid_t pid) {
         int pidfd = -1;
@@ -124,39 +121,21 @@ int person_read_loginuid(int pidfd, pid_t pid, uid_t *ret) {
 }
 
 int person_lookup_user_name(uid_t uid, char **ret) {
-        _cleanup_free_ char *buf = NULL;
-        struct passwd pw, *result = NULL;
-        size_t size = 4096;
-        char *name;
+        _cleanup_(nss_user_done) NssUser pw = {};
         int r;
 
-        for (;;) {
-                free(buf);
-                buf = malloc(size);
-                if (!buf)
-                        return -ENOMEM;
-
-                r = getpwuid_r(uid, &pw, buf, size, &result);
-                if (r != ERANGE || size >= PASSWD_BUFFER_MAX)
-                        break;
-                size *= 2;
-        }
-        if (r != 0)
-                return -r;
-        if (!result)
-                return -ENOENT;
+        r = nss_user_by_uid(uid, &pw);
+        if (r < 0)
+                return r;
 
         /* Identity from NSS still goes into logs and the store: insist on a
          * sane name, as for names given in calls. */
-        if (!jit_user_name_is_valid(result->pw_name)) {
+        if (!jit_user_name_is_valid(pw.name)) {
                 log_warning("uid %u has a user name jitd does not accept, treating it as unnamed.", (unsigned) uid);
                 return -ENOENT;
         }
 
-        name = strdup(result->pw_name);
-        if (!name)
-                return -ENOMEM;
-        *ret = name;
+        *ret = TAKE_PTR(pw.name);
         return 0;
 }
 
@@ -200,15 +179,12 @@ PersonStatus person_of_caller(uid_t uid, const char *account, PersonStatus login
 }
 
 int person_lookup_user_uid(const char *user, uid_t *ret) {
-        struct passwd pw, *result = NULL;
-        char buf[16384];
+        _cleanup_(nss_user_done) NssUser pw = {};
         int r;
 
-        r = getpwnam_r(user, &pw, buf, sizeof(buf), &result);
-        if (r != 0)
-                return -r;
-        if (!result)
-                return -ENOENT;
-        *ret = pw.pw_uid;
+        r = nss_user_by_name(user, &pw);
+        if (r < 0)
+                return r;
+        *ret = pw.uid;
         return 0;
 }

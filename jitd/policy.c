@@ -1,6 +1,6 @@
 /* Policy decisions on the Check hot path: who needs approval for an action,
  * who may bypass it (break-glass), who administers jitd, how long a grant
- * may last. Group membership comes from NSS (getpwnam_r + getgrouplist).
+ * may last. Group membership comes from NSS (jitd/nss.h).
  *
  * NSS is slow compared with the rest of a Check: tens of microseconds for a
  * hit in /etc/group through nss-systemd, hundreds for a miss. So this file
@@ -13,23 +13,21 @@
  * jitd runs one event loop; none of this is thread-safe. */
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "client.h" /* now_monotonic_usec() */
 #include "macros.h"
+#include "nss.h"
 #include "policy.h"
 #include "text.h"
 
 #define POLICY_USER_SLOTS 4096U
 #define POLICY_GROUP_SLOTS 256U
-#define POLICY_CACHE_TTL_USEC (10ULL * 1000000ULL)
-#define POLICY_FILES_CHECK_USEC (1000000ULL)
-#define POLICY_GROUPS_MAX 65536 /* NGROUPS_MAX on Linux */
-#define POLICY_NSS_BUFFER_MAX (4U * 1024U * 1024U)
+#define POLICY_CACHE_TTL_USEC (10ULL * USEC_PER_SEC)
+#define POLICY_FILES_CHECK_USEC USEC_PER_SEC
 
 typedef struct UserEntry {
         char name[JIT_USER_MAX + 1]; /* "" = free slot */
@@ -59,13 +57,6 @@ static struct {
         FileStamp passwd, group;
         uint64_t files_checked_usec;
 } cache;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 static uint32_t name_hash(const char *s) {
         uint32_t h = 2166136261U; /* FNV-1a */
@@ -118,89 +109,40 @@ static void cache_check_files(uint64_t now) {
                 cache_flush();
 }
 
-static bool nss_not_found(int r) {
-        /* getpwnam_r(3): these mean "no such entry" from some NSS modules. */
-        return r == 0 || r == ENOENT || r == ESRCH;
-}
+/* The groups of `user`: *ret_exists false (and no groups) if NSS has no such
+ * user, which the cache keeps like any answer; <0 only for NSS trouble. */
+static int user_groups(const char *user, bool *ret_exists, gid_t **ret_gids, size_t *ret_n) {
+        _cleanup_(nss_user_done) NssUser pw = {};
+        int r;
 
-static int nss_user_groups(const char *user, bool *ret_exists, gid_t **ret_gids, size_t *ret_n) {
-        struct passwd pw, *result = NULL;
-        _cleanup_free_ char *buf = NULL;
-        _cleanup_free_ gid_t *gids = NULL;
-        size_t size = 1024;
-        int r, n;
-
-        for (;;) {
-                free(buf);
-                buf = malloc(size);
-                if (!buf)
-                        return -ENOMEM;
-                r = getpwnam_r(user, &pw, buf, size, &result);
-                if (r != ERANGE)
-                        break;
-                if (size >= POLICY_NSS_BUFFER_MAX)
-                        return -ENOBUFS;
-                size *= 2;
-        }
-        if (!result) {
-                if (!nss_not_found(r))
-                        return -r;
+        r = nss_user_by_name(user, &pw);
+        if (r == -ENOENT) {
                 *ret_exists = false;
                 *ret_gids = NULL;
                 *ret_n = 0;
                 return 0;
         }
-
-        for (n = 64;;) {
-                int want = n;
-
-                free(gids);
-                gids = calloc((size_t) n, sizeof(gid_t));
-                if (!gids)
-                        return -ENOMEM;
-                if (getgrouplist(user, pw.pw_gid, gids, &n) >= 0)
-                        break;
-                /* glibc sets n to the number needed; be careful if it did not. */
-                if (want >= POLICY_GROUPS_MAX)
-                        return -E2BIG;
-                n = n > want ? n : want * 2;
-                if (n > POLICY_GROUPS_MAX)
-                        n = POLICY_GROUPS_MAX;
-        }
-
+        if (r < 0)
+                return r;
+        r = nss_user_groups(user, pw.gid, ret_gids, ret_n);
+        if (r < 0)
+                return r;
         *ret_exists = true;
-        *ret_gids = TAKE_PTR(gids);
-        *ret_n = (size_t) n;
         return 0;
 }
 
-static int nss_group_gid(const char *group, bool *ret_exists, gid_t *ret_gid) {
-        struct group grp, *result = NULL;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 4096;
+/* The gid of `group`: *ret_exists false if NSS has no such group. */
+static int group_gid(const char *group, bool *ret_exists, gid_t *ret_gid) {
         int r;
 
-        for (;;) {
-                free(buf);
-                buf = malloc(size);
-                if (!buf)
-                        return -ENOMEM;
-                r = getgrnam_r(group, &grp, buf, size, &result);
-                if (r != ERANGE)
-                        break;
-                /* Big groups carry their member list; allow for that. */
-                if (size >= POLICY_NSS_BUFFER_MAX)
-                        return -ENOBUFS;
-                size *= 2;
-        }
-        if (!result) {
-                if (!nss_not_found(r))
-                        return -r;
+        r = nss_group_by_name(group, ret_gid);
+        if (r == -ENOENT) {
                 *ret_exists = false;
                 return 0;
         }
+        if (r < 0)
+                return r;
         *ret_exists = true;
-        *ret_gid = grp.gr_gid;
         return 0;
 }
 
@@ -222,7 +164,7 @@ static int user_lookup(const char *user, uint64_t now, const UserEntry **ret) {
                 return 0;
         }
 
-        r = nss_user_groups(user, &exists, &gids, &n);
+        r = user_groups(user, &exists, &gids, &n);
         if (r < 0)
                 return r;
 
@@ -250,7 +192,7 @@ static int group_lookup(const char *group, uint64_t now, gid_t *ret_gid) {
 
         e = &cache.groups[name_hash(group) % POLICY_GROUP_SLOTS];
         if (!(e->name[0] && strcmp(e->name, group) == 0 && now < e->expires_usec)) {
-                r = nss_group_gid(group, &exists, &gid);
+                r = group_gid(group, &exists, &gid);
                 if (r < 0)
                         return r;
                 *e = (GroupEntry){
@@ -343,7 +285,7 @@ PolicyVerdict policy_evaluate(const Config *c, const char *user, JitAction actio
                 return (PolicyVerdict) -EINVAL;
 
         ap = &c->policy[action];
-        m = (Membership){ .user = user, .now = now_usec() };
+        m = (Membership){ .user = user, .now = now_monotonic_usec() };
 
         /* Cheapest first: names before group membership. */
         if (list_contains(&ap->exempt_users, user))
@@ -370,10 +312,9 @@ PolicyVerdict policy_evaluate(const Config *c, const char *user, JitAction actio
 }
 
 bool policy_peer_is_admin(const Config *c, uid_t uid, gid_t gid) {
-        struct passwd pw, *result = NULL;
+        _cleanup_(nss_user_done) NssUser pw = {};
         const UserEntry *e;
-        char buf[4096];
-        uint64_t now = now_usec();
+        uint64_t now = now_monotonic_usec();
         gid_t admin_gid;
 
         if (uid == 0)
@@ -389,9 +330,9 @@ bool policy_peer_is_admin(const Config *c, uid_t uid, gid_t gid) {
 
         /* Supplementary groups of the account (not of the peer process, which
          * SO_PEERCRED does not give us); any NSS trouble means "not admin". */
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
+        if (nss_user_by_uid(uid, &pw) < 0)
                 return false;
-        if (user_lookup(pw.pw_name, now, &e) < 0 || !e->exists)
+        if (user_lookup(pw.name, now, &e) < 0 || !e->exists)
                 return false;
         return gids_contain(e->gids, e->n_gids, admin_gid);
 }

@@ -7,11 +7,11 @@
 #include <time.h>
 
 #include "audit.h"
+#include "client.h" /* now_monotonic_usec() */
 #include "macros.h"
 #include "request-limit.h"
 #include "text.h"
 
-#define USEC_PER_SEC 1000000ULL
 /* After a user's refusal was audited, the next one is audited this much
  * later at the earliest, with the count of those in between. */
 #define REFUSAL_AUDIT_INTERVAL_USEC (60ULL * USEC_PER_SEC)
@@ -28,13 +28,6 @@ typedef struct RefusalSlot {
 struct RequestLimiter {
         RefusalSlot slots[REFUSAL_SLOTS];
 };
-
-static uint64_t now_monotonic(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 int request_limit_check(Manager *m, const char *user, int64_t now, int64_t *ret_retry_at) {
         uint64_t interval = m->config.request_limit_interval_sec;
@@ -76,7 +69,7 @@ static RefusalSlot *refusal_slot(RequestLimiter *l, const char *user) {
 
 void request_limit_audit_refusal(Manager *m, const char *user, JitAction action, const char *service,
                                  const char *rhost, const char *tty, int64_t retry_at) {
-        uint64_t now = now_monotonic();
+        uint64_t now = now_monotonic_usec();
         char interval[32], reason[256];
         RefusalSlot *s;
 

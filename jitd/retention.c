@@ -6,11 +6,11 @@
 #include <time.h>
 
 #include "log.h"
+#include "macros.h"
 #include "retention.h"
 #include "store-retention.h"
 #include "text.h"
 
-#define USEC_PER_SEC 1000000ULL
 /* The first pass comes soon after start, then one this often. */
 #define RETENTION_FIRST_USEC (2ULL * USEC_PER_SEC)
 #define RETENTION_INTERVAL_USEC (10ULL * 60 * USEC_PER_SEC)

@@ -28,6 +28,7 @@
 #include "bus-util.h"
 #include "expiry.h"
 #include "log.h"
+#include "macros.h"
 #include "systemd-timers.h"
 #include "text.h"
 
@@ -36,7 +37,6 @@
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 #define UNIT_PREFIX "jit-expire-"
 #define UNIT_NAME_MAX 64
-#define USEC_PER_SEC 1000000ULL
 /* The oneshot service waits this long for jitd at most. */
 #define EXPIRE_TIMEOUT_MSEC "30000"
 #define EXPIRE_SERVICE_TIMEOUT_USEC (60ULL * USEC_PER_SEC)

@@ -25,8 +25,10 @@
 #include <string.h>
 
 #include "audit.h"
+#include "event-util.h"
 #include "log.h"
 #include "logind.h"
+#include "macros.h"
 #include "sudo-timestamp.h"
 #include "systemd-timers.h"
 #include "teardown.h"
@@ -34,7 +36,6 @@
 #include "text.h"
 #include "user-manager.h"
 
-#define USEC_PER_SEC 1000000ULL
 /* Longer than two bus calls per session at sd-bus's 25 s default timeout. */
 #define TEARDOWN_LEASE_SEC 120
 #define TEARDOWN_ATTEMPTS_MAX 8
@@ -298,7 +299,6 @@ static int on_teardown_timer(sd_event_source *source, uint64_t usec, void *userd
 
 static void teardown_rearm(Manager *m) {
         int64_t next = 0, now = jit_now_realtime();
-        uint64_t usec;
         int r;
 
         if (!m->teardown_source)
@@ -315,11 +315,8 @@ static void teardown_rearm(Manager *m) {
         }
         if (next < m->teardown_backoff_until)
                 next = m->teardown_backoff_until;
-        usec = next <= 0 ? 1 : (uint64_t) next * USEC_PER_SEC;
 
-        r = sd_event_source_set_time(m->teardown_source, usec);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->teardown_source, SD_EVENT_ONESHOT);
+        r = event_arm_wall_timer(m->teardown_source, next);
         if (r < 0)
                 log_error_errno(r, "Failed to arm the grant teardown timer: %m");
 }
@@ -327,13 +324,10 @@ static void teardown_rearm(Manager *m) {
 int teardown_start(Manager *m) {
         int r;
 
-        r = sd_event_add_time(m->event, &m->teardown_source, CLOCK_REALTIME, UINT64_MAX - 1, 100000, on_teardown_timer,
-                              m);
+        r = event_add_wall_timer(m->event, &m->teardown_source, 100 * USEC_PER_MSEC, on_teardown_timer, m,
+                                 JITD_PRIORITY_EXPIRY, "teardown");
         if (r < 0)
                 return log_error_errno(r, "Failed to create the grant teardown timer: %m");
-        (void) sd_event_source_set_enabled(m->teardown_source, SD_EVENT_OFF);
-        (void) sd_event_source_set_priority(m->teardown_source, JITD_PRIORITY_EXPIRY);
-        (void) sd_event_source_set_description(m->teardown_source, "teardown");
 
         /* What an earlier jitd left undone, leases and backoff or not: it
          * did not finish, and nothing of it is in flight now. The first

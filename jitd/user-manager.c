@@ -37,7 +37,6 @@
 #define SYSTEMD_MANAGER "org.freedesktop.systemd1.Manager"
 #define SYSTEMD_UNIT "org.freedesktop.systemd1.Unit"
 #define SYSTEMD_UNIT_PATH_PREFIX "/org/freedesktop/systemd1/unit"
-#define USEC_PER_MSEC 1000ULL
 /* systemd reaps a killed cgroup in milliseconds; two seconds is a stuck
  * systemd, and the teardown's retry takes over. */
 #define SETTLE_POLL_USEC (50ULL * USEC_PER_MSEC)

@@ -212,61 +212,64 @@ static const char *unapproved_detail(const JitdAnswer *a) {
         }
 }
 
-JitResult auth_flow_run(const PamJitContext *ctx, JitdAnswer *answer, const char **ret_detail) {
-        char reason[JIT_REASON_MAX + 1] = "", request_id[JIT_ID_MAX], text[512], waiting[64];
-        JitdAnswer after;
+/* Ask for a reason and file the request. 1: a request is pending, its id
+ * in answer->request_id; 0: the flow ends here with *ret_result. */
+static int file_request(const PamJitContext *ctx, JitdAnswer *answer, JitResult *ret_result,
+                        const char **ret_detail) {
+        char reason[JIT_REASON_MAX + 1] = "", text[512];
         JitResult result;
         int r;
 
-        *ret_detail = "";
-
-        /* A live grant lets the user through silently, and a user outside
-         * the policy is none of our business. */
-        result = jitd_check(ctx, /* create_request= */ false, answer);
-        if (result != JIT_RESULT_NO_GRANT)
-                return result;
-        /* norequest never files a request, here no more than in account. */
-        if (ctx->args.no_request) {
-                *ret_detail = "norequest: no request filed";
-                return JIT_RESULT_NO_GRANT;
-        }
-
+        *ret_result = JIT_RESULT_NO_GRANT;
         if (ctx->args.reason_mode != REASON_MODE_NONE) {
                 r = ask_reason(ctx, answer, reason, sizeof(reason));
                 if (r == -ENODATA) {
                         *ret_detail = "no reason given";
-                        return JIT_RESULT_NO_GRANT;
+                        return 0;
                 }
-                if (r == -ENOMEM)
-                        return JIT_RESULT_SYSTEM_ERROR;
+                if (r == -ENOMEM) {
+                        *ret_result = JIT_RESULT_SYSTEM_ERROR;
+                        return 0;
+                }
                 if (r < 0) {
                         *ret_detail = "reason prompt";
-                        return JIT_RESULT_CONV_ERROR;
+                        *ret_result = JIT_RESULT_CONV_ERROR;
+                        return 0;
                 }
         }
 
         result = jitd_request(ctx, reason[0] ? reason : NULL, answer);
-        if (result == JIT_RESULT_ALLOW) {
-                /* Approved between our Check and the Request. */
+        /* Approved between our Check and the Request. */
+        if (result == JIT_RESULT_ALLOW)
                 show_approved(ctx, answer);
-                return result;
+        if (result != JIT_RESULT_NO_GRANT) {
+                *ret_result = result;
+                return 0;
         }
-        if (result != JIT_RESULT_NO_GRANT)
-                return result;
         if (!answer->request_id[0] && answer->rate_limited) {
                 jitd_rate_limited_text(answer, subject(ctx), text, sizeof(text));
                 (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
                 *ret_detail = "too many requests (request_limit)";
-                return JIT_RESULT_NO_GRANT;
+                return 0;
         }
         if (!answer->request_id[0]) {
                 snprintf(text, sizeof(text),
                          "%s needs approval, but no request could be sent. Ask an approver.", subject(ctx));
                 (void) conv_notice(ctx->pamh, PAM_ERROR_MSG, text);
                 *ret_detail = "no request id";
-                return JIT_RESULT_NO_GRANT;
+                return 0;
         }
-        memcpy(request_id, answer->request_id, sizeof(request_id));
+        return 1;
+}
+
+/* Wait for the decision on request `request_id` (or say not to, wait=0),
+ * and what the user is told when it ends. */
+static JitResult wait_for_decision(const PamJitContext *ctx, JitdAnswer *answer, const char *request_id,
+                                   const char **ret_detail) {
+        char text[512], waiting[64];
+        JitdAnswer after;
+        JitResult result;
+        int r;
 
         if (ctx->args.wait_sec == 0) {
                 format_request_notice(answer, request_id, "Try again once it is approved.", text, sizeof(text));
@@ -314,4 +317,28 @@ JitResult auth_flow_run(const PamJitContext *ctx, JitdAnswer *answer, const char
         show_unapproved(ctx, answer, request_id);
         *ret_detail = unapproved_detail(answer);
         return JIT_RESULT_NO_GRANT;
+}
+
+JitResult auth_flow_run(const PamJitContext *ctx, JitdAnswer *answer, const char **ret_detail) {
+        char request_id[JIT_ID_MAX];
+        JitResult result;
+
+        *ret_detail = "";
+
+        /* A live grant lets the user through silently, and a user outside
+         * the policy is none of our business. */
+        result = jitd_check(ctx, /* create_request= */ false, answer);
+        if (result != JIT_RESULT_NO_GRANT)
+                return result;
+        /* norequest never files a request, here no more than in account. */
+        if (ctx->args.no_request) {
+                *ret_detail = "norequest: no request filed";
+                return JIT_RESULT_NO_GRANT;
+        }
+
+        if (file_request(ctx, answer, &result, ret_detail) <= 0)
+                return result;
+        /* The wait overwrites the answer; the id stays what was filed. */
+        memcpy(request_id, answer->request_id, sizeof(request_id));
+        return wait_for_decision(ctx, answer, request_id, ret_detail);
 }

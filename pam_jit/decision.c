@@ -21,13 +21,12 @@
 #include "client.h"
 #include "decision.h"
 #include "jit-protocol.h"
+#include "json-util.h"
 #include "macros.h"
 #include "text.h"
 #include "varlink.h"
 
-#define USEC_PER_SEC 1000000ULL
-
-static const char *const state_table[_JITD_STATE_MAX] = {
+static const char *const jitd_state_table[_JITD_STATE_MAX] = {
         [JITD_STATE_UNKNOWN] = "-", /* not said (e.g. an allow) or not understood */
         [JITD_STATE_NONE] = "none",
         [JITD_STATE_PENDING] = "pending",
@@ -37,11 +36,8 @@ static const char *const state_table[_JITD_STATE_MAX] = {
         [JITD_STATE_CANCELLED] = "cancelled",
 };
 
-const char *jitd_state_to_string(JitdState s) {
-        if (s < 0 || s >= _JITD_STATE_MAX)
-                return "-";
-        return state_table[s];
-}
+/* Unknown names read as JITD_STATE_UNKNOWN, shown as "-". */
+DEFINE_STRING_TABLE(, jitd_state, JitdState, JITD_STATE_UNKNOWN);
 
 static void client_done(JitClient *c) {
         jit_client_close(c);
@@ -67,43 +63,19 @@ static void copy_string(char *buf, size_t size, const char *s) {
 
 /* ---- building calls ---- */
 
-static int add_string(struct json_object *o, const char *key, const char *value) {
-        struct json_object *v;
-
-        if (!value || !*value) /* optional fields: absent rather than "" */
-                return 0;
-        v = json_object_new_string(value);
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int add_value(struct json_object *o, const char *key, struct json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* user, action, service and, when known, where from. */
 static struct json_object *params_new(const PamJitContext *ctx, bool with_origin) {
         _cleanup_json_ struct json_object *p = json_object_new_object();
 
         if (!p)
                 return NULL;
-        if (add_string(p, "user", ctx->user) < 0 ||
-            add_string(p, "action", jit_action_to_string(ctx->action)) < 0)
+        if (json_add_string_optional(p, "user", ctx->user) < 0 ||
+            json_add_string_optional(p, "action", jit_action_to_string(ctx->action)) < 0)
                 return NULL;
         if (with_origin &&
-            (add_string(p, "service", ctx->service) < 0 || add_string(p, "rhost", ctx->rhost) < 0 ||
-             add_string(p, "tty", ctx->tty) < 0))
+            (json_add_string_optional(p, "service", ctx->service) < 0 ||
+             json_add_string_optional(p, "rhost", ctx->rhost) < 0 ||
+             json_add_string_optional(p, "tty", ctx->tty) < 0))
                 return NULL;
         return TAKE_PTR(p);
 }
@@ -180,10 +152,7 @@ static JitdState read_state(struct json_object *params) {
 
         if (varlink_param_string(params, "state", false, 16, &s) <= 0)
                 return JITD_STATE_UNKNOWN;
-        for (size_t i = 0; i < ELEMENTSOF(state_table); i++)
-                if (strcmp(state_table[i], s) == 0)
-                        return (JitdState) i;
-        return JITD_STATE_UNKNOWN;
+        return jitd_state_from_string(s);
 }
 
 /* An id, copied only if well-formed. Returns true if one was copied. */
@@ -211,12 +180,11 @@ static void read_match_code(struct json_object *params, JitdAnswer *a) {
 
 /* Display text: whatever string jitd sent, made safe to show and log. */
 static void read_text(struct json_object *params, const char *key, char *buf, size_t size) {
-        struct json_object *v = NULL;
+        const char *s = json_member_string(params, key);
 
         buf[0] = 0;
-        if (params && json_object_object_get_ex(params, key, &v) && v &&
-            json_object_is_type(v, json_type_string))
-                jit_sanitize(json_object_get_string(v), buf, size);
+        if (s)
+                jit_sanitize(s, buf, size);
 }
 
 /* Who decided: the account, and the person behind it where jitd names
@@ -254,12 +222,11 @@ static bool read_flag(struct json_object *params, const char *key) {
 static bool read_names(struct json_object *params, const char *key,
                        char names[JIT_DESTINATIONS_MAX][JIT_DESTINATION_NAME_MAX + 1], size_t *ret_n,
                        bool *truncated) {
-        struct json_object *list = NULL;
+        struct json_object *list = json_member_of_type(params, key, json_type_array);
         size_t n = 0, len;
 
         *ret_n = 0;
-        if (!params || !json_object_object_get_ex(params, key, &list) || !list ||
-            !json_object_is_type(list, json_type_array))
+        if (!list)
                 return false;
         len = json_object_array_length(list);
         for (size_t i = 0; i < len; i++) {
@@ -329,19 +296,34 @@ static void debug_log(const PamJitContext *ctx, const char *method, JitResult re
 
 /* ---- the calls ---- */
 
-static JitResult check_reply(struct json_object *reply, JitdAnswer *a) {
-        struct json_object *params = NULL;
-        const char *error = NULL, *decision = NULL;
+/* Check's and OpenSession's replies: 1 and *ret when the reply ends the
+ * call (garbage, NoGrant with the request's details, another error), 0
+ * and *ret_params for a success to read on. */
+static int reply_unwrap(struct json_object *reply, JitdAnswer *a, struct json_object **ret_params, JitResult *ret) {
+        const char *error = NULL;
 
-        if (varlink_reply_parse(reply, &error, &params, NULL) < 0)
-                return garbage(a);
-        if (error) {
-                if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
-                        read_request_details(params, a);
-                        return JIT_RESULT_NO_GRANT;
-                }
-                return error_result(error, a);
+        *ret_params = NULL;
+        if (varlink_reply_parse(reply, &error, ret_params, NULL) < 0) {
+                *ret = garbage(a);
+                return 1;
         }
+        if (!error)
+                return 0;
+        if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
+                read_request_details(*ret_params, a);
+                *ret = JIT_RESULT_NO_GRANT;
+        } else
+                *ret = error_result(error, a);
+        return 1;
+}
+
+static JitResult check_reply(struct json_object *reply, JitdAnswer *a) {
+        struct json_object *params;
+        const char *decision = NULL;
+        JitResult result;
+
+        if (reply_unwrap(reply, a, &params, &result) > 0)
+                return result;
 
         if (varlink_param_string(params, "decision", true, 16, &decision) <= 0)
                 return garbage(a);
@@ -362,24 +344,33 @@ static JitResult check_reply(struct json_object *reply, JitdAnswer *a) {
         return JIT_RESULT_ALLOW;
 }
 
-JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *answer) {
+/* One call with one reply: send `p` (owned), read the reply with `parse`,
+ * log the outcome under `name` with debug. */
+static JitResult call_once(const PamJitContext *ctx, const char *method, const char *name, struct json_object *p,
+                           JitResult (*parse)(struct json_object *reply, JitdAnswer *a), JitdAnswer *answer) {
         _cleanup_(client_done) JitClient client = { .fd = -1 };
-        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
+        _cleanup_json_ struct json_object *reply = NULL;
         JitResult result;
+
+        if (exchange(ctx, &client, method, p, false, &reply, answer) < 0)
+                result = exchange_failure(answer);
+        else
+                result = parse(reply, answer);
+
+        debug_log(ctx, name, result, answer);
+        return result;
+}
+
+JitResult jitd_check(const PamJitContext *ctx, bool create_request, JitdAnswer *answer) {
+        _cleanup_json_ struct json_object *p = NULL;
 
         answer_init(answer);
 
         p = params_new(ctx, /* with_origin= */ true);
-        if (!p || add_value(p, "create_request", json_object_new_boolean(create_request)) < 0)
+        if (!p || json_add(p, "create_request", json_object_new_boolean(create_request)) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
-        if (exchange(ctx, &client, JIT_METHOD_CHECK, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = exchange_failure(answer);
-        else
-                result = check_reply(reply, answer);
-
-        debug_log(ctx, "Check", result, answer);
-        return result;
+        return call_once(ctx, JIT_METHOD_CHECK, "Check", TAKE_PTR(p), check_reply, answer);
 }
 
 static JitResult request_reply(struct json_object *reply, JitdAnswer *a) {
@@ -433,23 +424,15 @@ static JitResult request_reply(struct json_object *reply, JitdAnswer *a) {
 }
 
 JitResult jitd_request(const PamJitContext *ctx, const char *reason, JitdAnswer *answer) {
-        _cleanup_(client_done) JitClient client = { .fd = -1 };
-        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
-        JitResult result;
+        _cleanup_json_ struct json_object *p = NULL;
 
         answer_init(answer);
 
         p = params_new(ctx, /* with_origin= */ true);
-        if (!p || add_string(p, "reason", reason) < 0)
+        if (!p || json_add_string_optional(p, "reason", reason) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
-        if (exchange(ctx, &client, JIT_METHOD_REQUEST, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = exchange_failure(answer);
-        else
-                result = request_reply(reply, answer);
-
-        debug_log(ctx, "Request", result, answer);
-        return result;
+        return call_once(ctx, JIT_METHOD_REQUEST, "Request", TAKE_PTR(p), request_reply, answer);
 }
 
 /* One WaitDecision reply. Returns 1 when the exchange is over (result in
@@ -515,7 +498,7 @@ JitResult jitd_wait_decision(const PamJitContext *ctx, const char *request_id, u
         copy_string(answer->request_id, sizeof(answer->request_id), request_id);
 
         p = json_object_new_object();
-        if (!p || add_string(p, "request_id", request_id) < 0)
+        if (!p || json_add_string_optional(p, "request_id", request_id) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
         if (exchange(ctx, &client, JIT_METHOD_WAIT_DECISION, TAKE_PTR(p), /* more= */ true, &reply,
@@ -547,18 +530,12 @@ JitResult jitd_wait_decision(const PamJitContext *ctx, const char *request_id, u
 }
 
 static JitResult open_session_reply(struct json_object *reply, JitdAnswer *a) {
-        struct json_object *params = NULL;
-        const char *error = NULL, *decision = NULL;
+        struct json_object *params;
+        const char *decision = NULL;
+        JitResult result;
 
-        if (varlink_reply_parse(reply, &error, &params, NULL) < 0)
-                return garbage(a);
-        if (error) {
-                if (strcmp(error, JIT_ERROR_NO_GRANT) == 0) {
-                        read_request_details(params, a);
-                        return JIT_RESULT_NO_GRANT;
-                }
-                return error_result(error, a);
-        }
+        if (reply_unwrap(reply, a, &params, &result) > 0)
+                return result;
 
         if (varlink_param_string(params, "decision", false, 16, &decision) > 0 &&
             strcmp(decision, "ignore") == 0)
@@ -571,24 +548,16 @@ static JitResult open_session_reply(struct json_object *reply, JitdAnswer *a) {
 }
 
 JitResult jitd_open_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer) {
-        _cleanup_(client_done) JitClient client = { .fd = -1 };
-        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
-        JitResult result;
+        _cleanup_json_ struct json_object *p = NULL;
 
         answer_init(answer);
 
         p = params_new(ctx, /* with_origin= */ true);
-        if (!p || (session_id && add_string(p, "session_id", session_id) < 0) ||
-            add_value(p, "pid", json_object_new_int64((int64_t) getpid())) < 0)
+        if (!p || (session_id && json_add_string_optional(p, "session_id", session_id) < 0) ||
+            json_add(p, "pid", json_object_new_int64((int64_t) getpid())) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
-        if (exchange(ctx, &client, JIT_METHOD_OPEN_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = exchange_failure(answer);
-        else
-                result = open_session_reply(reply, answer);
-
-        debug_log(ctx, "OpenSession", result, answer);
-        return result;
+        return call_once(ctx, JIT_METHOD_OPEN_SESSION, "OpenSession", TAKE_PTR(p), open_session_reply, answer);
 }
 
 static JitResult close_session_reply(struct json_object *reply, JitdAnswer *a) {
@@ -608,21 +577,14 @@ static JitResult close_session_reply(struct json_object *reply, JitdAnswer *a) {
 }
 
 JitResult jitd_close_session(const PamJitContext *ctx, const char *session_id, JitdAnswer *answer) {
-        _cleanup_(client_done) JitClient client = { .fd = -1 };
-        _cleanup_json_ struct json_object *reply = NULL, *p = NULL;
-        JitResult result;
+        _cleanup_json_ struct json_object *p = NULL;
 
         answer_init(answer);
 
         p = json_object_new_object();
-        if (!p || add_string(p, "user", ctx->user) < 0 || add_string(p, "session_id", session_id) < 0)
+        if (!p || json_add_string_optional(p, "user", ctx->user) < 0 ||
+            json_add_string_optional(p, "session_id", session_id) < 0)
                 return failed(answer, "send", -ENOMEM, JIT_RESULT_SYSTEM_ERROR);
 
-        if (exchange(ctx, &client, JIT_METHOD_CLOSE_SESSION, TAKE_PTR(p), false, &reply, answer) < 0)
-                result = exchange_failure(answer);
-        else
-                result = close_session_reply(reply, answer);
-
-        debug_log(ctx, "CloseSession", result, answer);
-        return result;
+        return call_once(ctx, JIT_METHOD_CLOSE_SESSION, "CloseSession", TAKE_PTR(p), close_session_reply, answer);
 }

@@ -60,6 +60,7 @@ typedef struct JitdAnswer {
 } JitdAnswer;
 
 const char *jitd_state_to_string(JitdState s);
+JitdState jitd_state_from_string(const char *s);
 
 /* "<subject> needs approval, but ..." for a rate-limited answer: what the
  * user is shown in the account and the auth phase alike. */

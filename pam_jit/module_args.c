@@ -26,18 +26,8 @@ static const char *const reason_mode_table[_REASON_MODE_MAX] = {
         [REASON_MODE_NONE] = "none",
 };
 
-const char *fail_mode_to_string(FailMode m) {
-        if (m < 0 || m >= _FAIL_MODE_MAX)
-                return "invalid";
-        return fail_mode_table[m];
-}
-
-static int lookup(const char *const *table, size_t n, const char *s) {
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(table[i], s) == 0)
-                        return (int) i;
-        return -EINVAL;
-}
+DEFINE_STRING_TABLE(, fail_mode, FailMode, _FAIL_MODE_INVALID);
+DEFINE_STRING_TABLE(, reason_mode, ReasonMode, _REASON_MODE_INVALID);
 
 /* If `arg` is "name=value", return value; NULL otherwise. */
 static const char *value_of(const char *arg, const char *name) {
@@ -62,11 +52,61 @@ static void log_bad_argument(pam_handle_t *pamh, const char *arg, const char *wh
                    why);
 }
 
+/* Apply one argument. NULL, or what was expected instead (for the log). */
+static const char *parse_argument(const char *arg, ModuleArgs *a) {
+        const char *v;
+        uint64_t u;
+
+        if (strcmp(arg, "debug") == 0)
+                a->debug = true;
+        else if (strcmp(arg, "quiet") == 0)
+                a->quiet = true;
+        else if (strcmp(arg, "norequest") == 0)
+                a->no_request = true;
+        else if ((v = value_of(arg, "socket"))) {
+                if (!socket_path_is_valid(v))
+                        return "expected an absolute socket path";
+                a->socket_path = v;
+        } else if ((v = value_of(arg, "journal_socket"))) {
+                if (!socket_path_is_valid(v))
+                        return "expected an absolute socket path";
+                a->journal_socket = v;
+        } else if ((v = value_of(arg, "timeout"))) {
+                if (jit_parse_uint64(v, PAM_JIT_TIMEOUT_MSEC_MIN, PAM_JIT_TIMEOUT_MSEC_MAX, &u) < 0)
+                        return "expected milliseconds, 100..60000";
+                a->timeout_usec = u * USEC_PER_MSEC;
+        } else if ((v = value_of(arg, "wait"))) {
+                if (jit_parse_uint64(v, 0, PAM_JIT_WAIT_SEC_MAX, &u) < 0)
+                        return "expected seconds, 0..3600";
+                a->wait_sec = u;
+        } else if ((v = value_of(arg, "failmode"))) {
+                FailMode m = fail_mode_from_string(v);
+
+                if (m < 0)
+                        return "expected secure or safe";
+                a->fail_mode = m;
+        } else if ((v = value_of(arg, "reason"))) {
+                ReasonMode m = reason_mode_from_string(v);
+
+                if (m < 0)
+                        return "expected required, optional or none";
+                a->reason_mode = m;
+        } else if ((v = value_of(arg, "action"))) {
+                JitAction act = jit_action_from_string(v);
+
+                if (act < 0)
+                        return "expected login or sudo";
+                a->action = act;
+        } else
+                return "unknown argument";
+        return NULL;
+}
+
 int module_args_parse(pam_handle_t *pamh, int argc, const char **argv, ModuleArgs *ret) {
         ModuleArgs a = {
                 .socket_path = JIT_SOCKET_PATH_DEFAULT,
                 .journal_socket = PAM_JIT_JOURNAL_SOCKET_DEFAULT,
-                .timeout_usec = (uint64_t) PAM_JIT_TIMEOUT_MSEC_DEFAULT * 1000U,
+                .timeout_usec = (uint64_t) PAM_JIT_TIMEOUT_MSEC_DEFAULT * USEC_PER_MSEC,
                 .wait_sec = PAM_JIT_WAIT_SEC_DEFAULT,
                 .fail_mode = FAIL_MODE_SECURE,
                 .reason_mode = REASON_MODE_OPTIONAL,
@@ -74,75 +114,15 @@ int module_args_parse(pam_handle_t *pamh, int argc, const char **argv, ModuleArg
         };
         bool bad = false;
 
+        /* Every bad argument is logged, not only the first. */
         for (int i = 0; i < argc; i++) {
-                const char *arg = argv[i], *v;
-                uint64_t u;
-                int k;
+                const char *why;
 
-                if (!arg) {
+                if (!argv[i]) {
                         pam_syslog(pamh, LOG_ERR, "bad module argument: NULL");
                         bad = true;
-                } else if (strcmp(arg, "debug") == 0)
-                        a.debug = true;
-                else if (strcmp(arg, "quiet") == 0)
-                        a.quiet = true;
-                else if (strcmp(arg, "norequest") == 0)
-                        a.no_request = true;
-                else if ((v = value_of(arg, "socket"))) {
-                        if (socket_path_is_valid(v))
-                                a.socket_path = v;
-                        else {
-                                log_bad_argument(pamh, arg, "expected an absolute socket path");
-                                bad = true;
-                        }
-                } else if ((v = value_of(arg, "journal_socket"))) {
-                        if (socket_path_is_valid(v))
-                                a.journal_socket = v;
-                        else {
-                                log_bad_argument(pamh, arg, "expected an absolute socket path");
-                                bad = true;
-                        }
-                } else if ((v = value_of(arg, "timeout"))) {
-                        if (jit_parse_uint64(v, PAM_JIT_TIMEOUT_MSEC_MIN, PAM_JIT_TIMEOUT_MSEC_MAX, &u) >= 0)
-                                a.timeout_usec = u * 1000U;
-                        else {
-                                log_bad_argument(pamh, arg, "expected milliseconds, 100..60000");
-                                bad = true;
-                        }
-                } else if ((v = value_of(arg, "wait"))) {
-                        if (jit_parse_uint64(v, 0, PAM_JIT_WAIT_SEC_MAX, &u) >= 0)
-                                a.wait_sec = u;
-                        else {
-                                log_bad_argument(pamh, arg, "expected seconds, 0..3600");
-                                bad = true;
-                        }
-                } else if ((v = value_of(arg, "failmode"))) {
-                        k = lookup(fail_mode_table, ELEMENTSOF(fail_mode_table), v);
-                        if (k >= 0)
-                                a.fail_mode = (FailMode) k;
-                        else {
-                                log_bad_argument(pamh, arg, "expected secure or safe");
-                                bad = true;
-                        }
-                } else if ((v = value_of(arg, "reason"))) {
-                        k = lookup(reason_mode_table, ELEMENTSOF(reason_mode_table), v);
-                        if (k >= 0)
-                                a.reason_mode = (ReasonMode) k;
-                        else {
-                                log_bad_argument(pamh, arg, "expected required, optional or none");
-                                bad = true;
-                        }
-                } else if ((v = value_of(arg, "action"))) {
-                        JitAction act = jit_action_from_string(v);
-
-                        if (act >= 0)
-                                a.action = act;
-                        else {
-                                log_bad_argument(pamh, arg, "expected login or sudo");
-                                bad = true;
-                        }
-                } else {
-                        log_bad_argument(pamh, arg, "unknown argument");
+                } else if ((why = parse_argument(argv[i], &a))) {
+                        log_bad_argument(pamh, argv[i], why);
                         bad = true;
                 }
         }

@@ -24,6 +24,7 @@ typedef enum FailMode {
         FAIL_MODE_SECURE, /* jitd unavailable: deny */
         FAIL_MODE_SAFE,   /* jitd unavailable: allow, logged loudly */
         _FAIL_MODE_MAX,
+        _FAIL_MODE_INVALID = -1,
 } FailMode;
 
 typedef enum ReasonMode {
@@ -31,6 +32,7 @@ typedef enum ReasonMode {
         REASON_MODE_REQUIRED,
         REASON_MODE_NONE,
         _REASON_MODE_MAX,
+        _REASON_MODE_INVALID = -1,
 } ReasonMode;
 
 typedef struct ModuleArgs {
@@ -54,3 +56,6 @@ typedef struct ModuleArgs {
 int module_args_parse(pam_handle_t *pamh, int argc, const char **argv, ModuleArgs *ret);
 
 const char *fail_mode_to_string(FailMode m);
+FailMode fail_mode_from_string(const char *s);
+const char *reason_mode_to_string(ReasonMode m);
+ReasonMode reason_mode_from_string(const char *s);

@@ -28,7 +28,7 @@
 /* Only the pam_sm_* entry points are visible (see also pam_jit.map). */
 #define _public_ __attribute__((visibility("default")))
 
-static const char *const result_table[_JIT_RESULT_MAX] = {
+static const char *const jit_result_table[_JIT_RESULT_MAX] = {
         [JIT_RESULT_ALLOW] = "allow",
         [JIT_RESULT_IGNORE] = "ignore",
         [JIT_RESULT_NO_GRANT] = "no-grant",
@@ -42,19 +42,17 @@ static const char *const result_table[_JIT_RESULT_MAX] = {
         [JIT_RESULT_SYSTEM_ERROR] = "system-error",
 };
 
-const char *jit_result_to_string(JitResult r) {
-        if (r < 0 || r >= _JIT_RESULT_MAX)
-                return "invalid";
-        return result_table[r];
-}
+DEFINE_STRING_TABLE(, jit_result, JitResult, _JIT_RESULT_INVALID);
 
-static const char *const phase_table[_PAM_JIT_PHASE_MAX] = {
+static const char *const pam_jit_phase_table[_PAM_JIT_PHASE_MAX] = {
         [PAM_JIT_PHASE_AUTH] = "auth",
         [PAM_JIT_PHASE_SETCRED] = "setcred",
         [PAM_JIT_PHASE_ACCOUNT] = "account",
         [PAM_JIT_PHASE_OPEN_SESSION] = "open_session",
         [PAM_JIT_PHASE_CLOSE_SESSION] = "close_session",
 };
+
+DEFINE_STRING_TABLE(static, pam_jit_phase, PamJitPhase, _PAM_JIT_PHASE_INVALID);
 
 /* The only place a result becomes a PAM return code.
  *
@@ -237,7 +235,7 @@ static void log_fail_open(const PamJitContext *ctx, const JitdAnswer *a) {
                  "FAIL-OPEN: jitd unavailable (%s), allowing user=%s action=%s service=%s rhost=%s tty=%s "
                  "in %s because failmode=safe",
                  cause, dash(ctx->user), jit_action_to_string(ctx->action) ?: "-", dash(ctx->service),
-                 dash(ctx->rhost), dash(ctx->tty), phase_table[ctx->phase]);
+                 dash(ctx->rhost), dash(ctx->tty), pam_jit_phase_to_string(ctx->phase));
         pam_syslog(ctx->pamh, LOG_ALERT, "%s", message);
 
         snprintf(errno_str, sizeof(errno_str), "%d", a && a->error < 0 ? -a->error : 0);
@@ -396,16 +394,30 @@ static const char *session_id_get(const PamJitContext *ctx, const char **ret_det
         return id;
 }
 
-_public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+/* What a gating or session phase does once its context is set up: the
+ * result, and in *a and *detail what finish() logs. */
+typedef JitResult (*PhaseRun)(PamJitContext *ctx, JitdAnswer *a, const char **detail);
+
+/* Every phase but setcred: the context from the PAM items and arguments,
+ * the phase's own step, and the one place a result becomes a PAM code. */
+static int run_phase(pam_handle_t *pamh, PamJitPhase phase, int argc, const char **argv, PhaseRun run) {
         PamJitContext ctx;
         JitdAnswer a = {};
         const char *detail = "";
         JitResult r;
 
-        r = context_init(&ctx, pamh, PAM_JIT_PHASE_AUTH, argc, argv);
+        r = context_init(&ctx, pamh, phase, argc, argv);
         if (r == JIT_RESULT_ALLOW)
-                r = auth_flow_run(&ctx, &a, &detail);
+                r = run(&ctx, &a, &detail);
         return finish(&ctx, r, &a, detail);
+}
+
+static JitResult auth_run(PamJitContext *ctx, JitdAnswer *a, const char **detail) {
+        return auth_flow_run(ctx, a, detail);
+}
+
+_public_ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+        return run_phase(pamh, PAM_JIT_PHASE_AUTH, argc, argv, auth_run);
 }
 
 _public_ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
@@ -418,89 +430,77 @@ _public_ int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char 
         return jit_result_to_pam(PAM_JIT_PHASE_SETCRED, JIT_RESULT_ALLOW, FAIL_MODE_SECURE);
 }
 
-_public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-        PamJitContext ctx;
-        JitdAnswer a = {};
-        const char *detail = "";
+static JitResult account_run(PamJitContext *ctx, JitdAnswer *a, const char **detail) {
         JitResult r;
 
-        r = context_init(&ctx, pamh, PAM_JIT_PHASE_ACCOUNT, argc, argv);
-        if (r == JIT_RESULT_ALLOW) {
-                /* norequest: a cron job or a user manager refused at 3 am
-                 * is skipped and logged, not a page to the approvers. */
-                r = jitd_check(&ctx, /* create_request= */ !ctx.args.no_request, &a);
-                if (a.breakglass)
-                        detail = "break-glass";
-                else if (a.rate_limited)
-                        detail = "too many requests (request_limit)";
-                else if (r == JIT_RESULT_NO_GRANT && ctx.args.no_request)
-                        detail = "norequest: no request filed";
-                if (r == JIT_RESULT_NO_GRANT && !ctx.args.quiet)
-                        account_notice(&ctx, &a);
-                else if ((r == JIT_RESULT_UNTRUSTED || r == JIT_RESULT_NO_ANSWER || r == JIT_RESULT_DAEMON_ERROR ||
-                          (r == JIT_RESULT_UNREACHABLE && ctx.args.fail_mode == FAIL_MODE_SECURE)) &&
-                         !ctx.args.quiet)
-                        unavailable_notice(&ctx, r);
-        }
-        return finish(&ctx, r, &a, detail);
+        /* norequest: a cron job or a user manager refused at 3 am is
+         * skipped and logged, not a page to the approvers. */
+        r = jitd_check(ctx, /* create_request= */ !ctx->args.no_request, a);
+        if (a->breakglass)
+                *detail = "break-glass";
+        else if (a->rate_limited)
+                *detail = "too many requests (request_limit)";
+        else if (r == JIT_RESULT_NO_GRANT && ctx->args.no_request)
+                *detail = "norequest: no request filed";
+        if (r == JIT_RESULT_NO_GRANT && !ctx->args.quiet)
+                account_notice(ctx, a);
+        else if ((r == JIT_RESULT_UNTRUSTED || r == JIT_RESULT_NO_ANSWER || r == JIT_RESULT_DAEMON_ERROR ||
+                  (r == JIT_RESULT_UNREACHABLE && ctx->args.fail_mode == FAIL_MODE_SECURE)) &&
+                 !ctx->args.quiet)
+                unavailable_notice(ctx, r);
+        return r;
+}
+
+_public_ int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+        return run_phase(pamh, PAM_JIT_PHASE_ACCOUNT, argc, argv, account_run);
+}
+
+static JitResult open_session_run(PamJitContext *ctx, JitdAnswer *a, const char **detail) {
+        const char *session_id = NULL;
+        JitResult r;
+
+        if (ctx->action != JIT_ACTION_LOGIN) {
+                /* sudo sets PAM_USER to the target user before it opens its
+                 * session; the grant is the invoking user's, whom sudo names
+                 * in PAM_RUSER. Which logind session sudo runs in, jitd finds
+                 * out from the connection itself: nothing is sent for it. */
+                const char *ruser = pam_item_string(ctx->pamh, PAM_RUSER);
+
+                if (!jit_user_name_is_valid(ruser)) {
+                        *detail = "no usable PAM_RUSER (the user who ran sudo)";
+                        return JIT_RESULT_USER_UNKNOWN;
+                }
+                ctx->user = ruser;
+        } else if (!(session_id = session_id_get(ctx, detail)))
+                return JIT_RESULT_IGNORE;
+
+        /* jitd answers "ignore" for users it does not gate and for
+         * break-glass users, who hold no grant. */
+        r = jitd_open_session(ctx, session_id, a);
+        if (r == JIT_RESULT_NO_GRANT)
+                *detail = "no live grant";
+        return r;
 }
 
 _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-        PamJitContext ctx;
-        JitdAnswer a = {};
-        const char *detail = "", *session_id;
-        JitResult r;
+        return run_phase(pamh, PAM_JIT_PHASE_OPEN_SESSION, argc, argv, open_session_run);
+}
 
-        r = context_init(&ctx, pamh, PAM_JIT_PHASE_OPEN_SESSION, argc, argv);
-        if (r == JIT_RESULT_ALLOW) {
-                if (ctx.action != JIT_ACTION_LOGIN) {
-                        /* sudo sets PAM_USER to the target user before it
-                         * opens its session; the grant is the invoking
-                         * user's, whom sudo names in PAM_RUSER. Which
-                         * logind session sudo runs in, jitd finds out from
-                         * the connection itself: nothing is sent for it. */
-                        const char *ruser = pam_item_string(pamh, PAM_RUSER);
+static JitResult close_session_run(PamJitContext *ctx, JitdAnswer *a, const char **detail) {
+        const char *session_id;
 
-                        if (!jit_user_name_is_valid(ruser)) {
-                                r = JIT_RESULT_USER_UNKNOWN;
-                                detail = "no usable PAM_RUSER (the user who ran sudo)";
-                        } else {
-                                ctx.user = ruser;
-                                r = jitd_open_session(&ctx, NULL, &a);
-                                if (r == JIT_RESULT_NO_GRANT)
-                                        detail = "no live grant";
-                        }
-                } else if (!(session_id = session_id_get(&ctx, &detail)))
-                        r = JIT_RESULT_IGNORE;
-                else {
-                        /* jitd answers "ignore" for users it does not gate
-                         * and for break-glass users, who hold no grant. */
-                        r = jitd_open_session(&ctx, session_id, &a);
-                        if (r == JIT_RESULT_NO_GRANT)
-                                detail = "no live grant";
-                }
+        if (ctx->action != JIT_ACTION_LOGIN) {
+                /* jitd's record of sudo in a login session lasts as long as
+                 * that session: the login's close_session closes it, or the
+                 * end of the grant. */
+                *detail = "a sudo record ends with the login session";
+                return JIT_RESULT_IGNORE;
         }
-        return finish(&ctx, r, &a, detail);
+        if (!(session_id = session_id_get(ctx, detail)))
+                return JIT_RESULT_IGNORE;
+        return jitd_close_session(ctx, session_id, a);
 }
 
 _public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-        PamJitContext ctx;
-        JitdAnswer a = {};
-        const char *detail = "", *session_id;
-        JitResult r;
-
-        r = context_init(&ctx, pamh, PAM_JIT_PHASE_CLOSE_SESSION, argc, argv);
-        if (r == JIT_RESULT_ALLOW) {
-                if (ctx.action != JIT_ACTION_LOGIN) {
-                        /* jitd's record of sudo in a login session lasts as
-                         * long as that session: the login's close_session
-                         * closes it, or the end of the grant. */
-                        r = JIT_RESULT_IGNORE;
-                        detail = "a sudo record ends with the login session";
-                } else if (!(session_id = session_id_get(&ctx, &detail)))
-                        r = JIT_RESULT_IGNORE;
-                else
-                        r = jitd_close_session(&ctx, session_id, &a);
-        }
-        return finish(&ctx, r, &a, detail);
+        return run_phase(pamh, PAM_JIT_PHASE_CLOSE_SESSION, argc, argv, close_session_run);
 }

@@ -20,6 +20,7 @@ typedef enum PamJitPhase {
         PAM_JIT_PHASE_SETCRED = _PAM_JIT_PHASE_GATING_MAX,
         PAM_JIT_PHASE_CLOSE_SESSION,
         _PAM_JIT_PHASE_MAX,
+        _PAM_JIT_PHASE_INVALID = -1,
 } PamJitPhase;
 
 /* How a phase ended, before failmode and the phase turn it into a PAM code. */
@@ -38,6 +39,7 @@ typedef enum JitResult {
         JIT_RESULT_USER_UNKNOWN, /* no usable PAM_USER */
         JIT_RESULT_SYSTEM_ERROR, /* out of memory, PAM item errors */
         _JIT_RESULT_MAX,
+        _JIT_RESULT_INVALID = -1,
 } JitResult;
 
 typedef struct PamJitContext {
@@ -55,3 +57,4 @@ typedef struct PamJitContext {
 } PamJitContext;
 
 const char *jit_result_to_string(JitResult r);
+JitResult jit_result_from_string(const char *s);

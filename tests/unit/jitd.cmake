@@ -25,7 +25,8 @@ set(JITD_STORE_SOURCES
   ${PROJECT_SOURCE_DIR}/jitd/store-retention.c)
 jitd_unit_test(test_store ${JITD_STORE_SOURCES} ${PROJECT_SOURCE_DIR}/jitd/log.c)
 target_link_libraries(test_store PRIVATE jitd-notify)
-jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c)
+jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c
+               ${PROJECT_SOURCE_DIR}/jitd/nss.c)
 # Everything that reads and prints jitd.conf. config-approvers.c checks URLs
 # and secrets with jitd-notify.
 set(JITD_CONFIG_SOURCES ${PROJECT_SOURCE_DIR}/jitd/config.c ${PROJECT_SOURCE_DIR}/jitd/config-keys.c

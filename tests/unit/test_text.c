@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "jit-protocol.h"
+#include "macros.h"
 #include "test.h"
 #include "text.h"
 
@@ -288,6 +289,33 @@ static void test_actions_and_time(void) {
         CHECK_STR(jit_format_time(1795443900, buf, sizeof(buf)), "2026-11-23 14:25:00 UTC");
 }
 
+/* DEFINE_STRING_TABLE for an enum without negative members (unsigned to
+ * the compiler) and with a hole in its table. */
+typedef enum Colour {
+        COLOUR_RED,
+        COLOUR_GREEN,
+        COLOUR_BLUE,
+        _COLOUR_MAX,
+} Colour;
+
+static const char *const colour_table[_COLOUR_MAX] = {
+        [COLOUR_RED] = "red",
+        [COLOUR_BLUE] = "blue",
+};
+
+DEFINE_STRING_TABLE(static, colour, Colour, _COLOUR_MAX);
+
+static void test_string_table(void) {
+        CHECK_STR(colour_to_string(COLOUR_RED), "red");
+        CHECK_STR(colour_to_string(COLOUR_BLUE), "blue");
+        CHECK(colour_to_string(COLOUR_GREEN) == NULL);
+        CHECK(colour_to_string(_COLOUR_MAX) == NULL);
+        CHECK(colour_to_string((Colour) -1) == NULL);
+        CHECK_INT(colour_from_string("blue"), COLOUR_BLUE);
+        CHECK_INT(colour_from_string("green"), _COLOUR_MAX);
+        CHECK_INT(colour_from_string(NULL), _COLOUR_MAX);
+}
+
 int main(void) {
         test_sanitize();
         test_text_is_clean();
@@ -296,5 +324,6 @@ int main(void) {
         test_ids();
         test_user_names();
         test_actions_and_time();
+        test_string_table();
         return test_result("test_text");
 }

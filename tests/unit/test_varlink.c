@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "jit-protocol.h"
+#include "json-util.h"
 #include "test.h"
 #include "varlink.h"
 
@@ -453,7 +454,31 @@ static void test_frame_buffer_read(void) {
         varlink_frame_buffer_done(&b);
 }
 
+/* common/json-util.c: the three ways of adding a string, and typed reads. */
+static void test_json_util(void) {
+        _cleanup_json_ struct json_object *o = json_object_new_object();
+
+        CHECK(o != NULL);
+        CHECK_INT(json_add_string(o, "a", NULL), 0);
+        CHECK_INT(json_add_string_nonnull(o, "b", NULL), 0);
+        CHECK_INT(json_add_string_nonnull(o, "c", ""), 0);
+        CHECK_INT(json_add_string_optional(o, "d", ""), 0);
+        CHECK_INT(json_add_string_optional(o, "e", "x"), 0);
+        CHECK_INT(json_add_int(o, "f", 7), 0);
+        CHECK_INT(json_add(o, "g", NULL), -ENOMEM);
+        CHECK_STR(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                  "{\"a\":\"\",\"c\":\"\",\"e\":\"x\",\"f\":7}");
+
+        CHECK_STR(json_member_string(o, "e"), "x");
+        CHECK(json_member_string(o, "f") == NULL);
+        CHECK(json_member_of_type(o, "f", json_type_int) != NULL);
+        CHECK(json_member_of_type(o, "f", json_type_string) == NULL);
+        CHECK(json_member(o, "b") == NULL);
+        CHECK(json_member(NULL, "a") == NULL);
+}
+
 int main(void) {
+        test_json_util();
         test_message_parse();
         test_message_format();
         test_call_reply_parse();
