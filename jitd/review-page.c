@@ -567,34 +567,3 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
         page_tail(&p);
         return page_finish(&p, ret, ret_size);
 }
-
-int review_form_parse(const char *decision, const char *duration, const char *reason, uint64_t max_duration_sec,
-                      ReviewDecision *ret) {
-        ReviewDecision d = {};
-        int r;
-
-        if (!ret || !decision)
-                return -EINVAL;
-
-        if (strcmp(decision, REVIEW_DECISION_APPROVE) == 0) {
-                d.kind = REVIEW_DECISION_KIND_APPROVE;
-                if (!duration || strlen(duration) > 32)
-                        return -EINVAL;
-                r = jit_parse_duration(duration, &d.duration_sec);
-                if (r < 0)
-                        return r == -ERANGE ? -ERANGE : -EINVAL;
-                if (max_duration_sec > 0 && d.duration_sec > max_duration_sec)
-                        return -ERANGE;
-        } else if (strcmp(decision, REVIEW_DECISION_DENY) == 0) {
-                d.kind = REVIEW_DECISION_KIND_DENY;
-                if (reason) {
-                        if (strnlen(reason, JIT_REASON_MAX + 1) > JIT_REASON_MAX)
-                                return -EMSGSIZE;
-                        jit_sanitize(reason, d.reason, sizeof(d.reason));
-                }
-        } else
-                return -EINVAL;
-
-        *ret = d;
-        return 0;
-}

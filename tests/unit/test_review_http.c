@@ -7,7 +7,8 @@
  *     reach the decision handler;
  *   - a POST without or with a wrong CSRF token is refused; the right one
  *     decides once, a replay gets "already approved";
- *   - form fields arrive percent-decoded and intact; oversize bodies,
+ *   - form fields arrive percent-decoded and intact, malformed forms are
+ *     refused before the decision handler; oversize bodies,
  *     wrong encodings, other methods and paths are refused before any
  *     handler; every response carries the security headers;
  *   - the trusted identity header is believed only from a trusted proxy,
@@ -28,6 +29,7 @@
 #include "http-server.h"
 #include "macros.h"
 #include "notify-test-util.h"
+#include "review-http.h"
 #include "review-page.h"
 #include "review-token.h"
 #include "test.h"
@@ -44,13 +46,13 @@ static unsigned views, decisions;
 static bool decided;
 static char last_method[8], last_ua[256], last_identity[80], last_csrf[80], last_decision[32], last_duration[32],
         last_reason[600];
-static bool last_identity_null, last_csrf_null;
+static bool last_identity_null, last_csrf_null, last_decision_null, last_duration_null;
 
 static void copy(char *dst, size_t size, const char *src) {
         snprintf(dst, size, "%s", src ? src : "");
 }
 
-static int on_view(HttpServer *s, const HttpReviewRequest *rq, HttpReply *reply, void *userdata) {
+static int on_view(HttpServer *s, const ReviewHttpRequest *rq, HttpReply *reply, void *userdata) {
         char csrf[REVIEW_CSRF_STRING_MAX];
         ReviewPageView v = {
                 .request_id = "r7k2qx9pmd3t1bfa0", .user = "alice", .host = "sbx-12", .action = JIT_ACTION_SUDO,
@@ -78,7 +80,7 @@ static int on_view(HttpServer *s, const HttpReviewRequest *rq, HttpReply *reply,
         return review_page_render(&v, &reply->body, &reply->size);
 }
 
-static int on_decision(HttpServer *s, const HttpReviewRequest *rq, HttpReply *reply, void *userdata) {
+static int on_decision(HttpServer *s, const ReviewHttpRequest *rq, HttpReply *reply, void *userdata) {
         ReviewOutcome o = { .request_id = "r7k2qx9pmd3t1bfa0", .user = "alice", .host = "sbx-12",
                             .action = JIT_ACTION_SUDO, .decided_by = "bob", .grant_expires_at = 1795446300 };
         ReviewDecision d;
@@ -88,7 +90,9 @@ static int on_decision(HttpServer *s, const HttpReviewRequest *rq, HttpReply *re
         copy(last_csrf, sizeof(last_csrf), rq->csrf);
         last_csrf_null = !rq->csrf;
         copy(last_decision, sizeof(last_decision), rq->decision);
+        last_decision_null = !rq->decision;
         copy(last_duration, sizeof(last_duration), rq->duration);
+        last_duration_null = !rq->duration;
         copy(last_reason, sizeof(last_reason), rq->reason);
         copy(last_identity, sizeof(last_identity), rq->identity);
         last_identity_null = !rq->identity;
@@ -113,7 +117,7 @@ static int on_decision(HttpServer *s, const HttpReviewRequest *rq, HttpReply *re
 static HttpServer *server_start(const HttpServerSettings *settings, uint16_t *ret_port) {
         HttpServer *s = NULL;
 
-        CHECK_INT(http_server_new(event, settings, on_view, on_decision, NULL, &s), 0);
+        CHECK_INT(review_http_server_new(event, settings, on_view, on_decision, NULL, &s), 0);
         if (s)
                 CHECK_INT(http_server_local_port(s, ret_port), 0);
         return s;
@@ -159,51 +163,6 @@ static HttpClient *request(const char *method, const char *url, const char *body
 
         CHECK(c != NULL);
         return c;
-}
-
-static void test_form_parse(void) {
-        HttpForm f;
-        char *storage = NULL;
-
-        CHECK_INT(http_form_parse("csrf=abc&decision=approve&duration=3600&reason=a+b%26c%20%C3%A9&x=1", 67, &f,
-                                  &storage),
-                  0);
-        CHECK_STR(f.csrf, "abc");
-        CHECK_STR(f.decision, "approve");
-        CHECK_STR(f.duration, "3600");
-        CHECK_STR(f.reason, "a b&c \xc3\xa9");
-        free(storage);
-
-        /* Absent and empty fields, stray separators, name without '='. */
-        CHECK_INT(http_form_parse("&&decision=deny&reason=&&csrf", 29, &f, &storage), 0);
-        CHECK_STR(f.decision, "deny");
-        CHECK_STR(f.reason, "");
-        CHECK_STR(f.csrf, "");
-        CHECK(f.duration == NULL);
-        free(storage);
-        CHECK_INT(http_form_parse("", 0, &f, &storage), 0);
-        CHECK(f.csrf == NULL && f.decision == NULL);
-        free(storage);
-        /* Encoded names count as names. */
-        CHECK_INT(http_form_parse("%63srf=x", 8, &f, &storage), 0);
-        CHECK_STR(f.csrf, "x");
-        free(storage);
-
-        /* Refused: NULs in any form, bad escapes, repeats. */
-        CHECK_INT(http_form_parse("reason=a%00b", 12, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("reason=a\0b", 10, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("reason=%zz", 10, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("reason=%4", 9, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("reason=%", 8, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("decision=approve&decision=deny", 30, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("csrf=a&%63srf=b", 15, &f, &storage), -EBADMSG);
-        {
-                char big[5000 + 8];
-
-                memcpy(big, "reason=", 7);
-                memset(big + 7, 'x', 5000);
-                CHECK_INT(http_form_parse(big, 5007, &f, &storage), -EMSGSIZE);
-        }
 }
 
 static void test_view_never_decides(uint16_t port) {
@@ -679,7 +638,7 @@ static void test_trusted_header(void) {
                 const char *bad[] = { "not-an-address" };
                 HttpServer *x = NULL;
 
-                CHECK_INT(http_server_new(event,
+                CHECK_INT(review_http_server_new(event,
                                           &(HttpServerSettings) { .identity_header = "X-User",
                                                                   .identity_secret = PROXY_SECRET,
                                                                   .identity_secret_size = sizeof(PROXY_SECRET) - 1,
@@ -687,18 +646,18 @@ static void test_trusted_header(void) {
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
                 /* An identity header without a proxy secret, or a short one. */
-                CHECK_INT(http_server_new(event, &(HttpServerSettings) { .identity_header = "X-User" }, on_view,
+                CHECK_INT(review_http_server_new(event, &(HttpServerSettings) { .identity_header = "X-User" }, on_view,
                                           on_decision, NULL, &x),
                           -EINVAL);
-                CHECK_INT(http_server_new(event,
+                CHECK_INT(review_http_server_new(event,
                                           &(HttpServerSettings) { .identity_header = "X-User", .identity_secret = "short",
                                                                   .identity_secret_size = 5 },
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
-                CHECK_INT(http_server_new(event, &(HttpServerSettings) { .address = "localhost" },
+                CHECK_INT(review_http_server_new(event, &(HttpServerSettings) { .address = "localhost" },
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
-                CHECK_INT(http_server_new(event, &(HttpServerSettings) { .tls_cert_file = "/x" },
+                CHECK_INT(review_http_server_new(event, &(HttpServerSettings) { .tls_cert_file = "/x" },
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
                 CHECK(x == NULL);
@@ -734,6 +693,105 @@ static void drip(int fd, size_t n, uint64_t interval) {
                 (void) send(fd, "G", 1, MSG_NOSIGNAL);
                 loop_run_for(event, interval);
         }
+}
+
+/* POST `size` bytes as a form over a raw connection (a body may hold a
+ * NUL); the response's status, or -1. */
+static int post_form(uint16_t port, const char *body, size_t size) {
+        _cleanup_free_ char *head = NULL;
+        char response[256] = {};
+        size_t got = 0;
+        unsigned status = 0;
+        int fd = connect_raw(port), n;
+
+        if (fd < 0)
+                return -1;
+        n = asprintf(&head,
+                     "POST /r/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     token, size);
+        CHECK(n > 0);
+        loop_run_for(event, 10000); /* the connect */
+        if (n <= 0 || send(fd, head, (size_t) n, MSG_NOSIGNAL) != n ||
+            (size > 0 && send(fd, body, size, MSG_NOSIGNAL) != (ssize_t) size)) {
+                close(fd);
+                return -1;
+        }
+        for (size_t round = 0; round < 500 && got < sizeof(response) - 1; round++) {
+                ssize_t k;
+
+                loop_run_for(event, 2000);
+                k = recv(fd, response + got, sizeof(response) - 1 - got, MSG_DONTWAIT);
+                if (k == 0)
+                        break;
+                if (k > 0)
+                        got += (size_t) k;
+        }
+        close(fd);
+        if (sscanf(response, "HTTP/1.%*u %u", &status) != 1)
+                return -1;
+        return (int) status;
+}
+
+/* Form bodies as the decision handler sees them: percent-decoded and
+ * intact; malformed ones refused with 400 before it runs. */
+static void test_form_parse(uint16_t port) {
+        static const struct {
+                const char *body;
+                size_t size;
+        } refused[] = {
+                /* NULs in any form, bad escapes, repeats. */
+                { "reason=a%00b", 12 },
+                { "reason=a\0b", 10 },
+                { "reason=%zz", 10 },
+                { "reason=%4", 9 },
+                { "reason=%", 8 },
+                { "decision=approve&decision=deny", 30 },
+                { "csrf=a&%63srf=b", 15 },
+        };
+        unsigned before;
+
+        before = decisions;
+        CHECK_INT(post_form(port, "csrf=abc&decision=approve&duration=3600&reason=a+b%26c%20%C3%A9&x=1", 67), 403);
+        CHECK_INT(decisions, before + 1);
+        CHECK_STR(last_csrf, "abc");
+        CHECK_STR(last_decision, "approve");
+        CHECK_STR(last_duration, "3600");
+        CHECK_STR(last_reason, "a b&c \xc3\xa9");
+
+        /* Absent and empty fields, stray separators, name without '='. */
+        CHECK_INT(post_form(port, "&&decision=deny&reason=&&csrf", 29), 403);
+        CHECK_INT(decisions, before + 2);
+        CHECK_STR(last_decision, "deny");
+        CHECK_STR(last_reason, "");
+        CHECK(!last_csrf_null);
+        CHECK_STR(last_csrf, "");
+        CHECK(last_duration_null);
+        CHECK_INT(post_form(port, "", 0), 403);
+        CHECK_INT(decisions, before + 3);
+        CHECK(last_csrf_null && last_decision_null);
+        /* Encoded names count as names. */
+        CHECK_INT(post_form(port, "%63srf=x", 8), 403);
+        CHECK_INT(decisions, before + 4);
+        CHECK_STR(last_csrf, "x");
+        /* An '=' in a value is part of it; a field without a name is ignored. */
+        CHECK_INT(post_form(port, "=x&reason=a=b&=", 15), 403);
+        CHECK_INT(decisions, before + 5);
+        CHECK_STR(last_reason, "a=b");
+
+        before = decisions;
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++)
+                CHECK_INT(post_form(port, refused[i].body, refused[i].size), 400);
+        /* A value above 4 KiB, in a body within the size limit. */
+        {
+                char big[5000 + 8];
+
+                memcpy(big, "reason=", 7);
+                memset(big + 7, 'x', 5000);
+                CHECK_INT(post_form(port, big, 5007), 400);
+        }
+        CHECK_INT(decisions, before);
+        CHECK(!decided);
 }
 
 static void test_limits(void) {
@@ -881,7 +939,7 @@ static void test_tls(void) {
 
         /* A key others can read is refused. */
         CHECK_INT(chmod(key_file, 0644), 0);
-        CHECK_INT(http_server_new(event,
+        CHECK_INT(review_http_server_new(event,
                                   &(HttpServerSettings) { .tls_cert_file = cert,
                                                           .tls_key_file = key_file },
                                   on_view, on_decision, NULL, &s),
@@ -920,10 +978,9 @@ int main(int argc, char **argv) {
         CHECK_INT(review_key_generate(&key), 0);
         CHECK_INT(review_token_generate(token), 0);
 
-        test_form_parse();
-
         s = server_start(&(HttpServerSettings) { .per_ip_connection_limit = 32 }, &port);
         if (s) {
+                test_form_parse(port);
                 test_view_never_decides(port);
                 test_decisions(port);
                 test_refusals(port);
