@@ -88,7 +88,7 @@ static int form_normalise(const char *body, size_t size, char **ret, size_t *ret
         out = malloc(3 * size + 2);
         if (!out)
                 return -ENOMEM;
-        for (const char *p = body, *end = body + size; p < end;) {
+        for (const char *p = body, *end = size > 0 ? body + size : body; p < end;) {
                 const char *amp = memchr(p, '&', (size_t) (end - p));
                 size_t n = (size_t) ((amp ? amp : end) - p);
 

@@ -443,33 +443,33 @@ static const struct {
         const char *class;
         const char *message;
 } outcome_texts[_REVIEW_OUTCOME_MAX] = {
-        [REVIEW_OUTCOME_APPROVED] = { "Approved", "ok" },
-        [REVIEW_OUTCOME_APPROVAL_RECORDED] = { "Approval recorded", "ok" },
-        [REVIEW_OUTCOME_ALREADY_COUNTED] = { "Already counted", "info" },
-        [REVIEW_OUTCOME_DENIED] = { "Denied", "ok" },
-        [REVIEW_OUTCOME_ALREADY_APPROVED] = { "Already approved", "info" },
-        [REVIEW_OUTCOME_ALREADY_DENIED] = { "Already denied", "info" },
-        [REVIEW_OUTCOME_WITHDRAWN] = { "Withdrawn", "info" },
-        [REVIEW_OUTCOME_CLOSED] = { "No longer pending", "info",
-                                    "This request is no longer pending. Nothing changed." },
-        [REVIEW_OUTCOME_EXPIRED] = { "Expired", "info",
-                                     "This request or this link has expired. Nothing changed; the requester can "
+        [REVIEW_OUTCOME_APPROVED] = { .title = "Approved", .class = "ok" },
+        [REVIEW_OUTCOME_APPROVAL_RECORDED] = { .title = "Approval recorded", .class = "ok" },
+        [REVIEW_OUTCOME_ALREADY_COUNTED] = { .title = "Already counted", .class = "info" },
+        [REVIEW_OUTCOME_DENIED] = { .title = "Denied", .class = "ok" },
+        [REVIEW_OUTCOME_ALREADY_APPROVED] = { .title = "Already approved", .class = "info" },
+        [REVIEW_OUTCOME_ALREADY_DENIED] = { .title = "Already denied", .class = "info" },
+        [REVIEW_OUTCOME_WITHDRAWN] = { .title = "Withdrawn", .class = "info" },
+        [REVIEW_OUTCOME_CLOSED] = { .title = "No longer pending", .class = "info",
+                                    .message = "This request is no longer pending. Nothing changed." },
+        [REVIEW_OUTCOME_EXPIRED] = { .title = "Expired", .class = "info",
+                                     .message = "This request or this link has expired. Nothing changed; the requester can "
                                      "ask again." },
-        [REVIEW_OUTCOME_INVALID_LINK] = { "Link not valid", "bad",
-                                          "This review link is not valid. Use the link from the notification you "
+        [REVIEW_OUTCOME_INVALID_LINK] = { .title = "Link not valid", .class = "bad",
+                                          .message = "This review link is not valid. Use the link from the notification you "
                                           "received." },
-        [REVIEW_OUTCOME_OWN_REQUEST] = { "Not allowed", "bad",
-                                         "You cannot approve your own request. Another approver has to decide." },
-        [REVIEW_OUTCOME_NOT_APPROVER] = { "Not allowed", "bad",
-                                          "You are not one of the approvers for this request." },
-        [REVIEW_OUTCOME_FORM_INVALID] = { "Form no longer valid", "bad",
-                                          "This form is no longer valid. Nothing changed. Open the review link again "
+        [REVIEW_OUTCOME_OWN_REQUEST] = { .title = "Not allowed", .class = "bad",
+                                         .message = "You cannot approve your own request. Another approver has to decide." },
+        [REVIEW_OUTCOME_NOT_APPROVER] = { .title = "Not allowed", .class = "bad",
+                                          .message = "You are not one of the approvers for this request." },
+        [REVIEW_OUTCOME_FORM_INVALID] = { .title = "Form no longer valid", .class = "bad",
+                                          .message = "This form is no longer valid. Nothing changed. Open the review link again "
                                           "and decide from the fresh page." },
-        [REVIEW_OUTCOME_DURATION_TOO_LONG] = { "Duration too long", "bad" },
-        [REVIEW_OUTCOME_PROXY_REQUIRED] = { "Sign in first", "bad",
-                                            "This server answers only through its sign-in proxy. Open the review "
+        [REVIEW_OUTCOME_DURATION_TOO_LONG] = { .title = "Duration too long", .class = "bad" },
+        [REVIEW_OUTCOME_PROXY_REQUIRED] = { .title = "Sign in first", .class = "bad",
+                                            .message = "This server answers only through its sign-in proxy. Open the review "
                                             "link from the notification you received." },
-        [REVIEW_OUTCOME_ERROR] = { "Something went wrong", "bad" },
+        [REVIEW_OUTCOME_ERROR] = { .title = "Something went wrong", .class = "bad" },
 };
 
 /* "You approved alice's request for sudo on host." */
