@@ -320,6 +320,21 @@ int http_connections_arm_deadline(HttpConnections *cs) {
         return sd_event_source_set_enabled(cs->deadline_source, SD_EVENT_ONESHOT);
 }
 
+int http_timer_add(sd_event *event, sd_event_source **ret, sd_event_time_handler_t callback, void *userdata,
+                   int64_t priority, const char *description) {
+        int r;
+
+        r = sd_event_add_time(event, ret, CLOCK_MONOTONIC, 0, 1, callback, userdata);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(*ret, SD_EVENT_OFF);
+        if (r >= 0)
+                r = sd_event_source_set_priority(*ret, priority);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(*ret, description);
+        return 0;
+}
+
 void http_connection_mark_answered(struct MHD_Connection *connection) {
         const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection,
                                                                        MHD_CONNECTION_INFO_SOCKET_CONTEXT);
@@ -332,8 +347,6 @@ void http_connection_mark_answered(struct MHD_Connection *connection) {
 int http_connections_init(HttpConnections *cs, sd_event *event, int64_t priority, unsigned limit,
                           unsigned per_source_limit, uint64_t request_timeout_usec,
                           void (*log)(void *userdata, const char *message), void *userdata) {
-        int r;
-
         *cs = (HttpConnections) {
                 .event = sd_event_ref(event),
                 .priority = priority,
@@ -348,15 +361,7 @@ int http_connections_init(HttpConnections *cs, sd_event *event, int64_t priority
                 log(userdata, "Cannot ask the kernel who opens local connections (sock_diag): local users "
                               "share the connection limits of their address");
 
-        r = sd_event_add_time(event, &cs->deadline_source, CLOCK_MONOTONIC, 0, 1, on_request_deadline, cs);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(cs->deadline_source, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_source_set_priority(cs->deadline_source, priority);
-        if (r < 0)
-                return r;
-        (void) sd_event_source_set_description(cs->deadline_source, "review-http-deadline");
-        return 0;
+        return http_timer_add(event, &cs->deadline_source, on_request_deadline, cs, priority, "review-http-deadline");
 }
 
 void http_connections_done(HttpConnections *cs) {

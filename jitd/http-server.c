@@ -648,18 +648,11 @@ static int event_sources_add(HttpServer *s, int64_t priority) {
         if (r >= 0)
                 r = sd_event_source_set_prepare(s->io_source, on_prepare);
         if (r >= 0)
-                r = sd_event_add_time(s->event, &s->time_source, CLOCK_MONOTONIC, 0, 1, on_mhd_time, s);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(s->time_source, SD_EVENT_OFF);
-        if (r >= 0)
                 r = sd_event_source_set_priority(s->io_source, priority);
-        if (r >= 0)
-                r = sd_event_source_set_priority(s->time_source, priority);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(s->io_source, "review-http");
-        (void) sd_event_source_set_description(s->time_source, "review-http-timer");
-        return 0;
+        return http_timer_add(s->event, &s->time_source, on_mhd_time, s, priority, "review-http-timer");
 }
 
 int http_server_new(sd_event *event, const HttpServerSettings *settings, const HttpHandler *handler,
