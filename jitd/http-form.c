@@ -8,10 +8,12 @@
  *   - a value longer than HTTP_FORM_VALUE_MAX once decoded is refused;
  *   - a field with an empty name ("=x") is ignored, and an '=' inside a
  *     value belongs to the value (MHD fails the whole body on either);
+ *   - a control character (CR, LF, ...) is part of its name or value
+ *     (MHD takes a line break for the end of the body);
  *   - a name without '=' is a field with an empty value, also as the last
  *     field (MHD drops a last one that no '&' ends).
  * form_normalise() therefore hands MHD each field as "name=value&" with
- * every '=' in the value escaped. MHD may deliver one value in several
+ * every '=' in it and every control character escaped. MHD may deliver one value in several
  * pieces; on_field() assembles them. */
 #include <errno.h>
 #include <microhttpd.h>
@@ -43,6 +45,22 @@ static ssize_t escapes_check(const char *p, size_t n) {
         return (ssize_t) decoded;
 }
 
+/* A byte of a name or value as MHD reads it as itself: escaped if it is
+ * an '=' (a value's) or a control character (MHD ends the body at a line
+ * break, which the review form always took as part of the value). */
+static void out_byte(char *out, size_t *out_len, char c) {
+        static const char hex[] = "0123456789ABCDEF";
+        unsigned char u = (unsigned char) c;
+
+        if (c != '=' && u >= 0x20 && u != 0x7f) {
+                out[(*out_len)++] = c;
+                return;
+        }
+        out[(*out_len)++] = '%';
+        out[(*out_len)++] = hex[u >> 4];
+        out[(*out_len)++] = hex[u & 0xf];
+}
+
 /* One field, [p, p+n), "name", "name=" or "name=value": checked as the
  * review form always checked it (the value first), then appended to `out`
  * as "name=value&" unless its name is empty. */
@@ -64,15 +82,11 @@ static int field_normalise(const char *p, size_t n, char *out, size_t *out_len) 
         if (name_len == 0)
                 return 0;
 
-        memcpy(out + *out_len, p, name_len);
-        *out_len += name_len;
+        for (size_t i = 0; i < name_len; i++)
+                out_byte(out, out_len, p[i]);
         out[(*out_len)++] = '=';
         for (size_t i = name_len + 1; eq && i < n; i++)
-                if (p[i] == '=') {
-                        memcpy(out + *out_len, "%3D", 3);
-                        *out_len += 3;
-                } else
-                        out[(*out_len)++] = p[i];
+                out_byte(out, out_len, p[i]);
         out[(*out_len)++] = '&';
         return 0;
 }
@@ -84,8 +98,9 @@ static int form_normalise(const char *body, size_t size, char **ret, size_t *ret
 
         if (size > 0 && memchr(body, 0, size))
                 return -EBADMSG;
-        /* Worst case: every byte an '=' in a value, and one '&' more. */
-        out = malloc(3 * size + 2);
+        /* Worst case: every byte escaped, an '=' and an '&' for each of
+         * k fields in size - (k - 1) bytes of them, and the NUL. */
+        out = malloc(3 * size + 3);
         if (!out)
                 return -ENOMEM;
         for (const char *p = body, *end = size > 0 ? body + size : body; p < end;) {

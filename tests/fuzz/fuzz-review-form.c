@@ -8,7 +8,8 @@
  * policy's max duration, then the body; the form's csrf field doubles as a
  * link token and a hash in hex.
  *
- * Oracles: form values hold no NUL and stay within 4 KiB and the body's
+ * Oracles: the server accepts exactly the bodies the hand-written parser
+ * it replaced accepted, with the same field values; form values hold no NUL and stay within 4 KiB and the body's
  * length; a body the handler does not see is refused with 400 (or 413);
  * an approval's duration is within 1 s .. the policy max; a denial's
  * reason is clean and within JIT_REASON_MAX; a well-formed token is 43
@@ -29,6 +30,128 @@
 #include "review-token.h"
 #include "text.h"
 
+/* The review form's parser before libmicrohttpd's post processor took
+ * over (http-form.c): the reference for what a body means. The server must
+ * accept exactly the bodies it accepted, with the same fields. */
+typedef struct RefForm {
+        char *csrf;
+        char *decision;
+        char *duration;
+        char *reason;
+} RefForm;
+
+static int hex_digit(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* Decode [p, p+n) in place into a NUL-terminated string; returns its
+ * length or -EBADMSG. */
+static ssize_t form_decode(char *p, size_t n) {
+        size_t out = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                char c = p[i];
+
+                if (c == '+')
+                        c = ' ';
+                else if (c == '%') {
+                        int hi, lo;
+
+                        if (n - i < 3)
+                                return -EBADMSG;
+                        hi = hex_digit(p[i + 1]);
+                        lo = hex_digit(p[i + 2]);
+                        if (hi < 0 || lo < 0)
+                                return -EBADMSG;
+                        c = (char) (hi << 4 | lo);
+                        i += 2;
+                }
+                if (c == 0)
+                        return -EBADMSG;
+                p[out++] = c;
+        }
+        p[out] = 0;
+        return (ssize_t) out;
+}
+
+static int reference_form_parse(const char *body, size_t size, RefForm *ret, char **ret_storage) {
+        _cleanup_free_ char *storage = NULL;
+        RefForm form = {};
+        char *p, *end;
+
+        if ((!body && size > 0) || !ret || !ret_storage)
+                return -EINVAL;
+        if (memchr(body ? body : "", 0, size))
+                return -EBADMSG;
+
+        storage = malloc(size + 1);
+        if (!storage)
+                return -ENOMEM;
+        if (size > 0)
+                memcpy(storage, body, size);
+        storage[size] = 0;
+
+        for (p = storage, end = storage + size; p < end;) {
+                char *amp = memchr(p, '&', (size_t) (end - p));
+                char *next = amp ? amp + 1 : end;
+                size_t len = (size_t) ((amp ? amp : end) - p);
+                char *eq = memchr(p, '=', len);
+                char *name = p, *value;
+                size_t name_len = eq ? (size_t) (eq - p) : len;
+                size_t value_len = eq ? len - name_len - 1 : 0;
+                char **slot = NULL;
+                ssize_t k;
+
+                if (len == 0) {
+                        p = next;
+                        continue;
+                }
+
+                /* Decode the value first: decoding the name writes a NUL
+                 * at or before the '='. */
+                value = eq ? eq + 1 : p + len;
+                if (eq) {
+                        k = form_decode(value, value_len);
+                        if (k < 0)
+                                return (int) k;
+                        if ((size_t) k > HTTP_FORM_VALUE_MAX)
+                                return -EMSGSIZE;
+                } else
+                        *value = 0;
+                k = form_decode(name, name_len);
+                if (k < 0)
+                        return (int) k;
+
+                if (strcmp(name, REVIEW_FIELD_CSRF) == 0)
+                        slot = &form.csrf;
+                else if (strcmp(name, REVIEW_FIELD_DECISION) == 0)
+                        slot = &form.decision;
+                else if (strcmp(name, REVIEW_FIELD_DURATION) == 0)
+                        slot = &form.duration;
+                else if (strcmp(name, REVIEW_FIELD_REASON) == 0)
+                        slot = &form.reason;
+
+                if (slot) {
+                        /* A repeated field is ambiguous: which one did the
+                         * person mean? */
+                        if (*slot)
+                                return -EBADMSG;
+                        *slot = value;
+                }
+                p = next;
+        }
+
+        *ret = form;
+        *ret_storage = TAKE_PTR(storage);
+        return 0;
+}
+
 #define RESPONSE_ROUNDS 20000
 
 static ReviewKey key;
@@ -41,6 +164,8 @@ static char review_link[REVIEW_TOKEN_STRING_MAX];
 static uint64_t max_duration;
 static size_t body_size;
 static bool handled;
+static bool ref_ok;
+static RefForm ref;
 
 static int on_view(HttpServer *s, const ReviewHttpRequest *req, HttpReply *reply, void *userdata) {
         fuzz_fail("a POST reached the view handler");
@@ -97,6 +222,15 @@ static int on_decision(HttpServer *s, const ReviewHttpRequest *req, HttpReply *r
         ReviewDecision d;
 
         handled = true;
+        if (!ref_ok)
+                fuzz_fail("the server took a body the reference parser refuses");
+        for (size_t i = 0; i < 4; i++) {
+                const char *want = ((const char *const[]) { ref.csrf, ref.decision, ref.duration, ref.reason })[i];
+
+                if (!!want != !!fields[i] || (want && strcmp(want, fields[i]) != 0))
+                        fuzz_fail("form field %zu is \"%s\", the reference parser says \"%s\"", i,
+                                  fields[i] ?: "(null)", want ?: "(null)");
+        }
         for (size_t i = 0; i < 4; i++)
                 if (fields[i] && (strlen(fields[i]) > HTTP_FORM_VALUE_MAX || strlen(fields[i]) > body_size))
                         fuzz_fail("form field %zu is longer than the body or above 4 KiB", i);
@@ -166,7 +300,7 @@ static unsigned post(const char *request, size_t size) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FuzzInput in = { data, size };
-        _cleanup_free_ char *request = NULL;
+        _cleanup_free_ char *request = NULL, *storage = NULL;
         int n;
         unsigned status;
 
@@ -175,6 +309,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         body_size = in.size;
         handled = false;
+        ref = (RefForm) {};
+        ref_ok = reference_form_parse((const char *) in.data, in.size, &ref, &storage) >= 0;
 
         n = asprintf(&request,
                      "POST /r/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
@@ -188,5 +324,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         status = post(request, (size_t) n + in.size);
         if (handled ? status != 204 : status != 400 && status != 413)
                 fuzz_fail("the server answered %u, the decision handler %s", status, handled ? "ran" : "did not run");
+        if (ref_ok && !handled)
+                fuzz_fail("the server refused a body the reference parser accepts");
         return 0;
 }
