@@ -778,6 +778,11 @@ static void test_form_parse(uint16_t port) {
         CHECK_INT(post_form(port, "=x&reason=a=b&=", 15), 403);
         CHECK_INT(decisions, before + 5);
         CHECK_STR(last_reason, "a=b");
+        /* A line break is part of a value (review_form_parse judges it). */
+        CHECK_INT(post_form(port, "reason=a\r\nb&csrf", 16), 403);
+        CHECK_INT(decisions, before + 6);
+        CHECK_STR(last_reason, "a\r\nb");
+        CHECK_STR(last_csrf, "");
 
         before = decisions;
         for (size_t i = 0; i < ELEMENTSOF(refused); i++)
