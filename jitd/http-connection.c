@@ -264,7 +264,7 @@ void http_connection_started(HttpConnections *cs, struct MHD_Connection *connect
                 /* The deadline still ends it. */
                 c->hangup_source = sd_event_source_disable_unref(c->hangup_source);
         else
-                (void) sd_event_source_set_description(c->hangup_source, "review-http-hangup");
+                (void) sd_event_source_set_description(c->hangup_source, "http-hangup");
 
         connection_admit(cs, c);
         if (cs->tail)
@@ -361,7 +361,7 @@ int http_connections_init(HttpConnections *cs, sd_event *event, int64_t priority
                 log(userdata, "Cannot ask the kernel who opens local connections (sock_diag): local users "
                               "share the connection limits of their address");
 
-        return http_timer_add(event, &cs->deadline_source, on_request_deadline, cs, priority, "review-http-deadline");
+        return http_timer_add(event, &cs->deadline_source, on_request_deadline, cs, priority, "http-deadline");
 }
 
 void http_connections_done(HttpConnections *cs) {

@@ -1,5 +1,5 @@
 /* Form bodies: libmicrohttpd's post processor does the decoding. What it
- * lets through or refuses differently from what the review form has always
+ * lets through or refuses differently from what this server has always
  * accepted is settled here first, on the raw body (form_check()), so the
  * server's answer to a given body is the one it always was:
  *   - a '%' not followed by two hex digits, and a NUL (raw or %00), in a
@@ -47,7 +47,7 @@ static ssize_t escapes_check(const char *p, size_t n) {
 
 /* A byte of a name or value as MHD reads it as itself: escaped if it is
  * an '=' (a value's) or a control character (MHD ends the body at a line
- * break, which the review form always took as part of the value). */
+ * break, which this server always took as part of the value). */
 static void out_byte(char *out, size_t *out_len, char c) {
         static const char hex[] = "0123456789ABCDEF";
         unsigned char u = (unsigned char) c;
@@ -62,7 +62,7 @@ static void out_byte(char *out, size_t *out_len, char c) {
 }
 
 /* One field, [p, p+n), "name", "name=" or "name=value": checked as the
- * review form always checked it (the value first), then appended to `out`
+ * server always checked it (the value first), then appended to `out`
  * as "name=value&" unless its name is empty. */
 static int field_normalise(const char *p, size_t n, char *out, size_t *out_len) {
         const char *eq = memchr(p, '=', n);

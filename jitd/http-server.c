@@ -651,8 +651,8 @@ static int event_sources_add(HttpServer *s, int64_t priority) {
                 r = sd_event_source_set_priority(s->io_source, priority);
         if (r < 0)
                 return r;
-        (void) sd_event_source_set_description(s->io_source, "review-http");
-        return http_timer_add(s->event, &s->time_source, on_mhd_time, s, priority, "review-http-timer");
+        (void) sd_event_source_set_description(s->io_source, "http-server");
+        return http_timer_add(s->event, &s->time_source, on_mhd_time, s, priority, "http-server-timer");
 }
 
 int http_server_new(sd_event *event, const HttpServerSettings *settings, const HttpHandler *handler,

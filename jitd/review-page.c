@@ -451,24 +451,24 @@ static const struct {
         [REVIEW_OUTCOME_ALREADY_DENIED] = { .title = "Already denied", .class = "info" },
         [REVIEW_OUTCOME_WITHDRAWN] = { .title = "Withdrawn", .class = "info" },
         [REVIEW_OUTCOME_CLOSED] = { .title = "No longer pending", .class = "info",
-                                    .message = "This request is no longer pending. Nothing changed." },
+                .message = "This request is no longer pending. Nothing changed." },
         [REVIEW_OUTCOME_EXPIRED] = { .title = "Expired", .class = "info",
-                                     .message = "This request or this link has expired. Nothing changed; the requester can "
-                                     "ask again." },
+                .message = "This request or this link has expired. Nothing changed; the requester can "
+                           "ask again." },
         [REVIEW_OUTCOME_INVALID_LINK] = { .title = "Link not valid", .class = "bad",
-                                          .message = "This review link is not valid. Use the link from the notification you "
-                                          "received." },
+                .message = "This review link is not valid. Use the link from the notification you "
+                           "received." },
         [REVIEW_OUTCOME_OWN_REQUEST] = { .title = "Not allowed", .class = "bad",
-                                         .message = "You cannot approve your own request. Another approver has to decide." },
+                .message = "You cannot approve your own request. Another approver has to decide." },
         [REVIEW_OUTCOME_NOT_APPROVER] = { .title = "Not allowed", .class = "bad",
-                                          .message = "You are not one of the approvers for this request." },
+                .message = "You are not one of the approvers for this request." },
         [REVIEW_OUTCOME_FORM_INVALID] = { .title = "Form no longer valid", .class = "bad",
-                                          .message = "This form is no longer valid. Nothing changed. Open the review link again "
-                                          "and decide from the fresh page." },
+                .message = "This form is no longer valid. Nothing changed. Open the review link again "
+                           "and decide from the fresh page." },
         [REVIEW_OUTCOME_DURATION_TOO_LONG] = { .title = "Duration too long", .class = "bad" },
         [REVIEW_OUTCOME_PROXY_REQUIRED] = { .title = "Sign in first", .class = "bad",
-                                            .message = "This server answers only through its sign-in proxy. Open the review "
-                                            "link from the notification you received." },
+                .message = "This server answers only through its sign-in proxy. Open the review "
+                           "link from the notification you received." },
         [REVIEW_OUTCOME_ERROR] = { .title = "Something went wrong", .class = "bad" },
 };
 
