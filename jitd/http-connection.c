@@ -197,13 +197,22 @@ static HttpConnection *oldest_waiting_connection(HttpConnections *cs, const Http
         return NULL;
 }
 
+/* Room for `c`: the oldest connection still waiting for its request (from
+ * the source of `like`, if given) is closed; with none, `c` is. Returns
+ * whether `c` stays. */
+static bool connection_make_room(HttpConnections *cs, HttpConnection *c, const HttpConnection *like) {
+        HttpConnection *victim = oldest_waiting_connection(cs, like);
+
+        connection_close_now(victim ?: c);
+        return victim != NULL;
+}
+
 /* Our limits, with eviction: when `c`, just accepted, finds a limit
  * reached, the slot of the oldest connection that has not sent its request
  * (from its own source, for the per-source limit) goes to it; one that is
  * being answered is never taken. With none to take, `c` is refused. */
 static void connection_admit(HttpConnections *cs, HttpConnection *c) {
         unsigned total = 0, from_source = 0;
-        HttpConnection *victim;
 
         for (HttpConnection *o = cs->head; o; o = o->next) {
                 if (o->closing)
@@ -214,22 +223,12 @@ static void connection_admit(HttpConnections *cs, HttpConnection *c) {
         }
 
         if (from_source >= cs->per_source_limit) {
-                victim = oldest_waiting_connection(cs, c);
-                if (!victim) {
-                        connection_close_now(c);
+                if (!connection_make_room(cs, c, c))
                         return;
-                }
-                connection_close_now(victim);
                 total--;
         }
-        if (total >= cs->limit) {
-                victim = oldest_waiting_connection(cs, NULL);
-                if (!victim) {
-                        connection_close_now(c);
-                        return;
-                }
-                connection_close_now(victim);
-        }
+        if (total >= cs->limit)
+                (void) connection_make_room(cs, c, NULL);
 }
 
 void http_connection_started(HttpConnections *cs, struct MHD_Connection *connection, void **socket_context) {

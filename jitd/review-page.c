@@ -112,26 +112,18 @@ static void page_printf(Page *p, const char *format, ...) {
 }
 
 static void escape_to(FILE *f, const char *s) {
-        for (const char *q = s; *q; q++)
-                switch (*q) {
-                case '&':
-                        fputs("&amp;", f);
-                        break;
-                case '<':
-                        fputs("&lt;", f);
-                        break;
-                case '>':
-                        fputs("&gt;", f);
-                        break;
-                case '"':
-                        fputs("&quot;", f);
-                        break;
-                case '\'':
-                        fputs("&#39;", f);
-                        break;
-                default:
+        static const char *const entities[256] = {
+                ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+        };
+
+        for (const char *q = s; *q; q++) {
+                const char *e = entities[(unsigned char) *q];
+
+                if (e)
+                        fputs(e, f);
+                else
                         fputc(*q, f);
-                }
+        }
 }
 
 /* A value, sanitised to at most `cap` bytes and escaped. Safe in element
