@@ -1,42 +1,24 @@
-/* The review-link HTTP server. libmicrohttpd runs in external-epoll mode
- * without threads: its epoll fd is one sd-event io source, and before each
- * loop iteration a prepare callback asks MHD_get_timeout() when MHD must
- * run next and arms one time source for that. MHD_run() is called from
- * either and calls our access handler, so handlers run on jitd's loop like
+/* The HTTP server. libmicrohttpd runs in external-epoll mode without
+ * threads: its epoll fd is one sd-event io source, and before each loop
+ * iteration a prepare callback asks MHD_get_timeout() when MHD must run
+ * next and arms one time source for that. MHD_run() is called from either
+ * and calls our access handler, so handlers run on jitd's loop like
  * everything else and may use the store directly.
  *
- * What a client controls is bounded: connections in total and per
- * source (an address, or the local user behind a connection from this
- * host), the idle time of a connection, the time a request may take to
- * arrive in full, MHD's per-connection memory (request line and headers),
- * and the POST body, which is refused with 413 as soon as it (or its
- * Content-Length) exceeds the cap.
+ * What a client controls is bounded: connections in total and per source
+ * and the time each may live (http-connection.c), MHD's per-connection
+ * memory (request line and headers), and the POST body, which is refused
+ * with 413 as soon as it (or its Content-Length) exceeds the cap. Each
+ * connection carries one request: every response says "Connection:
+ * close", so the time bound covers all of a connection's life.
  *
- * The connection limits are ours, not MHD's, because a limit alone lets
- * anyone who can connect hold every slot: on a loopback listener every
- * local user shares the reverse proxy's address, and MHD's timeout
- * measures idle time only, so a header line every few seconds keeps a
- * connection forever. Each connection therefore carries one request
- * (every response says "Connection: close") and lives at most
- * request_timeout from accept; a connection whose peer has gone before
- * its request was in full is closed at once (MHD's edge-triggered epoll
- * misses an end of input that arrives with the last bytes, and would hold
- * the slot in CLOSE-WAIT until the idle timeout); and a new connection
- * that finds the limits reached takes the slot of the oldest connection
- * still waiting for its request, so holding slots needs a steady stream
- * of fresh connections, and a real request, which arrives in full in
- * moments, is served in between. Connections from this host are counted
- * per local user (local_peer_uid()), so such a stream from one user only
- * churns that user's own share, never the proxy's. Only /r/<token>
- * with a well-formed token reaches a handler; GET and HEAD go to the view
- * handler only, so a link fetched by a chat unfurler or a mail scanner can
- * change nothing. A POST the browser marks as cross-site (Sec-Fetch-Site)
- * is refused before the decision handler sees it. */
+ * A request goes: the handler's check() (the route and method), then, in
+ * identity_header mode, the proxy secret, then for a POST the form
+ * encoding and Content-Length, then the body (decoded by http-form.c),
+ * and then handle(). What is served is the handler's business; this file
+ * knows HTTP only. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -46,43 +28,25 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "http-connection.h"
+#include "http-form.h"
 #include "http-server.h"
 #include "macros.h"
 #include "crypto-util.h"
-#include "review-page.h"
-#include "review-token.h"
 #include "text.h"
 
 #define CONNECTION_MEMORY_LIMIT (32U * 1024U)
-#define FORM_VALUE_MAX 4096U
 #define TLS_FILE_MAX (64U * 1024U)
 #define USER_AGENT_MAX 256U
 #define LISTEN_BACKLOG 64
 #define LISTEN_FD_MIN 3 /* SD_LISTEN_FDS_START */
-#define REVIEW_PATH_PREFIX "/r/"
 /* A body that turns out too large is read and dropped up to this much
  * more, so the client can read the 413 (closing a socket with unread input
  * makes the kernel reset the connection, which may destroy the response on
  * its way); beyond it the connection is simply closed. */
 #define POST_DISCARD_MAX (64U * 1024U)
-#define USEC_PER_SEC 1000000ULL
-
-/* One accepted connection (MHD's socket_context), in accept order on the
- * server's list. */
-typedef struct Connection Connection;
-struct Connection {
-        Connection *prev, *next;
-        int fd;
-        struct in6_addr peer; /* IPv4 as v4-mapped; zero if unknown */
-        uid_t peer_uid;       /* who opened it, if on this host (local_peer_uid()); else -1 */
-        uint64_t accepted_usec;
-        sd_event_source *hangup_source;
-        bool answered; /* its response is queued: nothing left to wait for */
-        bool closing;  /* shut down by us; MHD closes it on its next run */
-};
 
 typedef struct TrustedAddress {
         struct in6_addr address; /* IPv4 as v4-mapped */
@@ -93,13 +57,8 @@ struct HttpServer {
         struct MHD_Daemon *daemon;
         sd_event_source *io_source;
         sd_event_source *time_source;
-        sd_event_source *deadline_source;
-        int64_t priority;
-        Connection *connections_head, *connections_tail;
-        unsigned connection_limit;
-        unsigned per_ip_connection_limit;
-        uint64_t request_timeout_usec;
-        int diag_fd; /* NETLINK_SOCK_DIAG, for local_peer_uid(); -1: none */
+        HttpConnections connections;
+        bool connections_ready;
         bool tls;
         size_t post_body_max;
         char *identity_header;
@@ -111,8 +70,7 @@ struct HttpServer {
         char *cert_pem;
         char *key_pem;
         size_t key_size;
-        HttpReviewHandler on_view;
-        HttpReviewHandler on_decision;
+        HttpHandler handler;
         void *userdata;
         void (*log)(void *userdata, const char *message);
 };
@@ -130,133 +88,7 @@ bool http_server_tls_supported(void) {
         return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES;
 }
 
-/* ---- form parsing ---- */
-
-static int hex_digit(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
-/* Decode [p, p+n) in place into a NUL-terminated string; returns its
- * length or -EBADMSG. */
-static ssize_t form_decode(char *p, size_t n) {
-        size_t out = 0;
-
-        for (size_t i = 0; i < n; i++) {
-                char c = p[i];
-
-                if (c == '+')
-                        c = ' ';
-                else if (c == '%') {
-                        int hi, lo;
-
-                        if (n - i < 3)
-                                return -EBADMSG;
-                        hi = hex_digit(p[i + 1]);
-                        lo = hex_digit(p[i + 2]);
-                        if (hi < 0 || lo < 0)
-                                return -EBADMSG;
-                        c = (char) (hi << 4 | lo);
-                        i += 2;
-                }
-                if (c == 0)
-                        return -EBADMSG;
-                p[out++] = c;
-        }
-        p[out] = 0;
-        return (ssize_t) out;
-}
-
-int http_form_parse(const char *body, size_t size, HttpForm *ret, char **ret_storage) {
-        _cleanup_free_ char *storage = NULL;
-        HttpForm form = {};
-        char *p, *end;
-
-        if ((!body && size > 0) || !ret || !ret_storage)
-                return -EINVAL;
-        if (memchr(body ? body : "", 0, size))
-                return -EBADMSG;
-
-        storage = malloc(size + 1);
-        if (!storage)
-                return -ENOMEM;
-        if (size > 0)
-                memcpy(storage, body, size);
-        storage[size] = 0;
-
-        for (p = storage, end = storage + size; p < end;) {
-                char *amp = memchr(p, '&', (size_t) (end - p));
-                char *next = amp ? amp + 1 : end;
-                size_t len = (size_t) ((amp ? amp : end) - p);
-                char *eq = memchr(p, '=', len);
-                char *name = p, *value;
-                size_t name_len = eq ? (size_t) (eq - p) : len;
-                size_t value_len = eq ? len - name_len - 1 : 0;
-                char **slot = NULL;
-                ssize_t k;
-
-                if (len == 0) {
-                        p = next;
-                        continue;
-                }
-
-                /* Decode the value first: decoding the name writes a NUL
-                 * at or before the '='. */
-                value = eq ? eq + 1 : p + len;
-                if (eq) {
-                        k = form_decode(value, value_len);
-                        if (k < 0)
-                                return (int) k;
-                        if ((size_t) k > FORM_VALUE_MAX)
-                                return -EMSGSIZE;
-                } else
-                        *value = 0;
-                k = form_decode(name, name_len);
-                if (k < 0)
-                        return (int) k;
-
-                if (strcmp(name, REVIEW_FIELD_CSRF) == 0)
-                        slot = &form.csrf;
-                else if (strcmp(name, REVIEW_FIELD_DECISION) == 0)
-                        slot = &form.decision;
-                else if (strcmp(name, REVIEW_FIELD_DURATION) == 0)
-                        slot = &form.duration;
-                else if (strcmp(name, REVIEW_FIELD_REASON) == 0)
-                        slot = &form.reason;
-
-                if (slot) {
-                        /* A repeated field is ambiguous: which one did the
-                         * person mean? */
-                        if (*slot)
-                                return -EBADMSG;
-                        *slot = value;
-                }
-                p = next;
-        }
-
-        *ret = form;
-        *ret_storage = TAKE_PTR(storage);
-        return 0;
-}
-
 /* ---- responses ---- */
-
-/* Its request has an answer: the connection no longer waits for anything
- * from its peer (connection_admit() never evicts it). */
-static void connection_mark_answered(struct MHD_Connection *connection) {
-        const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection,
-                                                                       MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        Connection *c = info ? info->socket_context : NULL;
-
-        if (c)
-                c->answered = true;
-}
-
 
 static const char *status_title(unsigned status) {
         switch (status) {
@@ -275,19 +107,12 @@ static const char *status_title(unsigned status) {
         }
 }
 
-/* The page for a response no handler rendered. */
-static int generic_page(unsigned status, char **ret, size_t *ret_size) {
-        ReviewOutcome o = {};
+/* The page for a response without a body: the handler's, else a plain one. */
+static int status_page(HttpServer *s, unsigned status, HttpRefusal why, char **ret, size_t *ret_size) {
         int n;
 
-        if (status == 404) {
-                o.kind = REVIEW_OUTCOME_INVALID_LINK;
-                return review_page_render_outcome(&o, ret, ret_size);
-        }
-        if (status == 403) {
-                o.kind = REVIEW_OUTCOME_FORM_INVALID;
-                return review_page_render_outcome(&o, ret, ret_size);
-        }
+        if (s->handler.page && s->handler.page(status, why, ret, ret_size) >= 0)
+                return 0;
         n = asprintf(ret,
                      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -301,16 +126,16 @@ static int generic_page(unsigned status, char **ret, size_t *ret_size) {
         return 0;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *connection, Request *req, unsigned status, char *body,
-                               size_t size) {
+static enum MHD_Result respond_why(HttpServer *s, struct MHD_Connection *connection, Request *req, unsigned status,
+                                   HttpRefusal why, char *body, size_t size) {
         struct MHD_Response *response;
         enum MHD_Result result;
 
         if (req)
                 req->responded = true;
-        connection_mark_answered(connection);
+        http_connection_mark_answered(connection);
 
-        if (!body && generic_page(status, &body, &size) < 0)
+        if (!body && status_page(s, status, why, &body, &size) < 0)
                 return MHD_NO; /* out of memory: drop the connection */
 
         response = MHD_create_response_from_buffer_with_free_callback(size, body, free);
@@ -319,13 +144,15 @@ static enum MHD_Result respond(struct MHD_Connection *connection, Request *req, 
                 return MHD_NO;
         }
 
-        if (MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, REVIEW_PAGE_CONTENT_TYPE) != MHD_YES)
+        if (s->handler.content_type &&
+            MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, s->handler.content_type) != MHD_YES)
                 goto fail;
-        for (size_t i = 0; i < review_page_n_headers; i++)
-                if (MHD_add_response_header(response, review_page_headers[i].name, review_page_headers[i].value) !=
+        for (size_t i = 0; i < s->handler.n_headers; i++)
+                if (MHD_add_response_header(response, s->handler.headers[i].name, s->handler.headers[i].value) !=
                     MHD_YES)
                         goto fail;
-        if (status == 405 && MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST") != MHD_YES)
+        if (status == 405 && s->handler.allow &&
+            MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, s->handler.allow) != MHD_YES)
                 goto fail;
         /* One request per connection: the time bound then covers all of
          * a connection's life (see the top of this file). */
@@ -341,55 +168,17 @@ fail:
         return MHD_NO;
 }
 
+static enum MHD_Result respond(HttpServer *s, struct MHD_Connection *connection, Request *req, unsigned status,
+                               char *body, size_t size) {
+        return respond_why(s, connection, req, status, HTTP_REFUSAL_STATUS, body, size);
+}
+
 /* ---- request details ---- */
 
-static void address_to_mapped(const struct sockaddr *sa, struct in6_addr *ret, bool *ret_ok) {
-        *ret_ok = false;
-        if (!sa)
-                return;
-        if (sa->sa_family == AF_INET) {
-                const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
-
-                memset(ret, 0, sizeof(*ret));
-                ret->s6_addr[10] = 0xff;
-                ret->s6_addr[11] = 0xff;
-                memcpy(ret->s6_addr + 12, &in->sin_addr, 4);
-                *ret_ok = true;
-        } else if (sa->sa_family == AF_INET6) {
-                *ret = ((const struct sockaddr_in6 *) sa)->sin6_addr;
-                *ret_ok = true;
-        }
-}
-
-static bool mapped_is_loopback(const struct in6_addr *a) {
-        if (IN6_IS_ADDR_V4MAPPED(a))
-                return a->s6_addr[12] == 127;
-        return IN6_IS_ADDR_LOOPBACK(a);
-}
-
-static void mapped_to_string(const struct in6_addr *a, char *buf, size_t size) {
-        if (IN6_IS_ADDR_V4MAPPED(a)) {
-                if (!inet_ntop(AF_INET, a->s6_addr + 12, buf, (socklen_t) size))
-                        snprintf(buf, size, "?");
-        } else if (!inet_ntop(AF_INET6, a, buf, (socklen_t) size))
-                snprintf(buf, size, "?");
-}
-
-static int parse_numeric_address(const char *s, struct in6_addr *ret) {
-        struct in_addr a4;
-
-        if (!s)
-                return -EINVAL;
-        if (inet_pton(AF_INET, s, &a4) == 1) {
-                memset(ret, 0, sizeof(*ret));
-                ret->s6_addr[10] = 0xff;
-                ret->s6_addr[11] = 0xff;
-                memcpy(ret->s6_addr + 12, &a4, 4);
-                return AF_INET;
-        }
-        if (inet_pton(AF_INET6, s, ret) == 1)
-                return AF_INET6;
-        return -EINVAL;
+const char *http_request_header(const HttpRequest *req, const char *name) {
+        if (!req || !req->connection || !name)
+                return NULL;
+        return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);
 }
 
 typedef struct HeaderCount {
@@ -431,7 +220,7 @@ static const char *trusted_identity(HttpServer *s, struct MHD_Connection *connec
         if (!s->identity_header || !peer_ok)
                 return NULL;
         if (s->n_trusted == 0)
-                trusted = mapped_is_loopback(peer);
+                trusted = http_mapped_is_loopback(peer);
         for (size_t i = 0; i < s->n_trusted && !trusted; i++)
                 trusted = memcmp(&s->trusted[i].address, peer, sizeof(*peer)) == 0;
         if (!trusted)
@@ -442,252 +231,6 @@ static const char *trusted_identity(HttpServer *s, struct MHD_Connection *connec
                 return NULL;
         return h.value;
 }
-
-/* ---- connection bounds ---- */
-
-static uint64_t monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
-/* Shut the socket down under MHD: its epoll sees the change, its next
- * read finds the end of input, and it closes the connection and frees the
- * slot (on_connection_notify then forgets it). */
-static void connection_close_now(Connection *c) {
-        if (c->closing)
-                return;
-        c->closing = true;
-        c->hangup_source = sd_event_source_disable_unref(c->hangup_source);
-        (void) shutdown(c->fd, SHUT_RDWR);
-}
-
-/* The peer closed (or half-closed) its end. Before its request was in
- * full, nothing more can come: free the slot now. After it, the answer
- * may still be on its way: leave that to MHD. Either way one report is
- * enough (the condition stays true). Runs after MHD's own sources (lower
- * priority), so a request that arrived together with the end of input
- * has been answered by then. */
-static int on_connection_hangup(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        Connection *c = userdata;
-
-        if (!c->answered)
-                connection_close_now(c);
-        else
-                c->hangup_source = sd_event_source_disable_unref(c->hangup_source);
-        return 0;
-}
-
-static bool connection_is_waiting(const Connection *c) {
-        return !c->closing && !c->answered;
-}
-
-/* Who opened the other end of a TCP connection, if it was opened on this
- * host: the kernel's socket table (sock_diag, as ss(8) reads it) knows the
- * owner of the client's socket. On a loopback listener every local user
- * shares the reverse proxy's address; their uids tell them apart. Returns
- * (uid_t) -1 for a peer elsewhere or when the kernel does not say. */
-static uid_t local_peer_uid(HttpServer *s, int fd) {
-        union {
-                struct sockaddr sa;
-                struct sockaddr_in in;
-                struct sockaddr_in6 in6;
-        } local = {}, remote = {};
-        socklen_t local_len = sizeof(local), remote_len = sizeof(remote);
-        struct {
-                struct nlmsghdr header;
-                struct inet_diag_req_v2 request;
-        } query = {
-                .header = { .nlmsg_len = sizeof(query), .nlmsg_type = SOCK_DIAG_BY_FAMILY, .nlmsg_flags = NLM_F_REQUEST },
-                .request = { .sdiag_protocol = IPPROTO_TCP, .idiag_states = ~0U,
-                             .id.idiag_cookie = { INET_DIAG_NOCOOKIE, INET_DIAG_NOCOOKIE } },
-        };
-        union {
-                struct nlmsghdr header;
-                char buffer[1024];
-        } answer;
-        const struct inet_diag_msg *msg;
-        ssize_t k;
-
-        if (s->diag_fd < 0 || getsockname(fd, &local.sa, &local_len) < 0 ||
-            getpeername(fd, &remote.sa, &remote_len) < 0 || local.sa.sa_family != remote.sa.sa_family)
-                return (uid_t) -1;
-        /* The socket asked about is the client's: its source is our peer. */
-        query.request.sdiag_family = (uint8_t) local.sa.sa_family;
-        if (local.sa.sa_family == AF_INET) {
-                query.request.id.idiag_sport = remote.in.sin_port;
-                query.request.id.idiag_dport = local.in.sin_port;
-                memcpy(query.request.id.idiag_src, &remote.in.sin_addr, 4);
-                memcpy(query.request.id.idiag_dst, &local.in.sin_addr, 4);
-        } else if (local.sa.sa_family == AF_INET6) {
-                query.request.id.idiag_sport = remote.in6.sin6_port;
-                query.request.id.idiag_dport = local.in6.sin6_port;
-                memcpy(query.request.id.idiag_src, &remote.in6.sin6_addr, 16);
-                memcpy(query.request.id.idiag_dst, &local.in6.sin6_addr, 16);
-        } else
-                return (uid_t) -1;
-
-        if (send(s->diag_fd, &query, sizeof(query), MSG_NOSIGNAL) != (ssize_t) sizeof(query))
-                return (uid_t) -1;
-        /* The kernel answers a lookup (not a dump) within send(). */
-        k = recv(s->diag_fd, &answer, sizeof(answer), MSG_DONTWAIT);
-        if (k < (ssize_t) NLMSG_LENGTH(sizeof(*msg)) || !NLMSG_OK(&answer.header, (size_t) k) ||
-            answer.header.nlmsg_type != SOCK_DIAG_BY_FAMILY)
-                return (uid_t) -1;
-        msg = NLMSG_DATA(&answer.header);
-        return (uid_t) msg->idiag_uid;
-}
-
-static bool connection_same_source(const Connection *a, const Connection *b) {
-        return a->peer_uid == b->peer_uid && memcmp(&a->peer, &b->peer, sizeof(a->peer)) == 0;
-}
-
-/* The oldest connection still waiting for its request (from the source of
- * `like`, if given), or NULL. The list is in accept order. */
-static Connection *oldest_waiting_connection(HttpServer *s, const Connection *like) {
-        for (Connection *c = s->connections_head; c; c = c->next)
-                if (connection_is_waiting(c) && (!like || connection_same_source(c, like)))
-                        return c;
-        return NULL;
-}
-
-/* Our limits, with eviction: when `c`, just accepted, finds a limit
- * reached, the slot of the oldest connection that has not sent its request
- * (from its own source, for the per-source limit) goes to it; one that is
- * being answered is never taken. With none to take, `c` is refused. */
-static void connection_admit(HttpServer *s, Connection *c) {
-        unsigned total = 0, from_source = 0;
-        Connection *victim;
-
-        for (Connection *o = s->connections_head; o; o = o->next) {
-                if (o->closing)
-                        continue;
-                total++;
-                if (connection_same_source(o, c))
-                        from_source++;
-        }
-
-        if (from_source >= s->per_ip_connection_limit) {
-                victim = oldest_waiting_connection(s, c);
-                if (!victim) {
-                        connection_close_now(c);
-                        return;
-                }
-                connection_close_now(victim);
-                total--;
-        }
-        if (total >= s->connection_limit) {
-                victim = oldest_waiting_connection(s, NULL);
-                if (!victim) {
-                        connection_close_now(c);
-                        return;
-                }
-                connection_close_now(victim);
-        }
-}
-
-static void on_connection_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
-                                 enum MHD_ConnectionNotificationCode code) {
-        HttpServer *s = cls;
-        Connection *c;
-
-        if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-                const union MHD_ConnectionInfo *fd_info =
-                        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
-                const union MHD_ConnectionInfo *addr_info =
-                        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-                bool peer_ok;
-                int r;
-
-                if (!fd_info)
-                        return;
-                c = calloc(1, sizeof(*c));
-                if (!c) {
-                        /* A connection we cannot bound is not served. */
-                        (void) shutdown(fd_info->connect_fd, SHUT_RDWR);
-                        return;
-                }
-                *c = (Connection) {
-                        .fd = fd_info->connect_fd,
-                        .accepted_usec = monotonic_usec(),
-                        .prev = s->connections_tail,
-                };
-                address_to_mapped(addr_info ? addr_info->client_addr : NULL, &c->peer, &peer_ok);
-                c->peer_uid = local_peer_uid(s, c->fd);
-
-                r = sd_event_add_io(s->event, &c->hangup_source, c->fd, EPOLLRDHUP, on_connection_hangup, c);
-                if (r >= 0)
-                        r = sd_event_source_set_priority(c->hangup_source, s->priority + 1);
-                if (r < 0)
-                        /* The deadline still ends it. */
-                        c->hangup_source = sd_event_source_disable_unref(c->hangup_source);
-                else
-                        (void) sd_event_source_set_description(c->hangup_source, "review-http-hangup");
-
-                connection_admit(s, c);
-                if (s->connections_tail)
-                        s->connections_tail->next = c;
-                else
-                        s->connections_head = c;
-                s->connections_tail = c;
-                *socket_context = c;
-                return;
-        }
-
-        if (code != MHD_CONNECTION_NOTIFY_CLOSED || !*socket_context)
-                return;
-        c = *socket_context;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->connections_head = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
-        else
-                s->connections_tail = c->prev;
-        sd_event_source_disable_unref(c->hangup_source);
-        free(c);
-        *socket_context = NULL;
-}
-
-/* Every connection older than request_timeout is closed, whatever it is
- * doing: a request arrives in moments and its answer is a few KiB, so
- * only a client that drips or stalls is still here. */
-static int on_request_deadline(sd_event_source *es, uint64_t usec, void *userdata) {
-        HttpServer *s = userdata;
-        uint64_t now = monotonic_usec();
-
-        for (Connection *c = s->connections_head; c && c->accepted_usec + s->request_timeout_usec <= now;
-             c = c->next)
-                connection_close_now(c);
-        return 0;
-}
-
-static int arm_request_deadline(HttpServer *s) {
-        Connection *c = s->connections_head;
-        int r;
-
-        while (c && c->closing)
-                c = c->next;
-        if (!c)
-                return sd_event_source_set_enabled(s->deadline_source, SD_EVENT_OFF);
-        r = sd_event_source_set_time(s->deadline_source, c->accepted_usec + s->request_timeout_usec);
-        if (r < 0)
-                return r;
-        return sd_event_source_set_enabled(s->deadline_source, SD_EVENT_ONESHOT);
-}
-
-/* "/r/<token>" -> token, or NULL. */
-static const char *route_token(const char *url) {
-        const char *token;
-
-        if (!url || strncmp(url, REVIEW_PATH_PREFIX, strlen(REVIEW_PATH_PREFIX)) != 0)
-                return NULL;
-        token = url + strlen(REVIEW_PATH_PREFIX);
-        return review_token_is_well_formed(token) ? token : NULL;
-}
-
 static bool content_type_is_form(const char *ct) {
         static const char form[] = "application/x-www-form-urlencoded";
         size_t n = strlen(form);
@@ -700,14 +243,68 @@ static bool content_type_is_form(const char *ct) {
         return *ct == 0 || *ct == ';';
 }
 
-static int call_handler(HttpServer *s, HttpReviewHandler handler, HttpReviewRequest *rq, HttpReply *reply) {
-        int r;
+static HttpMethod method_from_string(const char *method) {
+        if (strcmp(method, MHD_HTTP_METHOD_GET) == 0)
+                return HTTP_METHOD_GET;
+        if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+                return HTTP_METHOD_HEAD;
+        if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+                return HTTP_METHOD_POST;
+        return HTTP_METHOD_OTHER;
+}
 
+/* First call: the request line and headers are in. */
+static enum MHD_Result on_headers(HttpServer *s, struct MHD_Connection *connection, Request *req,
+                                  const HttpRequest *rq) {
+        const char *cl;
+        uint64_t length;
+        unsigned status;
+
+        status = s->handler.check ? s->handler.check(rq, s->userdata) : 0;
+        if (status != 0)
+                return respond(s, connection, req, status, NULL, 0);
+        /* Behind the SSO proxy, only the proxy is served: a local user
+         * connecting to the listener directly could name any approver in
+         * the identity header. */
+        if (!proxy_secret_ok(s, connection))
+                return respond_why(s, connection, req, 403, HTTP_REFUSAL_PROXY_SECRET, NULL, 0);
+        if (rq->method != HTTP_METHOD_POST)
+                return MHD_YES;
+
+        if (!content_type_is_form(
+                    MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
+                return respond(s, connection, req, 415, NULL, 0);
+        cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && (jit_parse_uint64(cl, 0, UINT64_MAX, &length) < 0 || length > s->post_body_max))
+                return respond(s, connection, req, 413, NULL, 0);
+        /* Wait for the body. */
+        return MHD_YES;
+}
+
+/* A piece of a POST body. */
+static enum MHD_Result on_body(HttpServer *s, Request *req, const char *data, size_t *size) {
+        char *p;
+
+        if (req->too_large || *size > s->post_body_max - req->size) {
+                req->too_large = true;
+                req->discarded += *size;
+                *size = 0;
+                return req->discarded > POST_DISCARD_MAX ? MHD_NO : MHD_YES;
+        }
+        p = realloc(req->body, req->size + *size + 1);
+        if (!p)
+                return MHD_NO;
+        memcpy(p + req->size, data, *size);
+        req->body = p;
+        req->size += *size;
+        req->body[req->size] = 0;
+        *size = 0;
+        return MHD_YES;
+}
+
+static void call_handler(HttpServer *s, const HttpRequest *rq, HttpReply *reply) {
         *reply = (HttpReply) {};
-        if (!handler)
-                return -EOPNOTSUPP;
-        r = handler(s, rq, reply, s->userdata);
-        if (r < 0) {
+        if (!s->handler.handle || s->handler.handle(s, rq, reply, s->userdata) < 0) {
                 free(reply->body);
                 *reply = (HttpReply) { .status = 500 };
         }
@@ -715,7 +312,43 @@ static int call_handler(HttpServer *s, HttpReviewHandler handler, HttpReviewRequ
                 reply->status = 200;
         if (reply->status < 100 || reply->status > 599)
                 reply->status = 500;
-        return r;
+}
+
+/* GET/HEAD on the first call, POST once the body is complete. */
+static enum MHD_Result on_complete(HttpServer *s, struct MHD_Connection *connection, Request *req, HttpRequest *rq) {
+        const union MHD_ConnectionInfo *info;
+        struct in6_addr peer = {};
+        bool peer_ok = false;
+        char peer_text[INET6_ADDRSTRLEN], user_agent[USER_AGENT_MAX + 1];
+        HttpFormField *fields = NULL;
+        size_t n_fields = 0;
+        const char *ua;
+        HttpReply reply;
+
+        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (info)
+                http_address_to_mapped(info->client_addr, &peer, &peer_ok);
+        if (peer_ok)
+                http_mapped_to_string(&peer, peer_text, sizeof(peer_text));
+        else
+                snprintf(peer_text, sizeof(peer_text), "?");
+        ua = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
+
+        rq->identity = trusted_identity(s, connection, &peer, peer_ok);
+        rq->peer = peer_text;
+        rq->user_agent = ua ? jit_sanitize(ua, user_agent, sizeof(user_agent)) : NULL;
+        rq->tls = s->tls;
+        if (rq->method == HTTP_METHOD_POST) {
+                rq->form_error = http_form_decode(connection, req->body, req->size, &fields, &n_fields);
+                if (rq->form_error == -ENOMEM)
+                        return MHD_NO;
+                rq->fields = fields;
+                rq->n_fields = n_fields;
+        }
+
+        call_handler(s, rq, &reply);
+        http_form_fields_free(fields, n_fields);
+        return respond(s, connection, req, reply.status, reply.body, reply.size);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url, const char *method,
@@ -723,129 +356,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                   void **req_cls) {
         HttpServer *s = cls;
         Request *req = *req_cls;
-        HttpReviewRequest rq = {};
-        HttpReply reply;
-        const union MHD_ConnectionInfo *info;
-        struct in6_addr peer = {};
-        bool peer_ok = false;
-        char peer_text[INET6_ADDRSTRLEN], user_agent[USER_AGENT_MAX + 1];
-        const char *token, *ua, *fetch_site;
-        bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
+        HttpRequest rq = {
+                .method = method_from_string(method),
+                .path = url,
+                .connection = connection,
+        };
 
         if (!req) {
-                /* First call: the request line and headers are in. */
+                enum MHD_Result result;
+
                 req = calloc(1, sizeof(*req));
                 if (!req)
                         return MHD_NO;
                 *req_cls = req;
-
-                token = route_token(url);
-                if (!token)
-                        return respond(connection, req, 404, NULL, 0);
-                if (!post && strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-                        return respond(connection, req, 405, NULL, 0);
-                /* Behind the SSO proxy, only the proxy is served: a local
-                 * user connecting to the listener directly could name any
-                 * approver in the identity header. */
-                if (!proxy_secret_ok(s, connection)) {
-                        ReviewOutcome o = { .kind = REVIEW_OUTCOME_PROXY_REQUIRED };
-                        char *body = NULL;
-                        size_t size = 0;
-
-                        if (review_page_render_outcome(&o, &body, &size) < 0)
-                                return MHD_NO;
-                        return respond(connection, req, 403, body, size);
-                }
-
-                if (post) {
-                        const char *cl = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
-                                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
-                        uint64_t length;
-
-                        if (!content_type_is_form(MHD_lookup_connection_value(
-                                    connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE)))
-                                return respond(connection, req, 415, NULL, 0);
-                        if (cl && (jit_parse_uint64(cl, 0, UINT64_MAX, &length) < 0 || length > s->post_body_max))
-                                return respond(connection, req, 413, NULL, 0);
-                        /* Wait for the body. */
-                        return MHD_YES;
-                }
+                result = on_headers(s, connection, req, &rq);
+                if (result != MHD_YES || req->responded || rq.method == HTTP_METHOD_POST)
+                        return result;
         } else if (req->responded) {
                 /* A response is already queued (e.g. 413): discard the rest. */
                 *upload_data_size = 0;
                 return MHD_YES;
-        } else if (*upload_data_size > 0) {
-                char *p;
+        } else if (*upload_data_size > 0)
+                return on_body(s, req, upload_data, upload_data_size);
+        else if (req->too_large)
+                return respond(s, connection, req, 413, NULL, 0);
 
-                if (req->too_large || *upload_data_size > s->post_body_max - req->size) {
-                        req->too_large = true;
-                        req->discarded += *upload_data_size;
-                        *upload_data_size = 0;
-                        return req->discarded > POST_DISCARD_MAX ? MHD_NO : MHD_YES;
-                }
-                p = realloc(req->body, req->size + *upload_data_size + 1);
-                if (!p)
-                        return MHD_NO;
-                memcpy(p + req->size, upload_data, *upload_data_size);
-                req->body = p;
-                req->size += *upload_data_size;
-                req->body[req->size] = 0;
-                *upload_data_size = 0;
-                return MHD_YES;
-        } else if (req->too_large)
-                return respond(connection, req, 413, NULL, 0);
-
-        /* GET/HEAD on the first call, POST once the body is complete. */
-        token = route_token(url);
-        if (!token)
-                return respond(connection, req, 404, NULL, 0);
-
-        info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (info)
-                address_to_mapped(info->client_addr, &peer, &peer_ok);
-        if (peer_ok)
-                mapped_to_string(&peer, peer_text, sizeof(peer_text));
-        else
-                snprintf(peer_text, sizeof(peer_text), "?");
-
-        ua = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT);
-        fetch_site = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Sec-Fetch-Site");
-
-        rq.method = post ? HTTP_METHOD_POST
-                    : strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? HTTP_METHOD_HEAD
-                                                                : HTTP_METHOD_GET;
-        rq.token = token;
-        rq.identity = trusted_identity(s, connection, &peer, peer_ok);
-        rq.peer = peer_text;
-        rq.user_agent = ua ? jit_sanitize(ua, user_agent, sizeof(user_agent)) : NULL;
-        rq.origin = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Origin");
-        rq.sec_fetch_site = fetch_site;
-        rq.tls = s->tls;
-
-        if (!post) {
-                (void) call_handler(s, s->on_view, &rq, &reply);
-                return respond(connection, req, reply.status, reply.body, reply.size);
-        }
-
-        {
-                _cleanup_free_ char *storage = NULL;
-                HttpForm form;
-
-                /* A browser says when a form was posted from another site;
-                 * no legitimate decision comes from one. */
-                if (fetch_site && strcasecmp(fetch_site, "cross-site") == 0)
-                        return respond(connection, req, 403, NULL, 0);
-
-                if (http_form_parse(req->body, req->size, &form, &storage) < 0)
-                        return respond(connection, req, 400, NULL, 0);
-                rq.csrf = form.csrf;
-                rq.decision = form.decision;
-                rq.duration = form.duration;
-                rq.reason = form.reason;
-
-                (void) call_handler(s, s->on_decision, &rq, &reply);
-                return respond(connection, req, reply.status, reply.body, reply.size);
-        }
+        return on_complete(s, connection, req, &rq);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
@@ -877,19 +413,29 @@ static void on_mhd_log(void *cls, const char *format, va_list ap) {
 
 /* ---- event loop ---- */
 
-static int on_mhd_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
-        HttpServer *s = userdata;
-
+static int on_mhd_run(HttpServer *s) {
         (void) MHD_run(s->daemon);
         return 0;
+}
+
+static int on_mhd_io(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        return on_mhd_run(userdata);
 }
 
 static int on_mhd_time(sd_event_source *es, uint64_t usec, void *userdata) {
-        HttpServer *s = userdata;
-
-        (void) MHD_run(s->daemon);
-        return 0;
+        return on_mhd_run(userdata);
 }
+
+static void on_connection_notify(void *cls, struct MHD_Connection *connection, void **socket_context,
+                                 enum MHD_ConnectionNotificationCode code) {
+        HttpServer *s = cls;
+
+        if (code == MHD_CONNECTION_NOTIFY_STARTED)
+                http_connection_started(&s->connections, connection, socket_context);
+        else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+                http_connection_closed(&s->connections, socket_context);
+}
+
 
 /* Before every poll: MHD says how long it may wait at most (0 if it has
  * buffered work, e.g. data already read from a socket). */
@@ -899,13 +445,13 @@ static int on_prepare(sd_event_source *es, void *userdata) {
         uint64_t now;
         int r;
 
-        r = arm_request_deadline(s);
+        r = http_connections_arm_deadline(&s->connections);
         if (r < 0)
                 return r;
         if (MHD_get_timeout(s->daemon, &timeout_ms) != MHD_YES)
                 return sd_event_source_set_enabled(s->time_source, SD_EVENT_OFF);
 
-        now = monotonic_usec();
+        now = http_monotonic_usec();
         if (timeout_ms > 24ULL * 3600ULL * 1000ULL)
                 timeout_ms = 24ULL * 3600ULL * 1000ULL;
         r = sd_event_source_set_time(s->time_source, now + timeout_ms * 1000ULL);
@@ -965,10 +511,11 @@ HttpServer *http_server_free(HttpServer *s) {
         sd_event_source_disable_unref(s->time_source);
         if (s->daemon)
                 MHD_stop_daemon(s->daemon); /* closes the listening socket and every connection */
-        sd_event_source_disable_unref(s->deadline_source);
-        if (s->diag_fd >= 0)
-                close(s->diag_fd);
+        if (s->connections_ready)
+                http_connections_done(&s->connections);
         sd_event_unref(s->event);
+        if (s->handler.destroy)
+                s->handler.destroy(s->userdata);
         free(s->identity_header);
         free(s->identity_secret_header);
         erase_and_free(s->identity_secret, s->identity_secret_size);
@@ -1018,18 +565,7 @@ static int load_tls(HttpServer *s, const HttpServerSettings *settings) {
         return r;
 }
 
-int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpReviewHandler on_view,
-                    HttpReviewHandler on_decision, void *userdata, HttpServer **ret) {
-        HttpServer *s;
-        struct MHD_OptionItem options[16];
-        size_t n = 0;
-        unsigned flags;
-        int fd, epoll_fd, r;
-        bool own_fd;
-        const union MHD_DaemonInfo *info;
-
-        if (!event || !settings || !ret || !on_view || !on_decision)
-                return -EINVAL;
+static int settings_check(const HttpServerSettings *settings) {
         if (!!settings->tls_cert_file != !!settings->tls_key_file)
                 return -EINVAL;
         if (settings->n_trusted_proxies > HTTP_TRUSTED_PROXIES_MAX ||
@@ -1045,77 +581,42 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
                 return -EINVAL;
         if (MHD_is_feature_supported(MHD_FEATURE_EPOLL) != MHD_YES)
                 return -EOPNOTSUPP;
+        return 0;
+}
 
-        s = calloc(1, sizeof(*s));
-        if (!s)
-                return -ENOMEM;
-        s->event = sd_event_ref(event);
-        /* Without it (an old kernel, a sandbox without AF_NETLINK), local
-         * users share the loopback address's limits, as remote ones do. */
-        s->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-        if (s->diag_fd < 0 && settings->log)
-                settings->log(userdata, "Cannot ask the kernel who opens local connections (sock_diag): local users "
-                                        "share the connection limits of their address");
-        s->on_view = on_view;
-        s->on_decision = on_decision;
-        s->userdata = userdata;
-        s->log = settings->log;
-        s->priority = settings->priority;
-        s->connection_limit = settings->connection_limit ?: HTTP_CONNECTION_LIMIT_DEFAULT;
-        s->per_ip_connection_limit = settings->per_ip_connection_limit ?: HTTP_PER_IP_CONNECTION_LIMIT_DEFAULT;
-        s->request_timeout_usec = (uint64_t) (settings->request_timeout_sec ?: HTTP_REQUEST_TIMEOUT_DEFAULT_SEC) *
-                                  USEC_PER_SEC;
-        s->post_body_max = settings->post_body_max == 0            ? HTTP_POST_BODY_MAX_DEFAULT
-                           : settings->post_body_max > HTTP_POST_BODY_MAX ? HTTP_POST_BODY_MAX
-                                                                          : settings->post_body_max;
-
+/* The trusted proxy: its header, its secret, its addresses. */
+static int settings_copy_proxy(HttpServer *s, const HttpServerSettings *settings) {
         if (settings->identity_header) {
                 s->identity_header = strdup(settings->identity_header);
                 s->identity_secret_header = strdup(settings->identity_secret_header ?: HTTP_PROXY_SECRET_HEADER_DEFAULT);
                 s->identity_secret = malloc(settings->identity_secret_size + 1);
-                if (!s->identity_header || !s->identity_secret_header || !s->identity_secret) {
-                        http_server_free(s);
+                if (!s->identity_header || !s->identity_secret_header || !s->identity_secret)
                         return -ENOMEM;
-                }
                 memcpy(s->identity_secret, settings->identity_secret, settings->identity_secret_size);
                 s->identity_secret[settings->identity_secret_size] = 0;
                 s->identity_secret_size = settings->identity_secret_size;
         }
         for (size_t i = 0; i < settings->n_trusted_proxies; i++)
-                if (parse_numeric_address(settings->trusted_proxies[i], &s->trusted[s->n_trusted++].address) < 0) {
-                        http_server_free(s);
+                if (http_parse_numeric_address(settings->trusted_proxies[i], &s->trusted[s->n_trusted++].address) < 0)
                         return -EINVAL;
-                }
+        return 0;
+}
 
-        if (settings->tls_cert_file) {
-                r = load_tls(s, settings);
-                if (r < 0) {
-                        http_server_free(s);
-                        return r;
-                }
-                s->tls = true;
-        }
-
-        own_fd = settings->listen_fd < LISTEN_FD_MIN;
-        if (!own_fd)
-                fd = settings->listen_fd;
-        else {
-                fd = listen_on(settings->address, settings->port);
-                if (fd < 0) {
-                        http_server_free(s);
-                        return fd;
-                }
-        }
+/* MHD on `fd`; on failure the caller still owns fd. */
+static int daemon_start(HttpServer *s, const HttpServerSettings *settings, int fd) {
+        struct MHD_OptionItem options[16];
+        size_t n = 0;
+        unsigned flags;
 
         /* The logger first, so start-up messages go through it too. */
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) on_mhd_log, s };
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_LISTEN_SOCKET, fd, NULL };
-        /* Our limits are enforced in connection_admit(); MHD's is room for
+        /* Our limits are enforced in http-connection.c; MHD's is room for
          * them plus the connections refused or evicted but not yet closed
          * (no per-address limit of its own: it counts the proxy and every
          * local user as one, and refuses before we could evict). */
-        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_LIMIT, 2 * (intptr_t) s->connection_limit,
-                                                 NULL };
+        options[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_LIMIT,
+                                                 2 * (intptr_t) s->connections.limit, NULL };
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) on_connection_notify, s };
         options[n++] = (struct MHD_OptionItem) { MHD_OPTION_CONNECTION_TIMEOUT,
                                                  settings->connection_timeout_sec
@@ -1133,46 +634,82 @@ int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpRev
 
         flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | (s->tls ? MHD_USE_TLS : 0);
         s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, options, MHD_OPTION_END);
-        if (!s->daemon) {
-                if (own_fd)
-                        close(fd);
-                http_server_free(s);
-                return -EIO;
-        }
+        return s->daemon ? 0 : -EIO;
+}
 
-        info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
-        if (!info) {
-                http_server_free(s);
-                return -EIO;
-        }
-        epoll_fd = info->epoll_fd;
+/* MHD's epoll fd and timeout as sd-event sources. */
+static int event_sources_add(HttpServer *s, int64_t priority) {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+        int r;
 
-        r = sd_event_add_io(event, &s->io_source, epoll_fd, EPOLLIN, on_mhd_io, s);
+        if (!info)
+                return -EIO;
+        r = sd_event_add_io(s->event, &s->io_source, info->epoll_fd, EPOLLIN, on_mhd_io, s);
         if (r >= 0)
                 r = sd_event_source_set_prepare(s->io_source, on_prepare);
         if (r >= 0)
-                r = sd_event_add_time(event, &s->time_source, CLOCK_MONOTONIC, 0, 1, on_mhd_time, s);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(s->time_source, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_source_set_priority(s->io_source, settings->priority);
-        if (r >= 0)
-                r = sd_event_source_set_priority(s->time_source, settings->priority);
-        if (r >= 0)
-                r = sd_event_add_time(event, &s->deadline_source, CLOCK_MONOTONIC, 0, 1, on_request_deadline, s);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(s->deadline_source, SD_EVENT_OFF);
-        if (r >= 0)
-                r = sd_event_source_set_priority(s->deadline_source, settings->priority);
+                r = sd_event_source_set_priority(s->io_source, priority);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(s->io_source, "http-server");
+        return http_timer_add(s->event, &s->time_source, on_mhd_time, s, priority, "http-server-timer");
+}
+
+int http_server_new(sd_event *event, const HttpServerSettings *settings, const HttpHandler *handler,
+                    void *userdata, HttpServer **ret) {
+        _cleanup_(http_server_freep) HttpServer *s = NULL;
+        int fd, r;
+
+        if (!event || !settings || !handler || !handler->handle || !ret)
+                return -EINVAL;
+        r = settings_check(settings);
+        if (r < 0)
+                return r;
+
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(event);
+        s->userdata = userdata;
+        s->log = settings->log;
+        s->post_body_max = settings->post_body_max == 0            ? HTTP_POST_BODY_MAX_DEFAULT
+                           : settings->post_body_max > HTTP_POST_BODY_MAX ? HTTP_POST_BODY_MAX
+                                                                          : settings->post_body_max;
+        r = http_connections_init(&s->connections, event, settings->priority,
+                                  settings->connection_limit ?: HTTP_CONNECTION_LIMIT_DEFAULT,
+                                  settings->per_ip_connection_limit ?: HTTP_PER_IP_CONNECTION_LIMIT_DEFAULT,
+                                  (uint64_t) (settings->request_timeout_sec ?: HTTP_REQUEST_TIMEOUT_DEFAULT_SEC) *
+                                          USEC_PER_SEC,
+                                  settings->log, userdata);
+        s->connections_ready = true;
+        if (r < 0)
+                return r;
+        r = settings_copy_proxy(s, settings);
+        if (r < 0)
+                return r;
+        if (settings->tls_cert_file) {
+                r = load_tls(s, settings);
+                if (r < 0)
+                        return r;
+                s->tls = true;
+        }
+
+        fd = settings->listen_fd >= LISTEN_FD_MIN ? settings->listen_fd : listen_on(settings->address, settings->port);
+        if (fd < 0)
+                return fd;
+        r = daemon_start(s, settings, fd);
         if (r < 0) {
-                http_server_free(s);
+                if (fd != settings->listen_fd)
+                        close(fd);
                 return r;
         }
-        (void) sd_event_source_set_description(s->io_source, "review-http");
-        (void) sd_event_source_set_description(s->time_source, "review-http-timer");
-        (void) sd_event_source_set_description(s->deadline_source, "review-http-deadline");
+        r = event_sources_add(s, settings->priority);
+        if (r < 0)
+                return r;
 
-        *ret = s;
+        /* Last: from here on, http_server_free() calls handler->destroy. */
+        s->handler = *handler;
+        *ret = TAKE_PTR(s);
         return 0;
 }
 

@@ -1,15 +1,14 @@
-/* The review-link HTTP server: libmicrohttpd in external-epoll mode, run
+/* A small HTTP/1.1 server: libmicrohttpd in external-epoll mode, run
  * from jitd's sd-event loop (MHD's epoll fd as one io source, MHD's timeout
- * as one time source), with limits on connections (total and per address,
+ * as one time source), with limits on connections (total and per source,
  * the oldest connection still waiting for its request giving way to a new
  * one), idle time, the time a request may take, request memory and body
- * size, and optional TLS. It routes
- * exactly one resource, /r/<token>:
- *   GET, HEAD  -> the view handler renders a page; it must never change state
- *   POST       -> form fields are parsed and the decision handler runs
- * Anything else is 404 (other paths) or 405 (other methods). The handlers
- * return HTML with a status; this file adds the security headers to every
- * response. */
+ * size, and optional TLS. It knows HTTP, not what is served: one
+ * HttpHandler says which requests it takes (check), answers them (handle)
+ * and renders the pages of the refusals the server answers itself. A POST
+ * must be an application/x-www-form-urlencoded form; the server decodes it
+ * (libmicrohttpd's post processor) into fields for the handler. Every
+ * response carries the handler's headers and "Connection: close". */
 #pragma once
 
 #include <stdbool.h>
@@ -88,36 +87,77 @@ typedef enum HttpMethod {
         HTTP_METHOD_GET,
         HTTP_METHOD_HEAD,
         HTTP_METHOD_POST,
+        HTTP_METHOD_OTHER, /* anything else: the handler's check() answers it */
 } HttpMethod;
 
-typedef struct HttpReviewRequest {
+/* One decoded form field: the name is NUL-terminated, the value has no NUL
+ * (size is its length) and is at most HTTP_FORM_VALUE_MAX bytes. */
+#define HTTP_FORM_VALUE_MAX 4096U
+typedef struct HttpFormField {
+        char *name;
+        char *value;
+        size_t size;
+} HttpFormField;
+
+typedef struct HttpRequest {
         HttpMethod method;
-        const char *token;          /* the <token> path segment; well formed (review_token_is_well_formed) */
-        const char *identity;       /* from the trusted header, or NULL */
-        const char *peer;           /* numeric client address */
-        const char *user_agent;     /* sanitised, may be NULL */
-        const char *origin;         /* Origin header, may be NULL (POST: check it if present) */
-        const char *sec_fetch_site; /* Sec-Fetch-Site header, may be NULL */
+        const char *path;       /* the request target as sent, e.g. "/r/abc" */
+        const char *identity;   /* from the trusted header, or NULL; only in handle() */
+        const char *peer;       /* numeric client address ("?" if unknown); only in handle() */
+        const char *user_agent; /* sanitised, may be NULL; only in handle() */
         bool tls;
-        /* POST form fields; NULL when absent. Values are percent-decoded,
-         * contain no NUL, and fit within post_body_max. */
-        const char *csrf;
-        const char *decision;
-        const char *duration;
-        const char *reason;
-} HttpReviewRequest;
+        /* POST, in handle(): the form's fields in body order, repeats and
+         * all; or form_error < 0 when the body is not a well-formed form
+         * (-EBADMSG: a bad escape, a NUL; -EMSGSIZE: a value above
+         * HTTP_FORM_VALUE_MAX), and then no fields. */
+        const HttpFormField *fields;
+        size_t n_fields;
+        int form_error;
+        void *connection; /* the server's; for http_request_header() */
+} HttpRequest;
+
+/* A request header's value (the first if repeated), or NULL. */
+const char *http_request_header(const HttpRequest *req, const char *name);
 
 typedef struct HttpReply {
         unsigned status; /* 0: 200 */
-        char *body;      /* malloc()ed HTML, taken over by the server; NULL: a generic page */
+        char *body;      /* malloc()ed, taken over by the server; NULL: the page for the status */
         size_t size;
 } HttpReply;
 
-/* Return 0 with *reply filled, or <0 for a 500 with a generic page. */
-typedef int (*HttpReviewHandler)(HttpServer *s, const HttpReviewRequest *req, HttpReply *reply, void *userdata);
+typedef struct HttpHeader {
+        const char *name;
+        const char *value;
+} HttpHeader;
 
-int http_server_new(sd_event *event, const HttpServerSettings *settings, HttpReviewHandler on_view,
-                    HttpReviewHandler on_decision, void *userdata, HttpServer **ret);
+/* Why the server answers a request itself without asking handle(). */
+typedef enum HttpRefusal {
+        HTTP_REFUSAL_STATUS,       /* the status says it (check(), 413, 415, a failed handle()) */
+        HTTP_REFUSAL_PROXY_SECRET, /* 403: identity_header mode, the proxy secret is missing or wrong */
+} HttpRefusal;
+
+typedef struct HttpHandler {
+        /* Once the request line and headers are in, before any body and
+         * before the proxy secret is checked: 0 to take the request, or
+         * the status to answer it with at once. Must change nothing. */
+        unsigned (*check)(const HttpRequest *req, void *userdata);
+        /* The request in full: fill *reply and return 0, or <0 for a 500. */
+        int (*handle)(HttpServer *s, const HttpRequest *req, HttpReply *reply, void *userdata);
+        /* The page for a response without a body: 0 with a malloc()ed
+         * *ret, or <0 for the server's plain page. May be NULL. */
+        int (*page)(unsigned status, HttpRefusal why, char **ret, size_t *ret_size);
+        /* With http_server_free(); may be NULL. */
+        void (*destroy)(void *userdata);
+        const char *content_type;  /* of every response */
+        const HttpHeader *headers; /* added to every response */
+        size_t n_headers;
+        const char *allow;         /* the Allow header of a 405 */
+} HttpHandler;
+
+/* *handler is copied (its strings and headers are not: they must outlive
+ * the server). On failure, handler->destroy is not called. */
+int http_server_new(sd_event *event, const HttpServerSettings *settings, const HttpHandler *handler,
+                    void *userdata, HttpServer **ret);
 /* NULL ok. Closes every connection. */
 HttpServer *http_server_free(HttpServer *s);
 static inline void http_server_freep(HttpServer **s) {
@@ -131,16 +171,3 @@ int http_server_local_port(HttpServer *s, uint16_t *ret);
  * line ends around it ignored. *ret is released with erase_and_free(). */
 int http_proxy_secret_load(const char *path, char **ret, size_t *ret_size, char *error, size_t error_size);
 bool http_server_tls_supported(void);
-
-/* Parse application/x-www-form-urlencoded text into the four review
- * fields (others are ignored). Each field may occur once; values are
- * percent-decoded ('+' is a space). -EBADMSG for a malformed body (bad
- * escape, a NUL, a repeated field), -EMSGSIZE for a value above 4 KiB.
- * Strings in *ret point into `storage`, which the caller frees. */
-typedef struct HttpForm {
-        char *csrf;
-        char *decision;
-        char *duration;
-        char *reason;
-} HttpForm;
-int http_form_parse(const char *body, size_t size, HttpForm *ret, char **ret_storage);

@@ -24,6 +24,10 @@ add_library(jitd-notify STATIC
   ${CMAKE_CURRENT_LIST_DIR}/webhook-delivery.c
   ${CMAKE_CURRENT_LIST_DIR}/review-token.c
   ${CMAKE_CURRENT_LIST_DIR}/review-page.c
+  ${CMAKE_CURRENT_LIST_DIR}/review-form.c
+  ${CMAKE_CURRENT_LIST_DIR}/review-http.c
+  ${CMAKE_CURRENT_LIST_DIR}/http-connection.c
+  ${CMAKE_CURRENT_LIST_DIR}/http-form.c
   ${CMAKE_CURRENT_LIST_DIR}/http-server.c)
 target_include_directories(jitd-notify PUBLIC ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(jitd-notify PUBLIC jitcommon PkgConfig::SYSTEMD PkgConfig::LIBCURL

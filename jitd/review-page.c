@@ -112,26 +112,18 @@ static void page_printf(Page *p, const char *format, ...) {
 }
 
 static void escape_to(FILE *f, const char *s) {
-        for (const char *q = s; *q; q++)
-                switch (*q) {
-                case '&':
-                        fputs("&amp;", f);
-                        break;
-                case '<':
-                        fputs("&lt;", f);
-                        break;
-                case '>':
-                        fputs("&gt;", f);
-                        break;
-                case '"':
-                        fputs("&quot;", f);
-                        break;
-                case '\'':
-                        fputs("&#39;", f);
-                        break;
-                default:
+        static const char *const entities[256] = {
+                ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+        };
+
+        for (const char *q = s; *q; q++) {
+                const char *e = entities[(unsigned char) *q];
+
+                if (e)
+                        fputs(e, f);
+                else
                         fputc(*q, f);
-                }
+        }
 }
 
 /* A value, sanitised to at most `cap` bytes and escaped. Safe in element
@@ -253,9 +245,98 @@ size_t review_duration_choices(uint64_t requested_sec, uint64_t default_sec, uin
         return n;
 }
 
-int review_page_render(const ReviewPageView *v, char **ret, size_t *ret_size) {
+/* Who asks for what, the match code, the facts, and what approving does. */
+static void page_review_summary(Page *p, const ReviewPageView *v, bool extension) {
+        page_printf(p, "<h1>%s request</h1>\n<section class=\"card\"><p class=\"lead\"><strong>",
+                    extension ? "Extension" : "Access");
+        page_text(p, v->user, JIT_USER_MAX);
+        if (extension) {
+                page_printf(p, "</strong> asks to extend <strong>%s</strong> grant <strong>", action_name(v->action));
+                page_text(p, v->extends_grant_id, JIT_ID_MAX);
+                page_puts(p, "</strong> on <strong>");
+                page_text(p, v->host, HOST_MAX);
+                page_puts(p, "</strong> by <strong>");
+        } else {
+                page_printf(p, "</strong> asks for <strong>%s</strong> on <strong>", action_name(v->action));
+                page_text(p, v->host, HOST_MAX);
+                page_puts(p, "</strong> for <strong>");
+        }
+        if (v->requested_duration_sec > 0)
+                page_duration(p, v->requested_duration_sec);
+        else
+                page_puts(p, "the default time");
+        page_puts(p, "</strong>.</p>\n<p>Match code <span class=\"code\">");
+        page_text(p, v->match_code, JIT_MATCH_CODE_MAX);
+        page_puts(p, "</span><br><span class=\"note\">The requester sees the same code. Approve only if "
+                     "it matches what they tell you.</span></p>\n<dl>");
+        page_fact(p, "Reason", v->reason, JIT_REASON_MAX);
+        page_fact(p, "User", v->user, JIT_USER_MAX);
+        page_fact(p, "Access", action_name(v->action), 16);
+        page_fact(p, "Host", v->host, HOST_MAX);
+        page_fact(p, "Service", v->service, JIT_SERVICE_MAX);
+        page_fact(p, "From", v->rhost, JIT_RHOST_MAX);
+        page_fact(p, "Terminal", v->tty, JIT_TTY_MAX);
+        page_time_fact(p, "Asked at", v->created_at);
+        page_time_fact(p, "Expires unanswered", v->expires_at);
+        page_fact(p, "Request", v->request_id, JIT_ID_MAX);
+        if (extension) {
+                page_fact(p, "Extends grant", v->extends_grant_id, JIT_ID_MAX);
+                page_time_fact(p, "Grant ends", v->extends_grant_expires_at);
+        }
+        page_puts(p, "</dl>");
+}
+
+/* What approving an extension does: expiry_extension_deadline(). */
+static void page_extension_note(Page *p, const ReviewPageView *v) {
+        page_puts(p, "<p class=\"note\">An extension: approved, the new grant ends the chosen time after "
+                     "the current grant ends");
+        if (v->extends_grant_expires_at > 0) {
+                char buf[64];
+
+                page_puts(p, " (");
+                page_text(p, jit_format_time(v->extends_grant_expires_at, buf, sizeof(buf)), sizeof(buf));
+                page_puts(p, ")");
+        }
+        page_puts(p, ", or after the approval if it has ended by then, and never later than ");
+        page_duration(p, v->max_duration_sec > 0 ? v->max_duration_sec : 3600);
+        page_puts(p, " after the approval. The current grant ends then; its sessions carry on.</p>");
+}
+
+/* The two forms, each with the CSRF token: approve with a duration, deny
+ * with a reason. */
+static void page_review_forms(Page *p, const ReviewPageView *v, bool extension) {
         uint64_t choices[REVIEW_DURATION_CHOICES_MAX];
         size_t n_choices, selected = 0;
+
+        n_choices = review_duration_choices(v->requested_duration_sec, v->default_duration_sec,
+                                            v->max_duration_sec, choices, &selected);
+
+        page_puts(p, "<form method=\"post\" class=\"card approve\">"
+                     "<input type=\"hidden\" name=\"" REVIEW_FIELD_CSRF "\" value=\"");
+        page_text(p, v->csrf_token, 128);
+        page_puts(p, "\"><input type=\"hidden\" name=\"" REVIEW_FIELD_DECISION "\" value=\"" REVIEW_DECISION_APPROVE
+                     "\"><label for=\"duration\">");
+        page_puts(p, extension ? "Extend by" : "Grant access for");
+        page_puts(p, "</label><select id=\"duration\" name=\"" REVIEW_FIELD_DURATION "\">");
+        for (size_t i = 0; i < n_choices; i++) {
+                page_printf(p, "<option value=\"%" PRIu64 "\"%s>", choices[i], i == selected ? " selected" : "");
+                page_duration(p, choices[i]);
+                page_puts(p, "</option>");
+        }
+        page_puts(p, "</select><button type=\"submit\">Approve</button></form>\n");
+
+        page_puts(p, "<form method=\"post\" class=\"card deny\">"
+                     "<input type=\"hidden\" name=\"" REVIEW_FIELD_CSRF "\" value=\"");
+        page_text(p, v->csrf_token, 128);
+        page_printf(p, "\"><input type=\"hidden\" name=\"" REVIEW_FIELD_DECISION "\" value=\"" REVIEW_DECISION_DENY
+                       "\"><label for=\"reason\">Reason (optional, the requester sees it)</label>"
+                       "<input type=\"text\" id=\"reason\" name=\"" REVIEW_FIELD_REASON
+                       "\" maxlength=\"%u\" autocomplete=\"off\">"
+                       "<button type=\"submit\">Deny</button></form>\n",
+                    JIT_REASON_MAX);
+}
+
+int review_page_render(const ReviewPageView *v, char **ret, size_t *ret_size) {
         char title[128];
         bool extension;
         Page p;
@@ -272,58 +353,9 @@ int review_page_render(const ReviewPageView *v, char **ret, size_t *ret_size) {
         snprintf(title, sizeof(title), "Review %s request %.40s", extension ? "extension" : "access", v->request_id);
         page_head(&p, title);
 
-        page_printf(&p, "<h1>%s request</h1>\n<section class=\"card\"><p class=\"lead\"><strong>",
-                    extension ? "Extension" : "Access");
-        page_text(&p, v->user, JIT_USER_MAX);
-        if (extension) {
-                page_printf(&p, "</strong> asks to extend <strong>%s</strong> grant <strong>", action_name(v->action));
-                page_text(&p, v->extends_grant_id, JIT_ID_MAX);
-                page_puts(&p, "</strong> on <strong>");
-                page_text(&p, v->host, HOST_MAX);
-                page_puts(&p, "</strong> by <strong>");
-        } else {
-                page_printf(&p, "</strong> asks for <strong>%s</strong> on <strong>", action_name(v->action));
-                page_text(&p, v->host, HOST_MAX);
-                page_puts(&p, "</strong> for <strong>");
-        }
-        if (v->requested_duration_sec > 0)
-                page_duration(&p, v->requested_duration_sec);
-        else
-                page_puts(&p, "the default time");
-        page_puts(&p, "</strong>.</p>\n<p>Match code <span class=\"code\">");
-        page_text(&p, v->match_code, JIT_MATCH_CODE_MAX);
-        page_puts(&p, "</span><br><span class=\"note\">The requester sees the same code. Approve only if "
-                      "it matches what they tell you.</span></p>\n<dl>");
-        page_fact(&p, "Reason", v->reason, JIT_REASON_MAX);
-        page_fact(&p, "User", v->user, JIT_USER_MAX);
-        page_fact(&p, "Access", action_name(v->action), 16);
-        page_fact(&p, "Host", v->host, HOST_MAX);
-        page_fact(&p, "Service", v->service, JIT_SERVICE_MAX);
-        page_fact(&p, "From", v->rhost, JIT_RHOST_MAX);
-        page_fact(&p, "Terminal", v->tty, JIT_TTY_MAX);
-        page_time_fact(&p, "Asked at", v->created_at);
-        page_time_fact(&p, "Expires unanswered", v->expires_at);
-        page_fact(&p, "Request", v->request_id, JIT_ID_MAX);
-        if (extension) {
-                page_fact(&p, "Extends grant", v->extends_grant_id, JIT_ID_MAX);
-                page_time_fact(&p, "Grant ends", v->extends_grant_expires_at);
-        }
-        page_puts(&p, "</dl>");
-        if (extension) {
-                /* What approving does: expiry_extension_deadline(). */
-                page_puts(&p, "<p class=\"note\">An extension: approved, the new grant ends the chosen time after "
-                              "the current grant ends");
-                if (v->extends_grant_expires_at > 0) {
-                        char buf[64];
-
-                        page_puts(&p, " (");
-                        page_text(&p, jit_format_time(v->extends_grant_expires_at, buf, sizeof(buf)), sizeof(buf));
-                        page_puts(&p, ")");
-                }
-                page_puts(&p, ", or after the approval if it has ended by then, and never later than ");
-                page_duration(&p, v->max_duration_sec > 0 ? v->max_duration_sec : 3600);
-                page_puts(&p, " after the approval. The current grant ends then; its sessions carry on.</p>");
-        }
+        page_review_summary(&p, v, extension);
+        if (extension)
+                page_extension_note(&p, v);
         if (v->approvals_needed > 1)
                 page_printf(&p,
                             "<p class=\"note\">Needs %u different approvers; %u so far.</p>",
@@ -336,32 +368,7 @@ int review_page_render(const ReviewPageView *v, char **ret, size_t *ret_size) {
                 page_puts(&p, "</strong>.</p>\n");
         }
 
-        n_choices = review_duration_choices(v->requested_duration_sec, v->default_duration_sec,
-                                            v->max_duration_sec, choices, &selected);
-
-        page_puts(&p, "<form method=\"post\" class=\"card approve\">"
-                      "<input type=\"hidden\" name=\"" REVIEW_FIELD_CSRF "\" value=\"");
-        page_text(&p, v->csrf_token, 128);
-        page_puts(&p, "\"><input type=\"hidden\" name=\"" REVIEW_FIELD_DECISION "\" value=\"" REVIEW_DECISION_APPROVE
-                      "\"><label for=\"duration\">");
-        page_puts(&p, extension ? "Extend by" : "Grant access for");
-        page_puts(&p, "</label><select id=\"duration\" name=\"" REVIEW_FIELD_DURATION "\">");
-        for (size_t i = 0; i < n_choices; i++) {
-                page_printf(&p, "<option value=\"%" PRIu64 "\"%s>", choices[i], i == selected ? " selected" : "");
-                page_duration(&p, choices[i]);
-                page_puts(&p, "</option>");
-        }
-        page_puts(&p, "</select><button type=\"submit\">Approve</button></form>\n");
-
-        page_puts(&p, "<form method=\"post\" class=\"card deny\">"
-                      "<input type=\"hidden\" name=\"" REVIEW_FIELD_CSRF "\" value=\"");
-        page_text(&p, v->csrf_token, 128);
-        page_printf(&p, "\"><input type=\"hidden\" name=\"" REVIEW_FIELD_DECISION "\" value=\"" REVIEW_DECISION_DENY
-                        "\"><label for=\"reason\">Reason (optional, the requester sees it)</label>"
-                        "<input type=\"text\" id=\"reason\" name=\"" REVIEW_FIELD_REASON
-                        "\" maxlength=\"%u\" autocomplete=\"off\">"
-                        "<button type=\"submit\">Deny</button></form>\n",
-                    JIT_REASON_MAX);
+        page_review_forms(&p, v, extension);
 
         page_puts(&p, "<p class=\"note\">Opening this page changes nothing; only the buttons do.</p>\n");
         page_tail(&p);
@@ -421,133 +428,129 @@ static void page_by(Page *p, const char *by) {
         page_puts(p, "</strong>");
 }
 
-int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_size) {
-        static const struct {
-                const char *title;
-                const char *class;
-        } kinds[_REVIEW_OUTCOME_MAX] = {
-                [REVIEW_OUTCOME_APPROVED] = { "Approved", "ok" },
-                [REVIEW_OUTCOME_APPROVAL_RECORDED] = { "Approval recorded", "ok" },
-                [REVIEW_OUTCOME_ALREADY_COUNTED] = { "Already counted", "info" },
-                [REVIEW_OUTCOME_DENIED] = { "Denied", "ok" },
-                [REVIEW_OUTCOME_ALREADY_APPROVED] = { "Already approved", "info" },
-                [REVIEW_OUTCOME_ALREADY_DENIED] = { "Already denied", "info" },
-                [REVIEW_OUTCOME_WITHDRAWN] = { "Withdrawn", "info" },
-                [REVIEW_OUTCOME_CLOSED] = { "No longer pending", "info" },
-                [REVIEW_OUTCOME_EXPIRED] = { "Expired", "info" },
-                [REVIEW_OUTCOME_INVALID_LINK] = { "Link not valid", "bad" },
-                [REVIEW_OUTCOME_OWN_REQUEST] = { "Not allowed", "bad" },
-                [REVIEW_OUTCOME_NOT_APPROVER] = { "Not allowed", "bad" },
-                [REVIEW_OUTCOME_FORM_INVALID] = { "Form no longer valid", "bad" },
-                [REVIEW_OUTCOME_DURATION_TOO_LONG] = { "Duration too long", "bad" },
-                [REVIEW_OUTCOME_PROXY_REQUIRED] = { "Sign in first", "bad" },
-                [REVIEW_OUTCOME_ERROR] = { "Something went wrong", "bad" },
-        };
-        bool has_request;
-        Page p;
-        int r;
+/* Each outcome's title, card style and, for those that say nothing more,
+ * its message. */
+static const struct {
+        const char *title;
+        const char *class;
+        const char *message;
+} outcome_texts[_REVIEW_OUTCOME_MAX] = {
+        [REVIEW_OUTCOME_APPROVED] = { .title = "Approved", .class = "ok" },
+        [REVIEW_OUTCOME_APPROVAL_RECORDED] = { .title = "Approval recorded", .class = "ok" },
+        [REVIEW_OUTCOME_ALREADY_COUNTED] = { .title = "Already counted", .class = "info" },
+        [REVIEW_OUTCOME_DENIED] = { .title = "Denied", .class = "ok" },
+        [REVIEW_OUTCOME_ALREADY_APPROVED] = { .title = "Already approved", .class = "info" },
+        [REVIEW_OUTCOME_ALREADY_DENIED] = { .title = "Already denied", .class = "info" },
+        [REVIEW_OUTCOME_WITHDRAWN] = { .title = "Withdrawn", .class = "info" },
+        [REVIEW_OUTCOME_CLOSED] = { .title = "No longer pending", .class = "info",
+                .message = "This request is no longer pending. Nothing changed." },
+        [REVIEW_OUTCOME_EXPIRED] = { .title = "Expired", .class = "info",
+                .message = "This request or this link has expired. Nothing changed; the requester can "
+                           "ask again." },
+        [REVIEW_OUTCOME_INVALID_LINK] = { .title = "Link not valid", .class = "bad",
+                .message = "This review link is not valid. Use the link from the notification you "
+                           "received." },
+        [REVIEW_OUTCOME_OWN_REQUEST] = { .title = "Not allowed", .class = "bad",
+                .message = "You cannot approve your own request. Another approver has to decide." },
+        [REVIEW_OUTCOME_NOT_APPROVER] = { .title = "Not allowed", .class = "bad",
+                .message = "You are not one of the approvers for this request." },
+        [REVIEW_OUTCOME_FORM_INVALID] = { .title = "Form no longer valid", .class = "bad",
+                .message = "This form is no longer valid. Nothing changed. Open the review link again "
+                           "and decide from the fresh page." },
+        [REVIEW_OUTCOME_DURATION_TOO_LONG] = { .title = "Duration too long", .class = "bad" },
+        [REVIEW_OUTCOME_PROXY_REQUIRED] = { .title = "Sign in first", .class = "bad",
+                .message = "This server answers only through its sign-in proxy. Open the review "
+                           "link from the notification you received." },
+        [REVIEW_OUTCOME_ERROR] = { .title = "Something went wrong", .class = "bad" },
+};
 
-        if (!o || !ret || o->kind < 0 || o->kind >= _REVIEW_OUTCOME_MAX)
-                return -EINVAL;
-        has_request = o->user && *o->user;
+/* "You approved alice's request for sudo on host." */
+static void page_you_decided(Page *p, const ReviewOutcome *o, const char *verb) {
+        page_printf(p, "You %s ", verb);
+        if (o->user && *o->user)
+                page_request_phrase(p, o);
+        else
+                page_puts(p, "the request");
+        page_puts(p, ".");
+}
 
-        r = page_open(&p);
-        if (r < 0)
-                return r;
+static void page_already_decided(Page *p, const ReviewOutcome *o, const char *verb) {
+        page_printf(p, "This request was already %s", verb);
+        page_by(p, o->decided_by);
+}
 
-        page_head(&p, kinds[o->kind].title);
-        page_printf(&p, "<h1>%s</h1>\n<section class=\"card %s\"><p>", kinds[o->kind].title, kinds[o->kind].class);
-
+/* The first paragraph: what happened. */
+static void page_outcome_message(Page *p, const ReviewOutcome *o) {
         switch (o->kind) {
         case REVIEW_OUTCOME_APPROVED:
-                page_puts(&p, "You approved ");
-                if (has_request)
-                        page_request_phrase(&p, o);
-                else
-                        page_puts(&p, "the request");
-                page_puts(&p, ".");
-                page_until(&p, o->grant_expires_at);
-                page_puts(&p, " The requester&#39;s waiting login or sudo continues now.");
+                page_you_decided(p, o, "approved");
+                page_until(p, o->grant_expires_at);
+                page_puts(p, " The requester&#39;s waiting login or sudo continues now.");
                 break;
         case REVIEW_OUTCOME_APPROVAL_RECORDED:
-                page_printf(&p,
+                page_printf(p,
                             "Your approval is counted: %u of %u. Access is granted once %u different "
                             "approvers have approved.",
                             o->approvals, o->approvals_needed, o->approvals_needed);
                 break;
         case REVIEW_OUTCOME_ALREADY_COUNTED:
-                page_printf(&p,
+                page_printf(p,
                             "You have already approved this request (%u of %u approvals). One person "
                             "counts once; nothing changed.",
                             o->approvals, o->approvals_needed);
                 break;
         case REVIEW_OUTCOME_DENIED:
-                page_puts(&p, "You denied ");
-                if (has_request)
-                        page_request_phrase(&p, o);
-                else
-                        page_puts(&p, "the request");
-                page_puts(&p, ".");
+                page_you_decided(p, o, "denied");
                 break;
         case REVIEW_OUTCOME_ALREADY_APPROVED:
-                page_puts(&p, "This request was already approved");
-                page_by(&p, o->decided_by);
-                page_puts(&p, ".");
-                page_until(&p, o->grant_expires_at);
-                page_puts(&p, " Nothing changed.");
+                page_already_decided(p, o, "approved");
+                page_puts(p, ".");
+                page_until(p, o->grant_expires_at);
+                page_puts(p, " Nothing changed.");
                 break;
         case REVIEW_OUTCOME_ALREADY_DENIED:
-                page_puts(&p, "This request was already denied");
-                page_by(&p, o->decided_by);
-                page_puts(&p, ". Nothing changed.");
+                page_already_decided(p, o, "denied");
+                page_puts(p, ". Nothing changed.");
                 break;
         case REVIEW_OUTCOME_WITHDRAWN: {
                 const char *by = o->decided_by && *o->decided_by ? o->decided_by : o->user;
 
-                page_puts(&p, "This request was withdrawn by the requester, <strong>");
-                page_text(&p, by && *by ? by : "someone", JIT_USER_MAX);
-                page_puts(&p, "</strong>. There is nothing left to decide; nothing changed.");
+                page_puts(p, "This request was withdrawn by the requester, <strong>");
+                page_text(p, by && *by ? by : "someone", JIT_USER_MAX);
+                page_puts(p, "</strong>. There is nothing left to decide; nothing changed.");
                 break;
         }
-        case REVIEW_OUTCOME_CLOSED:
-                page_puts(&p, "This request is no longer pending. Nothing changed.");
-                break;
-        case REVIEW_OUTCOME_EXPIRED:
-                page_puts(&p, "This request or this link has expired. Nothing changed; the requester can "
-                              "ask again.");
-                break;
-        case REVIEW_OUTCOME_INVALID_LINK:
-                page_puts(&p, "This review link is not valid. Use the link from the notification you "
-                              "received.");
-                break;
-        case REVIEW_OUTCOME_OWN_REQUEST:
-                page_puts(&p, "You cannot approve your own request. Another approver has to decide.");
-                break;
-        case REVIEW_OUTCOME_NOT_APPROVER:
-                page_puts(&p, "You are not one of the approvers for this request.");
-                break;
-        case REVIEW_OUTCOME_PROXY_REQUIRED:
-                page_puts(&p, "This server answers only through its sign-in proxy. Open the review link "
-                              "from the notification you received.");
-                break;
-        case REVIEW_OUTCOME_FORM_INVALID:
-                page_puts(&p, "This form is no longer valid. Nothing changed. Open the review link again "
-                              "and decide from the fresh page.");
-                break;
         case REVIEW_OUTCOME_DURATION_TOO_LONG:
-                page_puts(&p, "The chosen duration is longer than policy allows");
+                page_puts(p, "The chosen duration is longer than policy allows");
                 if (o->max_duration_sec > 0) {
-                        page_puts(&p, " (at most <strong>");
-                        page_duration(&p, o->max_duration_sec);
-                        page_puts(&p, "</strong>)");
+                        page_puts(p, " (at most <strong>");
+                        page_duration(p, o->max_duration_sec);
+                        page_puts(p, "</strong>)");
                 }
-                page_puts(&p, ". Nothing changed.");
+                page_puts(p, ". Nothing changed.");
                 break;
         default:
-                page_puts(&p, "The decision could not be recorded. Open the review link again to see the "
-                              "current state.");
+                page_puts(p, outcome_texts[o->kind].message ?: "The decision could not be recorded. Open the review "
+                                                                "link again to see the current state.");
                 break;
         }
+}
+
+int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_size) {
+        Page p;
+        int r;
+
+        if (!o || !ret || o->kind < 0 || o->kind >= _REVIEW_OUTCOME_MAX)
+                return -EINVAL;
+
+        r = page_open(&p);
+        if (r < 0)
+                return r;
+
+        page_head(&p, outcome_texts[o->kind].title);
+        page_printf(&p, "<h1>%s</h1>\n<section class=\"card %s\"><p>", outcome_texts[o->kind].title,
+                    outcome_texts[o->kind].class);
+        page_outcome_message(&p, o);
         page_puts(&p, "</p>");
 
         if (o->kind == REVIEW_OUTCOME_DENIED || o->kind == REVIEW_OUTCOME_ALREADY_DENIED ||
@@ -566,35 +569,4 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
         page_puts(&p, "</section>\n");
         page_tail(&p);
         return page_finish(&p, ret, ret_size);
-}
-
-int review_form_parse(const char *decision, const char *duration, const char *reason, uint64_t max_duration_sec,
-                      ReviewDecision *ret) {
-        ReviewDecision d = {};
-        int r;
-
-        if (!ret || !decision)
-                return -EINVAL;
-
-        if (strcmp(decision, REVIEW_DECISION_APPROVE) == 0) {
-                d.kind = REVIEW_DECISION_KIND_APPROVE;
-                if (!duration || strlen(duration) > 32)
-                        return -EINVAL;
-                r = jit_parse_duration(duration, &d.duration_sec);
-                if (r < 0)
-                        return r == -ERANGE ? -ERANGE : -EINVAL;
-                if (max_duration_sec > 0 && d.duration_sec > max_duration_sec)
-                        return -ERANGE;
-        } else if (strcmp(decision, REVIEW_DECISION_DENY) == 0) {
-                d.kind = REVIEW_DECISION_KIND_DENY;
-                if (reason) {
-                        if (strnlen(reason, JIT_REASON_MAX + 1) > JIT_REASON_MAX)
-                                return -EMSGSIZE;
-                        jit_sanitize(reason, d.reason, sizeof(d.reason));
-                }
-        } else
-                return -EINVAL;
-
-        *ret = d;
-        return 0;
 }

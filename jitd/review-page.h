@@ -2,9 +2,8 @@
  * code, Approve with a duration capped by policy, Deny with a reason) and
  * the result pages. Self-contained HTML (inline CSS, no scripts, no
  * external assets) readable on a phone; every interpolated string is
- * sanitised and HTML-escaped. Also the form's contract: field names and
- * how their values are parsed, and the security headers every response
- * carries. */
+ * sanitised and HTML-escaped. Also the security headers every response
+ * carries. The form's field names and parsing are review-form.h's. */
 #pragma once
 
 #include <stdbool.h>
@@ -12,17 +11,11 @@
 #include <stdint.h>
 
 #include "jit-protocol.h"
+#include "review-form.h"
 
 #define REVIEW_PAGE_MAX (64U * 1024U)
 #define REVIEW_DURATION_CHOICES_MAX 16U
 
-/* Form fields (application/x-www-form-urlencoded). */
-#define REVIEW_FIELD_CSRF "csrf"
-#define REVIEW_FIELD_DECISION "decision"
-#define REVIEW_FIELD_DURATION "duration"
-#define REVIEW_FIELD_REASON "reason"
-#define REVIEW_DECISION_APPROVE "approve"
-#define REVIEW_DECISION_DENY "deny"
 
 typedef struct ReviewHeader {
         const char *name;
@@ -109,24 +102,6 @@ int review_page_render_outcome(const ReviewOutcome *o, char **ret, size_t *ret_s
  * at max; the policy default if none was requested). Returns the count. */
 size_t review_duration_choices(uint64_t requested_sec, uint64_t default_sec, uint64_t max_sec,
                                uint64_t out[static REVIEW_DURATION_CHOICES_MAX], size_t *ret_selected);
-
-typedef enum ReviewDecisionKind {
-        REVIEW_DECISION_KIND_APPROVE,
-        REVIEW_DECISION_KIND_DENY,
-} ReviewDecisionKind;
-
-typedef struct ReviewDecision {
-        ReviewDecisionKind kind;
-        uint64_t duration_sec;            /* approve */
-        char reason[JIT_REASON_MAX + 1];  /* deny; sanitised, may be empty */
-} ReviewDecision;
-
-/* Parse the form values (NULL = absent). -EINVAL: unknown decision or a
- * malformed/missing duration for approve; -ERANGE: a duration above
- * max_duration_sec; -EMSGSIZE: a reason above JIT_REASON_MAX bytes. The
- * CSRF token is checked by the caller (review_csrf_verify). */
-int review_form_parse(const char *decision, const char *duration, const char *reason, uint64_t max_duration_sec,
-                      ReviewDecision *ret);
 
 /* HTML-escape `s` (&, <, >, ", ') after sanitising it; for tests and for
  * callers composing their own markup. malloc()ed; NULL if out of memory

@@ -49,7 +49,7 @@ static int listen_start(Manager *m, ReviewServer *rs) {
         for (size_t i = 0; i < rc->trusted_proxies.n && n_proxies < HTTP_TRUSTED_PROXIES_MAX; i++)
                 proxies[n_proxies++] = rc->trusted_proxies.items[i];
 
-        k = http_server_new(m->event,
+        k = review_http_server_new(m->event,
                             &(HttpServerSettings) {
                                     .listen_fd = -1,
                                     .address = rc->listen_address,

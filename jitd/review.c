@@ -90,7 +90,7 @@ static ReviewOutcomeKind state_outcome(Review *rv, int64_t now) {
 
 /* _REVIEW_OUTCOME_INVALID: go on (render or decide); otherwise the page to
  * show instead. Reads only. */
-static ReviewOutcomeKind review_lookup(Review *rv, const HttpReviewRequest *req) {
+static ReviewOutcomeKind review_lookup(Review *rv, const ReviewHttpRequest *req) {
         Manager *m = rv->m;
         ReviewTokenHash h;
         int64_t now = jit_now_realtime();
@@ -151,7 +151,7 @@ static ReviewOutcomeKind review_lookup(Review *rv, const HttpReviewRequest *req)
         return _REVIEW_OUTCOME_INVALID;
 }
 
-int review_on_view(HttpServer *s, const HttpReviewRequest *req, HttpReply *reply, void *userdata) {
+int review_on_view(HttpServer *s, const ReviewHttpRequest *req, HttpReply *reply, void *userdata) {
         Review rv = { .m = userdata };
         const ActionPolicy *ap;
         char csrf[REVIEW_CSRF_STRING_MAX];
@@ -224,12 +224,12 @@ static bool origin_allowed(const char *public_url, const char *origin) {
         return strlen(origin) == n && strncasecmp(origin, public_url, n) == 0;
 }
 
-static void log_refused(const Review *rv, const HttpReviewRequest *req, const char *why) {
+static void log_refused(const Review *rv, const ReviewHttpRequest *req, const char *why) {
         log_notice("Review decision from %s for %s refused: %s.", req->peer ?: "?",
                    rv->request.id[0] ? rv->request.id : "an unknown link", why);
 }
 
-int review_on_decision(HttpServer *s, const HttpReviewRequest *req, HttpReply *reply, void *userdata) {
+int review_on_decision(HttpServer *s, const ReviewHttpRequest *req, HttpReply *reply, void *userdata) {
         Review rv = { .m = userdata };
         ReviewDecision d;
         DecisionResult res;

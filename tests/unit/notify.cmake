@@ -15,7 +15,7 @@ add_library(notify-test-util STATIC ${CMAKE_CURRENT_LIST_DIR}/notify-test-util.c
 target_link_libraries(notify-test-util PUBLIC jitd-notify)
 
 foreach(t test_webhook_sign test_webhook_payload test_webhook_delivery
-          test_review_token test_review_page test_review_http)
+          test_review_token test_review_page test_review_form test_review_http)
   add_executable(${t} ${CMAKE_CURRENT_LIST_DIR}/${t}.c)
   target_include_directories(${t} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(${t} PRIVATE notify-test-util jitd-notify)

@@ -7,7 +7,8 @@
  *     reach the decision handler;
  *   - a POST without or with a wrong CSRF token is refused; the right one
  *     decides once, a replay gets "already approved";
- *   - form fields arrive percent-decoded and intact; oversize bodies,
+ *   - form fields arrive percent-decoded and intact (test_review_form
+ *     has the malformed ones); oversize bodies,
  *     wrong encodings, other methods and paths are refused before any
  *     handler; every response carries the security headers;
  *   - the trusted identity header is believed only from a trusted proxy,
@@ -28,6 +29,7 @@
 #include "http-server.h"
 #include "macros.h"
 #include "notify-test-util.h"
+#include "review-http.h"
 #include "review-page.h"
 #include "review-token.h"
 #include "test.h"
@@ -50,7 +52,7 @@ static void copy(char *dst, size_t size, const char *src) {
         snprintf(dst, size, "%s", src ? src : "");
 }
 
-static int on_view(HttpServer *s, const HttpReviewRequest *rq, HttpReply *reply, void *userdata) {
+static int on_view(HttpServer *s, const ReviewHttpRequest *rq, HttpReply *reply, void *userdata) {
         char csrf[REVIEW_CSRF_STRING_MAX];
         ReviewPageView v = {
                 .request_id = "r7k2qx9pmd3t1bfa0", .user = "alice", .host = "sbx-12", .action = JIT_ACTION_SUDO,
@@ -78,7 +80,7 @@ static int on_view(HttpServer *s, const HttpReviewRequest *rq, HttpReply *reply,
         return review_page_render(&v, &reply->body, &reply->size);
 }
 
-static int on_decision(HttpServer *s, const HttpReviewRequest *rq, HttpReply *reply, void *userdata) {
+static int on_decision(HttpServer *s, const ReviewHttpRequest *rq, HttpReply *reply, void *userdata) {
         ReviewOutcome o = { .request_id = "r7k2qx9pmd3t1bfa0", .user = "alice", .host = "sbx-12",
                             .action = JIT_ACTION_SUDO, .decided_by = "bob", .grant_expires_at = 1795446300 };
         ReviewDecision d;
@@ -113,7 +115,7 @@ static int on_decision(HttpServer *s, const HttpReviewRequest *rq, HttpReply *re
 static HttpServer *server_start(const HttpServerSettings *settings, uint16_t *ret_port) {
         HttpServer *s = NULL;
 
-        CHECK_INT(http_server_new(event, settings, on_view, on_decision, NULL, &s), 0);
+        CHECK_INT(review_http_server_new(event, settings, on_view, on_decision, NULL, &s), 0);
         if (s)
                 CHECK_INT(http_server_local_port(s, ret_port), 0);
         return s;
@@ -159,51 +161,6 @@ static HttpClient *request(const char *method, const char *url, const char *body
 
         CHECK(c != NULL);
         return c;
-}
-
-static void test_form_parse(void) {
-        HttpForm f;
-        char *storage = NULL;
-
-        CHECK_INT(http_form_parse("csrf=abc&decision=approve&duration=3600&reason=a+b%26c%20%C3%A9&x=1", 67, &f,
-                                  &storage),
-                  0);
-        CHECK_STR(f.csrf, "abc");
-        CHECK_STR(f.decision, "approve");
-        CHECK_STR(f.duration, "3600");
-        CHECK_STR(f.reason, "a b&c \xc3\xa9");
-        free(storage);
-
-        /* Absent and empty fields, stray separators, name without '='. */
-        CHECK_INT(http_form_parse("&&decision=deny&reason=&&csrf", 29, &f, &storage), 0);
-        CHECK_STR(f.decision, "deny");
-        CHECK_STR(f.reason, "");
-        CHECK_STR(f.csrf, "");
-        CHECK(f.duration == NULL);
-        free(storage);
-        CHECK_INT(http_form_parse("", 0, &f, &storage), 0);
-        CHECK(f.csrf == NULL && f.decision == NULL);
-        free(storage);
-        /* Encoded names count as names. */
-        CHECK_INT(http_form_parse("%63srf=x", 8, &f, &storage), 0);
-        CHECK_STR(f.csrf, "x");
-        free(storage);
-
-        /* Refused: NULs in any form, bad escapes, repeats. */
-        CHECK_INT(http_form_parse("reason=a%00b", 12, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("reason=a\0b", 10, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("reason=%zz", 10, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("reason=%4", 9, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("reason=%", 8, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("decision=approve&decision=deny", 30, &f, &storage), -EBADMSG);
-        CHECK_INT(http_form_parse("csrf=a&%63srf=b", 15, &f, &storage), -EBADMSG);
-        {
-                char big[5000 + 8];
-
-                memcpy(big, "reason=", 7);
-                memset(big + 7, 'x', 5000);
-                CHECK_INT(http_form_parse(big, 5007, &f, &storage), -EMSGSIZE);
-        }
 }
 
 static void test_view_never_decides(uint16_t port) {
@@ -381,7 +338,6 @@ static void test_refusals(uint16_t port) {
         _cleanup_free_ char *url = review_url(port, token), *big = NULL;
         unsigned views_before = views, decisions_before = decisions;
         HttpClient *c;
-        char base[64];
 
         /* Too big, by Content-Length or by what arrives. */
         big = malloc(HTTP_POST_BODY_MAX_DEFAULT * 3);
@@ -441,6 +397,18 @@ static void test_refusals(uint16_t port) {
                 CHECK_INT(c->status, 400);
                 http_client_free(c);
         }
+
+        CHECK_INT(views, views_before);
+        CHECK_INT(decisions, decisions_before);
+}
+
+/* Other methods, other paths, unknown tokens: answered before any handler
+ * that could decide. */
+static void test_refusals_routes(uint16_t port) {
+        _cleanup_free_ char *url = review_url(port, token);
+        unsigned views_before = views, decisions_before = decisions;
+        HttpClient *c;
+        char base[64];
 
         /* Other methods: 405 with Allow. */
         for (size_t i = 0; i < 3; i++) {
@@ -606,6 +574,15 @@ static void test_trusted_header(void) {
         }
         http_server_free(s);
 
+}
+
+/* The proxy's settings: its secret's header, its addresses, none at all. */
+static void test_trusted_header_settings(void) {
+        HttpServer *s;
+        uint16_t port = 0;
+        _cleanup_free_ char *url = NULL;
+        HttpClient *c;
+
         /* The header the secret comes in is configurable. */
         {
                 HttpServerSettings custom = proxied;
@@ -674,12 +651,15 @@ static void test_trusted_header(void) {
                 http_server_free(s);
         }
 
-        /* Bad settings. */
+}
+
+/* Settings refused before anything listens. */
+static void test_bad_settings(void) {
         {
                 const char *bad[] = { "not-an-address" };
                 HttpServer *x = NULL;
 
-                CHECK_INT(http_server_new(event,
+                CHECK_INT(review_http_server_new(event,
                                           &(HttpServerSettings) { .identity_header = "X-User",
                                                                   .identity_secret = PROXY_SECRET,
                                                                   .identity_secret_size = sizeof(PROXY_SECRET) - 1,
@@ -687,18 +667,18 @@ static void test_trusted_header(void) {
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
                 /* An identity header without a proxy secret, or a short one. */
-                CHECK_INT(http_server_new(event, &(HttpServerSettings) { .identity_header = "X-User" }, on_view,
+                CHECK_INT(review_http_server_new(event, &(HttpServerSettings) { .identity_header = "X-User" }, on_view,
                                           on_decision, NULL, &x),
                           -EINVAL);
-                CHECK_INT(http_server_new(event,
+                CHECK_INT(review_http_server_new(event,
                                           &(HttpServerSettings) { .identity_header = "X-User", .identity_secret = "short",
                                                                   .identity_secret_size = 5 },
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
-                CHECK_INT(http_server_new(event, &(HttpServerSettings) { .address = "localhost" },
+                CHECK_INT(review_http_server_new(event, &(HttpServerSettings) { .address = "localhost" },
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
-                CHECK_INT(http_server_new(event, &(HttpServerSettings) { .tls_cert_file = "/x" },
+                CHECK_INT(review_http_server_new(event, &(HttpServerSettings) { .tls_cert_file = "/x" },
                                           on_view, on_decision, NULL, &x),
                           -EINVAL);
                 CHECK(x == NULL);
@@ -881,7 +861,7 @@ static void test_tls(void) {
 
         /* A key others can read is refused. */
         CHECK_INT(chmod(key_file, 0644), 0);
-        CHECK_INT(http_server_new(event,
+        CHECK_INT(review_http_server_new(event,
                                   &(HttpServerSettings) { .tls_cert_file = cert,
                                                           .tls_key_file = key_file },
                                   on_view, on_decision, NULL, &s),
@@ -920,16 +900,17 @@ int main(int argc, char **argv) {
         CHECK_INT(review_key_generate(&key), 0);
         CHECK_INT(review_token_generate(token), 0);
 
-        test_form_parse();
-
         s = server_start(&(HttpServerSettings) { .per_ip_connection_limit = 32 }, &port);
         if (s) {
                 test_view_never_decides(port);
                 test_decisions(port);
                 test_refusals(port);
+                test_refusals_routes(port);
                 http_server_free(s);
         }
         test_trusted_header();
+        test_trusted_header_settings();
+        test_bad_settings();
         test_limits();
         test_listen_fd();
         test_tls();
