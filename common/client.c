@@ -23,14 +23,6 @@
  * with EAGAIN and has to be retried; this is how long we wait in between. */
 #define CONNECT_RETRY_MSEC 10
 
-uint64_t now_monotonic_usec(void) {
-        struct timespec ts;
-
-        if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
-                return 0;
-        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
-}
-
 /* Milliseconds left until the deadline, rounded up so we never wake just
  * before it and spin; -ETIMEDOUT once it has passed. */
 static int remaining_msec(uint64_t deadline_usec) {

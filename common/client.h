@@ -8,14 +8,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "varlink.h"
 
 typedef struct JitClient {
         int fd;
         VarlinkFrameBuffer in;
 } JitClient;
-
-uint64_t now_monotonic_usec(void);
 
 /* Connect to the jitd socket at `path`. With `require_root` the socket file
  * must be a socket owned by uid 0 (checked with lstat, no symlinks) and the

@@ -22,7 +22,7 @@
 #include <systemd/sd-journal.h>
 
 #include "audit.h"
-#include "client.h" /* now_monotonic_usec() */
+#include "clock.h"
 #include "jit-protocol.h"
 #include "jit-message-ids.h"
 #include "log.h"

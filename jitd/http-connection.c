@@ -90,13 +90,6 @@ int http_parse_numeric_address(const char *s, struct in6_addr *ret) {
         return -EINVAL;
 }
 
-uint64_t http_monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
-}
-
 /* Shut the socket down under MHD: its epoll sees the change, its next
  * read finds the end of input, and it closes the connection and frees the
  * slot (on_connection_notify then forgets it). */
@@ -250,7 +243,7 @@ void http_connection_started(HttpConnections *cs, struct MHD_Connection *connect
         }
         *c = (HttpConnection) {
                 .fd = fd_info->connect_fd,
-                .accepted_usec = http_monotonic_usec(),
+                .accepted_usec = now_monotonic_usec(),
                 .prev = cs->tail,
         };
         http_address_to_mapped(addr_info ? addr_info->client_addr : NULL, &c->peer, &peer_ok);
@@ -297,7 +290,7 @@ void http_connection_closed(HttpConnections *cs, void **socket_context) {
  * only a client that drips or stalls is still here. */
 static int on_request_deadline(sd_event_source *es, uint64_t usec, void *userdata) {
         HttpConnections *cs = userdata;
-        uint64_t now = http_monotonic_usec();
+        uint64_t now = now_monotonic_usec();
 
         for (HttpConnection *c = cs->head; c && c->accepted_usec + cs->request_timeout_usec <= now;
              c = c->next)

@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include "clock.h"
+
 struct MHD_Connection;
 typedef struct HttpConnection HttpConnection;
 
@@ -43,7 +45,6 @@ int http_connections_arm_deadline(HttpConnections *cs);
 /* A CLOCK_MONOTONIC time source, off until armed. */
 int http_timer_add(sd_event *event, sd_event_source **ret, sd_event_time_handler_t callback, void *userdata,
                    int64_t priority, const char *description);
-uint64_t http_monotonic_usec(void);
 void http_address_to_mapped(const struct sockaddr *sa, struct in6_addr *ret, bool *ret_ok);
 bool http_mapped_is_loopback(const struct in6_addr *a);
 void http_mapped_to_string(const struct in6_addr *a, char *buf, size_t size);

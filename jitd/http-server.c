@@ -451,7 +451,7 @@ static int on_prepare(sd_event_source *es, void *userdata) {
         if (MHD_get_timeout(s->daemon, &timeout_ms) != MHD_YES)
                 return sd_event_source_set_enabled(s->time_source, SD_EVENT_OFF);
 
-        now = http_monotonic_usec();
+        now = now_monotonic_usec();
         if (timeout_ms > 24ULL * 3600ULL * 1000ULL)
                 timeout_ms = 24ULL * 3600ULL * 1000ULL;
         r = sd_event_source_set_time(s->time_source, now + timeout_ms * 1000ULL);

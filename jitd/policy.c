@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "client.h" /* now_monotonic_usec() */
+#include "clock.h"
 #include "macros.h"
 #include "nss.h"
 #include "policy.h"

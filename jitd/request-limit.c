@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "audit.h"
-#include "client.h" /* now_monotonic_usec() */
+#include "clock.h"
 #include "macros.h"
 #include "request-limit.h"
 #include "text.h"

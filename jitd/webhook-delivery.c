@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 #include <time.h>
 
+#include "clock.h"
 #include "macros.h"
 #include "text.h"
 #include "webhook-delivery.h"
@@ -58,13 +59,6 @@ struct WebhookAttempt {
         void *userdata;
         char error[CURL_ERROR_SIZE];
 };
-
-static uint64_t now_monotonic_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000ULL;
-}
 
 static void attempt_free(WebhookAttempt *a) {
         WebhookDelivery *d;
