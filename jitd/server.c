@@ -28,10 +28,9 @@
 #include "methods.h"
 #include "server.h"
 #include "text.h"
+#include "waiters.h"
 
-#define USEC_PER_SEC 1000000ULL
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define USEC_PER_MSEC 1000ULL
 /* Accepts per wakeup of the listening socket. */
 #define ACCEPTS_PER_WAKEUP 16U
 /* Out of descriptors: stop accepting for this long. */
@@ -783,6 +782,9 @@ int server_new(Manager *m, int listen_fd, Server **ret) {
         (void) sd_event_source_set_description(s->listen_source, "listen");
 
         s->listen_fd = listen_fd;
+        /* The decisions below the protocol layer answer WaitDecision's
+         * waiters through the seam in waiters.h, not by calling up here. */
+        waiters_set_release_func(methods_notify_decision);
         *ret = s;
         return 0;
 }
