@@ -164,6 +164,83 @@ void json_add_destinations(Manager *m, const RequestRecord *r, struct json_objec
         json_object_object_add(p, "approvers", approvers);
 }
 
+/* ---- replies built from what an action returned ---- */
+
+/* NoGrant's parameters: where the user stands. */
+struct json_object *no_grant_to_json(Manager *m, const AccessResult *a) {
+        struct json_object *p = json_object_new_object();
+        const RequestRecord *req = &a->request;
+
+        if (!p)
+                return NULL;
+        json_add_string(p, "state", a->state);
+        if (a->have_request) {
+                json_add_string(p, "request_id", req->id);
+                json_add_string(p, "match_code", req->match_code);
+                json_add_int(p, "request_expires_at", req->expires_at);
+                if (req->state == REQUEST_DENIED)
+                        json_add_string_optional(p, "decided_by", req->decided_by);
+                if (req->state == REQUEST_PENDING)
+                        json_add_destinations(m, req, p);
+        }
+        json_add_bool(p, "created", a->created);
+        if (a->limited) {
+                json_add_bool(p, "rate_limited", true);
+                json_add_int(p, "retry_after", a->retry_at);
+        }
+        return p;
+}
+
+struct json_object *request_filed_to_json(Manager *m, const RequestFiled *f, const char *extends) {
+        struct json_object *p = json_object_new_object();
+
+        if (!p)
+                return NULL;
+        if (f->granted) {
+                json_add_string(p, "state", "approved");
+                json_add_string(p, "grant_id", f->grant.id);
+                json_add_int(p, "expires_at", f->grant.expires_at);
+                json_add_string_optional(p, "request_id", f->grant.request_id);
+                if (f->have_request)
+                        json_add_string(p, "match_code", f->request.match_code);
+                json_add_bool(p, "created", false);
+                return p;
+        }
+        json_add_string(p, "request_id", f->request.id);
+        json_add_string(p, "match_code", f->request.match_code);
+        json_add_string(p, "state", "pending");
+        json_add_int(p, "request_expires_at", f->request.expires_at);
+        json_add_bool(p, "created", f->created);
+        if (extends)
+                json_add_string(p, "extends", extends);
+        json_add_destinations(m, &f->request, p);
+        return p;
+}
+
+struct json_object *approval_to_json(const DecisionResult *res, const char *approver, const char *person) {
+        struct json_object *p = json_object_new_object();
+
+        if (!p)
+                return NULL;
+        json_add_string(p, "request_id", res->request.id);
+        json_add_string(p, "user", res->request.user);
+        json_add_string(p, "action", jit_action_to_string(res->request.action));
+        json_add_string(p, "approver", approver);
+        json_add_string(p, "approver_person", person);
+        if (res->outcome == DECISION_APPROVED) {
+                json_add_string(p, "state", request_state_to_string(REQUEST_APPROVED));
+                json_add_string(p, "grant_id", res->grant.id);
+                json_add_int(p, "expires_at", res->grant.expires_at);
+        } else
+                /* Counted towards the quorum; the request stays pending. */
+                json_add_string(p, "state", request_state_to_string(REQUEST_PENDING));
+        if (res->approvals_needed > 1) {
+                json_add_int(p, "approvals", res->approvals);
+                json_add_int(p, "approvals_needed", res->approvals_needed);
+        }
+        return p;
+}
+
 /* ---- lists within one message ---- */
 
 typedef struct ListContext {

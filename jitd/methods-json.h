@@ -7,7 +7,10 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
+#include "access.h"
+#include "decision.h"
 #include "jitd.h"
+#include "requests.h"
 #include "store.h"
 
 /* Status/List/Show replies must fit in one message a client accepts; what
@@ -25,6 +28,14 @@ struct json_object *decision_to_json(Manager *m, const RequestRecord *r, const G
 
 /* Add "endpoints" and "approvers": where pending request `r` is announced. */
 void json_add_destinations(Manager *m, const RequestRecord *r, struct json_object *p);
+
+/* Check's NoGrant parameters: where the user stands. */
+struct json_object *no_grant_to_json(Manager *m, const AccessResult *a);
+/* Request's reply: the live grant, or the pending request and where it is
+ * announced. `extends`: the grant the call named, echoed. */
+struct json_object *request_filed_to_json(Manager *m, const RequestFiled *f, const char *extends);
+/* Approve's reply: the vote, and the grant once the quorum is reached. */
+struct json_object *approval_to_json(const DecisionResult *res, const char *approver, const char *person);
 
 /* {"requests": [...], "grants": [...]} of `user` (NULL: everyone), each
  * list wanted or empty, at most `limit` each, within REPLY_BUDGET. */

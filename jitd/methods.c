@@ -21,7 +21,9 @@
 #include "grants.h"
 #include "json-util.h"
 #include "log.h"
+#include "methods-call.h"
 #include "methods-json.h"
+#include "methods-params.h"
 #include "methods.h"
 #include "notify.h"
 #include "person.h"
@@ -32,314 +34,19 @@
 
 #define LIST_LIMIT_DEFAULT 1000
 #define LIST_LIMIT_MAX 10000
-#define ACTION_NAME_MAX 16
 #define PID_MAX_VALUE 4194304 /* the kernel's PID_MAX_LIMIT */
-#define PARAMS_MAX 8
-
-/* ---- parameter tables ---- */
-
-typedef enum ParamKind {
-        PARAM_STRING,     /* valid UTF-8, no control characters, at most max_size bytes */
-        PARAM_USER,       /* a user name (jit_user_name_is_valid) */
-        PARAM_ACTION,     /* "login", "sudo" */
-        PARAM_ID,         /* a request or grant id; `prefix` 'r', 'g' or 0 for either */
-        PARAM_INT,        /* an integer in [min, max] */
-        PARAM_BOOL,       /* never required */
-        PARAM_SESSION_ID, /* a logind session id (session_id_is_valid) */
-} ParamKind;
-
-typedef struct Param {
-        const char *name;
-        ParamKind kind;
-        bool required;
-        size_t max_size; /* PARAM_STRING */
-        char prefix;     /* PARAM_ID */
-        int64_t min, max; /* PARAM_INT */
-} Param;
-
-#define STRING(n, req, size) { .name = n, .kind = PARAM_STRING, .required = req, .max_size = size }
-#define USER(n, req) { .name = n, .kind = PARAM_USER, .required = req }
-#define ACTION(n, req) { .name = n, .kind = PARAM_ACTION, .required = req }
-#define ID(n, req, p) { .name = n, .kind = PARAM_ID, .required = req, .prefix = p }
-#define INT(n, req, lo, hi) { .name = n, .kind = PARAM_INT, .required = req, .min = lo, .max = hi }
-#define BOOL(n) { .name = n, .kind = PARAM_BOOL }
-#define SESSION_ID(n) { .name = n, .kind = PARAM_SESSION_ID, .required = true }
-
-/* A parameter as parsed: absent strings are NULL, an absent action
- * _JIT_ACTION_INVALID, absent numbers 0 and booleans false. */
-typedef struct Value {
-        const char *s;
-        int64_t i;
-        bool b;
-        JitAction action;
-} Value;
-
-typedef struct Call {
-        Manager *m;
-        Connection *c;
-        struct json_object *params;
-        bool more;
-        int64_t now;
-        Value v[PARAMS_MAX]; /* in the order of the method's parameter table */
-} Call;
-
-static bool streq_ptr(const char *a, const char *b) {
-        return a && b && strcmp(a, b) == 0;
-}
-
-static bool isempty(const char *s) {
-        return !s || !*s;
-}
-
-/* ---- replies; each returns 0 so a handler can "return reply_...()" ---- */
-
-static int reply(Call *call, struct json_object *parameters) {
-        (void) connection_reply(call->c, parameters, false);
-        return 0;
-}
-
-static int reply_error(Call *call, const char *error, struct json_object *parameters) {
-        (void) connection_reply_error(call->c, error, parameters);
-        return 0;
-}
-
-/* {"key": value} for a one-member reply or error. */
-static struct json_object *one_string(const char *key, const char *value) {
-        struct json_object *p = json_object_new_object();
-
-        if (p)
-                json_add_string(p, key, value);
-        return p;
-}
-
-static int reply_invalid_parameter(Call *call, const char *parameter, const char *reason) {
-        struct json_object *p = one_string("parameter", parameter);
-
-        if (p && reason)
-                json_add_string(p, "reason", reason);
-        return reply_error(call, JIT_ERROR_INVALID_PARAMETER, p);
-}
-
-static int reply_permission_denied(Call *call, const char *reason) {
-        struct json_object *p = json_object_new_object();
-
-        if (p && reason)
-                json_add_string(p, "reason", reason);
-        return reply_error(call, JIT_ERROR_PERMISSION_DENIED, p);
-}
-
-static int reply_not_found(Call *call, const char *id) {
-        return reply_error(call, JIT_ERROR_NOT_FOUND, one_string("id", id));
-}
-
-static int reply_conflict(Call *call, const char *state, const char *decided_by, int64_t expires_at) {
-        struct json_object *p = one_string("state", state);
-
-        if (p) {
-                json_add_string_optional(p, "decided_by", decided_by);
-                if (expires_at > 0)
-                        json_add_int(p, "expires_at", expires_at);
-        }
-        return reply_error(call, JIT_ERROR_CONFLICT, p);
-}
-
-/* A grant that is no longer active: its state and who ended it. */
-static int reply_grant_conflict(Call *call, const char *grant_id) {
-        GrantRecord g;
-
-        if (store_get_grant(call->m->store, grant_id, &g) < 0)
-                return reply_conflict(call, "unknown", NULL, 0);
-        return reply_conflict(call, grant_state_to_string(g.state), g.ended_by, 0);
-}
-
-/* The caller's user has filed request_limit requests within
- * request_limit_interval: nothing was created; one more at `retry_at`. */
-static int reply_rate_limited(Call *call, int64_t retry_at) {
-        struct json_object *p = json_object_new_object();
-
-        if (p) {
-                json_add_int(p, "limit", call->m->config.request_limit);
-                json_add_int(p, "interval", (int64_t) call->m->config.request_limit_interval_sec);
-                json_add_int(p, "retry_after", retry_at);
-        }
-        return reply_error(call, JIT_ERROR_RATE_LIMITED, p);
-}
-
-static int reply_store_error(Call *call, int r) {
-        /* Without a store (it could not be opened at start, which was
-         * logged then) every store call fails: not news each time. */
-        if (call->m->store)
-                log_error_errno(r, "Store operation failed: %m");
-        else
-                log_debug("No store: answering %s.", JIT_ERROR_STORE_UNAVAILABLE);
-        return reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
-}
-
-/* A user the policy covers, while jitd runs without the admin's
- * configuration: the same denial for everything they ask (m->config_problem). */
-static int reply_config_unavailable(Call *call) {
-        log_debug("No configuration: answering %s.", JIT_ERROR_CONFIG_UNAVAILABLE);
-        return reply_error(call, JIT_ERROR_CONFIG_UNAVAILABLE, NULL);
-}
-
-static int reply_ignore(Call *call) {
-        return reply(call, one_string("decision", "ignore"));
-}
-
-/* ---- parsing parameters ---- */
-
-static int parse_string(Call *call, const Param *p, size_t max_size, Value *v) {
-        int r = varlink_param_string(call->params, p->name, p->required, max_size, &v->s);
-
-        if (r < 0)
-                return r;
-        if (r == 0)
-                v->s = NULL;
-        return r;
-}
-
-/* 0, or -ENOENT (missing) / -EINVAL (invalid). */
-static int parse_one(Call *call, const Param *p, Value *v) {
-        int r;
-
-        *v = (Value) { .action = _JIT_ACTION_INVALID };
-        switch (p->kind) {
-        case PARAM_STRING:
-                return parse_string(call, p, p->max_size, v);
-        case PARAM_USER:
-                r = parse_string(call, p, JIT_USER_MAX, v);
-                return r > 0 && !jit_user_name_is_valid(v->s) ? -EINVAL : r;
-        case PARAM_ACTION:
-                r = parse_string(call, p, ACTION_NAME_MAX, v);
-                if (r <= 0)
-                        return r;
-                v->action = jit_action_from_string(v->s);
-                return v->action < 0 || v->action >= _JIT_ACTION_MAX ? -EINVAL : r;
-        case PARAM_ID:
-                r = parse_string(call, p, JIT_ID_MAX - 1, v);
-                return r > 0 && !jit_id_is_valid(v->s, p->prefix) ? -EINVAL : r;
-        case PARAM_INT:
-                r = varlink_param_int(call->params, p->name, p->required, p->min, p->max, &v->i);
-                if (r == 0)
-                        v->i = 0;
-                return r;
-        case PARAM_BOOL:
-                r = varlink_param_bool(call->params, p->name, false, &v->b);
-                if (r < 0)
-                        return -EINVAL; /* "invalid", never "missing" */
-                if (r == 0)
-                        v->b = false;
-                return r;
-        case PARAM_SESSION_ID:
-                r = parse_string(call, p, JIT_SESSION_MAX, v);
-                return r > 0 && !session_id_is_valid(v->s) ? -EINVAL : r;
-        }
-        return -EINVAL;
-}
-
-/* Parse `n` parameters into call->v[first...], in table order: the first
- * bad one is answered InvalidParameter and -EINVAL returned. */
-static int parse_params(Call *call, const Param *params, size_t n, size_t first) {
-        for (size_t i = 0; i < n; i++) {
-                int r = parse_one(call, &params[i], &call->v[first + i]);
-
-                if (r < 0) {
-                        reply_invalid_parameter(call, params[i].name, r == -ENOENT ? "missing" : "invalid");
-                        return -EINVAL;
-                }
-        }
-        return 0;
-}
-
-/* ---- who is calling ---- */
-
-static bool caller_is_root(Call *call) {
-        return call->c->uid == 0;
-}
-
-static bool caller_is_admin(Call *call) {
-        return caller_is_root(call) || policy_peer_is_admin(&call->m->config, call->c->uid, call->c->gid);
-}
-
-static const char *caller_name(Call *call) {
-        return connection_user_name(call->c);
-}
-
-/* Whom the call counts as (person.h), NULL if no one is known. */
-static const char *caller_person(Call *call) {
-        const char *person;
-
-        (void) connection_person(call->c, &person);
-        return person;
-}
-
-/* Approving and break-glass are one person's word: a caller must be one.
- * Root outside any login (a service, a timer, systemd-run) is no one, and
- * a vote from it would count for nobody's quorum and stop nobody's
- * self-approval; so is a caller jitd cannot tell. NULL and the reply sent
- * unless the caller is a person. */
-static const char *caller_person_or_refuse(Call *call, const char *what) {
-        const char *person;
-
-        switch (connection_person(call->c, &person)) {
-        case PERSON_KNOWN:
-                return person;
-        case PERSON_NONE:
-                log_notice("Refused %s by root outside any login (pid %u): no person to hold to it.", what,
-                           (unsigned) call->c->pid);
-                (void) reply_permission_denied(call, "no-person");
-                return NULL;
-        default:
-                (void) reply_permission_denied(call, "unknown-person");
-                return NULL;
-        }
-}
-
-/* uid 0 may name anyone; everyone else only themselves. */
-static bool caller_may_act_for(Call *call, const char *user) {
-        return caller_is_root(call) || streq_ptr(caller_name(call), user);
-}
-
-/* Reading or waiting on what belongs to `user`: they, root, or an admin. */
-static bool caller_may_see(Call *call, const char *user) {
-        return caller_may_act_for(call, user) || caller_is_admin(call);
-}
 
 /* ---- io.jit.Check ---- */
 
 enum { CHECK_USER, CHECK_ACTION, CHECK_SERVICE, CHECK_RHOST, CHECK_TTY, CHECK_CREATE };
 static const Param check_params[] = {
-        [CHECK_USER] = USER("user", true),
-        [CHECK_ACTION] = ACTION("action", true),
-        [CHECK_SERVICE] = STRING("service", true, JIT_SERVICE_MAX),
-        [CHECK_RHOST] = STRING("rhost", false, JIT_RHOST_MAX),
-        [CHECK_TTY] = STRING("tty", false, JIT_TTY_MAX),
-        [CHECK_CREATE] = BOOL("create_request"),
+        [CHECK_USER] = PARAM_USER("user", true),
+        [CHECK_ACTION] = PARAM_ACTION("action", true),
+        [CHECK_SERVICE] = PARAM_STRING("service", true, JIT_SERVICE_MAX),
+        [CHECK_RHOST] = PARAM_STRING("rhost", false, JIT_RHOST_MAX),
+        [CHECK_TTY] = PARAM_STRING("tty", false, JIT_TTY_MAX),
+        [CHECK_CREATE] = PARAM_BOOL("create_request"),
 };
-
-/* NoGrant's parameters: where the user stands. */
-static struct json_object *no_grant_json(Manager *m, const AccessResult *a) {
-        struct json_object *p = one_string("state", a->state);
-        const RequestRecord *req = &a->request;
-
-        if (!p)
-                return NULL;
-        if (a->have_request) {
-                json_add_string(p, "request_id", req->id);
-                json_add_string(p, "match_code", req->match_code);
-                json_add_int(p, "request_expires_at", req->expires_at);
-                if (req->state == REQUEST_DENIED)
-                        json_add_string_optional(p, "decided_by", req->decided_by);
-                if (req->state == REQUEST_PENDING)
-                        json_add_destinations(m, req, p);
-        }
-        json_add_bool(p, "created", a->created);
-        if (a->limited) {
-                json_add_bool(p, "rate_limited", true);
-                json_add_int(p, "retry_after", a->retry_at);
-        }
-        return p;
-}
 
 static int method_check(Call *call) {
         AccessResult a;
@@ -380,7 +87,7 @@ static int method_check(Call *call) {
                 return reply_config_unavailable(call);
         case ACCESS_DENY:
         default:
-                return reply_error(call, JIT_ERROR_NO_GRANT, no_grant_json(call->m, &a));
+                return reply_error(call, JIT_ERROR_NO_GRANT, no_grant_to_json(call->m, &a));
         }
 }
 
@@ -389,14 +96,14 @@ static int method_check(Call *call) {
 enum { REQUEST_USER, REQUEST_ACTION, REQUEST_SERVICE, REQUEST_RHOST, REQUEST_TTY, REQUEST_REASON, REQUEST_DURATION,
        REQUEST_EXTENDS };
 static const Param request_params[] = {
-        [REQUEST_USER] = USER("user", false),
-        [REQUEST_ACTION] = ACTION("action", true),
-        [REQUEST_SERVICE] = STRING("service", false, JIT_SERVICE_MAX),
-        [REQUEST_RHOST] = STRING("rhost", false, JIT_RHOST_MAX),
-        [REQUEST_TTY] = STRING("tty", false, JIT_TTY_MAX),
-        [REQUEST_REASON] = STRING("reason", false, JIT_REASON_MAX),
-        [REQUEST_DURATION] = INT("duration", false, 0, (int64_t) JIT_DURATION_MAX_SEC),
-        [REQUEST_EXTENDS] = ID("extends", false, 'g'),
+        [REQUEST_USER] = PARAM_USER("user", false),
+        [REQUEST_ACTION] = PARAM_ACTION("action", true),
+        [REQUEST_SERVICE] = PARAM_STRING("service", false, JIT_SERVICE_MAX),
+        [REQUEST_RHOST] = PARAM_STRING("rhost", false, JIT_RHOST_MAX),
+        [REQUEST_TTY] = PARAM_STRING("tty", false, JIT_TTY_MAX),
+        [REQUEST_REASON] = PARAM_STRING("reason", false, JIT_REASON_MAX),
+        [REQUEST_DURATION] = PARAM_INT("duration", false, 0, (int64_t) JIT_DURATION_MAX_SEC),
+        [REQUEST_EXTENDS] = PARAM_ID("extends", false, 'g'),
 };
 
 /* Whom a Request is for: `user`, or the caller; NULL and answered if the
@@ -446,32 +153,6 @@ static int request_allowed(Call *call, const char *user, JitAction action) {
         return 0;
 }
 
-static struct json_object *request_reply_json(Call *call, const RequestFiled *f, const char *extends) {
-        struct json_object *p = json_object_new_object();
-
-        if (!p)
-                return NULL;
-        if (f->granted) {
-                json_add_string(p, "state", "approved");
-                json_add_string(p, "grant_id", f->grant.id);
-                json_add_int(p, "expires_at", f->grant.expires_at);
-                json_add_string_optional(p, "request_id", f->grant.request_id);
-                if (f->have_request)
-                        json_add_string(p, "match_code", f->request.match_code);
-                json_add_bool(p, "created", false);
-                return p;
-        }
-        json_add_string(p, "request_id", f->request.id);
-        json_add_string(p, "match_code", f->request.match_code);
-        json_add_string(p, "state", "pending");
-        json_add_int(p, "request_expires_at", f->request.expires_at);
-        json_add_bool(p, "created", f->created);
-        if (extends)
-                json_add_string(p, "extends", extends);
-        json_add_destinations(call->m, &f->request, p);
-        return p;
-}
-
 static int method_request(Call *call) {
         const char *user, *extends = call->v[REQUEST_EXTENDS].s;
         RequestInput in = {
@@ -503,7 +184,7 @@ static int method_request(Call *call) {
         r = request_file(call->m, &in, call->now, &f);
         switch (r) {
         case 0:
-                return reply(call, request_reply_json(call, &f, extends));
+                return reply(call, request_filed_to_json(call->m, &f, extends));
         case -ENOENT:
                 return reply_invalid_parameter(call, "extends", "unknown");
         case -EXDEV:
@@ -523,7 +204,7 @@ static int method_request(Call *call) {
 
 enum { WAIT_REQUEST_ID };
 static const Param wait_params[] = {
-        [WAIT_REQUEST_ID] = ID("request_id", true, 'r'),
+        [WAIT_REQUEST_ID] = PARAM_ID("request_id", true, 'r'),
 };
 
 static int method_wait_decision(Call *call) {
@@ -603,33 +284,9 @@ static int reply_decision_error(Call *call, const char *id, int r, const Decisio
 
 enum { APPROVE_REQUEST_ID, APPROVE_DURATION };
 static const Param approve_params[] = {
-        [APPROVE_REQUEST_ID] = ID("request_id", true, 'r'),
-        [APPROVE_DURATION] = INT("duration", false, 1, (int64_t) JIT_DURATION_MAX_SEC),
+        [APPROVE_REQUEST_ID] = PARAM_ID("request_id", true, 'r'),
+        [APPROVE_DURATION] = PARAM_INT("duration", false, 1, (int64_t) JIT_DURATION_MAX_SEC),
 };
-
-static struct json_object *approve_reply_json(const DecisionResult *res, const char *approver, const char *person) {
-        struct json_object *p = json_object_new_object();
-
-        if (!p)
-                return NULL;
-        json_add_string(p, "request_id", res->request.id);
-        json_add_string(p, "user", res->request.user);
-        json_add_string(p, "action", jit_action_to_string(res->request.action));
-        json_add_string(p, "approver", approver);
-        json_add_string(p, "approver_person", person);
-        if (res->outcome == DECISION_APPROVED) {
-                json_add_string(p, "state", request_state_to_string(REQUEST_APPROVED));
-                json_add_string(p, "grant_id", res->grant.id);
-                json_add_int(p, "expires_at", res->grant.expires_at);
-        } else
-                /* Counted towards the quorum; the request stays pending. */
-                json_add_string(p, "state", request_state_to_string(REQUEST_PENDING));
-        if (res->approvals_needed > 1) {
-                json_add_int(p, "approvals", res->approvals);
-                json_add_int(p, "approvals_needed", res->approvals_needed);
-        }
-        return p;
-}
 
 static int method_approve(Call *call) {
         const char *id = call->v[APPROVE_REQUEST_ID].s, *approver, *person, *login;
@@ -661,14 +318,14 @@ static int method_approve(Call *call) {
                              &res);
         if (r < 0)
                 return reply_decision_error(call, id, r, &res);
-        return reply(call, approve_reply_json(&res, approver, person));
+        return reply(call, approval_to_json(&res, approver, person));
 }
 
 enum { DENY_REQUEST_ID, DENY_REASON, DENY_CANCEL };
 static const Param deny_params[] = {
-        [DENY_REQUEST_ID] = ID("request_id", true, 'r'),
-        [DENY_REASON] = STRING("reason", false, JIT_REASON_MAX),
-        [DENY_CANCEL] = BOOL("cancel"),
+        [DENY_REQUEST_ID] = PARAM_ID("request_id", true, 'r'),
+        [DENY_REASON] = PARAM_STRING("reason", false, JIT_REASON_MAX),
+        [DENY_CANCEL] = PARAM_BOOL("cancel"),
 };
 
 /* An admin denies any request; anyone may withdraw (cancel) their own
@@ -725,10 +382,10 @@ static int method_deny(Call *call) {
 
 enum { REVOKE_GRANT_ID, REVOKE_USER, REVOKE_ACTION, REVOKE_REASON };
 static const Param revoke_params[] = {
-        [REVOKE_GRANT_ID] = ID("grant_id", false, 'g'),
-        [REVOKE_USER] = USER("user", false),
-        [REVOKE_ACTION] = ACTION("action", false),
-        [REVOKE_REASON] = STRING("reason", false, JIT_REASON_MAX),
+        [REVOKE_GRANT_ID] = PARAM_ID("grant_id", false, 'g'),
+        [REVOKE_USER] = PARAM_USER("user", false),
+        [REVOKE_ACTION] = PARAM_ACTION("action", false),
+        [REVOKE_REASON] = PARAM_STRING("reason", false, JIT_REASON_MAX),
 };
 
 static void add_revoked(const GrantRecord *g, void *userdata) {
@@ -774,7 +431,7 @@ static int method_revoke(Call *call) {
 
 enum { EXPIRE_GRANT_ID };
 static const Param expire_params[] = {
-        [EXPIRE_GRANT_ID] = ID("grant_id", true, 'g'),
+        [EXPIRE_GRANT_ID] = PARAM_ID("grant_id", true, 'g'),
 };
 
 static int method_expire(Call *call) {
@@ -805,10 +462,10 @@ static int method_expire(Call *call) {
 
 enum { GRANT_USER, GRANT_ACTION, GRANT_DURATION, GRANT_REASON };
 static const Param grant_params[] = {
-        [GRANT_USER] = USER("user", true),
-        [GRANT_ACTION] = ACTION("action", true),
-        [GRANT_DURATION] = INT("duration", true, 1, (int64_t) JIT_DURATION_MAX_SEC),
-        [GRANT_REASON] = STRING("reason", true, JIT_REASON_MAX),
+        [GRANT_USER] = PARAM_USER("user", true),
+        [GRANT_ACTION] = PARAM_ACTION("action", true),
+        [GRANT_DURATION] = PARAM_INT("duration", true, 1, (int64_t) JIT_DURATION_MAX_SEC),
+        [GRANT_REASON] = PARAM_STRING("reason", true, JIT_REASON_MAX),
 };
 
 static int method_grant(Call *call) {
@@ -855,7 +512,7 @@ static int method_grant(Call *call) {
 
 enum { STATUS_USER };
 static const Param status_params[] = {
-        [STATUS_USER] = USER("user", false),
+        [STATUS_USER] = PARAM_USER("user", false),
 };
 
 static int method_status(Call *call) {
@@ -880,8 +537,8 @@ static int method_status(Call *call) {
 
 enum { LIST_FILTER, LIST_LIMIT };
 static const Param list_params[] = {
-        [LIST_FILTER] = STRING("filter", false, 16),
-        [LIST_LIMIT] = INT("limit", false, 1, LIST_LIMIT_MAX),
+        [LIST_FILTER] = PARAM_STRING("filter", false, 16),
+        [LIST_LIMIT] = PARAM_INT("limit", false, 1, LIST_LIMIT_MAX),
 };
 
 static int method_list(Call *call) {
@@ -911,7 +568,7 @@ static int method_list(Call *call) {
 
 enum { SHOW_ID };
 static const Param show_params[] = {
-        [SHOW_ID] = ID("id", true, 0),
+        [SHOW_ID] = PARAM_ID("id", true, 0),
 };
 
 static int show_request(Call *call, const char *id) {
@@ -967,8 +624,8 @@ static int method_show(Call *call) {
 
 enum { RESEND_REQUEST_ID, RESEND_ENDPOINT };
 static const Param resend_params[] = {
-        [RESEND_REQUEST_ID] = ID("request_id", true, 'r'),
-        [RESEND_ENDPOINT] = STRING("endpoint", false, 32),
+        [RESEND_REQUEST_ID] = PARAM_ID("request_id", true, 'r'),
+        [RESEND_ENDPOINT] = PARAM_STRING("endpoint", false, 32),
 };
 
 static int method_resend(Call *call) {
@@ -999,15 +656,15 @@ static int method_resend(Call *call) {
 
 enum { OPEN_USER, OPEN_ACTION, OPEN_SERVICE, OPEN_TTY, OPEN_RHOST, OPEN_PID, OPEN_SESSION_ID };
 static const Param open_session_params[] = {
-        [OPEN_USER] = USER("user", true),
-        [OPEN_ACTION] = ACTION("action", true),
-        [OPEN_SERVICE] = STRING("service", false, JIT_SERVICE_MAX),
-        [OPEN_TTY] = STRING("tty", false, JIT_TTY_MAX),
-        [OPEN_RHOST] = STRING("rhost", false, JIT_RHOST_MAX),
-        [OPEN_PID] = INT("pid", false, 0, PID_MAX_VALUE),
+        [OPEN_USER] = PARAM_USER("user", true),
+        [OPEN_ACTION] = PARAM_ACTION("action", true),
+        [OPEN_SERVICE] = PARAM_STRING("service", false, JIT_SERVICE_MAX),
+        [OPEN_TTY] = PARAM_STRING("tty", false, JIT_TTY_MAX),
+        [OPEN_RHOST] = PARAM_STRING("rhost", false, JIT_RHOST_MAX),
+        [OPEN_PID] = PARAM_INT("pid", false, 0, PID_MAX_VALUE),
 };
 /* Parsed after the table, for logins only. */
-static const Param open_session_id = SESSION_ID("session_id");
+static const Param open_session_id = PARAM_SESSION_ID("session_id");
 
 static int method_open_session(Call *call) {
         const char *user = call->v[OPEN_USER].s;
@@ -1075,8 +732,8 @@ static int method_open_session(Call *call) {
 
 enum { CLOSE_USER, CLOSE_SESSION_ID };
 static const Param close_session_params[] = {
-        [CLOSE_USER] = USER("user", true),
-        [CLOSE_SESSION_ID] = SESSION_ID("session_id"),
+        [CLOSE_USER] = PARAM_USER("user", true),
+        [CLOSE_SESSION_ID] = PARAM_SESSION_ID("session_id"),
 };
 
 static int method_close_session(Call *call) {
