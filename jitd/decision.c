@@ -34,6 +34,19 @@ static unsigned quorum(Manager *m, JitAction action) {
         return notify_config_quorum(m->config.notify, action);
 }
 
+/* The request being decided, and what the result reports of it whatever
+ * the outcome: its state, the quorum, the policy maximum. */
+static int load(Manager *m, const char *request_id, RequestRecord *req, DecisionResult *res) {
+        int r = store_get_request(m->store, request_id, req);
+
+        if (r < 0)
+                return r;
+        res->request = *req;
+        res->approvals_needed = quorum(m, req->action);
+        res->max_duration_sec = m->config.policy[req->action].max_duration_sec;
+        return 0;
+}
+
 /* The effective duration of a vote: what the approver chose, or else what
  * was requested cut to the policy maximum (policy may have shrunk since). */
 static int vote_duration(Manager *m, const RequestRecord *req, uint64_t chosen, uint64_t *ret) {
@@ -204,12 +217,9 @@ int decision_approve(Manager *m, const DecisionInput *in, DecisionResult *ret) {
             (in->approver_login && !jit_user_name_is_valid(in->approver_login)))
                 return -EINVAL;
 
-        r = store_get_request(m->store, in->request_id, &req);
+        r = load(m, in->request_id, &req, &res);
         if (r < 0)
                 return r;
-        res.request = req;
-        res.approvals_needed = quorum(m, req.action);
-        res.max_duration_sec = m->config.policy[req.action].max_duration_sec;
 
         r = approve_precheck(m, in, now, &req, &res, &effective, &requested);
         if (r < 0) {
@@ -258,11 +268,9 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
             (in->reason && !jit_text_is_clean(in->reason, JIT_REASON_MAX)))
                 return -EINVAL;
 
-        r = store_get_request(m->store, in->request_id, &req);
+        r = load(m, in->request_id, &req, &res);
         if (r < 0)
                 return r;
-        res.request = req;
-        res.approvals_needed = quorum(m, req.action);
         /* The requester saying no to their own request is a withdrawal:
          * recorded as cancelled, not as an approver's denial; through sudo
          * too, where the account is root's and the person theirs. */

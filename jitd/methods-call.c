@@ -134,6 +134,14 @@ const char *caller_name(Call *call) {
         return connection_user_name(call->c);
 }
 
+const char *caller_name_or_refuse(Call *call) {
+        const char *name = caller_name(call);
+
+        if (!name)
+                (void) reply_permission_denied(call, "unknown-user");
+        return name;
+}
+
 /* Whom the call counts as (person.h), NULL if no one is known. */
 const char *caller_person(Call *call) {
         const char *person;
@@ -162,6 +170,14 @@ const char *caller_person_or_refuse(Call *call, const char *what) {
                 (void) reply_permission_denied(call, "unknown-person");
                 return NULL;
         }
+}
+
+int caller_is_person_or_refuse(Call *call, const char *what, const char **ret_name, const char **ret_person) {
+        *ret_name = caller_name_or_refuse(call);
+        if (!*ret_name)
+                return -EPERM;
+        *ret_person = caller_person_or_refuse(call, what);
+        return *ret_person ? 0 : -EPERM;
 }
 
 /* uid 0 may name anyone; everyone else only themselves. */

@@ -60,10 +60,16 @@ int parse_params(Call *call, const Param *params, size_t n, size_t first);
 bool caller_is_root(Call *call);
 bool caller_is_admin(Call *call);
 const char *caller_name(Call *call);
+/* The caller's user name; NULL and answered PermissionDenied
+ * "unknown-user" if NSS has none. */
+const char *caller_name_or_refuse(Call *call);
 const char *caller_person(Call *call);
 /* The person behind the caller; NULL and answered PermissionDenied if
  * there is none (root outside a login) or jitd cannot tell. */
 const char *caller_person_or_refuse(Call *call, const char *what);
+/* Both: the caller's user name and the person behind it, for `what` (an
+ * approval, a break-glass grant); <0 and answered if either is missing. */
+int caller_is_person_or_refuse(Call *call, const char *what, const char **ret_name, const char **ret_person);
 /* uid 0 may name anyone; everyone else only themselves. */
 bool caller_may_act_for(Call *call, const char *user);
 /* What belongs to `user`: they, root, or an admin. */

@@ -202,6 +202,20 @@ static int method_request(Call *call) {
 
 /* ---- io.jit.WaitDecision ---- */
 
+/* Request `id`, for a caller who may see it (`owner_or_admin`) or any
+ * caller; <0 and answered if there is none or they may not. */
+static int load_request(Call *call, const char *id, bool owner_or_admin, RequestRecord *ret) {
+        int r = store_get_request(call->m->store, id, ret);
+
+        if (r == -ENOENT)
+                return reply_not_found(call, id), r;
+        if (r < 0)
+                return reply_store_error(call, r), r;
+        if (owner_or_admin && !caller_may_see(call, ret->user))
+                return reply_permission_denied(call, "not-owner"), -EPERM;
+        return 0;
+}
+
 enum { WAIT_REQUEST_ID };
 static const Param wait_params[] = {
         [WAIT_REQUEST_ID] = PARAM_ID("request_id", true, 'r'),
@@ -210,16 +224,9 @@ static const Param wait_params[] = {
 static int method_wait_decision(Call *call) {
         const char *id = call->v[WAIT_REQUEST_ID].s;
         RequestRecord req;
-        int r;
 
-        r = store_get_request(call->m->store, id, &req);
-        if (r == -ENOENT)
-                return reply_not_found(call, id);
-        if (r < 0)
-                return reply_store_error(call, r);
-
-        if (!caller_may_see(call, req.user))
-                return reply_permission_denied(call, "not-owner");
+        if (load_request(call, id, true, &req) < 0)
+                return 0;
 
         if (req.state != REQUEST_PENDING || !call->more)
                 return reply(call, decision_to_json(call->m, &req, NULL));
@@ -288,16 +295,18 @@ static const Param approve_params[] = {
         [APPROVE_DURATION] = PARAM_INT("duration", false, 1, (int64_t) JIT_DURATION_MAX_SEC),
 };
 
+/* A decision by the caller over io.jit (jitctl). */
+static DecisionInput decision_input(const char *id, const char *approver, const char *person) {
+        return (DecisionInput) { .request_id = id, .approver = approver, .approver_person = person, .via = "jitctl" };
+}
+
 static int method_approve(Call *call) {
         const char *id = call->v[APPROVE_REQUEST_ID].s, *approver, *person, *login;
+        DecisionInput in;
         DecisionResult res;
         int r;
 
-        approver = caller_name(call);
-        if (!approver)
-                return reply_permission_denied(call, "unknown-user");
-        person = caller_person_or_refuse(call, "an approval");
-        if (!person)
+        if (caller_is_person_or_refuse(call, "an approval", &approver, &person) < 0)
                 return 0;
         /* Whose login this is: the requester may not approve through
          * another account either (sudo -u). Unknown, it could be theirs. */
@@ -306,16 +315,10 @@ static int method_approve(Call *call) {
 
         /* The approver may choose any duration up to the policy maximum;
          * without one, the requester's wish (cut to the maximum). */
-        r = decision_approve(call->m,
-                             &(DecisionInput) {
-                                     .request_id = id,
-                                     .approver = approver,
-                                     .approver_person = person,
-                                     .approver_login = login,
-                                     .via = "jitctl",
-                                     .duration_sec = (uint64_t) call->v[APPROVE_DURATION].i,
-                             },
-                             &res);
+        in = decision_input(id, approver, person);
+        in.approver_login = login;
+        in.duration_sec = (uint64_t) call->v[APPROVE_DURATION].i;
+        r = decision_approve(call->m, &in, &res);
         if (r < 0)
                 return reply_decision_error(call, id, r, &res);
         return reply(call, approval_to_json(&res, approver, person));
@@ -334,14 +337,15 @@ static const Param deny_params[] = {
 static int method_deny(Call *call) {
         const char *id = call->v[DENY_REQUEST_ID].s, *approver, *person;
         RequestRecord req;
+        DecisionInput in;
         DecisionResult res;
         struct json_object *p;
         bool own;
         int r;
 
-        approver = caller_name(call);
+        approver = caller_name_or_refuse(call);
         if (!approver)
-                return reply_permission_denied(call, "unknown-user");
+                return 0;
         /* Denying takes access away: root outside a login may (recorded as
          * root alone). Whose request it is counts by person too, so the
          * requester's "sudo jitctl deny" is a withdrawal, not an approver's
@@ -358,15 +362,9 @@ static int method_deny(Call *call) {
         if (!own && !caller_is_admin(call))
                 return reply_permission_denied(call, "not-admin");
 
-        r = decision_deny(call->m,
-                          &(DecisionInput) {
-                                  .request_id = id,
-                                  .approver = approver,
-                                  .approver_person = person,
-                                  .via = "jitctl",
-                                  .reason = call->v[DENY_REASON].s,
-                          },
-                          &res);
+        in = decision_input(id, approver, person);
+        in.reason = call->v[DENY_REASON].s;
+        r = decision_deny(call->m, &in, &res);
         if (r == -EINVAL)
                 return reply_invalid_parameter(call, "reason", "invalid");
         if (r < 0)
@@ -401,9 +399,9 @@ static int method_revoke(Call *call) {
         struct json_object *p, *revoked;
         int r;
 
-        by = caller_name(call);
+        by = caller_name_or_refuse(call);
         if (!by)
-                return reply_permission_denied(call, "unknown-user");
+                return 0;
         if (!grant_id == !user)
                 return reply_invalid_parameter(call, grant_id ? "user" : "grant_id", "need grant_id or user");
         if (grant_id && action >= 0)
@@ -440,9 +438,9 @@ static int method_expire(Call *call) {
         struct json_object *p;
         int r;
 
-        by = caller_name(call);
+        by = caller_name_or_refuse(call);
         if (!by)
-                return reply_permission_denied(call, "unknown-user");
+                return 0;
 
         r = grant_expire(call->m, grant_id, by, caller_person(call), call->now, &g);
         if (r == -ENOENT)
@@ -474,12 +472,8 @@ static int method_grant(Call *call) {
         struct json_object *p;
         int r;
 
-        by = caller_name(call);
-        if (!by)
-                return reply_permission_denied(call, "unknown-user");
         /* Nobody reviews a break-glass grant: it must at least say who. */
-        person = caller_person_or_refuse(call, "a break-glass grant");
-        if (!person)
+        if (caller_is_person_or_refuse(call, "a break-glass grant", &by, &person) < 0)
                 return 0;
         /* Break-glass must say why: it is the one grant nobody reviewed. */
         if (isempty(reason))
@@ -576,13 +570,8 @@ static int show_request(Call *call, const char *id) {
         struct json_object *p;
         int r;
 
-        r = store_get_request(call->m->store, id, &req);
-        if (r == -ENOENT)
-                return reply_not_found(call, id);
-        if (r < 0)
-                return reply_store_error(call, r);
-        if (!caller_may_see(call, req.user))
-                return reply_permission_denied(call, "not-owner");
+        if (load_request(call, id, true, &req) < 0)
+                return 0;
 
         p = json_object_new_object();
         if (p) {
@@ -634,11 +623,8 @@ static int method_resend(Call *call) {
         struct json_object *p;
         int r;
 
-        r = store_get_request(call->m->store, id, &req);
-        if (r == -ENOENT)
-                return reply_not_found(call, id);
-        if (r < 0)
-                return reply_store_error(call, r);
+        if (load_request(call, id, false, &req) < 0)
+                return 0;
 
         r = notify_resend(call->m, &req, call->v[RESEND_ENDPOINT].s);
         if (r == -ENOENT)

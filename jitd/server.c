@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "list.h"
 #include "log.h"
 #include "methods.h"
 #include "server.h"
@@ -69,12 +70,7 @@ static void connection_free(Connection *c) {
                 return;
 
         s = c->server;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->connections = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        LIST_REMOVE(s->connections, c);
         s->n_connections--;
 
         sd_event_source_disable_unref(c->io_source);
@@ -259,7 +255,8 @@ static struct json_object *parameters_with_protocol(struct json_object *paramete
         return parameters;
 }
 
-int connection_reply(Connection *c, struct json_object *parameters, bool continues) {
+/* A reply, or with `error` an error (which always ends a stream). */
+static int connection_answer(Connection *c, const char *error, struct json_object *parameters, bool continues) {
         _cleanup_json_ struct json_object *message = NULL;
 
         parameters = parameters_with_protocol(parameters);
@@ -268,24 +265,18 @@ int connection_reply(Connection *c, struct json_object *parameters, bool continu
                 return -ENOMEM;
         }
 
-        message = varlink_reply_new(parameters, continues);
+        message = error ? varlink_error_new(error, parameters) : varlink_reply_new(parameters, continues);
         if (!continues)
                 connection_end_stream(c);
         return connection_send(c, message);
 }
 
+int connection_reply(Connection *c, struct json_object *parameters, bool continues) {
+        return connection_answer(c, NULL, parameters, continues);
+}
+
 int connection_reply_error(Connection *c, const char *error, struct json_object *parameters) {
-        _cleanup_json_ struct json_object *message = NULL;
-
-        parameters = parameters_with_protocol(parameters);
-        if (!parameters) {
-                connection_kill(c);
-                return -ENOMEM;
-        }
-
-        message = varlink_error_new(error, parameters);
-        connection_end_stream(c);
-        return connection_send(c, message);
+        return connection_answer(c, error, parameters, false);
 }
 
 void connection_stream_begin(Connection *c, const char *request_id) {
@@ -455,9 +446,17 @@ static int connection_read(Connection *c) {
         return r < 0 ? r : 0;
 }
 
+/* r from reading or writing: on failure the connection goes. */
+static bool connection_io_failed(Connection *c, int r, const char *what) {
+        if (r >= 0)
+                return false;
+        log_debug_errno(r, "Failed to %s connection of uid %u: %m", what, (unsigned) c->uid);
+        connection_kill(c);
+        return true;
+}
+
 static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         Connection *c = userdata;
-        int r;
 
         if (c->dead)
                 return 0;
@@ -469,23 +468,10 @@ static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, v
                 return 0;
         }
 
-        if (revents & EPOLLOUT) {
-                r = connection_flush(c);
-                if (r < 0) {
-                        log_debug_errno(r, "Failed to write to connection of uid %u: %m", (unsigned) c->uid);
-                        connection_kill(c);
-                        return 0;
-                }
-        }
-
-        if (revents & EPOLLIN) {
-                r = connection_read(c);
-                if (r < 0) {
-                        log_debug_errno(r, "Failed to read from connection of uid %u: %m", (unsigned) c->uid);
-                        connection_kill(c);
-                        return 0;
-                }
-        }
+        if ((revents & EPOLLOUT) && connection_io_failed(c, connection_flush(c), "write to"))
+                return 0;
+        if ((revents & EPOLLIN) && connection_io_failed(c, connection_read(c), "read from"))
+                return 0;
 
         connection_process(c);
         return 0;
@@ -559,10 +545,7 @@ static int connection_new(Server *s, int fd, const struct ucred *cred, Connectio
         c->in.max = JIT_MESSAGE_SIZE_MAX;
 
         /* Linked first, so connection_free() can undo everything below. */
-        c->next = s->connections;
-        if (s->connections)
-                s->connections->prev = c;
-        s->connections = c;
+        LIST_PREPEND(s->connections, c);
         s->n_connections++;
 
         r = sd_event_add_io(s->manager->event, &c->io_source, fd, EPOLLIN, on_connection_io, c);
