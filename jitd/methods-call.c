@@ -111,8 +111,10 @@ int reply_ignore(Call *call) {
 int parse_params(Call *call, const Param *params, size_t n, size_t first) {
         const char *bad, *reason;
 
-        if (first + n > PARAMS_MAX) /* a table longer than Call.v: a bug here, not the caller's */
-                return reply_error(call, JIT_ERROR_INVALID_PARAMETER, NULL), -EINVAL;
+        if (first + n > PARAMS_MAX) { /* a table longer than Call.v: a bug here, not the caller's */
+                (void) reply_error(call, JIT_ERROR_INVALID_PARAMETER, NULL);
+                return -EINVAL;
+        }
         if (params_parse(call->params, params, n, call->v + first, &bad, &reason) < 0) {
                 reply_invalid_parameter(call, bad, reason);
                 return -EINVAL;

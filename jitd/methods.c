@@ -138,18 +138,27 @@ static int request_allowed(Call *call, const char *user, JitAction action) {
 
         if ((int) v < 0) {
                 log_warning_errno((int) v, "Cannot evaluate policy for user %s: %m", user);
-                return reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL), -EIO;
+                (void) reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
+                return -EIO;
         }
-        if (v == POLICY_NOT_COVERED)
-                return reply_invalid_parameter(call, "user", "not-covered"), -EPERM;
-        if (v == POLICY_BREAKGLASS)
-                return reply_invalid_parameter(call, "user", "breakglass"), -EPERM;
+        if (v == POLICY_NOT_COVERED) {
+                (void) reply_invalid_parameter(call, "user", "not-covered");
+                return -EPERM;
+        }
+        if (v == POLICY_BREAKGLASS) {
+                (void) reply_invalid_parameter(call, "user", "breakglass");
+                return -EPERM;
+        }
 
         r = policy_grant_duration(&call->m->config, action, (uint64_t) call->v[REQUEST_DURATION].i, &effective);
-        if (r == -ERANGE)
-                return reply_invalid_parameter(call, "duration", "above-maximum"), r;
-        if (r < 0)
-                return reply_invalid_parameter(call, "duration", "invalid"), r;
+        if (r == -ERANGE) {
+                (void) reply_invalid_parameter(call, "duration", "above-maximum");
+                return r;
+        }
+        if (r < 0) {
+                (void) reply_invalid_parameter(call, "duration", "invalid");
+                return r;
+        }
         return 0;
 }
 
@@ -207,12 +216,18 @@ static int method_request(Call *call) {
 static int load_request(Call *call, const char *id, bool owner_or_admin, RequestRecord *ret) {
         int r = store_get_request(call->m->store, id, ret);
 
-        if (r == -ENOENT)
-                return reply_not_found(call, id), r;
-        if (r < 0)
-                return reply_store_error(call, r), r;
-        if (owner_or_admin && !caller_may_see(call, ret->user))
-                return reply_permission_denied(call, "not-owner"), -EPERM;
+        if (r == -ENOENT) {
+                (void) reply_not_found(call, id);
+                return r;
+        }
+        if (r < 0) {
+                (void) reply_store_error(call, r);
+                return r;
+        }
+        if (owner_or_admin && !caller_may_see(call, ret->user)) {
+                (void) reply_permission_denied(call, "not-owner");
+                return -EPERM;
+        }
         return 0;
 }
 
@@ -793,21 +808,30 @@ static int call_admit(Call *call, size_t i) {
                 p = json_object_new_object();
                 if (p)
                         json_add_int(p, "expected", JIT_PROTOCOL_VERSION);
-                return reply_error(call, JIT_ERROR_PROTOCOL_MISMATCH, p), -EPROTO;
+                (void) reply_error(call, JIT_ERROR_PROTOCOL_MISMATCH, p);
+                return -EPROTO;
         }
-        if (method_table[i].permission == PERMISSION_ROOT && !caller_is_root(call))
-                return reply_permission_denied(call, "root-only"), -EPERM;
+        if (method_table[i].permission == PERMISSION_ROOT && !caller_is_root(call)) {
+                (void) reply_permission_denied(call, "root-only");
+                return -EPERM;
+        }
 
         log_debug("uid %u pid %u calls %s.", (unsigned) call->c->uid, (unsigned) call->c->pid, method_table[i].name);
-        if (method_table[i].needs_config && call->m->config_problem)
-                return reply_config_unavailable(call), -EAGAIN;
-        if (method_table[i].needs_store && !call->m->store)
-                return reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL), -EAGAIN;
+        if (method_table[i].needs_config && call->m->config_problem) {
+                (void) reply_config_unavailable(call);
+                return -EAGAIN;
+        }
+        if (method_table[i].needs_store && !call->m->store) {
+                (void) reply_error(call, JIT_ERROR_STORE_UNAVAILABLE, NULL);
+                return -EAGAIN;
+        }
 
         if (parse_params(call, method_table[i].params, method_table[i].n_params, 0) < 0)
                 return -EINVAL;
-        if (method_table[i].permission == PERMISSION_ADMIN && !caller_is_admin(call))
-                return reply_permission_denied(call, "not-admin"), -EPERM;
+        if (method_table[i].permission == PERMISSION_ADMIN && !caller_is_admin(call)) {
+                (void) reply_permission_denied(call, "not-admin");
+                return -EPERM;
+        }
         return 0;
 }
 
