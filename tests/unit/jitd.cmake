@@ -23,3 +23,6 @@ jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${PROJECT_SOURCE_
 # config-notify.c, which checks URLs and secrets with jitd-notify.
 target_link_libraries(test_config PRIVATE jitd-notify)
 target_link_libraries(test_policy PRIVATE jitd-notify)
+# The io.jit parameter tables: from jitd-core (session ids are sessions.c's).
+jitd_unit_test(test_methods_params)
+target_link_libraries(test_methods_params PRIVATE jitd-core)
