@@ -13,7 +13,7 @@
 
 #include "lifecycle.h"
 #include "log.h"
-#include "person.h"
+#include "nss.h"
 #include "policy.h"
 #include "sessions.h"
 
@@ -94,8 +94,11 @@ int session_open(Manager *m, const SessionInput *in, int64_t now, SessionOpened 
         }
 
         if (in->action == JIT_ACTION_LOGIN) {
-                if (person_lookup_user_uid(in->user, &uid) >= 0)
-                        session_identity(s, uid);
+                NssUser u = {};
+
+                if (nss_user_by_name(in->user, &u) >= 0)
+                        session_identity(s, u.uid);
+                nss_user_done(&u);
         } else {
                 if (sudo_session(m, in, &caller_session, &uid) < 0) {
                         ret->outcome = m->config.policy[in->action].on_expiry == ON_EXPIRY_TERMINATE
