@@ -188,13 +188,13 @@ static void approve_committed(Manager *m, const DecisionInput *in, const Request
         if (res->outcome == DECISION_APPROVAL_RECORDED) {
                 f.approvals = res->approvals;
                 f.approvals_needed = res->approvals_needed;
-                lifecycle_committed(m, &(Change) { .event = AUDIT_APPROVAL_RECORDED, .audit = &f });
+                lifecycle_committed(m, &(LifecycleChange) { .event = AUDIT_APPROVAL_RECORDED, .audit = &f });
                 return;
         }
         f.grant_id = g->id;
         f.expires = g->expires_at;
         lifecycle_committed(m,
-                            &(Change) {
+                            &(LifecycleChange) {
                                     .event = AUDIT_REQUEST_APPROVED,
                                     .audit = &f,
                                     .decided = req,
@@ -305,7 +305,7 @@ int decision_deny(Manager *m, const DecisionInput *in, DecisionResult *ret) {
         f.approver_person = withdrawal ? NULL : in->approver_person;
         f.reason = in->reason; /* the decision's, not the request's */
         lifecycle_committed(m,
-                            &(Change) {
+                            &(LifecycleChange) {
                                     .event = withdrawal ? AUDIT_REQUEST_CANCELLED : AUDIT_REQUEST_DENIED,
                                     .audit = &f,
                                     .decided = &req,

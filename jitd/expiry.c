@@ -189,7 +189,7 @@ static void expiry_run_due(Manager *m) {
 
                 f.match_code = req->match_code;
                 lifecycle_committed(m,
-                                    &(Change) {
+                                    &(LifecycleChange) {
                                             .event = AUDIT_REQUEST_EXPIRED,
                                             .audit = &f,
                                             .decided = req,

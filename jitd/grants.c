@@ -40,7 +40,7 @@ int grant_end(Manager *m, const char *grant_id, GrantState state, const char *by
                 return r;
         /* Its audit entry, sessions, sudo's cached credentials: pending in
          * the store since the commit, carried out now. */
-        lifecycle_committed(m, &(Change) { .grant_ended = ret->id });
+        lifecycle_committed(m, &(LifecycleChange) { .grant_ended = ret->id });
         return 0;
 }
 
@@ -107,7 +107,7 @@ int grants_revoke(Manager *m, const char *grant_id, const char *user, JitAction 
         }
         free(list.ids);
         /* Also after a failure: those revoked so far have ended. */
-        lifecycle_committed(m, &(Change) { .rearm = true });
+        lifecycle_committed(m, &(LifecycleChange) { .rearm = true });
         return r < 0 ? r : 0;
 }
 
@@ -130,7 +130,7 @@ int grant_expire(Manager *m, const char *grant_id, const char *by, const char *b
         r = grant_end(m, grant_id, GRANT_EXPIRED, by, by_person, NULL, now, ret);
         if (r < 0)
                 return r;
-        lifecycle_committed(m, &(Change) { .rearm = true });
+        lifecycle_committed(m, &(LifecycleChange) { .rearm = true });
         return 0;
 }
 
@@ -163,7 +163,7 @@ int grant_breakglass(Manager *m, const BreakglassInput *in, int64_t now, GrantRe
                 return r;
 
         lifecycle_committed(m,
-                            &(Change) {
+                            &(LifecycleChange) {
                                     .event = AUDIT_BREAKGLASS,
                                     .audit = &(AuditFields) {
                                             .grant_id = g.id,

@@ -21,7 +21,7 @@ AuditFields audit_fields_from_request(const RequestRecord *r) {
         };
 }
 
-void lifecycle_committed(Manager *m, const Change *c) {
+void lifecycle_committed(Manager *m, const LifecycleChange *c) {
         /* 1. The record of what happened. */
         if (c->audit)
                 audit_log(c->event, c->audit);

@@ -28,7 +28,7 @@
 #include "jitd.h"
 #include "store.h"
 
-typedef struct Change {
+typedef struct LifecycleChange {
         /* 1. The entry to write; `audit` NULL: none. */
         AuditEvent event;
         const AuditFields *audit;
@@ -46,6 +46,6 @@ typedef struct Change {
         bool rearm;
         /* 4. Outbox rows were committed with the change. */
         bool kick;
-} Change;
+} LifecycleChange;
 
-void lifecycle_committed(Manager *m, const Change *c);
+void lifecycle_committed(Manager *m, const LifecycleChange *c);

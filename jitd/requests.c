@@ -58,7 +58,7 @@ int request_create(Manager *m, const RequestInput *in, int64_t now, RequestRecor
         f.match_code = r.match_code;
         f.expires = r.expires_at;
         f.grant_id = in->extends; /* "... to extend grant g..." */
-        lifecycle_committed(m, &(Change) { .event = AUDIT_REQUEST_CREATED, .audit = &f, .rearm = true });
+        lifecycle_committed(m, &(LifecycleChange) { .event = AUDIT_REQUEST_CREATED, .audit = &f, .rearm = true });
 
         *ret = r;
         return 0;

@@ -116,7 +116,7 @@ int session_open(Manager *m, const SessionInput *in, int64_t now, SessionOpened 
                 return r;
 
         lifecycle_committed(m,
-                            &(Change) {
+                            &(LifecycleChange) {
                                     .event = AUDIT_SESSION_OPENED,
                                     .audit = &(AuditFields) {
                                             .session = s->session_id,
@@ -158,7 +158,7 @@ int session_close(Manager *m, const char *user, const char *session_id, int64_t 
         if (r < 0)
                 return r;
         lifecycle_committed(m,
-                            &(Change) {
+                            &(LifecycleChange) {
                                     .event = AUDIT_SESSION_CLOSED,
                                     .audit = &(AuditFields) { .session = session_id, .user = user },
                             });
