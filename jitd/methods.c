@@ -236,6 +236,14 @@ static const Param wait_params[] = {
         [WAIT_REQUEST_ID] = PARAM_ID("request_id", true, 'r'),
 };
 
+/* A connection waiting in WaitDecision (its Waiter's userdata): the
+ * request left the pending state; the final reply ends the stream. */
+static void release_waiter(Manager *m, const RequestRecord *r, const GrantRecord *grant, void *userdata) {
+        Connection *c = userdata;
+
+        (void) connection_reply(c, decision_to_json(m, r, grant), false);
+}
+
 static int method_wait_decision(Call *call) {
         const char *id = call->v[WAIT_REQUEST_ID].s;
         RequestRecord req;
@@ -249,28 +257,8 @@ static int method_wait_decision(Call *call) {
         /* Registered before the first reply is queued; both happen within
          * this handler, so no decision can slip in between. */
         (void) connection_reply(call->c, decision_to_json(call->m, &req, NULL), true);
-        connection_stream_begin(call->c, req.id);
+        connection_stream_begin(call->c, req.id, release_waiter);
         return 0;
-}
-
-/* The release function of waiters.h: a request left the pending state;
- * send the final reply to every connection waiting on it. */
-typedef struct ReleaseContext {
-        Manager *m;
-        const RequestRecord *request;
-        const GrantRecord *grant;
-} ReleaseContext;
-
-static void release_one(Connection *c, void *userdata) {
-        ReleaseContext *ctx = userdata;
-
-        (void) connection_reply(c, decision_to_json(ctx->m, ctx->request, ctx->grant), false);
-}
-
-void methods_notify_decision(Manager *m, const RequestRecord *r, const GrantRecord *grant) {
-        ReleaseContext ctx = { .m = m, .request = r, .grant = grant };
-
-        server_foreach_waiter(m->server, r->id, release_one, &ctx);
 }
 
 /* ---- io.jit.Approve / Deny ---- */

@@ -15,9 +15,3 @@
  * for a WaitDecision. `parameters` may be NULL. */
 void methods_dispatch(Manager *m, Connection *c, const char *method, struct json_object *parameters, bool more);
 
-/* The release function of waiters.h, which server_new() hands over: a
- * request left the pending state (approved, denied, expired, cancelled);
- * send the final reply to everyone waiting on it. Nothing below the
- * protocol layer calls this directly. `grant` (may be NULL) is
- * the grant an approval created; it is looked up if needed. */
-void methods_notify_decision(Manager *m, const RequestRecord *r, const GrantRecord *grant);

@@ -70,6 +70,7 @@ static void connection_free(Connection *c) {
                 return;
 
         s = c->server;
+        waiters_remove(s->manager, &c->waiter);
         LIST_REMOVE(s->connections, c);
         s->n_connections--;
 
@@ -93,7 +94,7 @@ static void connection_kill(Connection *c) {
 
         c->dead = true;
         c->streaming = false;
-        c->waiting_request_id[0] = 0;
+        waiters_remove(c->server->manager, &c->waiter);
         (void) sd_event_source_set_enabled(c->io_source, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(c->defer_source, SD_EVENT_ONESHOT);
 }
@@ -240,7 +241,7 @@ static void connection_end_stream(Connection *c) {
                 return;
 
         c->streaming = false;
-        c->waiting_request_id[0] = 0;
+        waiters_remove(c->server->manager, &c->waiter);
         connection_reset_idle(c);
         /* Calls that arrived meanwhile are waiting in the buffer. */
         connection_schedule(c);
@@ -279,12 +280,12 @@ int connection_reply_error(Connection *c, const char *error, struct json_object 
         return connection_answer(c, error, parameters, false);
 }
 
-void connection_stream_begin(Connection *c, const char *request_id) {
+void connection_stream_begin(Connection *c, const char *request_id, WaiterFunc func) {
         if (c->dead)
                 return;
 
         c->streaming = true;
-        snprintf(c->waiting_request_id, sizeof(c->waiting_request_id), "%s", request_id);
+        waiters_add(c->server->manager, &c->waiter, request_id, func, c);
         connection_update_events(c);
 }
 
@@ -327,19 +328,6 @@ PersonStatus connection_login(Connection *c, const char **ret_name) {
         connection_resolve_person(c);
         *ret_name = c->login_status == PERSON_KNOWN ? c->login : NULL;
         return c->login_status;
-}
-
-void server_foreach_waiter(Server *s, const char *request_id, ConnectionCallback cb, void *userdata) {
-        Connection *c, *next;
-
-        if (!s)
-                return;
-
-        for (c = s->connections; c; c = next) {
-                next = c->next; /* the callback may kill c, but never frees it */
-                if (!c->dead && c->streaming && strcmp(c->waiting_request_id, request_id) == 0)
-                        cb(c, userdata);
-        }
 }
 
 /* A message that is not a well-formed call: say so and hang up. */
@@ -765,9 +753,6 @@ int server_new(Manager *m, int listen_fd, Server **ret) {
         (void) sd_event_source_set_description(s->listen_source, "listen");
 
         s->listen_fd = listen_fd;
-        /* The decisions below the protocol layer answer WaitDecision's
-         * waiters through the seam in waiters.h, not by calling up here. */
-        waiters_set_release_func(methods_notify_decision);
         *ret = s;
         return 0;
 }

@@ -1,25 +1,39 @@
 /* The waiters of a request: the logins and sudo calls blocked in
- * io.jit.WaitDecision until their request leaves the pending state. Who
- * waits, and how they are answered, is the protocol layer's business (its
- * connections, its reply format); what ends a wait (an approval, a denial,
- * a withdrawal, an expiry) happens in the actions below it. This module is
- * the seam between the two: the protocol layer supplies the function that
- * answers every waiter of a request id, and the lifecycle (lifecycle.h)
- * calls waiters_release() once the change is committed. Nothing below the
- * protocol layer names a methods_ symbol. */
+ * io.jit.WaitDecision until their request leaves the pending state. The
+ * registry sits below everything that ends a wait (decision.c, expiry.c,
+ * through lifecycle.h) and knows nothing of connections or replies: the
+ * protocol layer registers a waiter by request id with the function that
+ * answers it, and removes it when its connection goes. So nothing below the
+ * protocol layer calls up into it (no methods_ symbol below methods.c).
+ *
+ * A Waiter is embedded in what waits (a Connection), so registering cannot
+ * fail and removing twice is harmless. */
 #pragma once
+
+#include <stdbool.h>
 
 #include "jitd.h"
 #include "store.h"
 
-/* Answer everyone waiting on request `r` with its final state. `grant`
- * (may be NULL) is the grant an approval created; looked up if needed. */
-typedef void (*WaitersReleaseFunc)(Manager *m, const RequestRecord *r, const GrantRecord *grant);
+/* Answer one waiter: request `r` has left the pending state. `grant` (may
+ * be NULL) is the grant an approval created. The waiter is already removed
+ * from the registry when this is called. */
+typedef void (*WaiterFunc)(Manager *m, const RequestRecord *r, const GrantRecord *grant, void *userdata);
 
-/* Set by the protocol layer when it starts serving (server_new()); one per
- * process, as there is one socket server. NULL: nobody can be waiting
- * (unit tests, before the server exists), releasing is a no-op. */
-void waiters_set_release_func(WaitersReleaseFunc func);
+struct Waiter {
+        char request_id[JIT_ID_MAX];
+        WaiterFunc func;
+        void *userdata;
+        Waiter *prev, *next;
+        bool linked;
+};
 
-/* Request `r` left the pending state: answer its waiters, if any. */
+/* Wait on `request_id`: `func(userdata)` is called once, when it leaves
+ * the pending state, unless the waiter is removed first. */
+void waiters_add(Manager *m, Waiter *w, const char *request_id, WaiterFunc func, void *userdata);
+/* No longer waiting (answered, or the connection went). A no-op if `w`
+ * is not registered. */
+void waiters_remove(Manager *m, Waiter *w);
+
+/* Request `r` left the pending state: answer each of its waiters. */
 void waiters_release(Manager *m, const RequestRecord *r, const GrantRecord *grant);
