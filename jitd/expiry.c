@@ -179,7 +179,7 @@ static void expiry_run_due(Manager *m) {
         /* Each expired grant has a pending teardown in the store: its audit
          * entry, its sessions, sudo's cached credentials. */
         if (b.n_grants > 0 || b.dropped > 0)
-                teardown_run_due(m);
+                lifecycle_committed(m, &(LifecycleChange) { .teardowns_due = true });
 
         /* Each expired request: its audit entry and its waiters; the outbox
          * once, after the last (its "expired" messages committed with it). */

@@ -36,6 +36,8 @@ void lifecycle_committed(Manager *m, const LifecycleChange *c) {
                 expiry_grant_started(m, c->grant_started);
         if (c->grant_ended)
                 teardown_run_grant(m, c->grant_ended);
+        if (c->teardowns_due)
+                teardown_run_due(m);
         if (c->rearm && !c->grant_started)
                 expiry_rearm(m);
 

@@ -13,13 +13,20 @@
  *   3. timers     a grant that started gets its timer (expiry_grant_started,
  *                 which also tears down the grant an extension replaces);
  *                 a grant that ended is torn down (teardown_run_grant: its
- *                 own audit entry, sessions, sudo's credentials, timer);
+ *                 own audit entry, sessions, sudo's credentials, timer;
+ *                 teardown_run_due for grants ended in bulk);
  *                 then the expiry timer is re-armed for the new deadlines;
  *   4. outbox     kick the webhook outbox (notify_kick): its rows were
  *                 committed with the change; the kick only schedules a
  *                 look from the event loop, so a waiter's reply is always
  *                 queued before any webhook goes out, as before.
- * Nothing here fails the action: the change is on disk already. */
+ * Nothing here fails the action: the change is on disk already.
+ *
+ * Not here: entries that follow no commit (Check's allowed/denied and a
+ * break-glass login in access.c, a refused request in request-limit.c);
+ * the entries of a grant's teardown, which teardown.c writes when step 3
+ * runs it; and the outbox kick notify_insert_request() does itself when a
+ * request is filed (the kick is idempotent). */
 #pragma once
 
 #include <stdbool.h>
@@ -41,6 +48,9 @@ typedef struct LifecycleChange {
         /* 3. A grant ended (revoked, expired by io.jit.Expire): its teardown
          * is pending in the store since the commit; carried out now. */
         const char *grant_ended;
+        /* 3. Grants ended in bulk (the expiry timer): carry out every
+         * teardown that is due. */
+        bool teardowns_due;
         /* 3. Deadlines changed (a new request, a decision, an ended grant):
          * re-arm the expiry timer. Implied by grant_started. */
         bool rearm;
