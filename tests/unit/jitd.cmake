@@ -26,3 +26,6 @@ target_link_libraries(test_policy PRIVATE jitd-notify)
 # The io.jit parameter tables: from jitd-core (session ids are sessions.c's).
 jitd_unit_test(test_methods_params)
 target_link_libraries(test_methods_params PRIVATE jitd-core)
+# What follows a commit, in lifecycle.h's order, and the waiter registry.
+jitd_unit_test(test_lifecycle_order)
+target_link_libraries(test_lifecycle_order PRIVATE jitd-core)
