@@ -69,3 +69,10 @@ void audit_log(AuditEvent e, const AuditFields *f);
  * jitd --audit-log FILE. The file is created 0600 if missing. */
 int audit_open_file(const char *path);
 void audit_close_file(void);
+
+/* The fields every entry about a request carries, from its record: id,
+ * user, action, service, rhost, tty and the requester's reason. Callers
+ * add what their event says besides (approver, grant, expires...).
+ * Implemented in lifecycle.c, with the rest of what follows a change. */
+typedef struct RequestRecord RequestRecord;
+AuditFields audit_fields_from_request(const RequestRecord *r);

@@ -30,15 +30,13 @@
 #include "expiry.h"
 #include "log.h"
 #include "logind.h"
-#include "methods.h"
+#include "lifecycle.h"
 #include "outbox.h"
 #include "systemd-timers.h"
 #include "teardown.h"
 #include "test-hooks.h"
 #include "text.h"
 
-#define USEC_PER_SEC 1000000ULL
-#define USEC_PER_MSEC 1000ULL
 /* If the store cannot tell the next deadline, look again this much later. */
 #define EXPIRY_RETRY_USEC (10ULL * USEC_PER_SEC)
 /* With systemd timers in charge (AccuracySec=1s), jitd's own timer takes
@@ -94,7 +92,7 @@ static int on_request_expired(const RequestRecord *r, void *userdata) {
         return collect((void **) &b->requests, &b->n_requests, sizeof(*r), r, &b->dropped);
 }
 
-static int64_t add_seconds(int64_t t, uint64_t seconds) {
+int64_t expiry_deadline_after(int64_t t, uint64_t seconds) {
         return seconds > (uint64_t) (INT64_MAX - t) ? INT64_MAX : t + (int64_t) seconds;
 }
 
@@ -106,8 +104,8 @@ int64_t expiry_extension_deadline(Manager *m, const RequestRecord *req, int64_t 
         if (store_get_grant(m->store, req->extends_grant_id, &old) >= 0 && old.state == GRANT_ACTIVE &&
             old.expires_at > base)
                 base = old.expires_at;
-        deadline = add_seconds(base, duration);
-        cap = add_seconds(now, max);
+        deadline = expiry_deadline_after(base, duration);
+        cap = expiry_deadline_after(now, max);
         return deadline < cap ? deadline : cap;
 }
 
@@ -181,26 +179,23 @@ static void expiry_run_due(Manager *m) {
         /* Each expired grant has a pending teardown in the store: its audit
          * entry, its sessions, sudo's cached credentials. */
         if (b.n_grants > 0 || b.dropped > 0)
-                teardown_run_due(m);
+                lifecycle_committed(m, &(LifecycleChange) { .teardowns_due = true });
 
+        /* Each expired request: its audit entry and its waiters; the outbox
+         * once, after the last (its "expired" messages committed with it). */
         for (size_t i = 0; i < b.n_requests; i++) {
                 const RequestRecord *req = &b.requests[i];
+                AuditFields f = audit_fields_from_request(req);
 
-                audit_log(AUDIT_REQUEST_EXPIRED,
-                          &(AuditFields) {
-                                  .request_id = req->id,
-                                  .user = req->user,
-                                  .action = jit_action_to_string(req->action),
-                                  .service = req->service,
-                                  .rhost = req->rhost,
-                                  .tty = req->tty,
-                                  .reason = req->reason,
-                                  .match_code = req->match_code,
-                          });
-                methods_notify_decision(m, req, NULL);
+                f.match_code = req->match_code;
+                lifecycle_committed(m,
+                                    &(LifecycleChange) {
+                                            .event = AUDIT_REQUEST_EXPIRED,
+                                            .audit = &f,
+                                            .decided = req,
+                                            .kick = i + 1 == b.n_requests,
+                                    });
         }
-        if (b.n_requests > 0)
-                outbox_kick(m);
 
         if (b.dropped > 0)
                 log_error("Out of memory while expiring: %zu audit entries lost.", b.dropped);
@@ -250,6 +245,15 @@ static int next_due(Manager *m, int64_t *ret) {
         return 0;
 }
 
+static void arm_at(sd_event_source *source, uint64_t usec) {
+        int r = sd_event_source_set_time(source, usec);
+
+        if (r >= 0)
+                r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the expiry timer: %m");
+}
+
 void expiry_rearm(Manager *m) {
         int64_t next = INT64_MAX;
         uint64_t usec;
@@ -276,11 +280,7 @@ void expiry_rearm(Manager *m) {
         else
                 usec = (uint64_t) next * USEC_PER_SEC;
 
-        r = sd_event_source_set_time(m->expiry_source, usec);
-        if (r >= 0)
-                r = sd_event_source_set_enabled(m->expiry_source, SD_EVENT_ONESHOT);
-        if (r < 0)
-                log_error_errno(r, "Failed to arm the expiry timer: %m");
+        arm_at(m->expiry_source, usec);
 }
 
 int expiry_start(Manager *m) {

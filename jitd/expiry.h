@@ -21,6 +21,10 @@ void expiry_rearm(Manager *m);
  * that creates a grant calls this once the grant is on disk. Re-arms. */
 void expiry_grant_started(Manager *m, const GrantRecord *g);
 
+/* t + seconds, saturating at INT64_MAX: every deadline jitd computes
+ * (a request's TTL, a grant's duration) goes through here. */
+int64_t expiry_deadline_after(int64_t t, uint64_t seconds);
+
 /* The deadline of the grant an approved extension request creates: the
  * duration counts from the end of the grant it extends (from now if that
  * has ended), and never reaches past the policy's max_duration from now.

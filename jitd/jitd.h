@@ -14,6 +14,7 @@ typedef struct Outbox Outbox;
 typedef struct ReviewServer ReviewServer;
 typedef struct RequestLimiter RequestLimiter;
 typedef struct Retention Retention;
+typedef struct Waiter Waiter;
 
 /* Who carries out a grant's expiry (systemd-timers.h). */
 typedef enum TimerBackend {
@@ -27,6 +28,7 @@ typedef struct Manager {
         sd_event *event;
         Store *store;
         Server *server;
+        Waiter *waiters; /* blocked in WaitDecision (waiters.h) */
         sd_event_source *expiry_source;
 
         /* Grant lifecycle (expiry.c, systemd-timers.c, logind.c). The system

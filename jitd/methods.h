@@ -1,5 +1,7 @@
-/* The io.jit methods (doc/protocol.md): who may call what, parameter
- * validation, and the decisions, on top of policy.c and store.c. */
+/* The io.jit methods (doc/protocol.md): the protocol adapter. Who may call
+ * what, parameter validation, one call into an action (access.h,
+ * requests.h, decision.h, grants.h, sessions.h) and the reply. Only the
+ * socket server (server.c) calls in here. */
 #pragma once
 
 #include <json-c/json.h>
@@ -13,7 +15,3 @@
  * for a WaitDecision. `parameters` may be NULL. */
 void methods_dispatch(Manager *m, Connection *c, const char *method, struct json_object *parameters, bool more);
 
-/* A request left the pending state (approved, denied, expired, cancelled):
- * send the final reply to everyone waiting on it. `grant` (may be NULL) is
- * the grant an approval created; it is looked up if needed. */
-void methods_notify_decision(Manager *m, const RequestRecord *r, const GrantRecord *grant);

@@ -24,14 +24,14 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "list.h"
 #include "log.h"
 #include "methods.h"
 #include "server.h"
 #include "text.h"
+#include "waiters.h"
 
-#define USEC_PER_SEC 1000000ULL
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-#define USEC_PER_MSEC 1000ULL
 /* Accepts per wakeup of the listening socket. */
 #define ACCEPTS_PER_WAKEUP 16U
 /* Out of descriptors: stop accepting for this long. */
@@ -70,12 +70,8 @@ static void connection_free(Connection *c) {
                 return;
 
         s = c->server;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->connections = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        waiters_remove(s->manager, &c->waiter);
+        LIST_REMOVE(s->connections, c);
         s->n_connections--;
 
         sd_event_source_disable_unref(c->io_source);
@@ -98,7 +94,7 @@ static void connection_kill(Connection *c) {
 
         c->dead = true;
         c->streaming = false;
-        c->waiting_request_id[0] = 0;
+        waiters_remove(c->server->manager, &c->waiter);
         (void) sd_event_source_set_enabled(c->io_source, SD_EVENT_OFF);
         (void) sd_event_source_set_enabled(c->defer_source, SD_EVENT_ONESHOT);
 }
@@ -245,7 +241,7 @@ static void connection_end_stream(Connection *c) {
                 return;
 
         c->streaming = false;
-        c->waiting_request_id[0] = 0;
+        waiters_remove(c->server->manager, &c->waiter);
         connection_reset_idle(c);
         /* Calls that arrived meanwhile are waiting in the buffer. */
         connection_schedule(c);
@@ -260,7 +256,8 @@ static struct json_object *parameters_with_protocol(struct json_object *paramete
         return parameters;
 }
 
-int connection_reply(Connection *c, struct json_object *parameters, bool continues) {
+/* A reply, or with `error` an error (which always ends a stream). */
+static int connection_answer(Connection *c, const char *error, struct json_object *parameters, bool continues) {
         _cleanup_json_ struct json_object *message = NULL;
 
         parameters = parameters_with_protocol(parameters);
@@ -269,32 +266,26 @@ int connection_reply(Connection *c, struct json_object *parameters, bool continu
                 return -ENOMEM;
         }
 
-        message = varlink_reply_new(parameters, continues);
+        message = error ? varlink_error_new(error, parameters) : varlink_reply_new(parameters, continues);
         if (!continues)
                 connection_end_stream(c);
         return connection_send(c, message);
 }
 
-int connection_reply_error(Connection *c, const char *error, struct json_object *parameters) {
-        _cleanup_json_ struct json_object *message = NULL;
-
-        parameters = parameters_with_protocol(parameters);
-        if (!parameters) {
-                connection_kill(c);
-                return -ENOMEM;
-        }
-
-        message = varlink_error_new(error, parameters);
-        connection_end_stream(c);
-        return connection_send(c, message);
+int connection_reply(Connection *c, struct json_object *parameters, bool continues) {
+        return connection_answer(c, NULL, parameters, continues);
 }
 
-void connection_stream_begin(Connection *c, const char *request_id) {
+int connection_reply_error(Connection *c, const char *error, struct json_object *parameters) {
+        return connection_answer(c, error, parameters, false);
+}
+
+void connection_stream_begin(Connection *c, const char *request_id, WaiterFunc func) {
         if (c->dead)
                 return;
 
         c->streaming = true;
-        snprintf(c->waiting_request_id, sizeof(c->waiting_request_id), "%s", request_id);
+        waiters_add(c->server->manager, &c->waiter, request_id, func, c);
         connection_update_events(c);
 }
 
@@ -337,19 +328,6 @@ PersonStatus connection_login(Connection *c, const char **ret_name) {
         connection_resolve_person(c);
         *ret_name = c->login_status == PERSON_KNOWN ? c->login : NULL;
         return c->login_status;
-}
-
-void server_foreach_waiter(Server *s, const char *request_id, ConnectionCallback cb, void *userdata) {
-        Connection *c, *next;
-
-        if (!s)
-                return;
-
-        for (c = s->connections; c; c = next) {
-                next = c->next; /* the callback may kill c, but never frees it */
-                if (!c->dead && c->streaming && strcmp(c->waiting_request_id, request_id) == 0)
-                        cb(c, userdata);
-        }
 }
 
 /* A message that is not a well-formed call: say so and hang up. */
@@ -456,9 +434,17 @@ static int connection_read(Connection *c) {
         return r < 0 ? r : 0;
 }
 
+/* r from reading or writing: on failure the connection goes. */
+static bool connection_io_failed(Connection *c, int r, const char *what) {
+        if (r >= 0)
+                return false;
+        log_debug_errno(r, "Failed to %s connection of uid %u: %m", what, (unsigned) c->uid);
+        connection_kill(c);
+        return true;
+}
+
 static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, void *userdata) {
         Connection *c = userdata;
-        int r;
 
         if (c->dead)
                 return 0;
@@ -470,23 +456,10 @@ static int on_connection_io(sd_event_source *source, int fd, uint32_t revents, v
                 return 0;
         }
 
-        if (revents & EPOLLOUT) {
-                r = connection_flush(c);
-                if (r < 0) {
-                        log_debug_errno(r, "Failed to write to connection of uid %u: %m", (unsigned) c->uid);
-                        connection_kill(c);
-                        return 0;
-                }
-        }
-
-        if (revents & EPOLLIN) {
-                r = connection_read(c);
-                if (r < 0) {
-                        log_debug_errno(r, "Failed to read from connection of uid %u: %m", (unsigned) c->uid);
-                        connection_kill(c);
-                        return 0;
-                }
-        }
+        if ((revents & EPOLLOUT) && connection_io_failed(c, connection_flush(c), "write to"))
+                return 0;
+        if ((revents & EPOLLIN) && connection_io_failed(c, connection_read(c), "read from"))
+                return 0;
 
         connection_process(c);
         return 0;
@@ -560,10 +533,7 @@ static int connection_new(Server *s, int fd, const struct ucred *cred, Connectio
         c->in.max = JIT_MESSAGE_SIZE_MAX;
 
         /* Linked first, so connection_free() can undo everything below. */
-        c->next = s->connections;
-        if (s->connections)
-                s->connections->prev = c;
-        s->connections = c;
+        LIST_PREPEND(s->connections, c);
         s->n_connections++;
 
         r = sd_event_add_io(s->manager->event, &c->io_source, fd, EPOLLIN, on_connection_io, c);

@@ -12,6 +12,7 @@
 #include "jitd.h"
 #include "person.h"
 #include "varlink.h"
+#include "waiters.h"
 
 /* Calls handled per connection per event-loop wakeup, so one busy client
  * cannot keep the loop from everyone else. */
@@ -58,7 +59,7 @@ struct Connection {
         bool close_after_flush; /* no more input; close once the output is out */
         bool dead;              /* freed from the defer source */
         bool streaming;         /* a WaitDecision is pending: later calls wait */
-        char waiting_request_id[JIT_ID_MAX];
+        Waiter waiter;          /* while streaming: registered in waiters.h */
 };
 
 struct Server {
@@ -100,8 +101,10 @@ int connection_reply(Connection *c, struct json_object *parameters, bool continu
 int connection_reply_error(Connection *c, const char *error, struct json_object *parameters);
 
 /* Keep the connection waiting for a decision on `request_id`: later calls on
- * it are held until the final reply, and it is not closed for idleness. */
-void connection_stream_begin(Connection *c, const char *request_id);
+ * it are held until the final reply, and it is not closed for idleness.
+ * `func` answers it (waiters.h; its userdata is the connection) once the
+ * request leaves the pending state; the connection's end unregisters it. */
+void connection_stream_begin(Connection *c, const char *request_id, WaiterFunc func);
 
 /* The caller's user name from SO_PEERCRED via NSS, NULL if the uid has none. */
 const char *connection_user_name(Connection *c);
@@ -111,7 +114,3 @@ const char *connection_user_name(Connection *c);
 PersonStatus connection_person(Connection *c, const char **ret_name);
 /* The user of the login the caller runs in (its audit loginuid). */
 PersonStatus connection_login(Connection *c, const char **ret_name);
-
-/* For the waiters of a request: every connection streaming on `request_id`. */
-typedef void (*ConnectionCallback)(Connection *c, void *userdata);
-void server_foreach_waiter(Server *s, const char *request_id, ConnectionCallback cb, void *userdata);

@@ -36,3 +36,9 @@ jitd_unit_test(test_config ${JITD_CONFIG_SOURCES})
 jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${JITD_CONFIG_SOURCES})
 target_link_libraries(test_config PRIVATE jitd-notify)
 target_link_libraries(test_policy PRIVATE jitd-notify)
+# The io.jit parameter tables: from jitd-core (session ids are sessions.c's).
+jitd_unit_test(test_methods_params)
+target_link_libraries(test_methods_params PRIVATE jitd-core)
+# What follows a commit, in lifecycle.h's order, and the waiter registry.
+jitd_unit_test(test_lifecycle_order)
+target_link_libraries(test_lifecycle_order PRIVATE jitd-core)
