@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "event-util.h"
 #include "expiry.h"
 #include "log.h"
 #include "logind.h"
@@ -38,7 +39,7 @@
 #include "text.h"
 
 /* If the store cannot tell the next deadline, look again this much later. */
-#define EXPIRY_RETRY_USEC (10ULL * USEC_PER_SEC)
+#define EXPIRY_RETRY_SEC 10
 /* With systemd timers in charge (AccuracySec=1s), jitd's own timer takes
  * over a grant's expiry only this long after its deadline, so the two do
  * not race for it. */
@@ -163,7 +164,7 @@ static void expiry_run_due(Manager *m) {
                                 on_request_expired, &b);
         if (r < 0) {
                 log_error_errno(r, "Failed to expire due grants and requests, retrying: %m");
-                m->expiry_backoff_until = now + EXPIRY_RETRY_USEC / USEC_PER_SEC;
+                m->expiry_backoff_until = now + EXPIRY_RETRY_SEC;
         }
         if (b.n_grants + b.n_requests > 0)
                 test_hook("expiry-committed");
@@ -245,18 +246,8 @@ static int next_due(Manager *m, int64_t *ret) {
         return 0;
 }
 
-static void arm_at(sd_event_source *source, uint64_t usec) {
-        int r = sd_event_source_set_time(source, usec);
-
-        if (r >= 0)
-                r = sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
-        if (r < 0)
-                log_error_errno(r, "Failed to arm the expiry timer: %m");
-}
-
 void expiry_rearm(Manager *m) {
         int64_t next = INT64_MAX;
-        uint64_t usec;
         int r;
 
         if (!m->expiry_source)
@@ -269,30 +260,24 @@ void expiry_rearm(Manager *m) {
                 /* Check still compares deadlines itself; only the actions
                  * would be late. Try again soon. */
                 log_warning_errno(r, "Cannot read the next deadline from the store, retrying: %m");
-                usec = (uint64_t) jit_now_realtime() * USEC_PER_SEC + EXPIRY_RETRY_USEC;
+                next = jit_now_realtime() + EXPIRY_RETRY_SEC;
         } else if (next == INT64_MAX) {
                 (void) sd_event_source_set_enabled(m->expiry_source, SD_EVENT_OFF);
                 return;
-        } else if (next <= 0)
-                usec = 1; /* long past: now */
-        else if ((uint64_t) next > UINT64_MAX / USEC_PER_SEC - 1)
-                usec = UINT64_MAX - 1;
-        else
-                usec = (uint64_t) next * USEC_PER_SEC;
+        }
 
-        arm_at(m->expiry_source, usec);
+        r = event_arm_wall_timer(m->expiry_source, next);
+        if (r < 0)
+                log_error_errno(r, "Failed to arm the expiry timer: %m");
 }
 
 int expiry_start(Manager *m) {
         int r;
 
-        r = sd_event_add_time(m->event, &m->expiry_source, CLOCK_REALTIME, UINT64_MAX - 1, 100 * USEC_PER_MSEC,
-                              on_expiry_timer, m);
+        r = event_add_wall_timer(m->event, &m->expiry_source, 100 * USEC_PER_MSEC, on_expiry_timer, m,
+                                 JITD_PRIORITY_EXPIRY, "expiry");
         if (r < 0)
                 return log_error_errno(r, "Failed to create the expiry timer: %m");
-        (void) sd_event_source_set_enabled(m->expiry_source, SD_EVENT_OFF);
-        (void) sd_event_source_set_priority(m->expiry_source, JITD_PRIORITY_EXPIRY);
-        (void) sd_event_source_set_description(m->expiry_source, "expiry");
 
         /* Grants about to expire get their warning now: if jitd was down at
          * their warning time, late is better than never. */
