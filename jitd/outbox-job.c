@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "list.h"
 #include "log.h"
 #include "macros.h"
 #include "outbox-internal.h"
@@ -154,12 +155,7 @@ void in_flight_free(InFlight *f) {
         if (!f)
                 return;
         ob = f->outbox;
-        if (f->prev)
-                f->prev->next = f->next;
-        else
-                ob->in_flight = f->next;
-        if (f->next)
-                f->next->prev = f->prev;
+        LIST_REMOVE(ob->in_flight, f);
         ob->n_in_flight--;
         free(f);
 }
@@ -172,10 +168,7 @@ static InFlight *in_flight_add(Outbox *ob, const OutboxRecord *row, const Webhoo
         f->outbox = ob;
         f->row = *row;
         f->endpoint = w;
-        f->next = ob->in_flight;
-        if (f->next)
-                f->next->prev = f;
-        ob->in_flight = f;
+        LIST_PREPEND(ob->in_flight, f);
         ob->n_in_flight++;
         return f;
 }
