@@ -46,7 +46,7 @@ fi
 
 # One of each kind: a test list include()d by a suite, a suite's folder, a
 # test's source, a bench list, a man page, a build folder.
-for file in tests/unit/jitd.cmake tests/unit/common.cmake tests/integration/notify.cmake \
+for file in tests/unit/jitd.cmake tests/unit/common.cmake tests/integration/web.cmake \
         tests/packaging/CMakeLists.txt tests/pam/test-pam-jit.c tests/unit/test_store.c \
         bench/notify.cmake man/jitctl.8 systemd/CMakeLists.txt; do
         if [ ! -e "$work/src/$file" ]; then

@@ -17,7 +17,7 @@
 
 #include "../test.h"
 #include "harness.h"
-#include "notify-helpers.h"
+#include "web-helpers.h"
 
 #define SEC 1000000ULL
 
@@ -223,10 +223,10 @@ int main(int argc, char **argv) {
         Receiver rcv;
         Jitd j;
 
-        notify_test_init(argc, argv, "integration-crash");
+        web_test_init(argc, argv, "integration-crash");
         harness_require_root("integration-crash");
 
-        snprintf(ts_dir, sizeof(ts_dir), "%s/ts", notify_scratch());
+        snprintf(ts_dir, sizeof(ts_dir), "%s/ts", web_scratch());
         CHECK(mkdir(ts_dir, 0700) == 0);
 
         CHECK_INT(make_secret("crash.secret", &secret_path, &secret), 0);

@@ -30,7 +30,7 @@
 
 #include "../test.h"
 #include "harness.h"
-#include "notify-helpers.h"
+#include "web-helpers.h"
 
 #define SEC 1000000ULL
 #define FLOODERS 4
@@ -500,7 +500,7 @@ int main(int argc, char **argv) {
         Receiver rcv;
         Jitd j;
 
-        notify_test_init(argc, argv, "test-flood");
+        web_test_init(argc, argv, "test-flood");
 
         test_bounded_flood(&j, &rcv);
         test_retention(&j);

@@ -25,7 +25,7 @@
 
 #include "../test.h"
 #include "harness.h"
-#include "notify-helpers.h"
+#include "web-helpers.h"
 
 #define DELIVERY_TIMEOUT_USEC (15ULL * 1000000ULL)
 #define REQUEST_TIMEOUT_SEC 3
@@ -324,7 +324,7 @@ int main(int argc, char **argv) {
         const char *extra[3];
         Jitd j;
 
-        notify_test_init(argc, argv, "integration-review-slow");
+        web_test_init(argc, argv, "integration-review-slow");
         CHECK_INT(make_secret("review.secret", &secret_path, &secret), 0);
         extra[0] = "--secret";
         extra[1] = secret;

@@ -16,7 +16,7 @@
 
 #include "../test.h"
 #include "harness.h"
-#include "notify-helpers.h"
+#include "web-helpers.h"
 #include "text.h"
 
 #define DELIVERY_TIMEOUT_USEC (15ULL * 1000000ULL)
@@ -596,7 +596,7 @@ int main(int argc, char **argv) {
         const char *extra[3];
         Jitd j;
 
-        notify_test_init(argc, argv, "integration-review");
+        web_test_init(argc, argv, "integration-review");
         CHECK_INT(make_secret("review.secret", &secret_path, &secret), 0);
         /* Any private text of 16+ printable characters does for the proxy. */
         CHECK_INT(make_secret("proxy.secret", &proxy_secret_path, &proxy_secret), 0);

@@ -10,7 +10,7 @@
 
 #include "../test.h"
 #include "harness.h"
-#include "notify-helpers.h"
+#include "web-helpers.h"
 
 #define DELIVERY_TIMEOUT_USEC (15ULL * 1000000ULL)
 /* How long a message that should not come gets to turn up anyway, once
@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
         Jitd j;
         int status = 0, r;
 
-        notify_test_init(argc, argv, "integration-webhook-routing");
+        web_test_init(argc, argv, "integration-webhook-routing");
 
         CHECK_INT(make_secret("all.secret", &all_secret_path, &all_secret), 0);
         CHECK_INT(make_secret("sudo.secret", &sudo_secret_path, &sudo_secret), 0);

@@ -16,7 +16,7 @@
 
 #include "../test.h"
 #include "harness.h"
-#include "notify-helpers.h"
+#include "web-helpers.h"
 
 #define DELIVERY_TIMEOUT_USEC (15ULL * 1000000ULL)
 
@@ -667,7 +667,7 @@ static void test_withdrawal(void) {
 }
 
 int main(int argc, char **argv) {
-        notify_test_init(argc, argv, "integration-webhooks");
+        web_test_init(argc, argv, "integration-webhooks");
 
         test_generic_signed();
         test_slack_and_teams();

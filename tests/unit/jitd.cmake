@@ -16,7 +16,7 @@ endfunction()
 
 # Every file of the store (one prepared-statement table spans them all);
 # store-outbox.c checks webhook message ids and review token hashes with
-# jitd-notify.
+# jitd-web.
 set(JITD_STORE_SOURCES
   ${PROJECT_SOURCE_DIR}/jitd/store-db.c ${PROJECT_SOURCE_DIR}/jitd/store-schema.c
   ${PROJECT_SOURCE_DIR}/jitd/store-requests.c ${PROJECT_SOURCE_DIR}/jitd/store-grants.c
@@ -24,18 +24,18 @@ set(JITD_STORE_SOURCES
   ${PROJECT_SOURCE_DIR}/jitd/store-approvals.c ${PROJECT_SOURCE_DIR}/jitd/store-outbox.c
   ${PROJECT_SOURCE_DIR}/jitd/store-retention.c)
 jitd_unit_test(test_store ${JITD_STORE_SOURCES} ${PROJECT_SOURCE_DIR}/jitd/log.c)
-target_link_libraries(test_store PRIVATE jitd-notify)
+target_link_libraries(test_store PRIVATE jitd-web)
 jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c
                ${PROJECT_SOURCE_DIR}/jitd/nss.c)
 # Everything that reads and prints jitd.conf. config-approvers.c checks URLs
-# and secrets with jitd-notify.
+# and secrets with jitd-web.
 set(JITD_CONFIG_SOURCES ${PROJECT_SOURCE_DIR}/jitd/config.c ${PROJECT_SOURCE_DIR}/jitd/config-keys.c
     ${PROJECT_SOURCE_DIR}/jitd/config-value.c ${PROJECT_SOURCE_DIR}/jitd/config-print.c
     ${PROJECT_SOURCE_DIR}/jitd/config-approvers.c ${PROJECT_SOURCE_DIR}/jitd/nss.c)
 jitd_unit_test(test_config ${JITD_CONFIG_SOURCES})
 jitd_unit_test(test_policy ${PROJECT_SOURCE_DIR}/jitd/policy.c ${JITD_CONFIG_SOURCES})
-target_link_libraries(test_config PRIVATE jitd-notify)
-target_link_libraries(test_policy PRIVATE jitd-notify)
+target_link_libraries(test_config PRIVATE jitd-web)
+target_link_libraries(test_policy PRIVATE jitd-web)
 # The io.jit parameter tables: from jitd-core (session ids are sessions.c's).
 jitd_unit_test(test_methods_params)
 target_link_libraries(test_methods_params PRIVATE jitd-core)

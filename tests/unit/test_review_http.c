@@ -28,7 +28,7 @@
 
 #include "http-server.h"
 #include "macros.h"
-#include "notify-test-util.h"
+#include "web-test-util.h"
 #include "review-http.h"
 #include "review-page.h"
 #include "review-token.h"

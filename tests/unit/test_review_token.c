@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "notify-test-util.h"
+#include "web-test-util.h"
 #include "review-token.h"
 #include "test.h"
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "macros.h"
-#include "notify-test-util.h"
+#include "web-test-util.h"
 #include "test.h"
 #include "webhook-delivery.h"
 #include "webhook-sign.h"

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "notify-test-util.h"
+#include "web-test-util.h"
 #include "crypto-util.h"
 #include "random.h"
 #include "test.h"

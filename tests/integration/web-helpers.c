@@ -1,4 +1,4 @@
-/* See notify-helpers.h. */
+/* See web-helpers.h. */
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -15,7 +15,7 @@
 
 #include "../test.h"
 #include "macros.h"
-#include "notify-helpers.h"
+#include "web-helpers.h"
 #include "crypto-util.h"
 #include "random.h"
 
@@ -36,7 +36,7 @@ static void remove_scratch(void) {
         scratch = NULL;
 }
 
-void notify_test_init(int argc, char **argv, const char *test_name) {
+void web_test_init(int argc, char **argv, const char *test_name) {
         harness_require_root(test_name);
         if (argc < 3 || !argv[1][0] || access(argv[1], X_OK) < 0) {
                 fprintf(stderr, "%s: skipped: needs python3 for the webhook receivers.\n", test_name);
@@ -56,7 +56,7 @@ void notify_test_init(int argc, char **argv, const char *test_name) {
         atexit(remove_scratch);
 }
 
-const char *notify_scratch(void) {
+const char *web_scratch(void) {
         return scratch;
 }
 

@@ -11,16 +11,16 @@
 #include <stdint.h>
 
 #include "harness.h"
-#include "notify-test-util.h"
+#include "web-test-util.h"
 
 /* argv[1], argv[2] of every notification test: python3 and the receiver.
  * Exits 77 when python3 is missing. */
-void notify_test_init(int argc, char **argv, const char *test_name);
+void web_test_init(int argc, char **argv, const char *test_name);
 extern const char *test_python;
 extern const char *test_receiver_script;
 
 /* A directory for receiver logs and secrets, removed at exit. */
-const char *notify_scratch(void);
+const char *web_scratch(void);
 /* A fresh 32-byte secret "whsec_..." in a 0600 file; both malloc()ed. */
 int make_secret(const char *name, char **ret_path, char **ret_text);
 

@@ -1,29 +1,29 @@
 # Approver notification against a real jitd: webhooks to real loopback
 # receivers (tests/tools/webhook-receiver.py) and the review pages over real
-# HTTP (libcurl). Included from CMakeLists.txt; needs the notify unit-test
-# helpers (tests/unit/notify.cmake) for the receivers.
+# HTTP (libcurl). Included from CMakeLists.txt; needs the web unit-test
+# helpers (tests/unit/web.cmake) for the receivers.
 find_package(Python3 COMPONENTS Interpreter)
-set(NOTIFY_IT_PYTHON "")
+set(WEB_IT_PYTHON "")
 if(Python3_Interpreter_FOUND)
-  set(NOTIFY_IT_PYTHON ${Python3_EXECUTABLE})
+  set(WEB_IT_PYTHON ${Python3_EXECUTABLE})
 endif()
 
-add_library(jit-notify-it-helpers STATIC ${CMAKE_CURRENT_LIST_DIR}/notify-helpers.c)
-target_include_directories(jit-notify-it-helpers PUBLIC ${CMAKE_CURRENT_LIST_DIR}
+add_library(jit-web-it-helpers STATIC ${CMAKE_CURRENT_LIST_DIR}/web-helpers.c)
+target_include_directories(jit-web-it-helpers PUBLIC ${CMAKE_CURRENT_LIST_DIR}
                            ${PROJECT_SOURCE_DIR}/tests/unit)
-target_link_libraries(jit-notify-it-helpers PUBLIC jit-integration-harness notify-test-util PkgConfig::LIBCURL)
+target_link_libraries(jit-web-it-helpers PUBLIC jit-integration-harness web-test-util PkgConfig::LIBCURL)
 
 foreach(name webhooks webhook-routing review review-slow crash flood)
   add_executable(test-integration-${name} ${CMAKE_CURRENT_LIST_DIR}/test-${name}.c)
-  target_link_libraries(test-integration-${name} PRIVATE jit-notify-it-helpers)
+  target_link_libraries(test-integration-${name} PRIVATE jit-web-it-helpers)
   add_test(NAME integration-${name}
-           COMMAND test-integration-${name} "${NOTIFY_IT_PYTHON}" ${PROJECT_SOURCE_DIR}/tests/tools/webhook-receiver.py)
+           COMMAND test-integration-${name} "${WEB_IT_PYTHON}" ${PROJECT_SOURCE_DIR}/tests/tools/webhook-receiver.py)
   # No proxies from the caller's environment: the tests set them where
   # that is the point.
   set_tests_properties(integration-${name} PROPERTIES
     SKIP_RETURN_CODE 77
     TIMEOUT 300
-    LABELS "integration;notify"
+    LABELS "integration;web"
     ENVIRONMENT "TZ=UTC;http_proxy=;https_proxy=;HTTP_PROXY=;HTTPS_PROXY=;ALL_PROXY=;all_proxy=;no_proxy=;NO_PROXY=")
 endforeach()
 # Reads the store behind jitd (retention); measures latency under load:
@@ -47,5 +47,5 @@ endif()
 set_tests_properties(integration-browser PROPERTIES
   SKIP_RETURN_CODE 77
   TIMEOUT 180
-  LABELS "integration;notify;browser"
+  LABELS "integration;web;browser"
   ENVIRONMENT "TZ=UTC;http_proxy=;https_proxy=;HTTP_PROXY=;HTTPS_PROXY=;ALL_PROXY=;all_proxy=;no_proxy=;NO_PROXY=")

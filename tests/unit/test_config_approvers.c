@@ -472,7 +472,7 @@ static void test_proxy_secret_checked(void) {
 }
 
 int main(void) {
-        snprintf(tmpdir, sizeof(tmpdir), "/tmp/jit-config-notify.XXXXXX");
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/jit-config-approvers.XXXXXX");
         if (!mkdtemp(tmpdir)) {
                 perror("mkdtemp");
                 return EXIT_FAILURE;
@@ -495,5 +495,5 @@ int main(void) {
                 if (system(cmd) != 0)
                         fprintf(stderr, "cannot remove %s\n", tmpdir);
         }
-        return test_result("test_config_notify");
+        return test_result("test_config_approvers");
 }

@@ -434,7 +434,7 @@ static void test_prune(void) {
 int main(void) {
         Store *s = NULL;
 
-        snprintf(tmpdir, sizeof(tmpdir), "/tmp/jit-store-notify.XXXXXX");
+        snprintf(tmpdir, sizeof(tmpdir), "/tmp/jit-store-outbox.XXXXXX");
         if (!mkdtemp(tmpdir)) {
                 perror("mkdtemp");
                 return EXIT_FAILURE;
@@ -459,5 +459,5 @@ int main(void) {
                 if (system(cmd) != 0)
                         fprintf(stderr, "cannot remove %s\n", tmpdir);
         }
-        return test_result("test_store_notify");
+        return test_result("test_store_outbox");
 }

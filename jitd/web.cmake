@@ -1,6 +1,7 @@
-# jitd-notify: the building blocks of approver notification and review
-# links (webhook payloads, signing and delivery over libcurl; review tokens,
-# pages and the libmicrohttpd server), all driven by jitd's sd-event loop.
+# jitd-web: jitd's HTTP in both directions, as building blocks: webhooks out
+# (message formats, signing, delivery over libcurl) and review links in
+# (tokens, form, pages, the libmicrohttpd transport), all driven by jitd's
+# sd-event loop.
 # Included from jitd/CMakeLists.txt; it depends on nothing in jitd-core, so
 # it builds and is tested on its own.
 # GLOBAL imported targets, so tests/unit and a later jitd-core can use them.
@@ -14,7 +15,7 @@ if(NOT TARGET PkgConfig::LIBCRYPTO)
   pkg_check_modules(LIBCRYPTO REQUIRED IMPORTED_TARGET GLOBAL libcrypto>=3.0)
 endif()
 
-add_library(jitd-notify STATIC
+add_library(jitd-web STATIC
   ${CMAKE_CURRENT_LIST_DIR}/crypto-util.c
   ${CMAKE_CURRENT_LIST_DIR}/webhook-payload.c
   ${CMAKE_CURRENT_LIST_DIR}/webhook-format-generic.c
@@ -29,6 +30,6 @@ add_library(jitd-notify STATIC
   ${CMAKE_CURRENT_LIST_DIR}/http-connection.c
   ${CMAKE_CURRENT_LIST_DIR}/http-form.c
   ${CMAKE_CURRENT_LIST_DIR}/http-server.c)
-target_include_directories(jitd-notify PUBLIC ${CMAKE_CURRENT_LIST_DIR})
-target_link_libraries(jitd-notify PUBLIC jitcommon PkgConfig::SYSTEMD PkgConfig::LIBCURL
+target_include_directories(jitd-web PUBLIC ${CMAKE_CURRENT_LIST_DIR})
+target_link_libraries(jitd-web PUBLIC jitcommon PkgConfig::SYSTEMD PkgConfig::LIBCURL
                       PkgConfig::MICROHTTPD PkgConfig::LIBCRYPTO)

@@ -1,4 +1,4 @@
-/* Helpers for the notification tests; see notify-test-util.h. Children
+/* Helpers for the notification tests; see web-test-util.h. Children
  * are plain fork()+exec or fork()+libcurl: the child never touches the
  * parent's sd-event loop and leaves with _exit(). */
 #include <curl/curl.h>
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "macros.h"
-#include "notify-test-util.h"
+#include "web-test-util.h"
 
 static uint64_t now_usec(void) {
         struct timespec ts;
@@ -32,7 +32,7 @@ char *scratch_create(void) {
         const char *tmp = getenv("TMPDIR");
         char *dir;
 
-        if (asprintf(&dir, "%s/jit-notify-test.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+        if (asprintf(&dir, "%s/jit-web-test.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
                 return NULL;
         if (!mkdtemp(dir)) {
                 free(dir);
