@@ -23,10 +23,9 @@
  * Nothing here fails the action: the change is on disk already.
  *
  * Not here: entries that follow no commit (Check's allowed/denied and a
- * break-glass login in access.c, a refused request in request-limit.c);
- * the entries of a grant's teardown, which teardown.c writes when step 3
- * runs it; and the outbox kick outbox_insert_request() does itself when a
- * request is filed (the kick is idempotent). */
+ * break-glass login in access.c, a refused request in request-limit.c),
+ * and the entries of a grant's teardown, which teardown.c writes when
+ * step 3 runs it. */
 #pragma once
 
 #include <stdbool.h>

@@ -90,25 +90,6 @@ int outbox_enqueue(Manager *m, const RequestRecord *r, WebhookEventType event, i
         return 0;
 }
 
-int outbox_insert_request(Manager *m, const RequestRecord *r) {
-        int k;
-
-        k = store_transaction_begin(m->store);
-        if (k < 0)
-                return k;
-        k = store_insert_request(m->store, r);
-        if (k >= 0)
-                k = outbox_enqueue(m, r, WEBHOOK_EVENT_REQUEST_CREATED, r->created_at);
-        if (k >= 0)
-                k = store_transaction_commit(m->store);
-        if (k < 0) {
-                store_transaction_rollback(m->store);
-                return k;
-        }
-        outbox_kick(m);
-        return 0;
-}
-
 void outbox_kick(Manager *m) {
         Outbox *ob = m->outbox;
 

@@ -22,9 +22,6 @@ typedef struct Outbox Outbox;
 int outbox_start(Manager *m);
 void outbox_stop(Manager *m);
 
-/* Insert a new request and its "created" messages in one transaction, then
- * schedule them. */
-int outbox_insert_request(Manager *m, const RequestRecord *r);
 /* Queue the messages for one event of request `r` (every endpoint that
  * wants it). Joins the caller's transaction if one is open
  * (store_transaction_begin(); an expiry's is store_expire_due_tx()'s); call

@@ -1,5 +1,5 @@
 /* Filing requests (requests.h). A request and its "created" webhook
- * messages are written in one transaction (outbox_insert_request()); what
+ * messages are written in one transaction (insert_with_messages()); what
  * follows the commit is lifecycle_committed()'s. */
 
 #include <errno.h>
@@ -12,6 +12,22 @@
 #include "request-limit.h"
 #include "requests.h"
 #include "text.h"
+
+static int insert_with_messages(Manager *m, const RequestRecord *r) {
+        int k;
+
+        k = store_transaction_begin(m->store);
+        if (k < 0)
+                return k;
+        k = store_insert_request(m->store, r);
+        if (k >= 0)
+                k = outbox_enqueue(m, r, WEBHOOK_EVENT_REQUEST_CREATED, r->created_at);
+        if (k >= 0)
+                k = store_transaction_commit(m->store);
+        if (k < 0)
+                store_transaction_rollback(m->store);
+        return k;
+}
 
 int request_create(Manager *m, const RequestInput *in, int64_t now, RequestRecord *ret, int64_t *ret_retry_at) {
         uint64_t ttl = m->config.request_ttl_sec;
@@ -48,9 +64,8 @@ int request_create(Manager *m, const RequestInput *in, int64_t now, RequestRecor
         r.created_at = now;
         r.expires_at = expiry_deadline_after(now, ttl > 0 ? ttl : 1);
 
-        /* With its webhook messages, in one transaction (which also kicks
-         * the outbox). */
-        k = outbox_insert_request(m, &r);
+        /* With its webhook messages, in one transaction. */
+        k = insert_with_messages(m, &r);
         if (k < 0)
                 return k;
 
@@ -58,7 +73,8 @@ int request_create(Manager *m, const RequestInput *in, int64_t now, RequestRecor
         f.match_code = r.match_code;
         f.expires = r.expires_at;
         f.grant_id = in->extends; /* "... to extend grant g..." */
-        lifecycle_committed(m, &(LifecycleChange) { .event = AUDIT_REQUEST_CREATED, .audit = &f, .rearm = true });
+        lifecycle_committed(m, &(LifecycleChange) {
+                                    .event = AUDIT_REQUEST_CREATED, .audit = &f, .rearm = true, .kick = true });
 
         *ret = r;
         return 0;
