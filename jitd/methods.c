@@ -629,7 +629,7 @@ static int method_resend(Call *call) {
         if (load_request(call, id, false, &req) < 0)
                 return 0;
 
-        r = outbox_resend(call->m, &req, call->v[RESEND_ENDPOINT].s);
+        r = request_resend(call->m, &req, call->v[RESEND_ENDPOINT].s);
         if (r == -ENOENT)
                 return reply_invalid_parameter(call, "endpoint", "unknown");
         if (r < 0)

@@ -123,7 +123,7 @@ static int remind(Manager *m, const RequestRecord *r, const char *endpoint, int6
         return queued;
 }
 
-int outbox_resend(Manager *m, const RequestRecord *r, const char *endpoint) {
+int outbox_queue_again(Manager *m, const RequestRecord *r, const char *endpoint) {
         int64_t now = jit_now_realtime();
         int k, queued;
 
@@ -141,7 +141,6 @@ int outbox_resend(Manager *m, const RequestRecord *r, const char *endpoint) {
                         return k;
                 queued = k;
         }
-        outbox_kick(m);
         return queued;
 }
 

@@ -30,11 +30,13 @@ int outbox_enqueue(Manager *m, const RequestRecord *r, WebhookEventType event, i
 /* Look at the outbox soon (from the event loop, not from inside the call). */
 void outbox_kick(Manager *m);
 
-/* io.jit.Resend: failed or cancelled messages of a request go out again,
- * and those still being retried go out now; if there are none, and the
- * request is still pending, a new "created" message goes to each endpoint
- * (of `endpoint` only, if set). The number queued. */
-int outbox_resend(Manager *m, const RequestRecord *r, const char *endpoint);
+/* io.jit.Resend's rows: failed or cancelled messages of a request are due
+ * again, and those still being retried are due now; if there are none, and
+ * the request is still pending, a new "created" message is queued for each
+ * endpoint (of `endpoint` only, if set). Committed; the caller kicks the
+ * outbox (request_resend()). The number queued, or -errno (-ENOENT: no such
+ * endpoint). */
+int outbox_queue_again(Manager *m, const RequestRecord *r, const char *endpoint);
 
 /* io.jit.Show (outbox-show.c): what was sent about a request and what came
  * back: "notifications" (delivery state per endpoint and event),

@@ -151,3 +151,11 @@ int request_file(Manager *m, const RequestInput *in, int64_t now, RequestFiled *
         }
         return 0;
 }
+
+int request_resend(Manager *m, const RequestRecord *r, const char *endpoint) {
+        int queued = outbox_queue_again(m, r, endpoint);
+
+        if (queued >= 0)
+                lifecycle_committed(m, &(LifecycleChange) { .kick = true });
+        return queued;
+}

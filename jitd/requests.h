@@ -46,3 +46,7 @@ typedef struct RequestFiled {
  *   -EDQUOT  rate-limited: ret->retry_at
  *   other    the store failed */
 int request_file(Manager *m, const RequestInput *in, int64_t now, RequestFiled *ret);
+
+/* io.jit.Resend: the request's messages go out again (outbox_queue_again()),
+ * then the outbox is kicked. The number queued, or -errno. */
+int request_resend(Manager *m, const RequestRecord *r, const char *endpoint);
