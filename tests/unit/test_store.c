@@ -124,6 +124,145 @@ static void build_old_store(const char *path, int version) {
         CHECK_INT(chmod(path, 0600), 0);
 }
 
+/* Parts of test_migration_with_data(): what a store migrated from
+ * `version` holds. The requests, grants and sessions of every version. */
+static void check_migrated_requests(Store *s, int version) {
+        SessionRecord sess = {};
+        RequestRecord r;
+        GrantRecord g;
+
+        CHECK_INT(store_get_request(s, "r1111111111111111", &r), 0);
+        CHECK_STR(r.user, "alice");
+        CHECK_INT(r.state, REQUEST_APPROVED);
+        CHECK_STR(r.reason, "old hotfix");
+        CHECK_STR(r.match_code, "111-222");
+        CHECK_STR(r.grant_id, "g1111111111111111");
+        CHECK_STR(r.extends_grant_id, "");
+        CHECK_STR(r.decided_by, "carol");
+        CHECK_STR(r.decided_by_person, ""); /* from before schema 7: not recorded */
+        CHECK_INT(store_get_request(s, "r2222222222222222", &r), 0);
+        CHECK_INT(r.state, REQUEST_PENDING);
+        CHECK_STR(r.tty, "pts/3");
+        CHECK_INT(store_get_grant(s, "g1111111111111111", &g), 0);
+        CHECK_INT(g.state, GRANT_ACTIVE);
+        CHECK_STR(g.request_id, "r1111111111111111");
+        CHECK_STR(g.extended_by, "");
+        CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, 1000, &g), 1);
+        CHECK_STR(g.id, "g1111111111111111");
+        CHECK_INT(store_get_grant(s, "g2222222222222222", &g), 0);
+        CHECK(g.breakglass);
+        CHECK_INT(g.state, GRANT_REVOKED);
+        CHECK_STR(g.ended_by, "root");
+        CHECK_STR(g.approver_person, ""); /* from before schema 7: not recorded */
+        CHECK_STR(g.ended_by_person, "");
+        CHECK_INT(store_list_sessions(s, "g1111111111111111", true, count_session, &sess), 1);
+        CHECK_STR(sess.session_id, "c7");
+        CHECK_INT(sess.pid, 4242);
+        CHECK_STR(sess.boot_id, ""); /* from before schema 4: unknown */
+        CHECK_INT(sess.uid, -1);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM requests"), version >= 2 ? 3 : 2);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM grants"), 2);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sessions"), 1);
+        if (version >= 2) {
+                CHECK_INT(store_get_request(s, "r3333333333333333", &r), 0);
+                CHECK_STR(r.extends_grant_id, "g1111111111111111");
+        }
+}
+
+/* Review links and approvals (from schema 3), one vote per person. */
+static void check_migrated_approvals(Store *s, int version) {
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM review_links"), version >= 3 ? 1 : 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE approver = 'carol'"), version >= 3 ? 1 : 0);
+        /* Every old vote came through, its account as its person. */
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals"), version >= 7 ? 2 : version >= 3 ? 1 : 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE person <> approver"), 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE request_id = 'r2222222222222222' AND"
+                             " approver = 'carol' AND person = 'carol' AND approved_at = 210 AND"
+                             " duration = 600 AND via = 'web'"),
+                  version >= 3 ? 1 : 0);
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'approvals_new'"), 0);
+        if (version >= 3) {
+                /* One vote per person now: carol again, under root's account, is refused. */
+                CHECK(sql_exec(s, "INSERT INTO approvals (request_id, approver, person, approved_at)"
+                                  " VALUES ('r2222222222222222', 'root', 'carol', 230)") != SQLITE_OK);
+                CHECK_INT(sql_exec(s, "INSERT INTO approvals (request_id, approver, person, approved_at)"
+                                      " VALUES ('r2222222222222222', 'root', 'dave', 230)"),
+                          SQLITE_OK);
+        }
+}
+
+/* The outbox (from schema 3) through every rebuild, and the teardowns. */
+static void check_migrated_outbox(Store *s, int version) {
+        if (version >= 3) {
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
+                                     " endpoint = 'ops' AND request_id = 'r2222222222222222' AND"
+                                     " event = 'created' AND created_at = 200 AND"
+                                     " next_attempt_usec = 200000000 AND attempts = 0 AND"
+                                     " state = 'pending'"),
+                          1);
+                /* The rebuilt table keeps its indexes (and the one of UNIQUE). */
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+                                     " tbl_name = 'outbox' AND name IN ('outbox_due', 'outbox_request',"
+                                     " 'sqlite_autoindex_outbox_1')"),
+                          3);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_new'"), 0);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
+                                     " requester = 'bob' AND turn = 0"),
+                          1);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+                                     " tbl_name = 'outbox' AND name IN ('outbox_fair',"
+                                     " 'outbox_requester_turn', 'outbox_created')"),
+                          3);
+        }
+        CHECK_INT(sql_int(s, "SELECT count(*) FROM teardowns"), version >= 5 ? 1 : 0);
+        if (version >= 5) {
+                TeardownRecord t;
+
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND message_id = 'msg_2' AND"
+                                     " endpoint = 'siem' AND request_id = 'r1111111111111111' AND"
+                                     " event = 'approved' AND created_at = 150 AND"
+                                     " next_attempt_usec = 151000000 AND attempts = 3 AND"
+                                     " state = 'failed' AND last_status = 503 AND"
+                                     " last_error = 'HTTP 503' AND last_attempt_at = 160 AND"
+                                     " delivered_at = 0"),
+                          1);
+                CHECK_INT(store_get_teardown(s, "g2222222222222222", &t), 0);
+                CHECK_STR(t.reason, "incident over");
+                CHECK_INT(t.attempts, 2);
+                /* Every message knows its requester, a finished one too. */
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND requester = 'alice'"), 1);
+        }
+        if (version >= 6) {
+                /* bob's two pending messages to ops take turns 0 and 1,
+                 * alice's one turn 0: she is not behind bob's second. */
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 4);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
+                                     " requester = 'bob' AND turn = 0"),
+                          1);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 90 AND requester = 'bob' AND"
+                                     " turn = 1"),
+                          1);
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 91 AND requester = 'alice' AND"
+                                     " turn = 0"),
+                          1);
+        } else if (version >= 5) {
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 2);
+        } else
+                CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), version >= 3 ? 1 : 0);
+        /* The outbox takes the event added by schema 6, and still
+         * refuses what its CHECK never allowed. */
+        CHECK_INT(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
+                              " next_attempt_usec, state) VALUES ('msg_3', 'ops', 'r2222222222222222',"
+                              " 'cancelled', 300, 300000000, 'pending')"),
+                  SQLITE_OK);
+        CHECK(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
+                          " next_attempt_usec, state) VALUES ('msg_4', 'ops', 'r2222222222222222',"
+                          " 'withdrawn', 300, 300000000, 'pending')") != SQLITE_OK);
+        CHECK(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
+                          " next_attempt_usec, state) VALUES ('msg_5', 'ops', 'r_missing',"
+                          " 'cancelled', 300, 300000000, 'pending')") != SQLITE_OK);
+}
+
 /* Each older version, with rows in every table it had, is migrated in
  * place to the current one and every row is still there and readable. */
 static void test_migration_with_data(void) {
@@ -134,9 +273,6 @@ static void test_migration_with_data(void) {
 
         for (int version = 1; version < STORE_SCHEMA_VERSION; version++) {
                 const char *path = tmp_path("old.db");
-                SessionRecord sess = {};
-                RequestRecord r;
-                GrantRecord g;
                 Store *s = NULL;
 
                 fprintf(stderr, "-- migration from schema version %d\n", version);
@@ -148,128 +284,9 @@ static void test_migration_with_data(void) {
                 CHECK_INT(sql_int(s, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
                 CHECK_INT(sql_int(s, "PRAGMA foreign_key_check"), -1); /* no row: no violation */
 
-                CHECK_INT(store_get_request(s, "r1111111111111111", &r), 0);
-                CHECK_STR(r.user, "alice");
-                CHECK_INT(r.state, REQUEST_APPROVED);
-                CHECK_STR(r.reason, "old hotfix");
-                CHECK_STR(r.match_code, "111-222");
-                CHECK_STR(r.grant_id, "g1111111111111111");
-                CHECK_STR(r.extends_grant_id, "");
-                CHECK_STR(r.decided_by, "carol");
-                CHECK_STR(r.decided_by_person, ""); /* from before schema 7: not recorded */
-                CHECK_INT(store_get_request(s, "r2222222222222222", &r), 0);
-                CHECK_INT(r.state, REQUEST_PENDING);
-                CHECK_STR(r.tty, "pts/3");
-                CHECK_INT(store_get_grant(s, "g1111111111111111", &g), 0);
-                CHECK_INT(g.state, GRANT_ACTIVE);
-                CHECK_STR(g.request_id, "r1111111111111111");
-                CHECK_STR(g.extended_by, "");
-                CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, 1000, &g), 1);
-                CHECK_STR(g.id, "g1111111111111111");
-                CHECK_INT(store_get_grant(s, "g2222222222222222", &g), 0);
-                CHECK(g.breakglass);
-                CHECK_INT(g.state, GRANT_REVOKED);
-                CHECK_STR(g.ended_by, "root");
-                CHECK_STR(g.approver_person, ""); /* from before schema 7: not recorded */
-                CHECK_STR(g.ended_by_person, "");
-                CHECK_INT(store_list_sessions(s, "g1111111111111111", true, count_session, &sess), 1);
-                CHECK_STR(sess.session_id, "c7");
-                CHECK_INT(sess.pid, 4242);
-                CHECK_STR(sess.boot_id, ""); /* from before schema 4: unknown */
-                CHECK_INT(sess.uid, -1);
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM requests"), version >= 2 ? 3 : 2);
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM grants"), 2);
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM sessions"), 1);
-                if (version >= 2) {
-                        CHECK_INT(store_get_request(s, "r3333333333333333", &r), 0);
-                        CHECK_STR(r.extends_grant_id, "g1111111111111111");
-                }
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM review_links"), version >= 3 ? 1 : 0);
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE approver = 'carol'"), version >= 3 ? 1 : 0);
-                /* Every old vote came through, its account as its person. */
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals"), version >= 7 ? 2 : version >= 3 ? 1 : 0);
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE person <> approver"), 0);
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM approvals WHERE request_id = 'r2222222222222222' AND"
-                                     " approver = 'carol' AND person = 'carol' AND approved_at = 210 AND"
-                                     " duration = 600 AND via = 'web'"),
-                          version >= 3 ? 1 : 0);
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'approvals_new'"), 0);
-                if (version >= 3) {
-                        /* One vote per person now: carol again, under root's account, is refused. */
-                        CHECK(sql_exec(s, "INSERT INTO approvals (request_id, approver, person, approved_at)"
-                                          " VALUES ('r2222222222222222', 'root', 'carol', 230)") != SQLITE_OK);
-                        CHECK_INT(sql_exec(s, "INSERT INTO approvals (request_id, approver, person, approved_at)"
-                                              " VALUES ('r2222222222222222', 'root', 'dave', 230)"),
-                                  SQLITE_OK);
-                }
-                if (version >= 3) {
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
-                                             " endpoint = 'ops' AND request_id = 'r2222222222222222' AND"
-                                             " event = 'created' AND created_at = 200 AND"
-                                             " next_attempt_usec = 200000000 AND attempts = 0 AND"
-                                             " state = 'pending'"),
-                                  1);
-                        /* The rebuilt table keeps its indexes (and the one of UNIQUE). */
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
-                                             " tbl_name = 'outbox' AND name IN ('outbox_due', 'outbox_request',"
-                                             " 'sqlite_autoindex_outbox_1')"),
-                                  3);
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'outbox_new'"), 0);
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
-                                             " requester = 'bob' AND turn = 0"),
-                                  1);
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
-                                             " tbl_name = 'outbox' AND name IN ('outbox_fair',"
-                                             " 'outbox_requester_turn', 'outbox_created')"),
-                                  3);
-                }
-                CHECK_INT(sql_int(s, "SELECT count(*) FROM teardowns"), version >= 5 ? 1 : 0);
-                if (version >= 5) {
-                        TeardownRecord t;
-
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND message_id = 'msg_2' AND"
-                                             " endpoint = 'siem' AND request_id = 'r1111111111111111' AND"
-                                             " event = 'approved' AND created_at = 150 AND"
-                                             " next_attempt_usec = 151000000 AND attempts = 3 AND"
-                                             " state = 'failed' AND last_status = 503 AND"
-                                             " last_error = 'HTTP 503' AND last_attempt_at = 160 AND"
-                                             " delivered_at = 0"),
-                                  1);
-                        CHECK_INT(store_get_teardown(s, "g2222222222222222", &t), 0);
-                        CHECK_STR(t.reason, "incident over");
-                        CHECK_INT(t.attempts, 2);
-                        /* Every message knows its requester, a finished one too. */
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 77 AND requester = 'alice'"), 1);
-                }
-                if (version >= 6) {
-                        /* bob's two pending messages to ops take turns 0 and 1,
-                         * alice's one turn 0: she is not behind bob's second. */
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 4);
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE message_id = 'msg_1' AND"
-                                             " requester = 'bob' AND turn = 0"),
-                                  1);
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 90 AND requester = 'bob' AND"
-                                             " turn = 1"),
-                                  1);
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox WHERE id = 91 AND requester = 'alice' AND"
-                                             " turn = 0"),
-                                  1);
-                } else if (version >= 5) {
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), 2);
-                } else
-                        CHECK_INT(sql_int(s, "SELECT count(*) FROM outbox"), version >= 3 ? 1 : 0);
-                /* The outbox takes the event added by schema 6, and still
-                 * refuses what its CHECK never allowed. */
-                CHECK_INT(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
-                                      " next_attempt_usec, state) VALUES ('msg_3', 'ops', 'r2222222222222222',"
-                                      " 'cancelled', 300, 300000000, 'pending')"),
-                          SQLITE_OK);
-                CHECK(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
-                                  " next_attempt_usec, state) VALUES ('msg_4', 'ops', 'r2222222222222222',"
-                                  " 'withdrawn', 300, 300000000, 'pending')") != SQLITE_OK);
-                CHECK(sql_exec(s, "INSERT INTO outbox (message_id, endpoint, request_id, event, created_at,"
-                                  " next_attempt_usec, state) VALUES ('msg_5', 'ops', 'r_missing',"
-                                  " 'cancelled', 300, 300000000, 'pending')") != SQLITE_OK);
+                check_migrated_requests(s, version);
+                check_migrated_approvals(s, version);
+                check_migrated_outbox(s, version);
 
                 /* And it takes new rows in the new columns. */
                 CHECK_INT(sql_exec(s, "UPDATE sessions SET boot_id = '0123456789abcdef0123456789abcdef', uid = 1000"),
@@ -481,7 +498,8 @@ static void make_raw_db(const char *path, const char *sql) {
         sqlite3_close(db);
 }
 
-static void test_refuse_bad_files(void) {
+/* Damaged files: garbage, a database cut short or scribbled over. */
+static void test_refuse_damaged_files(void) {
         Store *s = NULL;
         const char *path;
 
@@ -544,6 +562,13 @@ static void test_refuse_bad_files(void) {
         }
         CHECK_INT(store_open(path, &s), -EIO);
         CHECK(s == NULL);
+}
+
+/* Files that are sound but not ours to open: another program's database,
+ * a newer jitd's, a symlink, a missing directory. */
+static void test_refuse_foreign_files(void) {
+        Store *s = NULL;
+        const char *path;
 
         /* Somebody else's SQLite database: not silently adopted. */
         path = tmp_path("foreign.db");
@@ -592,7 +617,8 @@ int main(void) {
 
         test_state_strings();
         test_create_and_reopen();
-        test_refuse_bad_files();
+        test_refuse_damaged_files();
+        test_refuse_foreign_files();
         test_migration_with_data();
         test_migration_checks_foreign_keys();
 

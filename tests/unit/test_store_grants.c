@@ -107,14 +107,11 @@ static void test_live_grant_boundaries(void) {
         store_close(s);
 }
 
-static void test_decisions(void) {
-        Store *s = open_fresh("decisions.db");
-        const int64_t T = 1700000000;
+/* Parts of test_decisions(), on one store. The first decision wins:
+ * approve, approve again, too late, deny then approve. */
+static void check_first_decision_wins(Store *s, const int64_t T) {
         RequestRecord r, got;
         GrantRecord g, gg;
-
-        if (!s)
-                return;
 
         /* Approve: the request flips and the grant appears, together. */
         r = make_request("r0000000000000200", "alice", JIT_ACTION_LOGIN, T, T + 900);
@@ -182,6 +179,12 @@ static void test_decisions(void) {
         CHECK_INT(got.state, REQUEST_DENIED);
         CHECK_INT(store_find_recent_request(s, "bob", JIT_ACTION_SUDO, T + 6, &got), 0);
         CHECK_INT(store_find_recent_request(s, "bob", JIT_ACTION_LOGIN, T, &got), 0);
+}
+
+/* Who may decide and who did, the reason while pending, and revoking. */
+static void check_who_decides(Store *s, const int64_t T) {
+        RequestRecord r, got;
+        GrantRecord g, gg;
 
         /* Nobody approves their own request. */
         r = make_request("r0000000000000204", "carol", JIT_ACTION_SUDO, T, T + 900);
@@ -250,6 +253,17 @@ static void test_decisions(void) {
         CHECK_INT(gg.state, GRANT_REVOKED);
         CHECK_INT(gg.ended_at, T + 20);
         CHECK_INT(store_find_live_grant(s, "alice", JIT_ACTION_LOGIN, T + 22, &gg), 0);
+}
+
+static void test_decisions(void) {
+        Store *s = open_fresh("decisions.db");
+        const int64_t T = 1700000000;
+
+        if (!s)
+                return;
+
+        check_first_decision_wins(s, T);
+        check_who_decides(s, T);
 
         store_close(s);
 }
@@ -306,6 +320,54 @@ static int revoke_each(const GrantRecord *g, void *userdata) {
 static int fail_second(const GrantRecord *g, void *userdata) {
         int *n = userdata;
         return ++*n >= 2 ? -ECANCELED : 0;
+}
+
+/* Part of test_expiry_and_lists(): listings after the expiry, and
+ * callbacks that fail or write to the store. */
+static void check_listings(Store *s, const int64_t T) {
+        GrantRecord gg;
+
+        /* Listings: newest first, filters, limit. */
+        Seen l = {};
+        CHECK_INT(store_list_grants(s, NULL, false, T + 1, 0, seen_grant, &l), 4);
+        CHECK_STR(l.ids[0], "g0000000000000304");
+        CHECK_STR(l.ids[3], "g0000000000000301");
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, NULL, true, T + 1, 100, seen_grant, &l), 1);
+        CHECK_STR(l.ids[0], "g0000000000000304");
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, "alice", false, T + 1, 100, seen_grant, &l), 2);
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, "alice", true, T + 1, 100, seen_grant, &l), 0);
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, NULL, false, T + 1, 2, seen_grant, &l), 2);
+        CHECK_STR(l.ids[1], "g0000000000000303");
+        /* "active" means live at `now`, not merely not swept yet. */
+        l.n = 0;
+        CHECK_INT(store_list_grants(s, "bob", true, T + 500, 100, seen_grant, &l), 0);
+
+        l.n = 0;
+        CHECK_INT(store_list_requests(s, NULL, false, T + 1, 0, seen_request, &l), 3);
+        CHECK_STR(l.ids[0], "r0000000000000303");
+        l.n = 0;
+        CHECK_INT(store_list_requests(s, NULL, true, T + 1, 0, seen_request, &l), 2);
+        l.n = 0;
+        CHECK_INT(store_list_requests(s, "bob", true, T + 250, 0, seen_request, &l), 1);
+        CHECK_STR(l.ids[0], "r0000000000000303");
+        l.n = 0;
+        CHECK_INT(store_list_requests(s, "carol", false, T, 0, seen_request, &l), 0);
+
+        /* A callback's error stops the listing and is returned. */
+        int calls = 0;
+        CHECK_INT(store_list_grants(s, NULL, false, T, 0, fail_second, &calls), -ECANCELED);
+        CHECK_INT(calls, 2);
+
+        /* Callbacks may write to the store: the listing is finished by then. */
+        ReentrantCtx rc = { .s = s };
+        CHECK_INT(store_list_grants(s, "bob", true, T + 1, 0, revoke_each, &rc), 1);
+        CHECK_INT(rc.ended, 1);
+        CHECK_INT(store_get_grant(s, "g0000000000000304", &gg), 0);
+        CHECK_INT(gg.state, GRANT_REVOKED);
 }
 
 static void test_expiry_and_lists(void) {
@@ -367,47 +429,7 @@ static void test_expiry_and_lists(void) {
         CHECK_INT(store_next_deadline(s, &deadline), 1);
         CHECK_INT(deadline, T + 200);
 
-        /* Listings: newest first, filters, limit. */
-        Seen l = {};
-        CHECK_INT(store_list_grants(s, NULL, false, T + 1, 0, seen_grant, &l), 4);
-        CHECK_STR(l.ids[0], "g0000000000000304");
-        CHECK_STR(l.ids[3], "g0000000000000301");
-        l.n = 0;
-        CHECK_INT(store_list_grants(s, NULL, true, T + 1, 100, seen_grant, &l), 1);
-        CHECK_STR(l.ids[0], "g0000000000000304");
-        l.n = 0;
-        CHECK_INT(store_list_grants(s, "alice", false, T + 1, 100, seen_grant, &l), 2);
-        l.n = 0;
-        CHECK_INT(store_list_grants(s, "alice", true, T + 1, 100, seen_grant, &l), 0);
-        l.n = 0;
-        CHECK_INT(store_list_grants(s, NULL, false, T + 1, 2, seen_grant, &l), 2);
-        CHECK_STR(l.ids[1], "g0000000000000303");
-        /* "active" means live at `now`, not merely not swept yet. */
-        l.n = 0;
-        CHECK_INT(store_list_grants(s, "bob", true, T + 500, 100, seen_grant, &l), 0);
-
-        l.n = 0;
-        CHECK_INT(store_list_requests(s, NULL, false, T + 1, 0, seen_request, &l), 3);
-        CHECK_STR(l.ids[0], "r0000000000000303");
-        l.n = 0;
-        CHECK_INT(store_list_requests(s, NULL, true, T + 1, 0, seen_request, &l), 2);
-        l.n = 0;
-        CHECK_INT(store_list_requests(s, "bob", true, T + 250, 0, seen_request, &l), 1);
-        CHECK_STR(l.ids[0], "r0000000000000303");
-        l.n = 0;
-        CHECK_INT(store_list_requests(s, "carol", false, T, 0, seen_request, &l), 0);
-
-        /* A callback's error stops the listing and is returned. */
-        int calls = 0;
-        CHECK_INT(store_list_grants(s, NULL, false, T, 0, fail_second, &calls), -ECANCELED);
-        CHECK_INT(calls, 2);
-
-        /* Callbacks may write to the store: the listing is finished by then. */
-        ReentrantCtx rc = { .s = s };
-        CHECK_INT(store_list_grants(s, "bob", true, T + 1, 0, revoke_each, &rc), 1);
-        CHECK_INT(rc.ended, 1);
-        CHECK_INT(store_get_grant(s, "g0000000000000304", &gg), 0);
-        CHECK_INT(gg.state, GRANT_REVOKED);
+        check_listings(s, T);
 
         /* A backlog larger than one batch is expired completely. */
         CHECK_INT(sql_exec(s, "BEGIN"), SQLITE_OK);
@@ -553,6 +575,53 @@ static void test_session_identity(void) {
         store_close(s);
 }
 
+/* Part of test_field_caps(), on its store (r0000000000000501 in it). */
+static void check_tampered_file(Store *s, const int64_t T) {
+        RequestRecord got;
+        GrantRecord g, gg;
+
+        /* A tampered file: values that do not fit the records are an error
+         * (deny), never an overflow or a silent cut. */
+        g = make_grant("g0000000000000502", "bob", JIT_ACTION_SUDO, T, T + 900);
+        CHECK_INT(store_insert_grant(s, &g), 0);
+        CHECK_INT(store_find_live_grant(s, "bob", JIT_ACTION_SUDO, T, &gg), 1);
+        CHECK_INT(sql_exec(s, "UPDATE grants SET reason = printf('%.*c', 600, 'r') WHERE id = 'g0000000000000502'"),
+                  SQLITE_OK);
+        CHECK_INT(store_find_live_grant(s, "bob", JIT_ACTION_SUDO, T, &gg), -EIO);
+        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
+        {
+                /* Check reads fewer columns, with the same checks on each. */
+                LiveGrant lg;
+
+                CHECK_INT(sql_exec(s, "UPDATE grants SET reason = '', approver = printf('%.*c', 600, 'a')"
+                                      " WHERE id = 'g0000000000000502'"),
+                          SQLITE_OK);
+                CHECK_INT(store_check_live_grant(s, "bob", JIT_ACTION_SUDO, T, &lg), -EIO);
+                CHECK_INT(sql_exec(s, "PRAGMA ignore_check_constraints = ON;"
+                                      "UPDATE grants SET approver = '', breakglass = 7"
+                                      " WHERE id = 'g0000000000000502';"
+                                      "PRAGMA ignore_check_constraints = OFF;"),
+                          SQLITE_OK);
+                CHECK_INT(store_check_live_grant(s, "bob", JIT_ACTION_SUDO, T, &lg), -EIO);
+                CHECK_INT(sql_exec(s, "UPDATE grants SET breakglass = 0, reason = printf('%.*c', 600, 'r')"
+                                      " WHERE id = 'g0000000000000502'"),
+                          SQLITE_OK);
+        }
+        CHECK_INT(sql_exec(s, "UPDATE grants SET reason = 'a' || char(0) || 'b' WHERE id = 'g0000000000000502'"),
+                  SQLITE_OK);
+        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
+        CHECK_INT(sql_exec(s, "PRAGMA ignore_check_constraints = ON;"
+                              "UPDATE grants SET reason = '', state = 'forever' WHERE id = 'g0000000000000502';"
+                              "PRAGMA ignore_check_constraints = OFF;"),
+                  SQLITE_OK);
+        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
+        CHECK_INT(sql_exec(s, "UPDATE requests SET user = printf('%.*c', 100, 'u') WHERE id = 'r0000000000000501'"),
+                  SQLITE_OK);
+        CHECK_INT(store_get_request(s, "r0000000000000501", &got), -EIO);
+        Seen l = {};
+        CHECK_INT(store_list_requests(s, NULL, false, T, 0, seen_request, &l), -EIO);
+}
+
 static void test_field_caps(void) {
         Store *s = open_fresh("caps.db");
         const int64_t T = 1700000000;
@@ -615,46 +684,7 @@ static void test_field_caps(void) {
         CHECK_INT(store_get_request(s, r.id, &got), 0);
         CHECK_INT(got.state, REQUEST_PENDING);
 
-        /* A tampered file: values that do not fit the records are an error
-         * (deny), never an overflow or a silent cut. */
-        g = make_grant("g0000000000000502", "bob", JIT_ACTION_SUDO, T, T + 900);
-        CHECK_INT(store_insert_grant(s, &g), 0);
-        CHECK_INT(store_find_live_grant(s, "bob", JIT_ACTION_SUDO, T, &gg), 1);
-        CHECK_INT(sql_exec(s, "UPDATE grants SET reason = printf('%.*c', 600, 'r') WHERE id = 'g0000000000000502'"),
-                  SQLITE_OK);
-        CHECK_INT(store_find_live_grant(s, "bob", JIT_ACTION_SUDO, T, &gg), -EIO);
-        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
-        {
-                /* Check reads fewer columns, with the same checks on each. */
-                LiveGrant lg;
-
-                CHECK_INT(sql_exec(s, "UPDATE grants SET reason = '', approver = printf('%.*c', 600, 'a')"
-                                      " WHERE id = 'g0000000000000502'"),
-                          SQLITE_OK);
-                CHECK_INT(store_check_live_grant(s, "bob", JIT_ACTION_SUDO, T, &lg), -EIO);
-                CHECK_INT(sql_exec(s, "PRAGMA ignore_check_constraints = ON;"
-                                      "UPDATE grants SET approver = '', breakglass = 7"
-                                      " WHERE id = 'g0000000000000502';"
-                                      "PRAGMA ignore_check_constraints = OFF;"),
-                          SQLITE_OK);
-                CHECK_INT(store_check_live_grant(s, "bob", JIT_ACTION_SUDO, T, &lg), -EIO);
-                CHECK_INT(sql_exec(s, "UPDATE grants SET breakglass = 0, reason = printf('%.*c', 600, 'r')"
-                                      " WHERE id = 'g0000000000000502'"),
-                          SQLITE_OK);
-        }
-        CHECK_INT(sql_exec(s, "UPDATE grants SET reason = 'a' || char(0) || 'b' WHERE id = 'g0000000000000502'"),
-                  SQLITE_OK);
-        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
-        CHECK_INT(sql_exec(s, "PRAGMA ignore_check_constraints = ON;"
-                              "UPDATE grants SET reason = '', state = 'forever' WHERE id = 'g0000000000000502';"
-                              "PRAGMA ignore_check_constraints = OFF;"),
-                  SQLITE_OK);
-        CHECK_INT(store_get_grant(s, "g0000000000000502", &gg), -EIO);
-        CHECK_INT(sql_exec(s, "UPDATE requests SET user = printf('%.*c', 100, 'u') WHERE id = 'r0000000000000501'"),
-                  SQLITE_OK);
-        CHECK_INT(store_get_request(s, "r0000000000000501", &got), -EIO);
-        Seen l = {};
-        CHECK_INT(store_list_requests(s, NULL, false, T, 0, seen_request, &l), -EIO);
+        check_tampered_file(s, T);
 
         store_close(s);
 }
