@@ -18,11 +18,11 @@
 
 /* ---- account: the gate ---- */
 
-void scenario_account(void) {
-        pid_t jitd = jitd_start();
+/* Part of scenario_account(): alice's request, then her grant. */
+static void account_request_then_grant(void) {
         Transcript t = {};
         RunResult res;
-        char id[64], code[16], id2[64], code2[16], grant[64];
+        char id[64], code[16], id2[64], code2[16];
         struct json_object *show, *req;
         const char *msg;
 
@@ -74,6 +74,17 @@ void scenario_account(void) {
         CHECK(!log_has(&res, "access allowed"));
         CHECK(!log_has(&res, "jitd Check:"));
         run_result_done(&res);
+
+        transcript_reset(&t);
+}
+
+/* Part of scenario_account(): other users, services and a hostile rhost. */
+static void account_other_users(void) {
+        Transcript t = {};
+        RunResult res;
+        char id[64], code[16], grant[64];
+        struct json_object *show;
+        const char *msg;
 
         /* A user the policy does not cover: PAM_IGNORE, nothing shown, no request. */
         run1("sshd", "dave", PAMTEST_ACCOUNT, PAM_IGNORE, &t, &res);
@@ -139,13 +150,22 @@ void scenario_account(void) {
         }
 
         transcript_reset(&t);
+}
+
+void scenario_account(void) {
+        pid_t jitd = jitd_start();
+
+        account_request_then_grant();
+        account_other_users();
+
         jitd_stop(jitd);
 }
 
 /* ---- auth: the interactive companion ---- */
 
-void scenario_auth(void) {
-        pid_t jitd = jitd_start();
+/* Part of scenario_auth(): granted, not covered, approved or denied while
+ * waiting. */
+static void auth_decided(void) {
         Transcript t = {};
         RunResult res;
         char grant[64];
@@ -214,6 +234,14 @@ void scenario_auth(void) {
         CHECK(res.elapsed_usec < 5 * USEC_PER_SEC);
         run_result_done(&res);
 
+        transcript_reset(&t);
+}
+
+/* Part of scenario_auth(): no decision, a failed conversation, no reason. */
+static void auth_undecided(void) {
+        Transcript t = {};
+        RunResult res;
+
         /* Nobody decides: the wait ends at wait= with a clear message. */
         run1("wait2", "heidi", PAMTEST_AUTHENTICATE, PAM_AUTH_ERR, &t, &res);
         CHECK(res.elapsed_usec >= 2 * USEC_PER_SEC);
@@ -279,6 +307,16 @@ void scenario_auth(void) {
         CHECK_INT(admin_pending_requests("oscar"), 0);
         run_result_done(&res);
 
+        transcript_reset(&t);
+}
+
+/* Part of scenario_auth(): sudo with a reason, and wait=0. */
+static void auth_sudo_and_wait0(void) {
+        Transcript t = {};
+        RunResult res;
+        struct json_object *show;
+        const char *msg;
+
         /* sudo: the reason goes with the request; the notice is printed at
          * once, so no extra prompt; approval releases the wait. */
         transcript_reset(&t);
@@ -312,6 +350,15 @@ void scenario_auth(void) {
         run_result_done(&res);
 
         transcript_reset(&t);
+}
+
+void scenario_auth(void) {
+        pid_t jitd = jitd_start();
+
+        auth_decided();
+        auth_undecided();
+        auth_sudo_and_wait0();
+
         jitd_stop(jitd);
 }
 

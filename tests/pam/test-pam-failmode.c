@@ -181,11 +181,11 @@ static void safe_account_refused_by(int journal, FakeMode mode, FakeOwner owner,
         fake_server_stop(fake, test_path("fake.sock"));
 }
 
-void scenario_failmode_safe(void) {
-        int journal = journal_listen(test_path("journal.sock"));
+/* Part of scenario_failmode_safe(): no jitd, or a server that is not one. */
+static void safe_without_jitd(int journal) {
         Transcript t = {};
         RunResult res;
-        pid_t jitd, fake;
+        pid_t fake;
 
         /* No socket: allowed in auth, account and session, each time logged
          * at LOG_ALERT and as a journald entry with the fail-open MESSAGE_ID. */
@@ -262,6 +262,16 @@ void scenario_failmode_safe(void) {
         /* jitd's own "cannot decide" is not unreachable: still closed. */
         safe_account_refused_by(journal, FAKE_STORE_ERROR, FAKE_OWNER_ROOT, &t, &res);
 
+        transcript_reset(&t);
+}
+
+/* Part of scenario_failmode_safe(): jitd runs, says no, hangs or has a
+ * broken configuration. */
+static void safe_jitd_running(int journal) {
+        Transcript t = {};
+        RunResult res;
+        pid_t jitd;
+
         /* A "no" from a running jitd is never opened... */
         jitd = jitd_start();
         run1("fast-safe", "bob", PAMTEST_ACCOUNT, PAM_PERM_DENIED, &t, &res);
@@ -309,6 +319,15 @@ void scenario_failmode_safe(void) {
         }
         CHECK(kill(jitd, 0) == 0);
         jitd_stop(jitd);
+
+        transcript_reset(&t);
+}
+
+/* Part of scenario_failmode_safe(): jitd with a corrupt store. */
+static void safe_corrupt_store(int journal) {
+        Transcript t = {};
+        RunResult res;
+        pid_t jitd;
 
         /* A corrupt store is not an outage: jitd stays up and answers
          * StoreUnavailable, which denies even with failmode=safe. */
@@ -360,6 +379,15 @@ void scenario_failmode_safe(void) {
         jitd_stop(jitd);
 
         transcript_reset(&t);
+}
+
+void scenario_failmode_safe(void) {
+        int journal = journal_listen(test_path("journal.sock"));
+
+        safe_without_jitd(journal);
+        safe_jitd_running(journal);
+        safe_corrupt_store(journal);
+
         close(journal);
 }
 

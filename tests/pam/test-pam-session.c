@@ -33,8 +33,8 @@ static struct json_object *find_session(struct json_object *show, const char *se
         return NULL;
 }
 
-void scenario_session(void) {
-        pid_t jitd = jitd_start();
+/* Part of scenario_session(): sessions under alice's login grant. */
+static void session_login(void) {
         Transcript t = {};
         RunResult res;
         char grant[64];
@@ -103,6 +103,15 @@ void scenario_session(void) {
                 run_result_done(&res);
         }
 
+        transcript_reset(&t);
+}
+
+/* Part of scenario_session(): sudo's sessions, in the invoking user's name. */
+static void session_sudo(void) {
+        Transcript t = {};
+        RunResult res;
+        struct json_object *show;
+
         /* sudo: PAM_USER is the target user by then; the grant is that of
          * PAM_RUSER, the user who ran sudo. Without one: refused. */
         {
@@ -153,6 +162,14 @@ void scenario_session(void) {
                 pam_run_ruser = NULL;
         }
 
+        transcript_reset(&t);
+}
+
+/* Part of scenario_session(): users without a grant, and unknown sessions. */
+static void session_without_grant(void) {
+        Transcript t = {};
+        RunResult res;
+
         /* Users without a grant by policy: not covered, break-glass. */
         {
                 Step steps[] = { { PAMTEST_OPEN_SESSION, PAM_IGNORE, 0 },
@@ -190,6 +207,15 @@ void scenario_session(void) {
         }
 
         transcript_reset(&t);
+}
+
+void scenario_session(void) {
+        pid_t jitd = jitd_start();
+
+        session_login();
+        session_sudo();
+        session_without_grant();
+
         jitd_stop(jitd);
 }
 
