@@ -7,7 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A test of one file counts failed checks in a static counter. A test
+ * built from several files (test-pam-jit) is compiled with
+ * TEST_FAILURES_SHARED and defines `int test_failures;` in one of them, so
+ * that the checks of every file count. */
+#ifdef TEST_FAILURES_SHARED
+extern int test_failures;
+#else
 static int test_failures;
+#endif
 
 #define CHECK(expr)                                                                     \
         do {                                                                            \

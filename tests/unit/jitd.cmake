@@ -23,8 +23,12 @@ set(JITD_STORE_SOURCES
   ${PROJECT_SOURCE_DIR}/jitd/store-sessions.c ${PROJECT_SOURCE_DIR}/jitd/store-teardowns.c
   ${PROJECT_SOURCE_DIR}/jitd/store-approvals.c ${PROJECT_SOURCE_DIR}/jitd/store-outbox.c
   ${PROJECT_SOURCE_DIR}/jitd/store-retention.c)
+# test_store: opening, schema, migrations; test_store_grants: what the store
+# holds (grants, requests, sessions, teardowns). Helpers in store-test.h.
 jitd_unit_test(test_store ${JITD_STORE_SOURCES} ${PROJECT_SOURCE_DIR}/jitd/log.c)
 target_link_libraries(test_store PRIVATE jitd-web)
+jitd_unit_test(test_store_grants ${JITD_STORE_SOURCES} ${PROJECT_SOURCE_DIR}/jitd/log.c)
+target_link_libraries(test_store_grants PRIVATE jitd-web)
 jitd_unit_test(test_person ${PROJECT_SOURCE_DIR}/jitd/person.c ${PROJECT_SOURCE_DIR}/jitd/log.c
                ${PROJECT_SOURCE_DIR}/jitd/nss.c)
 # Everything that reads and prints jitd.conf. config-approvers.c checks URLs
