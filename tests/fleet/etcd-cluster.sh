@@ -26,9 +26,9 @@ stop_cluster() {
 	rm -f "$dir/pids"
 }
 
-cert() { # name CN ext
-	local d=$1 name=$2 cn=$3 ext=$4
-	openssl req -new -newkey rsa:2048 -nodes -subj "/CN=$cn" \
+cert() { # dir name subject ext
+	local d=$1 name=$2 subj=$3 ext=$4
+	openssl req -new -newkey rsa:2048 -nodes -subj "$subj" \
 		-keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null
 	printf '%s\n' "$ext" >"$d/$name.ext"
 	openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
@@ -64,14 +64,24 @@ mkdir -p "$dir/pki"
 pki=$dir/pki
 openssl req -x509 -new -newkey rsa:2048 -nodes -subj "/CN=pam-jit test CA" -days 2 \
 	-keyout "$pki/ca.key" -out "$pki/ca.crt" 2>/dev/null
-cert "$pki" member "member" "subjectAltName=IP:127.0.0.1
+cert "$pki" member "/CN=member" "subjectAltName=IP:127.0.0.1
 extendedKeyUsage=serverAuth,clientAuth"
 client_ext="extendedKeyUsage=clientAuth"
 users=(root)
 for a in ${approvers//,/ }; do users+=("jit-approver-$a"); done
 for h in ${hosts//,/ }; do users+=("jit-host-$pool-$h"); done
 if [ -n "$pool2" ]; then for h in ${hosts2//,/ }; do users+=("jit-host-$pool2-$h"); done; fi
-for u in "${users[@]}"; do cert "$pki" "$u" "$u" "$client_ext"; done
+# Two certificates per user. <user>.crt has CN=<user>: etcd maps it to the
+# user on gRPC (etcdctl). The JSON gateway refuses any client certificate
+# with a CN ("CommonName of client sending a request against gateway will be
+# ignored"), so gateway clients use <user>-gw.crt (no CN; OU names the user
+# for humans only) for mutual TLS and authenticate with the password in
+# <user>.pass (POST /v3/auth/authenticate, then an Authorization token).
+for u in "${users[@]}"; do
+	cert "$pki" "$u" "/CN=$u" "$client_ext"
+	cert "$pki" "$u-gw" "/O=pam-jit/OU=$u" "$client_ext"
+	(umask 077; openssl rand -hex 16 >"$pki/$u.pass")
+done
 
 # Ports: a random base in 20000-29999, six consecutive free ones; a clash at
 # bind time (another process got there first) makes the start fail and retry.
@@ -132,7 +142,7 @@ ctl user grant-role root root >/dev/null
 ctl role add jit-approver >/dev/null
 ctl role grant-permission jit-approver --prefix=true readwrite "$P/" >/dev/null
 for a in ${approvers//,/ }; do
-	ctl user add "jit-approver-$a" --no-password >/dev/null
+	ctl user add "jit-approver-$a" --new-user-password="$(cat "$pki/jit-approver-$a.pass")" >/dev/null
 	ctl user grant-role "jit-approver-$a" jit-approver >/dev/null
 done
 add_host() { # pool host
@@ -142,7 +152,7 @@ add_host() { # pool host
 	ctl role grant-permission "$r" --prefix=true read "$pp/decisions/" >/dev/null
 	ctl role grant-permission "$r" --prefix=true readwrite "$pp/requests/$2/" >/dev/null
 	ctl role grant-permission "$r" --prefix=true readwrite "$pp/sessions/$2/" >/dev/null
-	ctl user add "$r" --no-password >/dev/null
+	ctl user add "$r" --new-user-password="$(cat "$pki/$r.pass")" >/dev/null
 	ctl user grant-role "$r" "$r" >/dev/null
 }
 for h in ${hosts//,/ }; do add_host "$pool" "$h"; done
@@ -156,6 +166,9 @@ ctl auth enable >/dev/null
 		v=$(echo "$u" | tr 'a-z-' 'A-Z_')
 		echo "CERT_$v=$pki/$u.crt"
 		echo "KEY_$v=$pki/$u.key"
+		echo "GWCERT_$v=$pki/$u-gw.crt"
+		echo "GWKEY_$v=$pki/$u-gw.key"
+		echo "PASS_$v=$pki/$u.pass"
 	done
 	i=1
 	for p in $(cat "$dir/pids"); do echo "PID_M$i=$p"; i=$((i + 1)); done
