@@ -45,7 +45,7 @@ start) ;;
 *) die "unknown command $cmd" ;;
 esac
 
-pool= hosts= pool2= hosts2= approvers=
+pool='' hosts='' pool2='' hosts2='' approvers=''
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--pool) pool=$2 ;;
@@ -86,7 +86,7 @@ done
 # Ports: a random base in 20000-29999, six consecutive free ones; a clash at
 # bind time (another process got there first) makes the start fail and retry.
 start_members() {
-	local base=$1 i cl= p
+	local base=$1 i cl='' p
 	for i in 1 2 3; do
 		cl+="${cl:+,}m$i=https://127.0.0.1:$((base + 3 + i))"
 	done
