@@ -633,8 +633,10 @@ int etcd_parse_range(const char *body, size_t size, EtcdRange *ret) {
         }
         for (; range.n_kvs < n; range.n_kvs++) {
                 r = parse_kv(json_object_array_get_idx(kvs, range.n_kvs), &range.kvs[range.n_kvs]);
-                if (r >= 0 && range.kvs[range.n_kvs].mod_revision > range.revision)
+                if (r >= 0 && range.kvs[range.n_kvs].mod_revision > range.revision) {
+                        kv_done(&range.kvs[range.n_kvs]);
                         r = -EBADMSG; /* from the future */
+                }
                 if (r < 0) {
                         etcd_range_done(&range);
                         return r;
