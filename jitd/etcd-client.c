@@ -204,10 +204,8 @@ static int call(EtcdClient *c, const char *path, const char *body, Buffer *ret) 
                         free(b.data);
                         return r;
                 }
-                if (!b.data) {
-                        free(b.data);
-                        return -EBADMSG;
-                }
+                if (!b.data)
+                        return -EBADMSG; /* an empty 200 */
                 *ret = b;
                 return 0;
         }
@@ -408,20 +406,27 @@ int etcd_put_if(EtcdClient *c, const void *key, size_t key_size, const void *val
         return r;
 }
 
-int etcd_lease_grant(EtcdClient *c, int64_t ttl_sec, int64_t *ret_id) {
+/* The lease calls take one int64 member: {"TTL": "30"} or {"ID": "..."}. */
+static int call_lease(EtcdClient *c, const char *path, const char *name, int64_t v, Buffer *ret) {
         _cleanup_json_ struct json_object *o = json_object_new_object();
+        int r;
+
+        if (!o)
+                return -ENOMEM;
+        r = add_int64(o, name, v);
+        if (r < 0)
+                return r;
+        return call_object(c, path, o, ret);
+}
+
+int etcd_lease_grant(EtcdClient *c, int64_t ttl_sec, int64_t *ret_id) {
         Buffer b = {};
         int64_t ttl;
         int r;
 
         if (!c || !ret_id || ttl_sec <= 0)
                 return -EINVAL;
-        if (!o)
-                return -ENOMEM;
-        r = add_int64(o, "TTL", ttl_sec);
-        if (r < 0)
-                return r;
-        r = call_object(c, "/v3/lease/grant", o, &b);
+        r = call_lease(c, "/v3/lease/grant", "TTL", ttl_sec, &b);
         if (r < 0)
                 return r;
         r = etcd_parse_lease_grant(b.data, b.size, ret_id, &ttl);
@@ -430,19 +435,13 @@ int etcd_lease_grant(EtcdClient *c, int64_t ttl_sec, int64_t *ret_id) {
 }
 
 int etcd_lease_keepalive(EtcdClient *c, int64_t id, int64_t *ret_ttl) {
-        _cleanup_json_ struct json_object *o = json_object_new_object();
         Buffer b = {};
         int64_t ttl;
         int r;
 
         if (!c || id <= 0)
                 return -EINVAL;
-        if (!o)
-                return -ENOMEM;
-        r = add_int64(o, "ID", id);
-        if (r < 0)
-                return r;
-        r = call_object(c, "/v3/lease/keepalive", o, &b);
+        r = call_lease(c, "/v3/lease/keepalive", "ID", id, &b);
         if (r < 0)
                 return r;
         r = etcd_parse_keepalive(b.data, b.size, &ttl);
@@ -646,14 +645,8 @@ int etcd_parse_range(const char *body, size_t size, EtcdRange *ret) {
         return 0;
 }
 
-int etcd_parse_header_revision(const char *body, size_t size, int64_t *ret_revision) {
-        _cleanup_json_ struct json_object *o = NULL;
-        int r = parse_json(body, size, &o);
-
-        return r < 0 ? r : header_revision(o, ret_revision);
-}
-
-int etcd_parse_deleted(const char *body, size_t size, int64_t *ret_deleted) {
+/* A response with a valid header: the object and the header's revision. */
+static int parse_response(const char *body, size_t size, struct json_object **ret, int64_t *ret_revision) {
         _cleanup_json_ struct json_object *o = NULL;
         int64_t rev;
         int r = parse_json(body, size, &o);
@@ -663,18 +656,30 @@ int etcd_parse_deleted(const char *body, size_t size, int64_t *ret_deleted) {
         r = header_revision(o, &rev);
         if (r < 0)
                 return r;
-        return member_int64(o, "deleted", 0, INT64_MAX, ret_deleted);
+        if (ret_revision)
+                *ret_revision = rev;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+int etcd_parse_header_revision(const char *body, size_t size, int64_t *ret_revision) {
+        _cleanup_json_ struct json_object *o = NULL;
+
+        return parse_response(body, size, &o, ret_revision);
+}
+
+int etcd_parse_deleted(const char *body, size_t size, int64_t *ret_deleted) {
+        _cleanup_json_ struct json_object *o = NULL;
+        int r = parse_response(body, size, &o, NULL);
+
+        return r < 0 ? r : member_int64(o, "deleted", 0, INT64_MAX, ret_deleted);
 }
 
 int etcd_parse_txn(const char *body, size_t size) {
         _cleanup_json_ struct json_object *o = NULL;
         struct json_object *v;
-        int64_t rev;
-        int r = parse_json(body, size, &o);
+        int r = parse_response(body, size, &o, NULL);
 
-        if (r < 0)
-                return r;
-        r = header_revision(o, &rev);
         if (r < 0)
                 return r;
         /* "succeeded": false is omitted by the gateway. */
@@ -688,12 +693,9 @@ int etcd_parse_txn(const char *body, size_t size) {
 
 int etcd_parse_lease_grant(const char *body, size_t size, int64_t *ret_id, int64_t *ret_ttl) {
         _cleanup_json_ struct json_object *o = NULL;
-        int64_t rev, id, ttl;
-        int r = parse_json(body, size, &o);
+        int64_t id, ttl;
+        int r = parse_response(body, size, &o, NULL);
 
-        if (r < 0)
-                return r;
-        r = header_revision(o, &rev);
         if (r >= 0)
                 r = member_int64(o, "ID", 1, INT64_MAX, &id);
         if (r >= 0)
