@@ -589,15 +589,13 @@ static const char *server_check_limits(const Server *s, uid_t uid) {
 static void server_refuse(Server *s, int fd, uid_t uid, const char *why) {
         static uint64_t last_logged;
         static unsigned suppressed;
-        struct timespec ts;
         uint64_t now;
 
         /* One datagram-sized write into a fresh socket: it fits, or we don't care. */
         (void) send(fd, limit_exceeded_message, sizeof(limit_exceeded_message), MSG_DONTWAIT | MSG_NOSIGNAL);
 
         /* A flood must not flood the log too. */
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        now = (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000U;
+        now = now_monotonic_usec();
         if (last_logged == 0 || now - last_logged >= REFUSED_LOG_INTERVAL_USEC) {
                 log_warning("Refused connection from uid %u: %s (%u open; %u more refused since last report).",
                             (unsigned) uid, why, s->n_connections, suppressed);
